@@ -1,0 +1,316 @@
+//! Signed JSON bundles: JWS JSON serialization (RFC 7515 §7.2), PS256, the
+//! signer's certificate in `x5c`, and a `typ` naming the bundle kind.
+//!
+//! One signer gives the flattened syntax; several (a drill report signed by
+//! every participating custodian) give the general syntax. Any JOSE library
+//! can verify them. Verification checks the algorithm, the kind, every
+//! signature, and that each signer is one the caller expects.
+
+use rand_core::TryCryptoRng;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use signature::{RandomizedSigner, SignatureEncoding, Verifier};
+
+use crate::cert::Certificate;
+use crate::{Error, b64};
+
+pub mod payloads;
+
+/// The kinds of bundle hsm-ceremony passes around; each has its own `typ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    /// Custodian → operator: name and certificate, signed by the custodian key.
+    Enrollment,
+    /// Operator → custodians: which HSM, which SD file, which custodians.
+    ActivationRecord,
+    /// Operator → offline side: target HSM, its exchange key, SD hash, nonce.
+    RecoveryRequest,
+    /// Combiner → custodians: the ephemeral key shares are encrypted to.
+    Combiner,
+    /// Custodian → combiner: one share, encrypted and bound to a request.
+    Share,
+    /// Result of a drill, signed by every participating custodian.
+    DrillReport,
+}
+
+impl BundleKind {
+    /// Every kind, for lookups by `typ`.
+    pub const ALL: [BundleKind; 6] = [
+        BundleKind::Enrollment,
+        BundleKind::ActivationRecord,
+        BundleKind::RecoveryRequest,
+        BundleKind::Combiner,
+        BundleKind::Share,
+        BundleKind::DrillReport,
+    ];
+
+    /// The JWS `typ` header value.
+    pub fn typ(self) -> &'static str {
+        match self {
+            BundleKind::Enrollment => "hsm-ceremony.enrollment.v1",
+            BundleKind::ActivationRecord => "hsm-ceremony.activation-record.v1",
+            BundleKind::RecoveryRequest => "hsm-ceremony.recovery-request.v1",
+            BundleKind::Combiner => "hsm-ceremony.combiner.v1",
+            BundleKind::Share => "hsm-ceremony.share.v1",
+            BundleKind::DrillReport => "hsm-ceremony.drill-report.v1",
+        }
+    }
+
+    /// A short human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BundleKind::Enrollment => "enrollment",
+            BundleKind::ActivationRecord => "activation record",
+            BundleKind::RecoveryRequest => "recovery request",
+            BundleKind::Combiner => "combiner",
+            BundleKind::Share => "share",
+            BundleKind::DrillReport => "drill report",
+        }
+    }
+
+    fn from_typ(typ: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.typ() == typ)
+    }
+}
+
+/// A key and its certificate, used to sign.
+pub struct Signer<'a> {
+    /// The private key.
+    pub key: &'a rsa::PrivateKey,
+    /// Its certificate, embedded in `x5c`.
+    pub cert: &'a Certificate,
+}
+
+/// Whom a verifier accepts as signer.
+#[derive(Debug, Clone, Copy)]
+pub enum ExpectedSigner<'a> {
+    /// Exactly this certificate (e.g. the operator's, whose fingerprint was confirmed aloud).
+    Certificate(&'a Certificate),
+    /// Any certificate whose `x5t#S256` is in this list (e.g. the SD's custodians).
+    AnyOf(&'a [String]),
+    /// Whoever's certificate is embedded: only for bundles whose fingerprint is
+    /// then confirmed out of band (enrollments, combiner bundles).
+    SelfAsserted,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Protected {
+    alg: String,
+    typ: String,
+    x5c: Vec<String>,
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    x5t_s256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crit: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct SignatureJson {
+    protected: String,
+    signature: String,
+    #[serde(default)]
+    header: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct BundleJson {
+    payload: String,
+    #[serde(default)]
+    protected: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(default)]
+    header: Option<Value>,
+    #[serde(default)]
+    signatures: Option<Vec<SignatureJson>>,
+}
+
+fn bundle_err(m: impl Into<String>) -> Error {
+    Error::Bundle(m.into())
+}
+
+/// Signs `payload` (serialised to JSON) as a bundle of `kind`.
+pub fn sign<R: TryCryptoRng + ?Sized, T: Serialize>(
+    rng: &mut R,
+    kind: BundleKind,
+    payload: &T,
+    signers: &[Signer<'_>],
+) -> Result<String, Error> {
+    if signers.is_empty() {
+        return Err(bundle_err("a bundle needs at least one signer"));
+    }
+    let payload_json = serde_json::to_vec(payload).map_err(|e| bundle_err(format!("payload: {e}")))?;
+    let payload_b64 = b64::url_encode(&payload_json);
+    let mut sigs = Vec::with_capacity(signers.len());
+    for s in signers {
+        if !crate::cert::key_matches(s.cert, s.key) {
+            return Err(bundle_err(format!(
+                "the signing key does not belong to {}",
+                s.cert.subject()
+            )));
+        }
+        let protected = Protected {
+            alg: "PS256".into(),
+            typ: kind.typ().into(),
+            x5c: vec![b64::std_encode(s.cert.der())],
+            x5t_s256: Some(s.cert.x5t_s256()),
+            crit: None,
+        };
+        let protected_b64 =
+            b64::url_encode(&serde_json::to_vec(&protected).map_err(|e| bundle_err(e.to_string()))?);
+        let signing_input = format!("{protected_b64}.{payload_b64}");
+        let signer = rsa::pss::SigningKey::<Sha256>::new(s.key.clone());
+        let sig = signer
+            .try_sign_with_rng(rng, signing_input.as_bytes())
+            .map_err(|e| bundle_err(format!("signing: {e}")))?;
+        sigs.push((protected_b64, b64::url_encode(&sig.to_bytes())));
+    }
+    let doc = if let [(protected, signature)] = sigs.as_slice() {
+        json!({"payload": payload_b64, "protected": protected, "signature": signature})
+    } else {
+        json!({
+            "payload": payload_b64,
+            "signatures": sigs.iter().map(|(p, s)| json!({"protected": p, "signature": s})).collect::<Vec<_>>(),
+        })
+    };
+    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| bundle_err(e.to_string()))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// A bundle whose every signature verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedBundle {
+    kind: BundleKind,
+    payload: Vec<u8>,
+    signers: Vec<Certificate>,
+}
+
+impl VerifiedBundle {
+    /// The bundle kind.
+    pub fn kind(&self) -> BundleKind {
+        self.kind
+    }
+    /// The payload bytes (JSON).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    /// The payload parsed into `T`.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.payload)
+            .map_err(|e| bundle_err(format!("the {} payload is not valid: {e}", self.kind.name())))
+    }
+    /// The signers' certificates, in signature order.
+    pub fn signers(&self) -> &[Certificate] {
+        &self.signers
+    }
+}
+
+/// Reads the `typ` of a bundle without verifying it (to tell the user what a file is).
+pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
+    let doc: BundleJson =
+        serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
+    let protected = doc
+        .protected
+        .or_else(|| {
+            doc.signatures
+                .and_then(|s| s.into_iter().next().map(|s| s.protected))
+        })
+        .ok_or_else(|| bundle_err("no protected header"))?;
+    let header: Protected = serde_json::from_slice(&b64::url_decode(&protected, "protected header")?)
+        .map_err(|e| bundle_err(format!("protected header: {e}")))?;
+    BundleKind::from_typ(&header.typ)
+        .ok_or_else(|| bundle_err(format!("unknown bundle typ {:?}", header.typ)))
+}
+
+/// Verifies a bundle: it must be of `kind`, every signature must be PS256 and
+/// valid, and every signer must satisfy `expected`.
+pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> Result<VerifiedBundle, Error> {
+    let doc: BundleJson =
+        serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
+    let entries: Vec<(String, String, Option<Value>)> = match (doc.protected, doc.signature, doc.signatures) {
+        (Some(p), Some(s), None) => vec![(p, s, doc.header)],
+        (None, None, Some(list)) if !list.is_empty() => list
+            .into_iter()
+            .map(|s| (s.protected, s.signature, s.header))
+            .collect(),
+        _ => return Err(bundle_err("neither flattened nor general JWS JSON serialization")),
+    };
+    let payload = b64::url_decode(&doc.payload, "payload")?;
+    let mut signers = Vec::with_capacity(entries.len());
+    for (i, (protected_b64, sig_b64, unprotected)) in entries.iter().enumerate() {
+        let which = if entries.len() > 1 {
+            format!("signature {i}: ")
+        } else {
+            String::new()
+        };
+        if unprotected.is_some() {
+            return Err(bundle_err(format!(
+                "{which}unprotected header members are not accepted"
+            )));
+        }
+        let header: Protected = serde_json::from_slice(&b64::url_decode(protected_b64, "protected header")?)
+            .map_err(|e| bundle_err(format!("{which}protected header: {e}")))?;
+        if header.alg != "PS256" {
+            return Err(bundle_err(format!(
+                "{which}algorithm {:?} refused; only PS256",
+                header.alg
+            )));
+        }
+        if header.crit.is_some() {
+            return Err(bundle_err(format!("{which}unknown critical header parameters")));
+        }
+        if header.typ != kind.typ() {
+            let found = BundleKind::from_typ(&header.typ).map_or(header.typ.clone(), |k| k.name().to_owned());
+            return Err(bundle_err(format!(
+                "{which}this is a {found} bundle, not a {} bundle",
+                kind.name()
+            )));
+        }
+        let cert_der = match header.x5c.as_slice() {
+            [one] => b64::std_decode(one, "x5c")?,
+            _ => {
+                return Err(bundle_err(format!(
+                    "{which}x5c must hold exactly the signer's certificate"
+                )));
+            }
+        };
+        let cert = Certificate::from_der(&cert_der)?;
+        if header.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
+            return Err(bundle_err(format!("{which}x5t#S256 does not match x5c")));
+        }
+        let sig = rsa::pss::Signature::try_from(b64::url_decode(sig_b64, "signature")?.as_slice())
+            .map_err(|_| bundle_err(format!("{which}malformed signature")))?;
+        let verifier = rsa::pss::VerifyingKey::<Sha256>::new(cert.rsa_public_key()?);
+        verifier
+            .verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig)
+            .map_err(|_| {
+                bundle_err(format!(
+                    "{which}the signature does not verify: the bundle was altered"
+                ))
+            })?;
+        let trusted = match expected {
+            ExpectedSigner::Certificate(c) => c.der() == cert.der(),
+            ExpectedSigner::AnyOf(list) => list.contains(&cert.x5t_s256()),
+            ExpectedSigner::SelfAsserted => true,
+        };
+        if !trusted {
+            return Err(bundle_err(format!(
+                "{which}signed by {} (x5t#S256 {}), who is not an expected signer",
+                cert.subject(),
+                cert.x5t_s256()
+            )));
+        }
+        if signers.iter().any(|c: &Certificate| c.der() == cert.der()) {
+            return Err(bundle_err(format!("{which}the same signer appears twice")));
+        }
+        signers.push(cert);
+    }
+    Ok(VerifiedBundle {
+        kind,
+        payload,
+        signers,
+    })
+}

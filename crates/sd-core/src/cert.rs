@@ -1,0 +1,270 @@
+//! X.509 certificates: parsing (PEM or DER), thumbprints, RSA public keys, and
+//! the self-signed certificates hsm-ceremony makes for custodians and operators.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use der::{Decode, Encode, EncodePem, pem::LineEnding};
+use rand_core::TryCryptoRng;
+use sha2::{Digest, Sha256};
+use spki::{DecodePublicKey, SubjectPublicKeyInfoRef};
+use x509_cert::builder::profile::BuilderProfile;
+use x509_cert::builder::{Builder, CertificateBuilder};
+use x509_cert::certificate::TbsCertificate;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+use x509_cert::ext::{Extension, ToExtension};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::{Time, Validity};
+
+use crate::{Error, b64};
+
+/// Smallest RSA modulus we (and Azure's clients) accept, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// A parsed X.509 certificate with its exact DER bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+    parsed: x509_cert::Certificate,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificate({}, x5t#S256={})", self.subject(), self.x5t_s256())
+    }
+}
+
+impl Certificate {
+    /// Parses DER bytes.
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        let parsed = x509_cert::Certificate::from_der(der)
+            .map_err(|e| Error::Certificate(format!("not a DER X.509 certificate ({e})")))?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            parsed,
+        })
+    }
+
+    /// Parses a PEM certificate (the first `CERTIFICATE` block), or DER if the
+    /// input has no PEM armour. Accepts any line length (Azure writes 65).
+    pub fn from_pem_or_der(data: &[u8]) -> Result<Self, Error> {
+        const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+        const END: &str = "-----END CERTIFICATE-----";
+        let Ok(text) = std::str::from_utf8(data) else {
+            return Self::from_der(data);
+        };
+        let Some(start) = text.find(BEGIN) else {
+            if text.trim_start().starts_with("-----BEGIN") {
+                return Err(Error::Certificate("PEM block is not a CERTIFICATE".into()));
+            }
+            return Self::from_der(data);
+        };
+        let body = &text[start + BEGIN.len()..];
+        let end = body
+            .find(END)
+            .ok_or_else(|| Error::Certificate("PEM certificate has no END line".into()))?;
+        let b64_text: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = b64::std_decode(&b64_text, "PEM certificate body")?;
+        Self::from_der(&der)
+    }
+
+    /// Exact DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// SHA-256 of the DER encoding.
+    pub fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(&self.der).into()
+    }
+
+    /// `x5t#S256`: base64url(SHA-256(DER)); Azure's `x5t_256`.
+    pub fn x5t_s256(&self) -> String {
+        b64::url_encode(&self.sha256())
+    }
+
+    /// `x5t`: base64url(SHA-1(DER)); sent by Azure's clients, never used to match.
+    pub fn x5t_sha1(&self) -> String {
+        b64::url_encode(&sha1::Sha1::digest(&self.der))
+    }
+
+    /// The subject as an RFC 4514 string.
+    pub fn subject(&self) -> String {
+        self.parsed.tbs_certificate().subject().to_string()
+    }
+
+    /// notAfter as seconds since the Unix epoch.
+    pub fn not_after_unix(&self) -> u64 {
+        self.parsed
+            .tbs_certificate()
+            .validity()
+            .not_after
+            .to_unix_duration()
+            .as_secs()
+    }
+
+    /// The RSA public key; errors for other key types or keys under 2048 bits.
+    pub fn rsa_public_key(&self) -> Result<rsa::PublicKey, Error> {
+        use rsa::traits::PublicKeyParts;
+        let spki = self
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        let key = rsa::PublicKey::from_public_key_der(&spki)
+            .map_err(|_| Error::Certificate("the public key is not an RSA key".into()))?;
+        let bits = key.size() * 8;
+        if bits < MIN_RSA_BITS {
+            return Err(Error::Certificate(format!(
+                "the RSA key is {bits} bits; at least {MIN_RSA_BITS} are required"
+            )));
+        }
+        Ok(key)
+    }
+
+    /// PEM with 64-character lines and a final newline (what OpenSSL writes).
+    pub fn to_pem(&self) -> String {
+        self.parsed
+            .to_pem(LineEnding::LF)
+            .unwrap_or_else(|_| pem_with_line_length(&self.der, 64, true))
+    }
+
+    /// PEM exactly as az `init-recovery` writes the exchange key: 65-character
+    /// lines and no trailing newline.
+    pub fn to_pem_azure(&self) -> String {
+        pem_with_line_length(&self.der, 65, false)
+    }
+
+    /// The underlying parsed certificate.
+    pub fn x509(&self) -> &x509_cert::Certificate {
+        &self.parsed
+    }
+}
+
+fn pem_with_line_length(der: &[u8], width: usize, final_newline: bool) -> String {
+    let body = b64::std_encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in body.as_bytes().chunks(width) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----");
+    if final_newline {
+        out.push('\n');
+    }
+    out
+}
+
+/// A thumbprint in a form people can read aloud and compare: the SHA-256 in
+/// upper-case hex, in groups of four.
+pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
+    crate::hex_lower(sha256)
+        .to_uppercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Profile for a custodian's (or operator's) self-signed end-entity
+/// certificate: CA:FALSE, keyUsage digitalSignature + keyEncipherment, SKI.
+struct SelfSignedLeaf {
+    subject: Name,
+}
+
+impl BuilderProfile for SelfSignedLeaf {
+    fn get_issuer(&self, subject: &Name) -> Name {
+        subject.clone()
+    }
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        let mut exts: Vec<Extension> = Vec::new();
+        let ski = SubjectKeyIdentifier::try_from(spk)?;
+        exts.push(
+            BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            }
+            .to_extension(tbs.subject(), &exts)?,
+        );
+        exts.push(
+            KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
+                .to_extension(tbs.subject(), &exts)?,
+        );
+        exts.push(ski.to_extension(tbs.subject(), &exts)?);
+        Ok(exts)
+    }
+}
+
+/// Checks that a common name is safe to put in a certificate and a file name.
+pub fn validate_common_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Certificate(format!(
+            "name {name:?} must be 1-64 characters of A-Z a-z 0-9 - _ . and not start with a dot"
+        )))
+    }
+}
+
+/// Makes a self-signed X.509 v3 certificate (sha256WithRSAEncryption) for `key`
+/// with subject CN=`common_name`, valid from `not_before_unix` for `days` days.
+pub fn self_signed<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &rsa::PrivateKey,
+    common_name: &str,
+    not_before_unix: u64,
+    days: u32,
+) -> Result<Certificate, Error> {
+    validate_common_name(common_name)?;
+    if days == 0 {
+        return Err(Error::Certificate("validity must be at least one day".into()));
+    }
+    let subject = Name::from_str(&format!("CN={common_name}"))
+        .map_err(|e| Error::Certificate(format!("subject: {e}")))?;
+    let time = |secs: u64| -> Result<Time, Error> {
+        der::DateTime::from_unix_duration(Duration::from_secs(secs))
+            .map(Time::from)
+            .map_err(|e| Error::Certificate(format!("validity: {e}")))
+    };
+    let not_after = not_before_unix + u64::from(days) * 86_400;
+    let validity = Validity::new(time(not_before_unix)?, time(not_after)?);
+    let mut serial = [0u8; 16];
+    rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
+    serial[0] &= 0x7f; // positive
+    serial[0] |= 0x01; // no leading zero byte, so the DER length is fixed
+    let serial = SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))?;
+    let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let builder = CertificateBuilder::new(SelfSignedLeaf { subject }, serial, validity, spki)
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let cert = builder
+        .build::<_, rsa::pkcs1v15::Signature>(&signer)
+        .map_err(|e| Error::Certificate(format!("signing: {e}")))?;
+    let der = cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+    Certificate::from_der(&der)
+}
+
+/// True when `cert` holds the public half of `key`.
+pub fn key_matches(cert: &Certificate, key: &rsa::PrivateKey) -> bool {
+    cert.rsa_public_key()
+        .map(|p| &p == key.as_public_key())
+        .unwrap_or(false)
+}

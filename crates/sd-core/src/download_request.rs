@@ -1,0 +1,160 @@
+//! The body of `POST /securitydomain/download`: the custodians' certificates
+//! as JWKs and the quorum.
+//!
+//! The JWK members and their order are azure-cli's: `x5c`, `x5t`, `x5t#S256`,
+//! `key_ops`, `kty`, `alg`, `n`, `e` (no `kid`; the service accepts that).
+
+use rsa::traits::PublicKeyParts;
+use serde::{Deserialize, Serialize};
+
+use crate::cert::Certificate;
+use crate::sd_file::QUORUM_RANGE;
+use crate::{Error, b64};
+
+/// Number of custodian certificates the service accepts.
+pub const CERTIFICATE_RANGE: std::ops::RangeInclusive<usize> = 3..=10;
+
+/// One certificate as a JWK, in azure-cli's member order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateJwk {
+    /// The certificate DER, standard base64 with padding.
+    pub x5c: Vec<String>,
+    /// base64url SHA-1 thumbprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5t: Option<String>,
+    /// base64url SHA-256 thumbprint.
+    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+    /// `["verify","encrypt","wrapKey"]`.
+    #[serde(default)]
+    pub key_ops: Vec<String>,
+    /// `RSA`.
+    pub kty: String,
+    /// `RSA-OAEP-256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// Modulus, base64url.
+    pub n: String,
+    /// Exponent, base64url.
+    pub e: String,
+}
+
+/// The whole request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownloadRequest {
+    /// One JWK per custodian; share k goes to certificate k.
+    pub certificates: Vec<CertificateJwk>,
+    /// The quorum.
+    pub required: usize,
+}
+
+/// Azure's limits: 3..=10 certificates, quorum 2..=10 and not above the
+/// number of certificates, every key RSA ≥ 2048 bits, no certificate twice.
+pub fn check_limits(certs: &[Certificate], required: usize) -> Result<(), Error> {
+    if !CERTIFICATE_RANGE.contains(&certs.len()) {
+        return Err(Error::DownloadRequest(format!(
+            "{} certificates given; Azure takes 3 to 10",
+            certs.len()
+        )));
+    }
+    if !QUORUM_RANGE.contains(&required) || required > certs.len() {
+        return Err(Error::DownloadRequest(format!(
+            "quorum {required} is invalid; it must be 2 to 10 and at most the number of certificates ({})",
+            certs.len()
+        )));
+    }
+    for (i, c) in certs.iter().enumerate() {
+        c.rsa_public_key()
+            .map_err(|e| Error::DownloadRequest(format!("certificate {i} ({}): {e}", c.subject())))?;
+        if certs[..i].iter().any(|o| o.der() == c.der()) {
+            return Err(Error::DownloadRequest(format!(
+                "certificate {i} ({}) is given twice",
+                c.subject()
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl CertificateJwk {
+    /// The JWK azure-cli sends for `cert`.
+    pub fn from_certificate(cert: &Certificate) -> Result<Self, Error> {
+        let key = cert.rsa_public_key()?;
+        Ok(CertificateJwk {
+            x5c: vec![b64::std_encode(cert.der())],
+            x5t: Some(cert.x5t_sha1()),
+            x5t_s256: Some(cert.x5t_s256()),
+            key_ops: vec!["verify".into(), "encrypt".into(), "wrapKey".into()],
+            kty: "RSA".into(),
+            alg: Some("RSA-OAEP-256".into()),
+            n: b64::url_encode(&key.n_bytes()),
+            e: b64::url_encode(&key.e_bytes()),
+        })
+    }
+
+    /// The certificate in `x5c[0]`, checked against `kty`, `n`, `e` and the thumbprints.
+    pub fn certificate(&self) -> Result<Certificate, Error> {
+        let bad = |m: String| Error::DownloadRequest(m);
+        if self.kty != "RSA" {
+            return Err(bad(format!("kty is {:?}, expected \"RSA\"", self.kty)));
+        }
+        let der = self
+            .x5c
+            .first()
+            .ok_or_else(|| bad("the JWK has no x5c certificate".into()))
+            .and_then(|c| b64::std_decode(c, "x5c"))?;
+        let cert = Certificate::from_der(&der)?;
+        let key = cert.rsa_public_key()?;
+        let n = b64::url_decode(&self.n, "n")?;
+        let e = b64::url_decode(&self.e, "e")?;
+        if strip_zeros(&n) != &*key.n_bytes() || strip_zeros(&e) != &*key.e_bytes() {
+            return Err(bad("the JWK's n/e do not match its certificate".into()));
+        }
+        if self.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
+            return Err(bad("the JWK's x5t#S256 does not match its certificate".into()));
+        }
+        Ok(cert)
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    &b[first..]
+}
+
+impl DownloadRequest {
+    /// Builds the request, enforcing Azure's limits.
+    pub fn new(certs: &[Certificate], required: usize) -> Result<Self, Error> {
+        check_limits(certs, required)?;
+        Ok(DownloadRequest {
+            certificates: certs
+                .iter()
+                .map(CertificateJwk::from_certificate)
+                .collect::<Result<_, _>>()?,
+            required,
+        })
+    }
+
+    /// Compact JSON body.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses a request body and returns its certificates (in order) and quorum,
+    /// enforcing the same limits (what the HSM does).
+    pub fn parse(body: &[u8]) -> Result<(Vec<Certificate>, usize), Error> {
+        let req: DownloadRequest =
+            serde_json::from_slice(body).map_err(|e| Error::DownloadRequest(format!("JSON: {e}")))?;
+        let certs = req
+            .certificates
+            .iter()
+            .enumerate()
+            .map(|(i, j)| {
+                j.certificate()
+                    .map_err(|e| Error::DownloadRequest(format!("certificate {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_limits(&certs, req.required)?;
+        Ok((certs, req.required))
+    }
+}

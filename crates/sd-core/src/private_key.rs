@@ -1,0 +1,164 @@
+//! RSA private keys in the PEM forms Azure's tools read and write:
+//! PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2),
+//! and, for reading only, PKCS#1 (`RSA PRIVATE KEY`).
+//!
+//! We write encrypted PKCS#8 with PBES2: scrypt (N = 2^14, r = 8, p = 1; OpenSSL 3.0
+//! refuses larger N) and AES-256-CBC, which `openssl pkey`, az CLI and
+//! PowerShell all read.
+
+use der::pem::LineEnding;
+use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use rand_core::TryCryptoRng;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::cert::MIN_RSA_BITS;
+
+/// How a PEM private key is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEncoding {
+    /// `ENCRYPTED PRIVATE KEY`: needs a passphrase.
+    EncryptedPkcs8,
+    /// `PRIVATE KEY`.
+    Pkcs8,
+    /// `RSA PRIVATE KEY` (read only).
+    Pkcs1,
+}
+
+/// Identifies the PEM label without decoding secrets.
+pub fn encoding_of(pem: &str) -> Result<KeyEncoding, Error> {
+    let label = pem
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("-----BEGIN "))
+        .ok_or_else(|| Error::PrivateKey("no PEM `-----BEGIN` line found".into()))?;
+    match label {
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----" => Ok(KeyEncoding::EncryptedPkcs8),
+        "-----BEGIN PRIVATE KEY-----" => Ok(KeyEncoding::Pkcs8),
+        "-----BEGIN RSA PRIVATE KEY-----" => Ok(KeyEncoding::Pkcs1),
+        other => Err(Error::PrivateKey(format!(
+            "PEM block {other:?} is not a private key (expected PRIVATE KEY or ENCRYPTED PRIVATE KEY)"
+        ))),
+    }
+}
+
+/// Reads a PEM private key. `passphrase` is needed for encrypted keys and
+/// ignored for unencrypted ones.
+pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey, Error> {
+    let key = match encoding_of(pem)? {
+        KeyEncoding::Pkcs8 => rsa::PrivateKey::from_pkcs8_pem(pem)
+            .map_err(|e| Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})")))?,
+        KeyEncoding::Pkcs1 => rsa::PrivateKey::from_pkcs1_pem(pem)
+            .map_err(|e| Error::PrivateKey(format!("not an RSA PKCS#1 key ({e})")))?,
+        KeyEncoding::EncryptedPkcs8 => {
+            let passphrase = passphrase.ok_or(Error::PassphraseRequired)?;
+            let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())
+                .map_err(|e| Error::PrivateKey(format!("bad PEM ({e})")))?;
+            if label != "ENCRYPTED PRIVATE KEY" {
+                return Err(Error::PrivateKey(format!("unexpected PEM label {label:?}")));
+            }
+            let info = EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
+                .map_err(|e| Error::PrivateKey(format!("bad encrypted PKCS#8 structure ({e})")))?;
+            // The structure is valid, so any failure from here on means the
+            // passphrase is wrong (a wrong key can pass the CBC padding check by
+            // chance and then fail to parse).
+            let plain = info.decrypt(passphrase).map_err(|_| Error::WrongPassphrase)?;
+            rsa::PrivateKey::from_pkcs8_der(plain.as_bytes()).map_err(|_| Error::WrongPassphrase)?
+        }
+    };
+    let bits = key.size() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(Error::PrivateKey(format!(
+            "the RSA key is {bits} bits; at least {MIN_RSA_BITS} are required"
+        )));
+    }
+    Ok(key)
+}
+
+/// Encrypted PKCS#8 PEM (PBES2, scrypt 2^14, AES-256-CBC).
+pub fn to_encrypted_pem<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &rsa::PrivateKey,
+    passphrase: &[u8],
+) -> Result<Zeroizing<String>, Error> {
+    if passphrase.is_empty() {
+        return Err(Error::PrivateKey("the passphrase is empty".into()));
+    }
+    let plain = key
+        .to_pkcs8_der()
+        .map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
+    let info = PrivateKeyInfoRef::try_from(plain.as_bytes())
+        .map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    rng.try_fill_bytes(&mut salt).map_err(|_| Error::Rng)?;
+    rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
+    let params = pkcs5::scrypt::Params::new(14, 8, 1)
+        .map_err(|_| Error::PrivateKey("scrypt parameters".into()))
+        .and_then(|p| {
+            pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(p, &salt, iv)
+                .map_err(|e| Error::PrivateKey(format!("PBES2 parameters ({e})")))
+        })?;
+    let encrypted = info
+        .encrypt_with_params(params, passphrase)
+        .map_err(|e| Error::PrivateKey(format!("encryption ({e})")))?;
+    encrypted
+        .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+        .map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
+}
+
+/// Unencrypted PKCS#8 PEM (for `--no-passphrase` and test keys).
+pub fn to_plain_pem(key: &rsa::PrivateKey) -> Result<Zeroizing<String>, Error> {
+    key.to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypted_round_trip_and_wrong_passphrase() {
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+        let pem = to_encrypted_pem(&mut getrandom::SysRng, &key, b"correct horse").unwrap();
+        assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+        assert_eq!(encoding_of(&pem).unwrap(), KeyEncoding::EncryptedPkcs8);
+        assert_eq!(from_pem(&pem, Some(b"correct horse")).unwrap(), key);
+        assert_eq!(
+            from_pem(&pem, Some(b"battery staple")).unwrap_err(),
+            Error::WrongPassphrase
+        );
+        assert_eq!(from_pem(&pem, None).unwrap_err(), Error::PassphraseRequired);
+        let plain = to_plain_pem(&key).unwrap();
+        assert_eq!(from_pem(&plain, None).unwrap(), key);
+        assert_eq!(from_pem(&plain, Some(b"ignored")).unwrap(), key);
+    }
+
+    #[test]
+    fn garbage_is_named() {
+        assert!(matches!(from_pem("hello", None), Err(Error::PrivateKey(_))));
+        assert!(matches!(
+            from_pem(
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                None
+            ),
+            Err(Error::PrivateKey(_))
+        ));
+        assert!(matches!(
+            from_pem(
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+                None
+            ),
+            Err(Error::PrivateKey(_))
+        ));
+        assert!(matches!(
+            from_pem(
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                Some(b"x")
+            ),
+            Err(Error::PrivateKey(_))
+        ));
+    }
+}

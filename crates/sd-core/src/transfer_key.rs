@@ -1,0 +1,96 @@
+//! The exchange (transfer) key, as `GET /securitydomain/upload` returns it:
+//! `{"key_format":"jwk","transfer_key":"<JWK as a JSON string>"}`.
+//!
+//! The real service sends `transfer_key` as a string holding JSON although the
+//! spec types it as an object; PowerShell also knows `key_format` `pem`. We
+//! accept all three and always return the certificate.
+
+use rsa::traits::PublicKeyParts;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::cert::Certificate;
+use crate::{Error, b64};
+
+#[derive(Deserialize)]
+struct Response {
+    key_format: Option<String>,
+    transfer_key: Value,
+}
+
+#[derive(Deserialize)]
+struct TransferJwk {
+    kty: String,
+    #[serde(default)]
+    x5c: Vec<String>,
+    n: Option<String>,
+    e: Option<String>,
+    #[serde(rename = "x5t#S256")]
+    x5t_s256: Option<String>,
+}
+
+fn tk_err(m: impl Into<String>) -> Error {
+    Error::TransferKey(m.into())
+}
+
+/// Extracts the exchange certificate from a transfer-key response body.
+pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
+    let resp: Response = serde_json::from_slice(body).map_err(|e| tk_err(format!("JSON: {e}")))?;
+    let format = resp.key_format.as_deref().unwrap_or("jwk");
+    match (format, &resp.transfer_key) {
+        ("pem", Value::String(pem)) => Certificate::from_pem_or_der(pem.as_bytes()),
+        ("jwk", Value::String(s)) => {
+            let jwk: TransferJwk = serde_json::from_str(s).map_err(|e| tk_err(format!("JWK: {e}")))?;
+            jwk_certificate(&jwk)
+        }
+        ("jwk", obj @ Value::Object(_)) => {
+            let jwk: TransferJwk =
+                serde_json::from_value(obj.clone()).map_err(|e| tk_err(format!("JWK: {e}")))?;
+            jwk_certificate(&jwk)
+        }
+        (f, _) => Err(tk_err(format!(
+            "key_format {f:?} with this transfer_key is not supported"
+        ))),
+    }
+}
+
+fn jwk_certificate(jwk: &TransferJwk) -> Result<Certificate, Error> {
+    if jwk.kty != "RSA" {
+        return Err(tk_err(format!("kty is {:?}, expected \"RSA\"", jwk.kty)));
+    }
+    let der = jwk
+        .x5c
+        .first()
+        .ok_or_else(|| tk_err("the JWK has no x5c certificate"))
+        .and_then(|c| b64::std_decode(c, "x5c"))?;
+    let cert = Certificate::from_der(&der)?;
+    let key = cert.rsa_public_key()?;
+    if let (Some(n), Some(e)) = (&jwk.n, &jwk.e) {
+        let n = b64::url_decode(n, "n")?;
+        let e = b64::url_decode(e, "e")?;
+        if n.as_slice() != &*key.n_bytes() || e.as_slice() != &*key.e_bytes() {
+            return Err(tk_err("the JWK's n/e do not match its x5c certificate"));
+        }
+    }
+    if jwk.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
+        return Err(tk_err("the JWK's x5t#S256 does not match its x5c certificate"));
+    }
+    Ok(cert)
+}
+
+/// The response body the real service sends for `cert`: a JWK (members e,
+/// key_ops, kid, kty, n, x5c, x5t, x5t#S256) serialised into a string.
+pub fn response_json(cert: &Certificate) -> Result<String, Error> {
+    let key = cert.rsa_public_key()?;
+    let jwk = json!({
+        "e": b64::url_encode(&key.e_bytes()),
+        "key_ops": ["wrapKey", "verify", "encrypt"],
+        "kid": "not used",
+        "kty": "RSA",
+        "n": b64::url_encode(&key.n_bytes()),
+        "x5c": [b64::std_encode(cert.der())],
+        "x5t": cert.x5t_sha1(),
+        "x5t#S256": cert.x5t_s256(),
+    });
+    Ok(json!({"key_format": "jwk", "transfer_key": jwk.to_string()}).to_string())
+}

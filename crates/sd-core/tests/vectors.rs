@@ -1,0 +1,344 @@
+//! The core crate against Azure's real files in `../shared/vectors`: two SD
+//! files made by real HSMs (2020, 2025), their quorum keys, and a restore blob
+//! made by az 2.91.0. Golden SHA-256 values are from AZURE-SD-FORMAT.md §9,
+//! computed there by an independent implementation.
+
+use std::path::PathBuf;
+
+use sd_core::cert::Certificate;
+use sd_core::download_request::{CertificateJwk, DownloadRequest};
+use sd_core::enc_data::DomainSecret;
+use sd_core::restore_blob::RestoreBlob;
+use sd_core::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::{Error, private_key, sha256_hex};
+
+fn vectors() -> PathBuf {
+    let dir = std::env::var_os("HSM_CEREMONY_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
+    assert!(
+        dir.join("azure-cli").is_dir(),
+        "test vectors not found at {} (set HSM_CEREMONY_VECTORS)",
+        dir.display()
+    );
+    dir
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    let p = vectors().join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
+const SD_2020: &str = "azure-cli/security_domain_keys/sdtest/sdfile.json";
+const SD_2025: &str = "azure-cli/extracted/recording-2025-04-22-download-sd.json";
+
+fn quorum_key(i: usize) -> rsa::PrivateKey {
+    let pem = String::from_utf8(read(&format!("{KEYS}/certificate{i}.pem"))).unwrap();
+    private_key::from_pem(&pem, None).unwrap()
+}
+
+fn quorum_cert(i: usize) -> Certificate {
+    Certificate::from_pem_or_der(&read(&format!("{KEYS}/certificate{i}.cer"))).unwrap()
+}
+
+struct Golden {
+    file_sha256_prefix: &'static str,
+    shares: [&'static str; 3],
+    master: &'static str,
+    enc_data: [(&'static str, usize, &'static str); 3],
+}
+
+const GOLDEN_2020: Golden = Golden {
+    file_sha256_prefix: "38976a39",
+    shares: [
+        "ddfc7489664d683c7efb2bf6146d390fe7c5a7cadf4d4c74407d721a31fc0a8c",
+        "e47d0ade15833ed939f0293750c61763b4823c6dacfabd2c029c0ddf6f894f56",
+        "82f9335f4f1365aa6887efbdf0c19e799453daec38888c7cbe46805b46794bb0",
+    ],
+    master: "ab9df07df6cd114cbb90b544d2654d40885e1d647a51d1a762d8fb9aaa351d2e",
+    enc_data: [
+        (
+            "hsm_backup",
+            8180,
+            "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b",
+        ),
+        (
+            "base_enclave_backup",
+            869,
+            "c8d4854200f312df6a4a8d561ee40cea3ebd33c174f5b9bbbcd5afe5e7f6dfd0",
+        ),
+        (
+            "partition_enclave_backup",
+            2945,
+            "bb913ca529699e7044ef0ffae751256eab08fca1de29d849927c3ab3d345ca36",
+        ),
+    ],
+};
+
+const GOLDEN_2025: Golden = Golden {
+    file_sha256_prefix: "71f54ab0",
+    shares: [
+        "953b8f37ecedf23f17bea00d015ee9521f22a6663f59b39b343ab15fed0ad9f6",
+        "6fde75ae4b82fdc83509f6d92d07f979e46270000cf27107c9231fe8f505e2a8",
+        "757764f0238a8ca8a519c158cb97ad02e10f058da81b4bd97b0c693ff8095e66",
+    ],
+    master: "165394eef165053beeeed504d0fc62ee8c53f672846e2032ffa92ddd338cdd22",
+    enc_data: [
+        (
+            "hsm_backup",
+            8516,
+            "6248b42cf952fc809b6b30955308eefb03140a34cec98b8a043d0d05dbfb63cd",
+        ),
+        (
+            "base_enclave_backup",
+            968,
+            "dec98472f78520c9b5136060f258d154600d6f9fec62dca2eed8498e59199955",
+        ),
+        (
+            "partition_enclave_backup",
+            3105,
+            "f8e85eb1da4f9dd99b01e35561d7fe3f1d84db0fac3d30e73273ba5c0abbe02a",
+        ),
+    ],
+};
+
+fn assert_secrets(secrets: &[DomainSecret], golden: &Golden) {
+    assert_eq!(secrets.len(), 3);
+    for (s, (tag, len, hash)) in secrets.iter().zip(golden.enc_data) {
+        assert_eq!(s.tag, tag);
+        assert_eq!(s.data.len(), len, "{tag}");
+        assert_eq!(sha256_hex(s.data.expose()), hash, "{tag}");
+    }
+}
+
+fn check_real_file(path: &str, golden: &Golden) {
+    let bytes = read(path);
+    assert!(sha256_hex(&bytes).starts_with(golden.file_sha256_prefix));
+    let sd = SecurityDomain::parse(&bytes).unwrap();
+    assert_eq!((sd.version(), sd.required(), sd.shares().len()), (2, 2, 3));
+    // Our writer reproduces the HSM's bytes exactly.
+    assert_eq!(sd.to_json().as_bytes(), &bytes[..]);
+
+    let keys: Vec<_> = (0..3).map(quorum_key).collect();
+    let opened: Vec<OpenedShare> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            // Found by trying, without the certificate...
+            let s = sd.open_share(k, None).unwrap();
+            assert_eq!(s.index, i);
+            assert_eq!(s.share.x() as usize, i + 1);
+            assert_eq!(sha256_hex(s.share.to_bytes().expose()), golden.shares[i]);
+            // ...and by thumbprint.
+            let t = sd.open_share(k, Some(&quorum_cert(i).x5t_s256())).unwrap();
+            assert_eq!(t.index, i);
+            s
+        })
+        .collect();
+
+    let subsets: [&[usize]; 7] = [
+        &[0, 1],
+        &[0, 2],
+        &[1, 2],
+        &[1, 0],
+        &[2, 1],
+        &[0, 1, 2],
+        &[2, 0, 1],
+    ];
+    for subset in subsets {
+        let chosen: Vec<OpenedShare> = subset.iter().map(|&i| opened[i].clone()).collect();
+        let (master, secrets) = sd.recover(&chosen).unwrap();
+        assert_eq!(sha256_hex(master.expose()), golden.master, "{subset:?}");
+        assert_secrets(&secrets, golden);
+    }
+    // One share is not a quorum.
+    assert!(matches!(sd.recover(&opened[..1]), Err(Error::Shamir(_))));
+    // The same share twice: Azure's tools silently make an all-zero key; we refuse.
+    let twice = [opened[0].clone(), opened[0].clone()];
+    let err = sd.recover(&twice).unwrap_err();
+    assert!(err.to_string().contains("same share"), "{err}");
+}
+
+#[test]
+fn real_2020_sd_file_opens_with_every_quorum() {
+    check_real_file(SD_2020, &GOLDEN_2020);
+}
+
+#[test]
+fn real_2025_sd_file_opens_with_every_quorum() {
+    check_real_file(SD_2025, &GOLDEN_2025);
+}
+
+#[test]
+fn base64url_wrapped_sd_file_is_accepted() {
+    let bytes = read(SD_2020);
+    let wrapped = sd_core::b64::url_encode(&bytes);
+    let sd = SecurityDomain::parse(wrapped.as_bytes()).unwrap();
+    assert_eq!(sd.to_json().as_bytes(), &bytes[..]);
+}
+
+#[test]
+fn keys_that_open_no_share_are_reported() {
+    let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
+    for p in ["azure-cli/sdkeys2/cert_0.key", "azure-cli/certs/cert_1.key"] {
+        let key = private_key::from_pem(&String::from_utf8(read(p)).unwrap(), None).unwrap();
+        let err = sd.open_share(&key, None).unwrap_err();
+        assert_eq!(err, Error::NoMatchingShare);
+        assert_eq!(err.to_string(), "this key opens no share in this file");
+    }
+}
+
+#[test]
+fn az_restore_blob_opens_with_its_exchange_key() {
+    let dir = "generated/az-2.91.0-restore-blob";
+    let blob = RestoreBlob::parse(&read(&format!("{dir}/restore-blob.json"))).unwrap();
+    let exchange_cert = Certificate::from_pem_or_der(&read(&format!("{dir}/test-exchange.pem"))).unwrap();
+    assert_eq!(blob.exchange_x5t_s256(), exchange_cert.x5t_s256());
+    let exchange_key = private_key::from_pem(
+        &String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_secrets(&blob.open(&exchange_key).unwrap(), &GOLDEN_2020);
+    // Not for another key.
+    assert!(matches!(blob.open(&quorum_key(0)), Err(Error::RestoreBlob(_))));
+}
+
+#[test]
+fn our_restore_blob_opens_to_the_same_plaintexts() {
+    let dir = "generated/az-2.91.0-restore-blob";
+    let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
+    let shares = [
+        sd.open_share(&quorum_key(0), None).unwrap(),
+        sd.open_share(&quorum_key(2), None).unwrap(),
+    ];
+    let (_, secrets) = sd.recover(&shares).unwrap();
+    let exchange_cert = Certificate::from_pem_or_der(&read(&format!("{dir}/test-exchange.pem"))).unwrap();
+    let blob = RestoreBlob::build(&mut getrandom::SysRng, &secrets, &exchange_cert).unwrap();
+    let text = blob.to_json();
+    assert!(
+        text.starts_with(r#"{"EncData":{"data":[{"compact_jwe":"#),
+        "{}",
+        &text[..40]
+    );
+    assert!(text.contains(r#""WrappedKey":{"enc_key":""#));
+    assert!(!text.contains("SharedKeys") && !text.contains("version"));
+    let reparsed = RestoreBlob::parse(text.as_bytes()).unwrap();
+    let exchange_key = private_key::from_pem(
+        &String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_secrets(&reparsed.open(&exchange_key).unwrap(), &GOLDEN_2020);
+    // Also with the real 2020 transfer certificate (no private key: check the thumbprint only).
+    let sdex = Certificate::from_pem_or_der(&read("azure-cli/security_domain_keys/sdtest/sdex.pem")).unwrap();
+    let blob2 = RestoreBlob::build(&mut getrandom::SysRng, &secrets, &sdex).unwrap();
+    assert_eq!(blob2.exchange_x5t_s256(), sdex.x5t_s256());
+    // The exchange PEM as az writes it round-trips.
+    let pem = sdex.to_pem_azure();
+    assert_eq!(
+        pem.as_bytes(),
+        &read("azure-cli/security_domain_keys/sdtest/sdex.pem")[..]
+    );
+}
+
+#[test]
+fn certificate_jwks_match_the_sd_thumbprints() {
+    let sd = SecurityDomain::parse(&read(SD_2025)).unwrap();
+    let certs: Vec<Certificate> = (0..3).map(quorum_cert).collect();
+    for (i, cert) in certs.iter().enumerate() {
+        let jwk = CertificateJwk::from_certificate(cert).unwrap();
+        assert_eq!(jwk.x5t_s256.as_deref(), Some(sd.shares()[i].x5t_256.as_str()));
+        assert_eq!(jwk.e, "AQAB");
+        assert_eq!(jwk.certificate().unwrap(), *cert);
+    }
+    let body = DownloadRequest::new(&certs, 2).unwrap().to_json();
+    assert!(body.starts_with(r#"{"certificates":[{"x5c":[""#));
+    assert!(
+        body.contains(r#""key_ops":["verify","encrypt","wrapKey"],"kty":"RSA","alg":"RSA-OAEP-256","n":""#)
+    );
+    assert!(body.ends_with(r#""required":2}"#));
+    let (parsed, required) = DownloadRequest::parse(body.as_bytes()).unwrap();
+    assert_eq!((parsed, required), (certs.clone(), 2));
+    // Limits: 3..=10 certificates, quorum 2..=10 and ≤ N.
+    assert!(DownloadRequest::new(&certs[..2], 2).is_err());
+    assert!(DownloadRequest::new(&certs, 1).is_err());
+    assert!(DownloadRequest::new(&certs, 4).is_err());
+    let dup = [certs[0].clone(), certs[1].clone(), certs[0].clone()];
+    assert!(DownloadRequest::new(&dup, 2).is_err());
+}
+
+#[test]
+fn tampered_real_files_are_rejected() {
+    let bytes = read(SD_2020);
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    // Truncations never parse.
+    for cut in [0, 1, 100, text.len() / 2, text.len() - 1] {
+        assert!(SecurityDomain::parse(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    // A share with a shortened tag is refused at parse time (Azure's tools accept it).
+    let sd = SecurityDomain::parse(&bytes).unwrap();
+    let share0 = &sd.shares()[0].enc_key;
+    let mut parts: Vec<&str> = share0.split('.').collect();
+    let short_tag = sd_core::b64::url_encode(&[1, 2, 3]);
+    parts[4] = &short_tag;
+    let bad = text.replace(share0.as_str(), &parts.join("."));
+    let err = SecurityDomain::parse(bad.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("tag is 3 bytes"), "{err}");
+    // A flipped ciphertext byte in EncData: parses, but recovery names the failure.
+    let entry = &sd.enc_data().data[1].compact_jwe;
+    let mut parts: Vec<String> = entry.split('.').map(str::to_owned).collect();
+    let mut ct = sd_core::b64::url_decode(&parts[3], "t").unwrap();
+    ct[10] ^= 1;
+    parts[3] = sd_core::b64::url_encode(&ct);
+    let bad = SecurityDomain::parse(text.replace(entry.as_str(), &parts.join(".")).as_bytes()).unwrap();
+    let shares = [
+        bad.open_share(&quorum_key(0), None).unwrap(),
+        bad.open_share(&quorum_key(1), None).unwrap(),
+    ];
+    let err = bad.recover(&shares).unwrap_err();
+    assert!(err.to_string().contains("does not open EncData"), "{err}");
+}
+
+#[test]
+fn rotation_keeps_enc_data_and_moves_shares() {
+    let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
+    let shares = [
+        sd.open_share(&quorum_key(1), None).unwrap(),
+        sd.open_share(&quorum_key(2), None).unwrap(),
+    ];
+    let (master, _) = sd.recover(&shares).unwrap();
+    // New custodians: the azure-cli sdkeys2 set (3 certificates with keys).
+    let new_keys: Vec<_> = (0..3)
+        .map(|i| {
+            private_key::from_pem(
+                &String::from_utf8(read(&format!("azure-cli/sdkeys2/cert_{i}.key"))).unwrap(),
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    let new_certs: Vec<_> = (0..3)
+        .map(|i| Certificate::from_pem_or_der(&read(&format!("azure-cli/sdkeys2/cert_{i}.cer"))).unwrap())
+        .collect();
+    let rotated = sd
+        .resplit(&mut getrandom::SysRng, &master, &new_certs, 3)
+        .unwrap();
+    assert_eq!(rotated.enc_data(), sd.enc_data());
+    let reparsed = SecurityDomain::parse(rotated.to_json().as_bytes()).unwrap();
+    assert_eq!(reparsed.required(), 3);
+    // Old keys open nothing, new keys open everything.
+    assert_eq!(
+        reparsed.open_share(&quorum_key(0), None).unwrap_err(),
+        Error::NoMatchingShare
+    );
+    let opened: Vec<_> = new_keys
+        .iter()
+        .map(|k| reparsed.open_share(k, None).unwrap())
+        .collect();
+    let (m2, secrets) = reparsed.recover(&opened).unwrap();
+    assert_eq!(m2, master);
+    assert_secrets(&secrets, &GOLDEN_2020);
+    assert!(reparsed.recover(&opened[..2]).is_err());
+}
