@@ -158,7 +158,8 @@ impl CompactJwe {
         if jwe.tag.len() != enc.tag_len() {
             return Err(Error::JweTagLength(jwe.tag.len()));
         }
-        if enc == Enc::A256CbcHs512 && (jwe.ciphertext.is_empty() || !jwe.ciphertext.len().is_multiple_of(16)) {
+        if enc == Enc::A256CbcHs512 && (jwe.ciphertext.is_empty() || !jwe.ciphertext.len().is_multiple_of(16))
+        {
             return Err(Error::JweFormat(format!(
                 "the CBC ciphertext is {} bytes, not a positive multiple of 16",
                 jwe.ciphertext.len()

@@ -39,6 +39,8 @@ pub mod shamir;
 pub mod transfer_key;
 
 pub use error::Error;
+/// The RSA key types every API here uses (from the `rsa` crate).
+pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
 /// Hex encoding of a SHA-256 digest of `data`, lower case; how we print file hashes.
 pub fn sha256_hex(data: &[u8]) -> String {

@@ -77,6 +77,16 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
     Ok(key)
 }
 
+/// Generates an RSA key of `bits` bits (at least 2048), exponent 65537.
+pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R, bits: usize) -> Result<rsa::PrivateKey, Error> {
+    if bits < MIN_RSA_BITS {
+        return Err(Error::PrivateKey(format!(
+            "{bits}-bit keys are too weak; at least {MIN_RSA_BITS} bits are required"
+        )));
+    }
+    rsa::PrivateKey::new(rng, bits).map_err(|e| Error::PrivateKey(format!("key generation failed: {e}")))
+}
+
 /// Encrypted PKCS#8 PEM (PBES2, scrypt 2^14, AES-256-CBC).
 pub fn to_encrypted_pem<R: TryCryptoRng + ?Sized>(
     rng: &mut R,

@@ -1,0 +1,220 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success (for `check`: the share opens)
+  1  the command failed: bad or missing input, wrong passphrase, a key that
+     opens no share, a bundle that does not verify... (the message names the file)
+  2  the command line itself is wrong
+
+Passphrases are read from the terminal (no echo) or from --passphrase-file,
+never from an argument or the environment. Outputs are written atomically and
+never replace an existing file unless --force is given (key files never).
+keyholder has no networking code.";
+
+/// Offline custodian tool for Azure Managed HSM security-domain ceremonies.
+#[derive(Parser)]
+#[command(name = "keyholder", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One `--key` with its passphrase files.
+#[derive(Args, Clone)]
+pub struct KeysArgs {
+    /// Custodian private key (PKCS#8 PEM, encrypted or not); repeat for each custodian.
+    #[arg(long = "key", value_name = "KEY", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// Passphrase file for the --key at the same position (unencrypted keys ignore theirs).
+    #[arg(long = "passphrase-file", value_name = "FILE")]
+    pub passphrase_files: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Generate a custodian keypair, self-signed certificate and signed enrollment.
+    Init {
+        /// Custodian name: the certificate CN and the base name of the files.
+        #[arg(long)]
+        name: String,
+        /// Folder to write NAME.key, NAME.cer and NAME.enrollment.json into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// RSA key size.
+        #[arg(long, default_value_t = 3072, value_parser = parse_bits)]
+        bits: usize,
+        /// Certificate validity in days.
+        #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
+        days: u32,
+        /// Read the new key's passphrase from FILE instead of asking twice.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the private key unencrypted (for tests and rehearsals only).
+        #[arg(long)]
+        no_passphrase: bool,
+        /// Replace an existing certificate or enrollment (never a key file).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Decrypt and verify this custodian's share, without combining anything.
+    Check {
+        /// The security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        /// This custodian's private key.
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// Passphrase file for the key.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One-laptop recovery: unlock a quorum of keys in turn and write a restore blob.
+    RestoreBlob {
+        /// The security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        /// The recovering HSM's exchange key (PEM certificate, as az init-recovery saves it).
+        #[arg(long, value_name = "EXCHANGE.pem")]
+        exchange_key: PathBuf,
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// Where to write the restore blob.
+        #[arg(long, value_name = "BLOB.json")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Make the combiner's ephemeral keypair for one distributed recovery.
+    CombinerInit {
+        /// Folder to write combiner.key and combiner.json into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Read the key's passphrase from FILE instead of asking twice.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the key unencrypted (for tests and rehearsals only).
+        #[arg(long)]
+        no_passphrase: bool,
+        /// Replace an existing combiner.json (never the key).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Distributed recovery: decrypt this custodian's share and seal it to the combiner.
+    Share {
+        /// The security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        /// The operator's signed recovery request.
+        #[arg(long, value_name = "REQUEST.json")]
+        request: PathBuf,
+        /// The operator's certificate, to check the request's signer (else its fingerprint is shown to confirm aloud).
+        #[arg(long, value_name = "OPERATOR.cer")]
+        operator_cert: Option<PathBuf>,
+        /// The combiner's signed bundle.
+        #[arg(long, value_name = "COMBINER.json")]
+        combiner: PathBuf,
+        /// This custodian's private key (its .cer must be beside it).
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// Passphrase file for the key.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Where to write the share bundle.
+        #[arg(long, value_name = "NAME.share.json")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Distributed recovery: verify share bundles, rebuild the key, write the restore blob.
+    Combine {
+        /// The security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        /// The operator's signed recovery request.
+        #[arg(long, value_name = "REQUEST.json")]
+        request: PathBuf,
+        /// The operator's certificate, to check the request's signer.
+        #[arg(long, value_name = "OPERATOR.cer")]
+        operator_cert: Option<PathBuf>,
+        /// The combiner's private key (combiner.key).
+        #[arg(long, value_name = "KEY")]
+        combiner_key: PathBuf,
+        /// Passphrase file for the combiner key.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// A custodian's share bundle; repeat for each.
+        #[arg(long = "share", value_name = "SHARE.json", required = true)]
+        shares: Vec<PathBuf>,
+        /// Where to write the restore blob.
+        #[arg(long, value_name = "BLOB.json")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Rebuild the master key with a quorum and re-split it to new custodians.
+    Rotate {
+        /// The current security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// A new custodian's certificate; give 3 to 10.
+        #[arg(long = "new-cert", value_name = "CERT.cer", required = true)]
+        new_certs: Vec<PathBuf>,
+        /// The new quorum (2 to 10, at most the number of new certificates).
+        #[arg(long)]
+        quorum: usize,
+        /// Where to write the new SD file.
+        #[arg(long, value_name = "NEW_SD.json")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Prove a quorum can recover: rebuild, verify every EncData entry, wipe, sign a report.
+    Drill {
+        /// The security-domain file.
+        #[arg(long, value_name = "SD.json")]
+        sd: PathBuf,
+        #[command(flatten)]
+        keys: KeysArgs,
+        /// Where to write the signed drill report.
+        #[arg(long, value_name = "REPORT.json")]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Verify any hsm-ceremony bundle and print what it says.
+    Verify {
+        /// The bundle.
+        bundle: PathBuf,
+        /// Require this certificate to be the (or a) signer.
+        #[arg(long, value_name = "CERT.cer")]
+        signer: Option<PathBuf>,
+    },
+    /// Print the fingerprint of a certificate, exchange key, SD file or bundle.
+    Fingerprint {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+fn parse_bits(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(b @ (2048 | 3072 | 4096)) => Ok(b),
+        Ok(b) if b < 2048 => Err(format!("{b} bits is too weak; use 3072 or 4096")),
+        _ => Err("use 2048, 3072 or 4096".into()),
+    }
+}

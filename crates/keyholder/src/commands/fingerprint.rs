@@ -1,0 +1,45 @@
+//! `keyholder fingerprint`: what a file is, and the fingerprint to read aloud.
+
+use std::path::Path;
+
+use sd_core::bundle::{self, ExpectedSigner};
+use sd_core::cert::Certificate;
+use sd_core::restore_blob::RestoreBlob;
+use sd_core::sd_file::SecurityDomain;
+
+use super::print_fingerprint;
+use crate::error::{CliError, CliResult, InFile};
+use crate::files;
+
+pub fn run(path: &Path) -> CliResult {
+    let bytes = files::read(path)?;
+    let sha = sd_core::sha256_hex(&bytes);
+    if let Ok(kind) = bundle::peek_kind(&bytes) {
+        let verified = bundle::verify(&bytes, kind, ExpectedSigner::SelfAsserted).in_file(path)?;
+        outln!("{} bundle, file sha256 {sha}", kind.name());
+        for (i, c) in verified.signers().iter().enumerate() {
+            print_fingerprint(&format!("signer {}", i + 1), c);
+        }
+    } else if let Ok(sd) = SecurityDomain::parse(&bytes) {
+        outln!(
+            "security domain file (version {}), quorum {}",
+            sd.version(),
+            sd.required()
+        );
+        outln!("  sha256: {sha}");
+        for (i, t) in sd.thumbprints().iter().enumerate() {
+            outln!("  share {}: x5t#S256 {t}", i + 1);
+        }
+    } else if let Ok(blob) = RestoreBlob::parse(&bytes) {
+        outln!("restore blob, sha256 {sha}");
+        outln!("  wrapped to exchange key x5t#S256 {}", blob.exchange_x5t_s256());
+    } else if let Ok(cert) = Certificate::from_pem_or_der(&bytes) {
+        print_fingerprint("certificate", &cert);
+    } else {
+        return Err(CliError::file(
+            path,
+            "is not a certificate, SD file, restore blob or hsm-ceremony bundle",
+        ));
+    }
+    Ok(())
+}

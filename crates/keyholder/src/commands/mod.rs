@@ -1,0 +1,185 @@
+//! One module per command; this one dispatches and holds what they share.
+
+mod check;
+mod combine;
+mod combiner_init;
+mod drill;
+mod fingerprint;
+mod init;
+mod restore_blob;
+mod rotate;
+mod share;
+mod verify;
+
+use std::path::Path;
+
+use sd_core::bundle::payloads::RecoveryRequest;
+use sd_core::bundle::{self, BundleKind, ExpectedSigner, VerifiedBundle};
+use sd_core::cert::{self, Certificate};
+
+use crate::cli::Command;
+use crate::error::{CliError, CliResult, InFile};
+use crate::files;
+
+/// Runs one command.
+pub fn run(command: Command) -> CliResult {
+    match command {
+        Command::Init {
+            name,
+            out,
+            bits,
+            days,
+            passphrase_file,
+            no_passphrase,
+            force,
+        } => init::run(
+            &name,
+            &out,
+            bits,
+            days,
+            passphrase_file.as_deref(),
+            no_passphrase,
+            force,
+        ),
+        Command::Check {
+            sd,
+            key,
+            passphrase_file,
+            json,
+        } => check::run(&sd, &key, passphrase_file.as_deref(), json),
+        Command::RestoreBlob {
+            sd,
+            exchange_key,
+            keys,
+            out,
+            force,
+        } => restore_blob::run(&sd, &exchange_key, &keys, &out, force),
+        Command::CombinerInit {
+            out,
+            passphrase_file,
+            no_passphrase,
+            force,
+        } => combiner_init::run(&out, passphrase_file.as_deref(), no_passphrase, force),
+        Command::Share {
+            sd,
+            request,
+            operator_cert,
+            combiner,
+            key,
+            passphrase_file,
+            out,
+            force,
+        } => share::run(
+            &share::Inputs {
+                sd: &sd,
+                request: &request,
+                operator_cert: operator_cert.as_deref(),
+                combiner: &combiner,
+                key: &key,
+                passphrase_file: passphrase_file.as_deref(),
+            },
+            &out,
+            force,
+        ),
+        Command::Combine {
+            sd,
+            request,
+            operator_cert,
+            combiner_key,
+            passphrase_file,
+            shares,
+            out,
+            force,
+        } => combine::run(
+            &combine::Inputs {
+                sd: &sd,
+                request: &request,
+                operator_cert: operator_cert.as_deref(),
+                combiner_key: &combiner_key,
+                passphrase_file: passphrase_file.as_deref(),
+                shares: &shares,
+            },
+            &out,
+            force,
+        ),
+        Command::Rotate {
+            sd,
+            keys,
+            new_certs,
+            quorum,
+            out,
+            force,
+        } => rotate::run(&sd, &keys, &new_certs, quorum, &out, force),
+        Command::Drill { sd, keys, out, force } => drill::run(&sd, &keys, &out, force),
+        Command::Verify { bundle, signer } => verify::run(&bundle, signer.as_deref()),
+        Command::Fingerprint { file } => fingerprint::run(&file),
+    }
+}
+
+/// The operating system's RNG.
+fn rng() -> getrandom::SysRng {
+    getrandom::SysRng
+}
+
+/// Seconds since the Unix epoch (the binaries own the clock; the core reads none).
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Reads a certificate file (PEM or DER).
+fn load_certificate(path: &Path) -> CliResult<Certificate> {
+    Certificate::from_pem_or_der(&files::read(path)?).in_file(path)
+}
+
+/// Prints a certificate's fingerprint in both forms, for reading aloud.
+fn print_fingerprint(label: &str, cert: &Certificate) {
+    outln!("{label}: {}", cert.subject());
+    outln!("  x5t#S256:    {}", cert.x5t_s256());
+    outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
+}
+
+/// Verifies a bundle file of `kind`.
+fn load_bundle(path: &Path, kind: BundleKind, expected: ExpectedSigner<'_>) -> CliResult<VerifiedBundle> {
+    bundle::verify(&files::read(path)?, kind, expected).in_file(path)
+}
+
+/// A verified recovery request, its signer and its exchange certificate.
+struct Request {
+    payload: RecoveryRequest,
+    exchange: Certificate,
+}
+
+/// Loads a recovery request, checks its signer (the given operator certificate,
+/// or shows the signer's fingerprint to be confirmed aloud) and that it is for
+/// this SD file.
+fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> CliResult<Request> {
+    let operator = operator_cert.map(load_certificate).transpose()?;
+    let expected = operator
+        .as_ref()
+        .map_or(ExpectedSigner::SelfAsserted, ExpectedSigner::Certificate);
+    let verified = load_bundle(path, BundleKind::RecoveryRequest, expected)?;
+    let payload: RecoveryRequest = verified.payload_as().in_file(path)?;
+    if operator.is_none() {
+        print_fingerprint(
+            "recovery request signed by (confirm aloud with the operator)",
+            &verified.signers()[0],
+        );
+    }
+    if payload.sd_sha256 != sd_sha256 {
+        return Err(CliError::file(
+            path,
+            format!("is for SD file {}, not this one ({sd_sha256})", payload.sd_sha256),
+        ));
+    }
+    let exchange = Certificate::from_pem_or_der(payload.exchange_certificate.as_bytes()).in_file(path)?;
+    if exchange.x5t_s256() != payload.exchange_x5t_s256 {
+        return Err(CliError::file(
+            path,
+            "the exchange certificate does not match its thumbprint",
+        ));
+    }
+    exchange.rsa_public_key().in_file(path)?;
+    Ok(Request { payload, exchange })
+}

@@ -1,0 +1,58 @@
+//! `keyholder rotate`: re-split the master key to a new set of custodians.
+
+use std::path::{Path, PathBuf};
+
+use sd_core::sd_file::SecurityDomain;
+
+use super::{load_certificate, print_fingerprint, rng};
+use crate::cli::KeysArgs;
+use crate::error::{CliError, CliResult, InFile};
+use crate::files::{self, PUBLIC_MODE};
+use crate::security_domain;
+
+pub fn run(
+    sd_path: &Path,
+    keys: &KeysArgs,
+    new_certs: &[PathBuf],
+    quorum: usize,
+    out: &Path,
+    force: bool,
+) -> CliResult {
+    files::check_writable(out, force)?;
+    let sd = security_domain::load(sd_path)?;
+    let certs = new_certs
+        .iter()
+        .map(|p| load_certificate(p))
+        .collect::<CliResult<Vec<_>>>()?;
+    for (p, c) in new_certs.iter().zip(&certs) {
+        c.rsa_public_key().in_file(p)?;
+    }
+    // Check the limits before anyone types a passphrase.
+    sd_core::download_request::check_limits(&certs, quorum).map_err(CliError::general)?;
+    let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
+    let rotated = sd
+        .sd
+        .resplit(&mut rng(), &opened.master, &certs, quorum)
+        .map_err(CliError::general)?;
+    drop(opened);
+    let json = rotated.to_json();
+    // The new file must parse and carry exactly the old EncData.
+    let check = SecurityDomain::parse(json.as_bytes()).in_file(out)?;
+    if check.enc_data() != sd.sd.enc_data() {
+        return Err(CliError::file(
+            out,
+            "internal check failed: EncData changed; nothing written",
+        ));
+    }
+    files::write_atomic(out, json.as_bytes(), PUBLIC_MODE, force)?;
+    outln!(
+        "wrote {} (sha256 {}), quorum {quorum} of {}",
+        out.display(),
+        sd_core::sha256_hex(json.as_bytes()),
+        certs.len()
+    );
+    for (i, c) in certs.iter().enumerate() {
+        print_fingerprint(&format!("share {}", i + 1), c);
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Reading inputs and writing outputs.
+//!
+//! Every output is written atomically: a temporary file in the same folder,
+//! written, fsynced, then linked into place (which fails if the name exists,
+//! so an existing file is never replaced unless the user said `--force`), and
+//! the folder fsynced. On any failure the temporary file is removed, so no
+//! partial output is ever left behind.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{CliError, CliResult, InFile};
+
+/// Mode for files holding secrets (private keys).
+pub const SECRET_MODE: u32 = 0o600;
+/// Mode for public outputs (certificates, bundles, SD files, restore blobs).
+pub const PUBLIC_MODE: u32 = 0o644;
+
+/// Largest input we read: SD files are ~20 KB, bundles smaller.
+const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// Reads a whole input file, naming it in any error.
+pub fn read(path: &Path) -> CliResult<Vec<u8>> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => CliError::file(path, "no such file"),
+        _ => CliError::file(path, e),
+    })?;
+    if meta.is_dir() {
+        return Err(CliError::file(path, "is a directory, not a file"));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(CliError::file(
+            path,
+            format!("is {} bytes; that is not a ceremony file", meta.len()),
+        ));
+    }
+    fs::read(path).in_file(path)
+}
+
+/// Reads an input file that must be UTF-8 text.
+pub fn read_text(path: &Path) -> CliResult<String> {
+    String::from_utf8(read(path)?).map_err(|_| CliError::file(path, "is not UTF-8 text"))
+}
+
+/// Fails if `path` exists and `force` is not set. Used to refuse before any work is done.
+pub fn check_writable(path: &Path, force: bool) -> CliResult {
+    if path.exists() && !force {
+        return Err(CliError::file(path, "already exists; refusing to overwrite it")
+            .hint("choose another output name, or pass --force to replace it"));
+    }
+    if let Some(dir) = parent(path)
+        && !dir.is_dir()
+    {
+        return Err(CliError::file(
+            path,
+            format!("folder {} does not exist", dir.display()),
+        ));
+    }
+    Ok(())
+}
+
+fn parent(path: &Path) -> Option<&Path> {
+    match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => None,
+        other => other,
+    }
+}
+
+/// Writes `data` to `path` atomically with `mode`. Without `force` an existing
+/// file is an error and is left untouched.
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32, force: bool) -> CliResult {
+    check_writable(path, force)?;
+    let dir = parent(path).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::file(path, "is not a file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce)
+        .map_err(|_| CliError::general("the system random number generator failed"))?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", sd_core::hex_lower(&nonce)));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        drop(f);
+        if force {
+            fs::rename(&tmp, path)?;
+        } else {
+            match fs::hard_link(&tmp, path) {
+                Ok(()) => fs::remove_file(&tmp)?,
+                // Filesystems without hard links (FAT on removable media): the
+                // existence check above stands in for the atomic one.
+                Err(e) if e.kind() != ErrorKind::AlreadyExists && !path.exists() => fs::rename(&tmp, path)?,
+                Err(e) => return Err(e),
+            }
+        }
+        File::open(&dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(match e.kind() {
+            ErrorKind::AlreadyExists => CliError::file(path, "already exists; refusing to overwrite it")
+                .hint("choose another output name, or pass --force to replace it"),
+            _ => CliError::file(path, format!("cannot write: {e}")),
+        });
+    }
+    Ok(())
+}
+
+/// Several outputs that succeed or fail together: if one write fails, the
+/// ones already written are removed again.
+#[derive(Default)]
+pub struct OutputSet {
+    written: Vec<PathBuf>,
+}
+
+impl OutputSet {
+    /// Writes one file of the set (see [`write_atomic`]).
+    pub fn write(&mut self, path: &Path, data: &[u8], mode: u32, force: bool) -> CliResult {
+        match write_atomic(path, data, mode, force) {
+            Ok(()) => {
+                self.written.push(path.to_path_buf());
+                Ok(())
+            }
+            Err(e) => {
+                for p in self.written.drain(..) {
+                    let _ = fs::remove_file(p);
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The certificate that az pairs with a key file: same base name, `.cer`.
+pub fn sibling_certificate(key_path: &Path) -> PathBuf {
+    key_path.with_extension("cer")
+}

@@ -1,0 +1,138 @@
+//! Loading an SD file and opening a quorum of its shares, one key at a time.
+
+use std::path::{Path, PathBuf};
+
+use sd_core::bundle::payloads::DrillParticipant;
+use sd_core::enc_data::DomainSecret;
+use sd_core::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::secret::MasterKey;
+
+use crate::custodian::{CustodianKey, pair_passphrases};
+use crate::error::{CliError, CliResult, InFile};
+use crate::files;
+
+/// A parsed SD file with its path and hash.
+pub struct LoadedSd {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The parsed file.
+    pub sd: SecurityDomain,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// Reads and validates an SD file.
+pub fn load(path: &Path) -> CliResult<LoadedSd> {
+    let bytes = files::read(path)?;
+    let sd = SecurityDomain::parse(&bytes).in_file(path)?;
+    Ok(LoadedSd {
+        path: path.to_path_buf(),
+        sd,
+        sha256: sd_core::sha256_hex(&bytes),
+    })
+}
+
+impl LoadedSd {
+    /// Finds this key's share (by its certificate's thumbprint when the
+    /// certificate is beside the key, else by trying every share).
+    pub fn open_share(&self, key: &CustodianKey) -> CliResult<OpenedShare> {
+        let thumbprint = key.cert.as_ref().map(|c| c.x5t_s256());
+        match self.sd.open_share(&key.key, thumbprint.as_deref()) {
+            Ok(s) => Ok(s),
+            Err(sd_core::Error::NoMatchingShare) => Err(CliError::file(
+                &key.path,
+                format!("this key opens no share in {}", self.path.display()),
+            )
+            .hint("is this the right key for this security domain? `keyholder fingerprint` shows both")),
+            Err(e) => Err(CliError::file(&self.path, e)),
+        }
+    }
+}
+
+/// The outcome of unlocking a quorum.
+pub struct OpenedQuorum {
+    /// The rebuilt master key.
+    pub master: MasterKey,
+    /// Every EncData plaintext, authenticated.
+    pub secrets: Vec<DomainSecret>,
+    /// The keys that took part, in the order given.
+    pub keys: Vec<CustodianKey>,
+    /// Who opened which share.
+    pub participants: Vec<DrillParticipant>,
+}
+
+/// Unlocks each key in turn, opens its share, and rebuilds the master key.
+/// Refuses a key that opens no share, the same share twice, and too few shares.
+pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]) -> CliResult<OpenedQuorum> {
+    let pairs = pair_passphrases(keys, passphrase_files)?;
+    let required = sd.sd.required();
+    if keys.len() < required {
+        return Err(CliError::general(format!(
+            "{} --key given, but {} needs {required} custodians",
+            keys.len(),
+            sd.path.display()
+        ))
+        .hint(format!("pass at least {required} custodian keys")));
+    }
+    let mut loaded: Vec<CustodianKey> = Vec::with_capacity(pairs.len());
+    let mut shares: Vec<OpenedShare> = Vec::new();
+    let mut participants = Vec::new();
+    for (n, (path, pass)) in pairs.into_iter().enumerate() {
+        if let Some(prev) = loaded.iter().find(|k| k.path == path) {
+            return Err(CliError::file(
+                path,
+                format!("is given twice (also as {})", prev.path.display()),
+            ));
+        }
+        let key = CustodianKey::load(path, pass)?;
+        if sd.sd.version() == 2 {
+            let share = sd.open_share(&key)?;
+            if let Some(i) = shares.iter().position(|s| s.index == share.index) {
+                return Err(CliError::file(
+                    path,
+                    format!(
+                        "opens share {}, the same share as {}",
+                        share.index + 1,
+                        loaded[i].path.display()
+                    ),
+                )
+                .hint("each custodian must bring their own key"));
+            }
+            errln!(
+                "key {}/{} {}: opens share {} of {}",
+                n + 1,
+                keys.len(),
+                path.display(),
+                share.index + 1,
+                sd.sd.shares().len()
+            );
+            participants.push(DrillParticipant {
+                subject: key
+                    .cert
+                    .as_ref()
+                    .map_or_else(|| path.display().to_string(), |c| c.subject()),
+                x5t_s256: share.x5t_256.clone(),
+                share_index: share.index,
+            });
+            shares.push(share);
+        }
+        loaded.push(key);
+    }
+    let (master, secrets) = if sd.sd.version() == 2 {
+        sd.sd.recover(&shares).in_file(&sd.path)?
+    } else {
+        let refs: Vec<&sd_core::RsaPrivateKey> = loaded.iter().map(|k| &k.key).collect();
+        sd.sd.recover_xor_split(&refs).map_err(|e| match e {
+            sd_core::Error::NoMatchingShare => {
+                CliError::file(&sd.path, "these keys do not open both halves of any split key")
+            }
+            other => CliError::file(&sd.path, other),
+        })?
+    };
+    Ok(OpenedQuorum {
+        master,
+        secrets,
+        keys: loaded,
+        participants,
+    })
+}

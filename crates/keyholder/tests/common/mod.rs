@@ -1,0 +1,237 @@
+//! Shared fixtures for the keyholder CLI tests: a scratch folder per test,
+//! a runner for the real binary, and an SD file made with the core crate
+//! (the emulator is another crate) for custodians made by `keyholder init`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use sd_core::bundle::payloads::{RecoveryRequest, Timestamp};
+use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::cert::{self, Certificate};
+use sd_core::enc_data::DomainSecret;
+use sd_core::sd_file::SecurityDomain;
+use sd_core::secret::{MasterKey, SecretBytes};
+use sd_core::{RsaPrivateKey, b64, private_key};
+
+pub const PASS: &str = "correct horse battery staple";
+
+pub fn rng() -> getrandom::SysRng {
+    getrandom::SysRng
+}
+
+/// A fresh, empty folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("keyholder-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the real binary in `dir` with no terminal and no stdin.
+pub fn keyholder(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyholder"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run keyholder")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+pub fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "expected success\nstdout: {}\nstderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Asserts exit status 1, no panic, and that stderr contains every `needle`.
+#[track_caller]
+pub fn fails(o: Output, needles: &[&str]) -> String {
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected exit 1\nstdout: {}\nstderr: {err}",
+        stdout(&o)
+    );
+    assert!(!err.contains("panicked"), "panic: {err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    err
+}
+
+/// The files in a folder, sorted (to prove nothing was left behind).
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Three custodians made once by `keyholder init` (3072-bit, encrypted keys),
+/// their SD file, and the secrets in it.
+pub struct Fixture {
+    pub dir: PathBuf,
+    pub names: Vec<&'static str>,
+    pub secrets: Vec<(String, Vec<u8>)>,
+}
+
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = scratch(&format!("fixture-{}", std::process::id()));
+        std::fs::write(dir.join("pw"), format!("{PASS}\n")).unwrap();
+        let names = vec!["alice", "bob", "carol"];
+        for n in &names {
+            ok(keyholder(
+                &dir,
+                &["init", "--name", n, "--out", ".", "--passphrase-file", "pw"],
+            ));
+        }
+        let certs: Vec<Certificate> = names
+            .iter()
+            .map(|n| load_cert(&dir.join(format!("{n}.cer"))))
+            .collect();
+        let mut secrets = Vec::new();
+        for (tag, len) in [
+            ("hsm_backup", 8180usize),
+            ("base_enclave_backup", 869),
+            ("partition_enclave_backup", 2945),
+        ] {
+            let mut data = vec![0u8; len];
+            getrandom::fill(&mut data).unwrap();
+            secrets.push((tag.to_owned(), data));
+        }
+        let domain: Vec<DomainSecret> = secrets
+            .iter()
+            .map(|(t, d)| DomainSecret {
+                tag: t.clone(),
+                data: SecretBytes::from_slice(d),
+            })
+            .collect();
+        let master = MasterKey::generate(&mut rng()).unwrap();
+        let sd = SecurityDomain::create(&mut rng(), &master, &domain, &certs, 2).unwrap();
+        std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+        // An exchange key standing in for the recovering HSM's.
+        let (ex_key, ex_cert) = keypair("transfer-key");
+        std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
+        std::fs::write(
+            dir.join("exchange.key"),
+            private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
+        )
+        .unwrap();
+        // An operator key for recovery requests.
+        let (op_key, op_cert) = keypair("operator");
+        std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
+        std::fs::write(
+            dir.join("operator.key"),
+            private_key::to_plain_pem(&op_key).unwrap().as_bytes(),
+        )
+        .unwrap();
+        Fixture { dir, names, secrets }
+    })
+}
+
+impl Fixture {
+    /// Copies the fixture's files into a new scratch folder for one test.
+    pub fn copy_to(&self, test: &str) -> PathBuf {
+        let dir = scratch(test);
+        for entry in std::fs::read_dir(&self.dir).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        dir
+    }
+
+    /// Opens a restore blob with the exchange key and compares every plaintext.
+    #[track_caller]
+    pub fn assert_blob_restores(&self, dir: &Path, blob: &str) {
+        let blob =
+            sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(blob)).unwrap()).unwrap();
+        let key =
+            private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None).unwrap();
+        let opened = blob.open(&key).unwrap();
+        assert_eq!(opened.len(), self.secrets.len());
+        for (o, (tag, data)) in opened.iter().zip(&self.secrets) {
+            assert_eq!(&o.tag, tag);
+            assert_eq!(o.data.expose(), &data[..], "{tag}");
+        }
+    }
+}
+
+pub fn load_cert(path: &Path) -> Certificate {
+    Certificate::from_pem_or_der(&std::fs::read(path).unwrap()).unwrap()
+}
+
+pub fn keypair(name: &str) -> (RsaPrivateKey, Certificate) {
+    let key = private_key::generate(&mut rng(), 2048).unwrap();
+    let cert = cert::self_signed(&mut rng(), &key, name, 1_767_225_600, 365).unwrap();
+    (key, cert)
+}
+
+/// A recovery request for `sd` in `dir`, signed by the fixture operator (what
+/// the uploader's init-recovery will make).
+pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> String {
+    let sd_bytes = std::fs::read(dir.join(sd_file)).unwrap();
+    let ex = load_cert(&dir.join(exchange));
+    let op_key =
+        private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
+    let op_cert = load_cert(&dir.join("operator.cer"));
+    let mut nonce = [0u8; 32];
+    getrandom::fill(&mut nonce).unwrap();
+    let payload = RecoveryRequest {
+        hsm: "https://test.managedhsm.azure.net".into(),
+        exchange_certificate: ex.to_pem(),
+        exchange_x5t_s256: ex.x5t_s256(),
+        sd_sha256: sd_core::sha256_hex(&sd_bytes),
+        nonce: b64::url_encode(&nonce),
+        created: Timestamp::from_unix(1_767_225_600),
+    };
+    let signed = bundle::sign(
+        &mut rng(),
+        BundleKind::RecoveryRequest,
+        &payload,
+        &[Signer {
+            key: &op_key,
+            cert: &op_cert,
+        }],
+    )
+    .unwrap();
+    std::fs::write(dir.join(out), signed).unwrap();
+    payload.nonce
+}
+
+/// Where the shared test vectors are.
+pub fn vectors() -> PathBuf {
+    let dir = std::env::var_os("HSM_CEREMONY_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
+    assert!(
+        dir.join("azure-cli").is_dir(),
+        "test vectors not found at {}",
+        dir.display()
+    );
+    dir
+}

@@ -1,0 +1,492 @@
+//! The custodian flows through the real binary: enroll, check, one-laptop
+//! recovery with every quorum, distributed recovery, rotation, drill.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
+    let f = fixture();
+    let dir = f.copy_to("init");
+    // copy_to does not keep modes; check the files init wrote.
+    let orig = |p: &str| std::fs::metadata(f.dir.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(orig("alice.key"), 0o600);
+    assert_eq!(orig("alice.cer"), 0o644);
+    let key = std::fs::read_to_string(f.dir.join("alice.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+
+    let pubkey = Command::new("openssl")
+        .args(["pkey", "-in", "alice.key", "-passin", "file:pw", "-pubout"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        pubkey.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pubkey.stderr)
+    );
+    let cert_pub = Command::new("openssl")
+        .args(["x509", "-in", "alice.cer", "-noout", "-pubkey"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(pubkey.stdout, cert_pub.stdout);
+    let text = Command::new("openssl")
+        .args(["x509", "-in", "alice.cer", "-noout", "-subject"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&text.stdout).trim(), "subject=CN = alice");
+
+    // The enrollment verifies against the certificate, and names it.
+    let out = ok(keyholder(
+        &dir,
+        &["verify", "alice.enrollment.json", "--signer", "alice.cer"],
+    ));
+    let cert = load_cert(&dir.join("alice.cer"));
+    assert!(
+        out.contains("valid enrollment bundle") && out.contains(&cert.x5t_s256()),
+        "{out}"
+    );
+    // But not against another custodian's.
+    fails(
+        keyholder(&dir, &["verify", "alice.enrollment.json", "--signer", "bob.cer"]),
+        &["alice.enrollment.json", "is not signed by"],
+    );
+
+    // A fresh init prints the fingerprint in both forms.
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "init",
+            "--name",
+            "dave",
+            "--out",
+            ".",
+            "--no-passphrase",
+            "--bits",
+            "2048",
+        ],
+    ));
+    let dave = load_cert(&dir.join("dave.cer"));
+    assert!(out.contains(&dave.x5t_s256()));
+    assert!(out.contains(&sd_core::cert::readable_fingerprint(&dave.sha256())));
+    assert!(
+        std::fs::read_to_string(dir.join("dave.key"))
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+}
+
+#[test]
+fn every_custodian_checks_their_share() {
+    let f = fixture();
+    let dir = f.copy_to("check");
+    for (i, n) in f.names.iter().enumerate() {
+        let out = ok(keyholder(
+            &dir,
+            &[
+                "check",
+                "--sd",
+                "sd.json",
+                "--key",
+                &format!("{n}.key"),
+                "--passphrase-file",
+                "pw",
+            ],
+        ));
+        assert!(
+            out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)),
+            "{out}"
+        );
+    }
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "check",
+            "--sd",
+            "sd.json",
+            "--key",
+            "bob.key",
+            "--passphrase-file",
+            "pw",
+            "--json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["result"].as_str(), v["share"].as_u64(), v["required"].as_u64()),
+        (Some("opens"), Some(2), Some(2))
+    );
+    // Without the certificate beside it, the key is found by trying.
+    std::fs::remove_file(dir.join("carol.cer")).unwrap();
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "check",
+            "--sd",
+            "sd.json",
+            "--key",
+            "carol.key",
+            "--passphrase-file",
+            "pw",
+        ],
+    ));
+    assert!(
+        out.contains("share 3 of 3 opens") && out.contains("found by trying"),
+        "{out}"
+    );
+}
+
+#[test]
+fn restore_blob_with_every_pair_of_custodians() {
+    let f = fixture();
+    let dir = f.copy_to("restore-blob");
+    for (a, b) in [
+        ("alice", "bob"),
+        ("alice", "carol"),
+        ("bob", "carol"),
+        ("carol", "alice"),
+    ] {
+        let out = format!("blob-{a}-{b}.json");
+        ok(keyholder(
+            &dir,
+            &[
+                "restore-blob",
+                "--sd",
+                "sd.json",
+                "--exchange-key",
+                "exchange.pem",
+                "--key",
+                &format!("{a}.key"),
+                "--key",
+                &format!("{b}.key"),
+                "--passphrase-file",
+                "pw",
+                "--passphrase-file",
+                "pw",
+                "--out",
+                &out,
+            ],
+        ));
+        f.assert_blob_restores(&dir, &out);
+    }
+    // All three also works (the third share must agree with the other two).
+    ok(keyholder(
+        &dir,
+        &[
+            "restore-blob",
+            "--sd",
+            "sd.json",
+            "--exchange-key",
+            "exchange.pem",
+            "--key",
+            "alice.key",
+            "--key",
+            "bob.key",
+            "--key",
+            "carol.key",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--out",
+            "blob3.json",
+        ],
+    ));
+    f.assert_blob_restores(&dir, "blob3.json");
+}
+
+#[test]
+fn distributed_recovery_share_bundles_and_combine() {
+    let f = fixture();
+    let dir = f.copy_to("distributed");
+    write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    ok(keyholder(
+        &dir,
+        &["combiner-init", "--out", ".", "--passphrase-file", "pw"],
+    ));
+    assert_eq!(
+        std::fs::metadata(dir.join("combiner.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    for n in ["alice", "carol"] {
+        let out = ok(keyholder(
+            &dir,
+            &[
+                "share",
+                "--sd",
+                "sd.json",
+                "--request",
+                "request.json",
+                "--operator-cert",
+                "operator.cer",
+                "--combiner",
+                "combiner.json",
+                "--key",
+                &format!("{n}.key"),
+                "--passphrase-file",
+                "pw",
+                "--out",
+                &format!("{n}.share.json"),
+            ],
+        ));
+        assert!(out.contains("exchange key of the target HSM"), "{out}");
+    }
+    // Without --operator-cert the request's signer fingerprint is shown to confirm aloud.
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "share",
+            "--sd",
+            "sd.json",
+            "--request",
+            "request.json",
+            "--combiner",
+            "combiner.json",
+            "--key",
+            "bob.key",
+            "--passphrase-file",
+            "pw",
+            "--out",
+            "bob.share.json",
+        ],
+    ));
+    assert!(
+        out.contains("recovery request signed by") && out.contains("CN=operator"),
+        "{out}"
+    );
+    // The share bundle never carries the share in clear: it is sealed to the combiner.
+    let bundle_text = std::fs::read_to_string(dir.join("alice.share.json")).unwrap();
+    let out = ok(keyholder(
+        &dir,
+        &["verify", "alice.share.json", "--signer", "alice.cer"],
+    ));
+    assert!(
+        out.contains("valid share bundle") && out.contains("encrypted_share"),
+        "{out}"
+    );
+    assert!(!bundle_text.is_empty());
+
+    ok(keyholder(
+        &dir,
+        &[
+            "combine",
+            "--sd",
+            "sd.json",
+            "--request",
+            "request.json",
+            "--operator-cert",
+            "operator.cer",
+            "--combiner-key",
+            "combiner.key",
+            "--passphrase-file",
+            "pw",
+            "--share",
+            "alice.share.json",
+            "--share",
+            "carol.share.json",
+            "--out",
+            "blob.json",
+        ],
+    ));
+    f.assert_blob_restores(&dir, "blob.json");
+    // Three shares: the extra one must agree.
+    ok(keyholder(
+        &dir,
+        &[
+            "combine",
+            "--sd",
+            "sd.json",
+            "--request",
+            "request.json",
+            "--combiner-key",
+            "combiner.key",
+            "--passphrase-file",
+            "pw",
+            "--share",
+            "bob.share.json",
+            "--share",
+            "alice.share.json",
+            "--share",
+            "carol.share.json",
+            "--out",
+            "blob3.json",
+        ],
+    ));
+    f.assert_blob_restores(&dir, "blob3.json");
+}
+
+#[test]
+fn rotate_then_recover_with_the_new_custodians() {
+    let f = fixture();
+    let dir = f.copy_to("rotate");
+    for n in ["dave", "erin", "frank", "grace"] {
+        ok(keyholder(
+            &dir,
+            &[
+                "init",
+                "--name",
+                n,
+                "--out",
+                ".",
+                "--no-passphrase",
+                "--bits",
+                "2048",
+            ],
+        ));
+    }
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "rotate",
+            "--sd",
+            "sd.json",
+            "--key",
+            "alice.key",
+            "--key",
+            "bob.key",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--new-cert",
+            "dave.cer",
+            "--new-cert",
+            "erin.cer",
+            "--new-cert",
+            "frank.cer",
+            "--new-cert",
+            "grace.cer",
+            "--quorum",
+            "3",
+            "--out",
+            "new-sd.json",
+        ],
+    ));
+    assert!(out.contains("quorum 3 of 4"), "{out}");
+    // Old custodians no longer open anything; new ones do.
+    fails(
+        keyholder(
+            &dir,
+            &[
+                "check",
+                "--sd",
+                "new-sd.json",
+                "--key",
+                "alice.key",
+                "--passphrase-file",
+                "pw",
+            ],
+        ),
+        &["alice.key", "opens no share"],
+    );
+    for (i, n) in ["dave", "erin", "frank", "grace"].iter().enumerate() {
+        let out = ok(keyholder(
+            &dir,
+            &["check", "--sd", "new-sd.json", "--key", &format!("{n}.key")],
+        ));
+        assert!(
+            out.starts_with(&format!("share {} of 4 opens (quorum 3)", i + 1)),
+            "{out}"
+        );
+    }
+    fails(
+        keyholder(
+            &dir,
+            &[
+                "restore-blob",
+                "--sd",
+                "new-sd.json",
+                "--exchange-key",
+                "exchange.pem",
+                "--key",
+                "dave.key",
+                "--key",
+                "grace.key",
+                "--out",
+                "blob.json",
+            ],
+        ),
+        &["2 --key given", "needs 3 custodians"],
+    );
+    ok(keyholder(
+        &dir,
+        &[
+            "restore-blob",
+            "--sd",
+            "new-sd.json",
+            "--exchange-key",
+            "exchange.pem",
+            "--key",
+            "grace.key",
+            "--key",
+            "dave.key",
+            "--key",
+            "frank.key",
+            "--out",
+            "blob.json",
+        ],
+    ));
+    f.assert_blob_restores(&dir, "blob.json");
+    let fp = ok(keyholder(&dir, &["fingerprint", "new-sd.json"]));
+    assert!(fp.contains("security domain file (version 2), quorum 3"), "{fp}");
+}
+
+#[test]
+fn drill_report_is_signed_by_every_participant() {
+    let f = fixture();
+    let dir = f.copy_to("drill");
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "drill",
+            "--sd",
+            "sd.json",
+            "--key",
+            "bob.key",
+            "--key",
+            "carol.key",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--out",
+            "report.json",
+        ],
+    ));
+    assert!(
+        out.contains("drill succeeded") && out.contains("hsm_backup") && out.contains("8180 bytes"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["signatures"].as_array().unwrap().len(), 2);
+    let out = ok(keyholder(
+        &dir,
+        &["verify", "report.json", "--signer", "carol.cer"],
+    ));
+    assert!(
+        out.contains("valid drill report bundle, 2 signature(s)") && out.contains("\"result\": \"success\""),
+        "{out}"
+    );
+    fails(
+        keyholder(&dir, &["verify", "report.json", "--signer", "alice.cer"]),
+        &["is not signed by"],
+    );
+    // The report holds no secret: no EncData byte sequence appears in it.
+    let text = std::fs::read(dir.join("report.json")).unwrap();
+    for (_, data) in &f.secrets {
+        assert!(!text.windows(32).any(|w| w == &data[..32]));
+    }
+}

@@ -1,0 +1,101 @@
+//! keyholder on Azure's real SD files with the quorum keys from Azure's test suite.
+
+mod common;
+
+use common::*;
+
+const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
+
+#[test]
+fn check_and_restore_blob_on_real_azure_files() {
+    let v = vectors();
+    let dir = scratch("azure-vectors");
+    for i in 0..3 {
+        for ext in ["pem", "cer"] {
+            std::fs::copy(
+                v.join(format!("{KEYS}/certificate{i}.{ext}")),
+                dir.join(format!("certificate{i}.{ext}")),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::copy(
+        v.join("azure-cli/security_domain_keys/sdtest/sdfile.json"),
+        dir.join("sd2020.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        v.join("azure-cli/extracted/recording-2025-04-22-download-sd.json"),
+        dir.join("sd2025.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"),
+        dir.join("exchange.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        v.join("generated/az-2.91.0-restore-blob/test-exchange.key"),
+        dir.join("exchange.key"),
+    )
+    .unwrap();
+    std::fs::copy(v.join("azure-cli/sdkeys2/cert_0.key"), dir.join("other.key")).unwrap();
+
+    for sd in ["sd2020.json", "sd2025.json"] {
+        for i in 0..3 {
+            let out = ok(keyholder(
+                &dir,
+                &["check", "--sd", sd, "--key", &format!("certificate{i}.pem")],
+            ));
+            assert!(
+                out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)),
+                "{out}"
+            );
+        }
+        fails(
+            keyholder(&dir, &["check", "--sd", sd, "--key", "other.key"]),
+            &["other.key: this key opens no share"],
+        );
+        let blob = format!("{sd}.blob");
+        ok(keyholder(
+            &dir,
+            &[
+                "restore-blob",
+                "--sd",
+                sd,
+                "--exchange-key",
+                "exchange.pem",
+                "--key",
+                "certificate2.pem",
+                "--key",
+                "certificate0.pem",
+                "--out",
+                &blob,
+            ],
+        ));
+        let blob =
+            sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(&blob)).unwrap()).unwrap();
+        let key =
+            sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None)
+                .unwrap();
+        let opened = blob.open(&key).unwrap();
+        let tags: Vec<&str> = opened.iter().map(|s| s.tag.as_str()).collect();
+        assert_eq!(
+            tags,
+            ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]
+        );
+    }
+    // Golden value of the 2020 file's hsm_backup plaintext (AZURE-SD-FORMAT.md §9).
+    let blob =
+        sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join("sd2020.json.blob")).unwrap())
+            .unwrap();
+    let key =
+        sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None)
+            .unwrap();
+    assert_eq!(
+        sd_core::sha256_hex(blob.open(&key).unwrap()[0].data.expose()),
+        "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b"
+    );
+    let fp = ok(keyholder(&dir, &["fingerprint", "certificate0.cer"]));
+    assert!(fp.contains("vODZF4xDVWHyFob2nfI5Li1MPOmEhVJqlnojTK_HuYg"), "{fp}");
+}
