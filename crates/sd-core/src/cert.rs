@@ -11,7 +11,10 @@ use spki::{DecodePublicKey, SubjectPublicKeyInfoRef};
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::TbsCertificate;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+};
 use x509_cert::ext::{Extension, ToExtension};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -169,10 +172,12 @@ pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
         .join(" ")
 }
 
-/// Profile for a custodian's (or operator's) self-signed end-entity
-/// certificate: CA:FALSE, keyUsage digitalSignature + keyEncipherment, SKI.
+/// Profile for a self-signed end-entity certificate: CA:FALSE, keyUsage
+/// digitalSignature + keyEncipherment, SKI; for a TLS server also the
+/// subjectAltName and extendedKeyUsage serverAuth that rustls requires.
 struct SelfSignedLeaf {
     subject: Name,
+    server_names: Vec<GeneralName>,
 }
 
 impl BuilderProfile for SelfSignedLeaf {
@@ -202,6 +207,13 @@ impl BuilderProfile for SelfSignedLeaf {
                 .to_extension(tbs.subject(), &exts)?,
         );
         exts.push(ski.to_extension(tbs.subject(), &exts)?);
+        if !self.server_names.is_empty() {
+            exts.push(SubjectAltName(self.server_names.clone()).to_extension(tbs.subject(), &exts)?);
+            exts.push(
+                ExtendedKeyUsage(vec![const_oid::db::rfc5280::ID_KP_SERVER_AUTH])
+                    .to_extension(tbs.subject(), &exts)?,
+            );
+        }
         Ok(exts)
     }
 }
@@ -233,6 +245,44 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
     days: u32,
 ) -> Result<Certificate, Error> {
     validate_common_name(common_name)?;
+    build_self_signed(rng, key, common_name, Vec::new(), not_before_unix, days)
+}
+
+/// A self-signed TLS server certificate for `dns_names` and `ips` (the
+/// emulator's: `localhost`, `127.0.0.1`), which a client can pin as its only root.
+pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &rsa::PrivateKey,
+    dns_names: &[&str],
+    ips: &[std::net::IpAddr],
+    not_before_unix: u64,
+    days: u32,
+) -> Result<Certificate, Error> {
+    let mut names = Vec::new();
+    for d in dns_names {
+        let ia5 = der::asn1::Ia5String::new(d).map_err(|e| Error::Certificate(format!("DNS name {d:?}: {e}")))?;
+        names.push(GeneralName::DnsName(ia5));
+    }
+    for ip in ips {
+        let bytes = match ip {
+            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+            std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
+        let os = der::asn1::OctetString::new(bytes).map_err(|e| Error::Certificate(e.to_string()))?;
+        names.push(GeneralName::IpAddress(os));
+    }
+    let cn = dns_names.first().copied().unwrap_or("localhost");
+    build_self_signed(rng, key, cn, names, not_before_unix, days)
+}
+
+fn build_self_signed<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &rsa::PrivateKey,
+    common_name: &str,
+    server_names: Vec<GeneralName>,
+    not_before_unix: u64,
+    days: u32,
+) -> Result<Certificate, Error> {
     if days == 0 {
         return Err(Error::Certificate("validity must be at least one day".into()));
     }
@@ -252,7 +302,7 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
     let serial = SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))?;
     let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
         .map_err(|e| Error::Certificate(e.to_string()))?;
-    let builder = CertificateBuilder::new(SelfSignedLeaf { subject }, serial, validity, spki)
+    let builder = CertificateBuilder::new(SelfSignedLeaf { subject, server_names }, serial, validity, spki)
         .map_err(|e| Error::Certificate(e.to_string()))?;
     let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
     let cert = builder

@@ -9,7 +9,6 @@
 //! time before any CBC or padding work: Azure's reference readers skip the
 //! comparison for any other tag length, so a truncated tag would pass there.
 
-use aes_gcm::aead::{AeadInOut, KeyInit};
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use hmac::{Hmac, Mac};
 use rand_core::TryCryptoRng;
@@ -259,22 +258,7 @@ impl CompactJwe {
                     }
                 }
             }
-            Enc::A256Gcm => {
-                let cipher = aes_gcm::Aes256Gcm::new_from_slice(cek)
-                    .map_err(|_| Error::Crypto("AES-GCM key".into()))?;
-                let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(self.iv.as_slice())
-                    .map_err(|_| Error::Crypto("AES-GCM nonce".into()))?;
-                let tag = aes_gcm::aead::Tag::<aes_gcm::Aes256Gcm>::try_from(self.tag.as_slice())
-                    .map_err(|_| Error::JweTagLength(self.tag.len()))?;
-                let mut buf = self.ciphertext.clone();
-                match cipher.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag) {
-                    Ok(()) => Ok(SecretBytes::new(buf)),
-                    Err(_) => {
-                        buf.zeroize();
-                        Err(Error::JweIntegrity)
-                    }
-                }
-            }
+            Enc::A256Gcm => crate::aead::open(cek, &self.iv, aad, &self.ciphertext, &self.tag),
         }
     }
 
@@ -353,15 +337,8 @@ impl CompactJwe {
                 (ct, tag)
             }
             Enc::A256Gcm => {
-                let cipher = aes_gcm::Aes256Gcm::new_from_slice(cek)
-                    .map_err(|_| Error::Crypto("AES-GCM key".into()))?;
-                let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(iv.as_slice())
-                    .map_err(|_| Error::Crypto("AES-GCM nonce".into()))?;
-                let mut buf = plaintext.to_vec();
-                let tag = cipher
-                    .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
-                    .map_err(|_| Error::Crypto("AES-GCM encryption".into()))?;
-                (buf, tag.to_vec())
+                let sealed = crate::aead::seal_with_iv(cek, &iv, aad, plaintext)?;
+                (sealed.ciphertext, sealed.tag)
             }
         };
         Ok(CompactJwe {

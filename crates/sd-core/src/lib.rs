@@ -8,6 +8,7 @@
 //!
 //! One module per concept:
 //! - [`b64`]: base64url (JOSE) and standard base64 (`x5c`);
+//! - [`aead`]: AES-256-GCM with a detached tag;
 //! - [`secret`]: zeroizing containers for secret bytes;
 //! - [`kdf`]: NIST SP 800-108 counter-mode KDF with HMAC-SHA-512;
 //! - [`jwe`]: compact JWE as Azure uses it (`dir` / `RSA-OAEP-256`, `A256CBC-HS512`);
@@ -23,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aead;
 pub mod b64;
 pub mod bundle;
 pub mod cert;

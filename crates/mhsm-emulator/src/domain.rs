@@ -1,0 +1,137 @@
+//! The emulator's own domain secrets and what it does with them.
+//!
+//! A real HSM's EncData plaintexts are internal (an opaque blob and two BSON
+//! documents). The emulator uses the same three tags with contents of its
+//! own: `partition_enclave_backup` holds the backup protection key as JSON
+//! (`{"backup_protection_key":{"k":…}}`), and key backups are `dir` JWEs
+//! under that key with `kid` `backup-protection-key`, like a real HSM's. So a
+//! key backup restores only into an HSM holding the same security domain.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use sd_core::enc_data::DomainSecret;
+use sd_core::jwe::{Alg, CompactJwe, Enc};
+use sd_core::secret::SecretBytes;
+use sd_core::{Error, b64};
+
+use crate::state::{StoredKey, StoredSecret};
+
+/// The tags a real HSM uses, in its order.
+pub const TAGS: [&str; 3] = ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"];
+/// JWE `kid` of key backups.
+pub const BACKUP_KID: &str = "backup-protection-key";
+
+fn rng() -> getrandom::SysRng {
+    getrandom::SysRng
+}
+
+fn random(n: usize) -> Result<Vec<u8>, Error> {
+    let mut v = vec![0u8; n];
+    getrandom::fill(&mut v).map_err(|_| Error::Rng)?;
+    Ok(v)
+}
+
+/// Fresh domain secrets for a new security domain.
+pub fn generate(hsm: &str, now: u64) -> Result<Vec<DomainSecret>, Error> {
+    let bpk = random(64)?;
+    let partition = json!({"backup_protection_key": {"k": b64::url_encode(&bpk)}}).to_string();
+    let base = json!({"hsm_context": {"emulator": "mhsm-emulator", "hsm": hsm, "created": now}}).to_string();
+    Ok(vec![
+        DomainSecret { tag: TAGS[0].into(), data: SecretBytes::new(random(8180)?) },
+        DomainSecret { tag: TAGS[1].into(), data: SecretBytes::new(base.into_bytes()) },
+        DomainSecret { tag: TAGS[2].into(), data: SecretBytes::new(partition.into_bytes()) },
+    ])
+}
+
+/// Secrets as stored in the state file.
+pub fn to_stored(secrets: &[DomainSecret]) -> Vec<StoredSecret> {
+    secrets
+        .iter()
+        .map(|s| StoredSecret { tag: s.tag.clone(), data: b64::url_encode(s.data.expose()) })
+        .collect()
+}
+
+/// The backup protection key in a domain, if the domain is one the emulator made.
+pub fn backup_protection_key(domain: &[StoredSecret]) -> Option<SecretBytes> {
+    #[derive(Deserialize)]
+    struct Partition {
+        backup_protection_key: Bpk,
+    }
+    #[derive(Deserialize)]
+    struct Bpk {
+        k: String,
+    }
+    let entry = domain.iter().find(|s| s.tag == TAGS[2])?;
+    let raw = zeroize::Zeroizing::new(b64::url_decode(&entry.data, "partition_enclave_backup").ok()?);
+    let p: Partition = serde_json::from_slice(&raw).ok()?;
+    let k = b64::url_decode(&p.backup_protection_key.k, "backup_protection_key").ok()?;
+    (k.len() == 64).then(|| SecretBytes::new(k))
+}
+
+/// What a key backup holds.
+#[derive(Serialize, Deserialize)]
+struct BackupPayload {
+    name: String,
+    version: String,
+    kty: String,
+    k: String,
+    key_ops: Vec<String>,
+    created: u64,
+}
+
+/// A key backup: base64url of a `dir` JWE under the backup protection key.
+pub fn backup(key: &StoredKey, bpk: &SecretBytes) -> Result<String, Error> {
+    let payload = zeroize::Zeroizing::new(
+        serde_json::to_vec(&BackupPayload {
+            name: key.name.clone(),
+            version: key.version.clone(),
+            kty: key.kty.clone(),
+            k: key.k.clone(),
+            key_ops: key.key_ops.clone(),
+            created: key.created,
+        })
+        .map_err(|e| Error::Crypto(e.to_string()))?,
+    );
+    let jwe = CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, bpk, BACKUP_KID, &payload)?;
+    Ok(b64::url_encode(jwe.serialize().as_bytes()))
+}
+
+/// Opens a key backup; fails unless it was made under the same backup protection key.
+pub fn restore(value: &str, bpk: &SecretBytes) -> Result<StoredKey, Error> {
+    let text = String::from_utf8(b64::url_decode(value, "backup value")?)
+        .map_err(|_| Error::JweFormat("the backup is not a JWE".into()))?;
+    let jwe = CompactJwe::parse(&text)?;
+    jwe.expect(Alg::Dir, Enc::A256CbcHs512)?;
+    let plain = jwe.decrypt_dir(bpk)?;
+    let p: BackupPayload = serde_json::from_slice(plain.expose()).map_err(|e| Error::Json {
+        what: "key backup",
+        detail: e.to_string(),
+    })?;
+    Ok(StoredKey { name: p.name, version: p.version, kty: p.kty, k: p.k, key_ops: p.key_ops, created: p.created })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_restores_only_under_the_same_domain() {
+        let d1 = to_stored(&generate("a", 0).unwrap());
+        let d2 = to_stored(&generate("b", 0).unwrap());
+        let bpk1 = backup_protection_key(&d1).unwrap();
+        let bpk2 = backup_protection_key(&d2).unwrap();
+        let key = StoredKey {
+            name: "k".into(),
+            version: "0".repeat(32),
+            kty: "oct-HSM".into(),
+            k: b64::url_encode(&[9u8; 32]),
+            key_ops: vec!["encrypt".into()],
+            created: 1,
+        };
+        let blob = backup(&key, &bpk1).unwrap();
+        assert_eq!(restore(&blob, &bpk1).unwrap(), key);
+        assert_eq!(restore(&blob, &bpk2).unwrap_err(), Error::JweIntegrity);
+        assert!(backup_protection_key(&[]).is_none());
+    }
+}

@@ -1,0 +1,187 @@
+//! `mhsm-emulator`: a local Azure Managed HSM data plane over HTTPS, so that
+//! every ceremony and drill can run on one machine with no cloud account.
+//!
+//! It speaks Azure's security-domain protocol (paths, bodies, status codes,
+//! the 401 challenge, api-versions) and just enough of the key API to prove
+//! that keys survive a recovery. State is persisted in the data folder.
+#![forbid(unsafe_code)]
+
+mod app;
+mod domain;
+mod routes;
+mod state;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Parser;
+use sd_core::{b64, cert, private_key};
+
+use crate::app::App;
+
+/// A local Azure Managed HSM data plane for hsm-ceremony drills.
+#[derive(Parser)]
+#[command(name = "mhsm-emulator", version, about, after_help = "\
+Writes DIR/url, DIR/ca.pem (the server certificate to trust) and DIR/token (the
+bearer token, mode 0600) so scripts can find them. State is kept in DIR/state.json
+(mode 0600: it holds the emulated HSM's secrets; this is a test tool, not an HSM).
+Stops cleanly on SIGINT or SIGTERM.")]
+struct Cli {
+    /// Folder for state, TLS certificate and token (created if missing).
+    #[arg(long, value_name = "DIR")]
+    data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Read the bearer token from FILE instead of making a random one.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// How long a download or upload stays InProgress before the HSM is active.
+    #[arg(long, value_name = "MS", default_value_t = 1500)]
+    activation_delay_ms: u64,
+    /// Size of the exchange (transfer) key; the real service uses 4096.
+    #[arg(long, default_value_t = 4096, value_parser = parse_bits)]
+    transfer_key_bits: usize,
+}
+
+fn parse_bits(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(b @ (2048 | 3072 | 4096)) => Ok(b),
+        _ => Err("use 2048, 3072 or 4096".into()),
+    }
+}
+
+fn now() -> u64 {
+    app::now_ms() / 1000
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("mhsm-emulator: error: {msg}");
+    ExitCode::FAILURE
+}
+
+/// Reuses `DIR/tls.key` + `DIR/ca.pem`, or makes a self-signed server
+/// certificate for localhost, 127.0.0.1 and ::1.
+fn tls_material(dir: &Path) -> Result<(String, String), String> {
+    let key_path = dir.join("tls.key");
+    let cert_path = dir.join("ca.pem");
+    if key_path.is_file() && cert_path.is_file() {
+        let key = std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let cert = std::fs::read_to_string(&cert_path).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+        return Ok((cert, key));
+    }
+    let key = private_key::generate(&mut getrandom::SysRng, 2048).map_err(|e| e.to_string())?;
+    let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
+    let cert = cert::self_signed_server(&mut getrandom::SysRng, &key, &["localhost"], &ips, now() - 3600, 3650)
+        .map_err(|e| e.to_string())?;
+    let key_pem = private_key::to_plain_pem(&key).map_err(|e| e.to_string())?;
+    state::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    state::write_atomic(&cert_path, cert.to_pem().as_bytes(), 0o644).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+    Ok((cert.to_pem(), key_pem.to_string()))
+}
+
+fn token(dir: &Path, token_file: Option<&Path>) -> Result<String, String> {
+    let path = dir.join("token");
+    let existing = match token_file {
+        Some(f) => Some(std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?),
+        None if path.is_file() => Some(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => None,
+    };
+    let token = match existing {
+        Some(t) => t.trim().to_owned(),
+        None => {
+            let mut raw = [0u8; 32];
+            getrandom::fill(&mut raw).map_err(|e| e.to_string())?;
+            b64::url_encode(&raw)
+        }
+    };
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the token must be non-empty printable ASCII".into());
+    }
+    state::write_atomic(&path, token.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(token)
+}
+
+fn initial_state(dir: &Path, bits: usize) -> Result<state::State, String> {
+    if let Some(s) = state::load(dir)? {
+        return Ok(s);
+    }
+    let key = private_key::generate(&mut getrandom::SysRng, bits).map_err(|e| e.to_string())?;
+    let cert = cert::self_signed(&mut getrandom::SysRng, &key, "transfer-key", now() - 3600, 365).map_err(|e| e.to_string())?;
+    let s = state::State::new(private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(), cert.to_pem());
+    state::save(dir, &s).map_err(|e| format!("{}: {e}", state::path(dir).display()))?;
+    Ok(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let dir = &cli.data_dir;
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(format!("{}: {e}", dir.display()));
+    }
+    let setup = (|| {
+        let st = initial_state(dir, cli.transfer_key_bits)?;
+        let (cert_pem, key_pem) = tls_material(dir)?;
+        let token = token(dir, cli.token_file.as_deref())?;
+        let listener = TcpListener::bind(cli.listen).map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        Ok::<_, String>((st, cert_pem, key_pem, token, listener, addr))
+    })();
+    let (st, cert_pem, key_pem, token, listener, addr) = match setup {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let host = match addr.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let base_url = format!("https://{host}:{}", addr.port());
+    if let Err(e) = state::write_atomic(&dir.join("url"), base_url.as_bytes(), 0o644) {
+        return fail(format!("{}: {e}", dir.join("url").display()));
+    }
+    let app = Arc::new(App {
+        dir: dir.clone(),
+        base_url: base_url.clone(),
+        token,
+        activation_delay: Duration::from_millis(cli.activation_delay_ms),
+        state: Mutex::new(st),
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let result = runtime.block_on(async move {
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(cert_pem.into_bytes(), key_pem.into_bytes())
+            .await
+            .map_err(|e| format!("TLS configuration: {e}"))?;
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+            eprintln!("mhsm-emulator: stopping");
+            stopper.graceful_shutdown(Some(Duration::from_secs(2)));
+        });
+        println!("mhsm-emulator listening on {base_url} (data {})", app.dir.display());
+        axum_server::from_tcp_rustls(listener, config)
+            .map_err(|e| e.to_string())?
+            .handle(handle)
+            .serve(routes::router(app).into_make_service())
+            .await
+            .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}

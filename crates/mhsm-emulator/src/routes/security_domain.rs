@@ -1,0 +1,171 @@
+//! `/securitydomain/*`: activation by download, recovery by upload.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use sd_core::cert::Certificate;
+use sd_core::download_request::DownloadRequest;
+use sd_core::restore_blob::RestoreBlob;
+use sd_core::sd_file::SecurityDomain;
+use sd_core::secret::MasterKey;
+use sd_core::{private_key, transfer_key};
+
+use crate::app::{App, api_version, azure_error, now_ms};
+use crate::domain;
+use crate::state::{Activation, Operation, OperationKind, OperationStatus};
+
+fn bad_request(message: &str) -> Response {
+    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message)
+}
+
+fn conflict(message: &str) -> Response {
+    azure_error(StatusCode::CONFLICT, "Conflict", message)
+}
+
+fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_json::Value) -> Response {
+    let version = api_version(query.as_deref()).unwrap_or_else(|| "7.5".into());
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&app.operation_url(pending_path, &version)) {
+        headers.insert("Azure-AsyncOperation", v);
+    }
+    headers.insert("Retry-After", HeaderValue::from_static("1"));
+    (StatusCode::ACCEPTED, headers, axum::Json(body)).into_response()
+}
+
+/// `POST /securitydomain/download`: make a security domain for 3-10 custodians.
+pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
+    let (certs, required) = match DownloadRequest::parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut state = match app.lock() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if state.activation == Activation::Active || state.busy() {
+        return conflict("The HSM already has a security domain (or is activating); it cannot be downloaded again.");
+    }
+    let host = app.base_url.clone();
+    let made = (|| {
+        let secrets = domain::generate(&host, now_ms() / 1000)?;
+        let master = MasterKey::generate(&mut getrandom::SysRng)?;
+        let sd = SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, required)?;
+        Ok::<_, sd_core::Error>((sd.to_json(), domain::to_stored(&secrets)))
+    })();
+    let (sd_json, stored) = match made {
+        Ok(x) => x,
+        Err(e) => return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()),
+    };
+    state.operation = Some(Operation {
+        kind: OperationKind::Download,
+        status: OperationStatus::InProgress,
+        details: "The Security Domain is being confirmed.".into(),
+        ready_at_ms: now_ms() + app.activation_delay.as_millis() as u64,
+        outcome: Ok(stored),
+    });
+    if let Err(r) = app.save(&state) {
+        return r;
+    }
+    accepted(&app, "/securitydomain/download/pending", query, json!({"value": sd_json}))
+}
+
+fn pending(app: &App, kind: OperationKind) -> Response {
+    let state = match app.lock() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match &state.operation {
+        Some(op) if op.kind == kind => {
+            let status = match op.status {
+                OperationStatus::InProgress => "InProgress",
+                OperationStatus::Success => "Success",
+                OperationStatus::Failed => "Failed",
+            };
+            axum::Json(json!({"status": status, "status_details": op.details})).into_response()
+        }
+        _ => azure_error(StatusCode::NOT_FOUND, "NotFound", "No such security domain operation on this HSM."),
+    }
+}
+
+/// `GET /securitydomain/download/pending`.
+pub async fn download_pending(State(app): State<Arc<App>>) -> Response {
+    pending(&app, OperationKind::Download)
+}
+
+/// `GET /securitydomain/upload/pending`.
+pub async fn upload_pending(State(app): State<Arc<App>>) -> Response {
+    pending(&app, OperationKind::Upload)
+}
+
+/// `GET /securitydomain/upload`: the exchange key, as the real service sends it.
+pub async fn transfer_key(State(app): State<Arc<App>>) -> Response {
+    let state = match app.lock() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let body = Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes())
+        .and_then(|c| transfer_key::response_json(&c));
+    match body {
+        Ok(b) => ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], b).into_response(),
+        Err(e) => azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct UploadBody {
+    value: String,
+}
+
+/// `POST /securitydomain/upload`: recover from a restore blob.
+pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
+    let Ok(UploadBody { value }) = serde_json::from_slice::<UploadBody>(&body) else {
+        return bad_request("The body must be {\"value\": \"<restore blob JSON>\"}.");
+    };
+    let blob = match RestoreBlob::parse(value.as_bytes()) {
+        Ok(b) => b,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut state = match app.lock() {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if state.activation == Activation::Active || state.busy() {
+        return conflict("The HSM already has a security domain (or is activating); it cannot be restored again.");
+    }
+    // Decrypt and verify now; report the outcome after the activation delay.
+    let outcome = (|| {
+        let cert = Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes()).map_err(|e| e.to_string())?;
+        if blob.exchange_x5t_s256() != cert.x5t_s256() {
+            return Err(format!(
+                "The restore blob is wrapped to exchange key {}, not this HSM's ({}).",
+                blob.exchange_x5t_s256(),
+                cert.x5t_s256()
+            ));
+        }
+        let key = private_key::from_pem(&state.transfer_key_pem, None).map_err(|e| e.to_string())?;
+        let secrets = blob.open(&key).map_err(|e| format!("The restore blob does not open: {e}"))?;
+        Ok(domain::to_stored(&secrets))
+    })();
+    state.operation = Some(Operation {
+        kind: OperationKind::Upload,
+        status: OperationStatus::InProgress,
+        details: "The Security Domain is being restored.".into(),
+        ready_at_ms: now_ms() + app.activation_delay.as_millis() as u64,
+        outcome,
+    });
+    if let Err(r) = app.save(&state) {
+        return r;
+    }
+    accepted(
+        &app,
+        "/securitydomain/upload/pending",
+        query,
+        json!({"status": "InProgress", "status_details": "The Security Domain is being restored."}),
+    )
+}

@@ -1,0 +1,224 @@
+//! The emulated HSM's persistent state and its state machine.
+//!
+//! `NotActivated` → (download, or upload of a restore blob) → an operation
+//! `InProgress` for a configurable moment → `Active`. Everything lives in one
+//! JSON file in the data folder (mode 0600: it holds the emulated HSM's
+//! secrets), rewritten atomically after every change, so a restart at any
+//! moment finds either the old or the new state, never a mix.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the HSM can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// Provisioned; waiting for a security-domain download or upload.
+    NotActivated,
+    /// Holds a security domain; key operations work.
+    Active,
+}
+
+/// Which security-domain operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationKind {
+    /// `POST /securitydomain/download`.
+    Download,
+    /// `POST /securitydomain/upload`.
+    Upload,
+}
+
+/// Azure's LRO status values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationStatus {
+    /// Still running.
+    InProgress,
+    /// Done; the HSM is active.
+    Success,
+    /// Done; the HSM is not active. See the details.
+    Failed,
+}
+
+/// One domain secret (EncData plaintext), base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSecret {
+    /// EncData tag.
+    pub tag: String,
+    /// The plaintext, base64url.
+    pub data: String,
+}
+
+/// The last security-domain operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Download or upload.
+    pub kind: OperationKind,
+    /// Its status.
+    pub status: OperationStatus,
+    /// Azure's `status_details` text.
+    pub details: String,
+    /// When an in-progress operation completes (ms since the epoch).
+    pub ready_at_ms: u64,
+    /// What it completes with: the domain secrets, or the reason it fails.
+    pub outcome: Result<Vec<StoredSecret>, String>,
+}
+
+/// One key version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// Key name.
+    pub name: String,
+    /// 32 hex characters, as Key Vault versions are.
+    pub version: String,
+    /// `oct-HSM`.
+    pub kty: String,
+    /// The AES-256 key, base64url.
+    pub k: String,
+    /// Allowed operations.
+    pub key_ops: Vec<String>,
+    /// Creation time, seconds since the epoch.
+    pub created: u64,
+}
+
+/// Everything the emulated HSM remembers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// Activation status.
+    pub activation: Activation,
+    /// The last security-domain operation, if any.
+    pub operation: Option<Operation>,
+    /// The domain secrets once active.
+    pub domain: Option<Vec<StoredSecret>>,
+    /// The exchange (transfer) private key, PKCS#8 PEM.
+    pub transfer_key_pem: String,
+    /// Its certificate, PEM.
+    pub transfer_cert_pem: String,
+    /// Keys by name (the latest version only).
+    pub keys: BTreeMap<String, StoredKey>,
+}
+
+impl State {
+    /// A freshly provisioned HSM.
+    pub fn new(transfer_key_pem: String, transfer_cert_pem: String) -> Self {
+        State {
+            activation: Activation::NotActivated,
+            operation: None,
+            domain: None,
+            transfer_key_pem,
+            transfer_cert_pem,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    /// Completes an in-progress operation whose time has come. Returns true
+    /// when the state changed (and must be saved).
+    pub fn advance(&mut self, now_ms: u64) -> bool {
+        let Some(op) = self.operation.as_mut() else { return false };
+        if op.status != OperationStatus::InProgress || now_ms < op.ready_at_ms {
+            return false;
+        }
+        match &op.outcome {
+            Ok(secrets) => {
+                self.domain = Some(secrets.clone());
+                self.activation = Activation::Active;
+                op.status = OperationStatus::Success;
+                op.details = "The resource is active.".into();
+            }
+            Err(reason) => {
+                op.status = OperationStatus::Failed;
+                op.details = reason.clone();
+            }
+        }
+        // The secrets now live in `domain`; the copy in the operation goes.
+        op.outcome = Ok(Vec::new());
+        true
+    }
+
+    /// True while a download or upload is running.
+    pub fn busy(&self) -> bool {
+        self.operation.as_ref().is_some_and(|o| o.status == OperationStatus::InProgress)
+    }
+}
+
+/// Where the state lives in the data folder.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join("state.json")
+}
+
+/// Reads the state, or `None` on first start.
+pub fn load(dir: &Path) -> Result<Option<State>, String> {
+    let p = path(dir);
+    match fs::read(&p) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: corrupt state file: {e}", p.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", p.display())),
+    }
+}
+
+/// Writes `data` to `path` atomically (temp file, fsync, rename, fsync folder).
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Persists the state.
+pub fn save(dir: &Path, state: &State) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    write_atomic(&path(dir), &json, 0o600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_completes_only_when_due() {
+        let mut s = State::new(String::new(), String::new());
+        s.operation = Some(Operation {
+            kind: OperationKind::Download,
+            status: OperationStatus::InProgress,
+            details: "The Security Domain is being confirmed.".into(),
+            ready_at_ms: 1000,
+            outcome: Ok(vec![StoredSecret { tag: "t".into(), data: "AA".into() }]),
+        });
+        assert!(s.busy());
+        assert!(!s.advance(999));
+        assert_eq!(s.activation, Activation::NotActivated);
+        assert!(s.advance(1000));
+        assert_eq!(s.activation, Activation::Active);
+        assert_eq!(s.domain.as_ref().map(Vec::len), Some(1));
+        assert!(!s.advance(2000));
+        let mut f = State::new(String::new(), String::new());
+        f.operation = Some(Operation {
+            kind: OperationKind::Upload,
+            status: OperationStatus::InProgress,
+            details: String::new(),
+            ready_at_ms: 0,
+            outcome: Err("bad blob".into()),
+        });
+        assert!(f.advance(0));
+        assert_eq!(f.activation, Activation::NotActivated);
+        assert_eq!(f.operation.unwrap().status, OperationStatus::Failed);
+    }
+}
