@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
+use ceremony_cli::errln;
 use sd_core::bundle::payloads::DrillParticipant;
 use sd_core::enc_data::DomainSecret;
 use sd_core::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::secret::MasterKey;
 
-use crate::custodian::{CustodianKey, pair_passphrases};
-use crate::error::{CliError, CliResult, InFile};
-use crate::files;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files;
+use ceremony_cli::key_file::{CustodianKey, pair_passphrases};
 
 /// A parsed SD file with its path and hash.
 pub struct LoadedSd {

@@ -34,11 +34,14 @@ pub struct App {
 
 impl App {
     /// Locks the state and completes any operation that is due.
-    pub fn lock(&self) -> Result<MutexGuard<'_, HsmState>, Response> {
-        let mut guard = self
-            .state
-            .lock()
-            .map_err(|_| azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "state lock poisoned"))?;
+    pub fn lock(&self) -> Result<MutexGuard<'_, HsmState>, ApiError> {
+        let mut guard = self.state.lock().map_err(|_| {
+            azure_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "state lock poisoned",
+            )
+        })?;
         if guard.advance(now_ms()) {
             self.save(&guard)?;
         }
@@ -46,9 +49,13 @@ impl App {
     }
 
     /// Persists the state; a failure is a 500 (the change is not acknowledged).
-    pub fn save(&self, state: &HsmState) -> Result<(), Response> {
+    pub fn save(&self, state: &HsmState) -> Result<(), ApiError> {
         state::save(&self.dir, state).map_err(|e| {
-            azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &format!("cannot persist state: {e}"))
+            azure_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                &format!("cannot persist state: {e}"),
+            )
         })
     }
 
@@ -65,9 +72,28 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Azure's error shape: `{"error":{"code":…,"message":…}}`.
-pub fn azure_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+/// An error response in Azure's shape: `{"error":{"code":…,"message":…}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Builds an [`ApiError`].
+pub fn azure_error(status: StatusCode, code: &str, message: &str) -> ApiError {
+    ApiError {
+        status,
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 /// The api-version of a request (already validated by [`check_request`]).
@@ -103,12 +129,17 @@ pub async fn check_request(State(app): State<Arc<App>>, req: Request, next: Next
             StatusCode::BAD_REQUEST,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
-        ),
+        )
+        .into_response(),
         Some(v) if !API_VERSIONS.contains(&v.as_str()) => azure_error(
             StatusCode::BAD_REQUEST,
             "UnsupportedApiVersion",
-            &format!("The specified api-version '{v}' is not supported; supported: {}.", API_VERSIONS.join(", ")),
-        ),
+            &format!(
+                "The specified api-version '{v}' is not supported; supported: {}.",
+                API_VERSIONS.join(", ")
+            ),
+        )
+        .into_response(),
         Some(_) => next.run(req).await,
     }
 }

@@ -38,9 +38,18 @@ pub fn generate(hsm: &str, now: u64) -> Result<Vec<DomainSecret>, Error> {
     let partition = json!({"backup_protection_key": {"k": b64::url_encode(&bpk)}}).to_string();
     let base = json!({"hsm_context": {"emulator": "mhsm-emulator", "hsm": hsm, "created": now}}).to_string();
     Ok(vec![
-        DomainSecret { tag: TAGS[0].into(), data: SecretBytes::new(random(8180)?) },
-        DomainSecret { tag: TAGS[1].into(), data: SecretBytes::new(base.into_bytes()) },
-        DomainSecret { tag: TAGS[2].into(), data: SecretBytes::new(partition.into_bytes()) },
+        DomainSecret {
+            tag: TAGS[0].into(),
+            data: SecretBytes::new(random(8180)?),
+        },
+        DomainSecret {
+            tag: TAGS[1].into(),
+            data: SecretBytes::new(base.into_bytes()),
+        },
+        DomainSecret {
+            tag: TAGS[2].into(),
+            data: SecretBytes::new(partition.into_bytes()),
+        },
     ])
 }
 
@@ -48,7 +57,10 @@ pub fn generate(hsm: &str, now: u64) -> Result<Vec<DomainSecret>, Error> {
 pub fn to_stored(secrets: &[DomainSecret]) -> Vec<StoredSecret> {
     secrets
         .iter()
-        .map(|s| StoredSecret { tag: s.tag.clone(), data: b64::url_encode(s.data.expose()) })
+        .map(|s| StoredSecret {
+            tag: s.tag.clone(),
+            data: b64::url_encode(s.data.expose()),
+        })
         .collect()
 }
 
@@ -108,7 +120,14 @@ pub fn restore(value: &str, bpk: &SecretBytes) -> Result<StoredKey, Error> {
         what: "key backup",
         detail: e.to_string(),
     })?;
-    Ok(StoredKey { name: p.name, version: p.version, kty: p.kty, k: p.k, key_ops: p.key_ops, created: p.created })
+    Ok(StoredKey {
+        name: p.name,
+        version: p.version,
+        kty: p.kty,
+        k: p.k,
+        key_ops: p.key_ops,
+        created: p.created,
+    })
 }
 
 #[cfg(test)]

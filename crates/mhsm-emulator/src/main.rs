@@ -24,11 +24,16 @@ use crate::app::App;
 
 /// A local Azure Managed HSM data plane for hsm-ceremony drills.
 #[derive(Parser)]
-#[command(name = "mhsm-emulator", version, about, after_help = "\
+#[command(
+    name = "mhsm-emulator",
+    version,
+    about,
+    after_help = "\
 Writes DIR/url, DIR/ca.pem (the server certificate to trust) and DIR/token (the
 bearer token, mode 0600) so scripts can find them. State is kept in DIR/state.json
 (mode 0600: it holds the emulated HSM's secrets; this is a test tool, not an HSM).
-Stops cleanly on SIGINT or SIGTERM.")]
+Stops cleanly on SIGINT or SIGTERM."
+)]
 struct Cli {
     /// Folder for state, TLS certificate and token (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -70,16 +75,26 @@ fn tls_material(dir: &Path) -> Result<(String, String), String> {
     let cert_path = dir.join("ca.pem");
     if key_path.is_file() && cert_path.is_file() {
         let key = std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-        let cert = std::fs::read_to_string(&cert_path).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+        let cert =
+            std::fs::read_to_string(&cert_path).map_err(|e| format!("{}: {e}", cert_path.display()))?;
         return Ok((cert, key));
     }
     let key = private_key::generate(&mut getrandom::SysRng, 2048).map_err(|e| e.to_string())?;
     let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    let cert = cert::self_signed_server(&mut getrandom::SysRng, &key, &["localhost"], &ips, now() - 3600, 3650)
-        .map_err(|e| e.to_string())?;
+    let cert = cert::self_signed_server(
+        &mut getrandom::SysRng,
+        &key,
+        &["localhost"],
+        &ips,
+        now() - 3600,
+        3650,
+    )
+    .map_err(|e| e.to_string())?;
     let key_pem = private_key::to_plain_pem(&key).map_err(|e| e.to_string())?;
-    state::write_atomic(&key_path, key_pem.as_bytes(), 0o600).map_err(|e| format!("{}: {e}", key_path.display()))?;
-    state::write_atomic(&cert_path, cert.to_pem().as_bytes(), 0o644).map_err(|e| format!("{}: {e}", cert_path.display()))?;
+    state::write_atomic(&key_path, key_pem.as_bytes(), 0o600)
+        .map_err(|e| format!("{}: {e}", key_path.display()))?;
+    state::write_atomic(&cert_path, cert.to_pem().as_bytes(), 0o644)
+        .map_err(|e| format!("{}: {e}", cert_path.display()))?;
     Ok((cert.to_pem(), key_pem.to_string()))
 }
 
@@ -87,7 +102,9 @@ fn token(dir: &Path, token_file: Option<&Path>) -> Result<String, String> {
     let path = dir.join("token");
     let existing = match token_file {
         Some(f) => Some(std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?),
-        None if path.is_file() => Some(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None if path.is_file() => {
+            Some(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
         None => None,
     };
     let token = match existing {
@@ -110,8 +127,14 @@ fn initial_state(dir: &Path, bits: usize) -> Result<state::State, String> {
         return Ok(s);
     }
     let key = private_key::generate(&mut getrandom::SysRng, bits).map_err(|e| e.to_string())?;
-    let cert = cert::self_signed(&mut getrandom::SysRng, &key, "transfer-key", now() - 3600, 365).map_err(|e| e.to_string())?;
-    let s = state::State::new(private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(), cert.to_pem());
+    let cert = cert::self_signed(&mut getrandom::SysRng, &key, "transfer-key", now() - 3600, 365)
+        .map_err(|e| e.to_string())?;
+    let s = state::State::new(
+        private_key::to_plain_pem(&key)
+            .map_err(|e| e.to_string())?
+            .to_string(),
+        cert.to_pem(),
+    );
     state::save(dir, &s).map_err(|e| format!("{}: {e}", state::path(dir).display()))?;
     Ok(s)
 }
@@ -126,7 +149,8 @@ fn main() -> ExitCode {
         let st = initial_state(dir, cli.transfer_key_bits)?;
         let (cert_pem, key_pem) = tls_material(dir)?;
         let token = token(dir, cli.token_file.as_deref())?;
-        let listener = TcpListener::bind(cli.listen).map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+        let listener =
+            TcpListener::bind(cli.listen).map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         Ok::<_, String>((st, cert_pem, key_pem, token, listener, addr))
@@ -150,14 +174,19 @@ fn main() -> ExitCode {
         activation_delay: Duration::from_millis(cli.activation_delay_ms),
         state: Mutex::new(st),
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     let result = runtime.block_on(async move {
-        let config = axum_server::tls_rustls::RustlsConfig::from_pem(cert_pem.into_bytes(), key_pem.into_bytes())
-            .await
-            .map_err(|e| format!("TLS configuration: {e}"))?;
+        let config =
+            axum_server::tls_rustls::RustlsConfig::from_pem(cert_pem.into_bytes(), key_pem.into_bytes())
+                .await
+                .map_err(|e| format!("TLS configuration: {e}"))?;
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -172,7 +201,10 @@ fn main() -> ExitCode {
             eprintln!("mhsm-emulator: stopping");
             stopper.graceful_shutdown(Some(Duration::from_secs(2)));
         });
-        println!("mhsm-emulator listening on {base_url} (data {})", app.dir.display());
+        println!(
+            "mhsm-emulator listening on {base_url} (data {})",
+            app.dir.display()
+        );
         axum_server::from_tcp_rustls(listener, config)
             .map_err(|e| e.to_string())?
             .handle(handle)

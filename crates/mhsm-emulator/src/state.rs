@@ -117,7 +117,9 @@ impl State {
     /// Completes an in-progress operation whose time has come. Returns true
     /// when the state changed (and must be saved).
     pub fn advance(&mut self, now_ms: u64) -> bool {
-        let Some(op) = self.operation.as_mut() else { return false };
+        let Some(op) = self.operation.as_mut() else {
+            return false;
+        };
         if op.status != OperationStatus::InProgress || now_ms < op.ready_at_ms {
             return false;
         }
@@ -140,7 +142,9 @@ impl State {
 
     /// True while a download or upload is running.
     pub fn busy(&self) -> bool {
-        self.operation.as_ref().is_some_and(|o| o.status == OperationStatus::InProgress)
+        self.operation
+            .as_ref()
+            .is_some_and(|o| o.status == OperationStatus::InProgress)
     }
 }
 
@@ -166,11 +170,17 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        path.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         std::process::id()
     ));
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -200,7 +210,10 @@ mod tests {
             status: OperationStatus::InProgress,
             details: "The Security Domain is being confirmed.".into(),
             ready_at_ms: 1000,
-            outcome: Ok(vec![StoredSecret { tag: "t".into(), data: "AA".into() }]),
+            outcome: Ok(vec![StoredSecret {
+                tag: "t".into(),
+                data: "AA".into(),
+            }]),
         });
         assert!(s.busy());
         assert!(!s.advance(999));

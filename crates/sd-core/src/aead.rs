@@ -28,12 +28,21 @@ pub struct Sealed {
 }
 
 fn cipher(key: &[u8]) -> Result<aes_gcm::Aes256Gcm, Error> {
-    aes_gcm::Aes256Gcm::new_from_slice(key)
-        .map_err(|_| Error::Crypto(format!("AES-256-GCM needs a {KEY_LEN}-byte key, not {}", key.len())))
+    aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| {
+        Error::Crypto(format!(
+            "AES-256-GCM needs a {KEY_LEN}-byte key, not {}",
+            key.len()
+        ))
+    })
 }
 
 /// Encrypts with a fresh random nonce.
-pub fn seal<R: TryCryptoRng + ?Sized>(rng: &mut R, key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Sealed, Error> {
+pub fn seal<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Sealed, Error> {
     let mut iv = vec![0u8; IV_LEN];
     rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
     seal_with_iv(key, &iv, aad, plaintext)
@@ -58,7 +67,8 @@ pub(crate) fn seal_with_iv(key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) 
 pub fn open(key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) -> Result<SecretBytes, Error> {
     let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(iv)
         .map_err(|_| Error::Crypto(format!("AES-GCM nonce must be {IV_LEN} bytes, not {}", iv.len())))?;
-    let tag = aes_gcm::aead::Tag::<aes_gcm::Aes256Gcm>::try_from(tag).map_err(|_| Error::JweTagLength(tag.len()))?;
+    let tag = aes_gcm::aead::Tag::<aes_gcm::Aes256Gcm>::try_from(tag)
+        .map_err(|_| Error::JweTagLength(tag.len()))?;
     let mut buf = ciphertext.to_vec();
     match cipher(key)?.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag) {
         Ok(()) => Ok(SecretBytes::new(buf)),
@@ -77,11 +87,20 @@ mod tests {
     fn round_trip_and_tamper() {
         let key = [7u8; 32];
         let s = seal(&mut getrandom::SysRng, &key, b"aad", b"message").unwrap();
-        assert_eq!(open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag).unwrap().expose(), b"message");
-        assert_eq!(open(&key, &s.iv, b"other", &s.ciphertext, &s.tag).unwrap_err(), Error::JweIntegrity);
+        assert_eq!(
+            open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag).unwrap().expose(),
+            b"message"
+        );
+        assert_eq!(
+            open(&key, &s.iv, b"other", &s.ciphertext, &s.tag).unwrap_err(),
+            Error::JweIntegrity
+        );
         let mut ct = s.ciphertext.clone();
         ct[0] ^= 1;
-        assert_eq!(open(&key, &s.iv, b"aad", &ct, &s.tag).unwrap_err(), Error::JweIntegrity);
+        assert_eq!(
+            open(&key, &s.iv, b"aad", &ct, &s.tag).unwrap_err(),
+            Error::JweIntegrity
+        );
         assert!(open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag[..8]).is_err());
         assert!(seal(&mut getrandom::SysRng, &[0u8; 16], b"", b"x").is_err());
     }

@@ -260,7 +260,8 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
 ) -> Result<Certificate, Error> {
     let mut names = Vec::new();
     for d in dns_names {
-        let ia5 = der::asn1::Ia5String::new(d).map_err(|e| Error::Certificate(format!("DNS name {d:?}: {e}")))?;
+        let ia5 =
+            der::asn1::Ia5String::new(d).map_err(|e| Error::Certificate(format!("DNS name {d:?}: {e}")))?;
         names.push(GeneralName::DnsName(ia5));
     }
     for ip in ips {
@@ -302,8 +303,16 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     let serial = SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))?;
     let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
         .map_err(|e| Error::Certificate(e.to_string()))?;
-    let builder = CertificateBuilder::new(SelfSignedLeaf { subject, server_names }, serial, validity, spki)
-        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let builder = CertificateBuilder::new(
+        SelfSignedLeaf {
+            subject,
+            server_names,
+        },
+        serial,
+        validity,
+        spki,
+    )
+    .map_err(|e| Error::Certificate(e.to_string()))?;
     let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)

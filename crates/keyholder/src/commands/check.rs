@@ -1,12 +1,14 @@
 //! `keyholder check`: does this custodian's share still open?
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use serde_json::json;
 
-use crate::custodian::CustodianKey;
-use crate::error::CliResult;
 use crate::security_domain;
+use ceremony_cli::error::CliResult;
+use ceremony_cli::key_file::CustodianKey;
 
 pub fn run(sd_path: &Path, key_path: &Path, passphrase_file: Option<&Path>, as_json: bool) -> CliResult {
     let sd = security_domain::load(sd_path)?;

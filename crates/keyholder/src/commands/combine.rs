@@ -1,6 +1,10 @@
 //! `keyholder combine`: verify share bundles, rebuild the master key, write
 //! the restore blob to the exchange key named in the signed request.
 
+use ceremony_cli::errln;
+
+use ceremony_cli::outln;
+
 use std::path::{Path, PathBuf};
 
 use sd_core::bundle::BundleKind;
@@ -13,10 +17,10 @@ use sd_core::secret::MasterKey;
 use sd_core::shamir::Share;
 
 use super::{load_bundle, load_request, print_fingerprint, rng};
-use crate::custodian::CustodianKey;
-use crate::error::{CliError, CliResult, InFile};
-use crate::files::{self, PUBLIC_MODE};
 use crate::security_domain;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::key_file::CustodianKey;
 
 pub struct Inputs<'a> {
     pub sd: &'a Path,

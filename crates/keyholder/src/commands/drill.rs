@@ -1,5 +1,7 @@
 //! `keyholder drill`: prove a quorum can recover, and sign a report.
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::bundle::payloads::{DrillEntry, DrillReport, Timestamp};
@@ -7,9 +9,9 @@ use sd_core::bundle::{self, BundleKind, Signer};
 
 use super::{now_unix, rng};
 use crate::cli::KeysArgs;
-use crate::error::{CliResult, InFile};
-use crate::files::{self, PUBLIC_MODE};
 use crate::security_domain;
+use ceremony_cli::error::{CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
 
 pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;

@@ -1,5 +1,7 @@
 //! `keyholder fingerprint`: what a file is, and the fingerprint to read aloud.
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::bundle::{self, ExpectedSigner};
@@ -8,8 +10,8 @@ use sd_core::restore_blob::RestoreBlob;
 use sd_core::sd_file::SecurityDomain;
 
 use super::print_fingerprint;
-use crate::error::{CliError, CliResult, InFile};
-use crate::files;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files;
 
 pub fn run(path: &Path) -> CliResult {
     let bytes = files::read(path)?;

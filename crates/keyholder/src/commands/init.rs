@@ -1,5 +1,9 @@
 //! `keyholder init`: a custodian's keypair, certificate and enrollment.
 
+use ceremony_cli::errln;
+
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::bundle::payloads::{Enrollment, Timestamp};
@@ -7,9 +11,9 @@ use sd_core::bundle::{self, BundleKind, Signer};
 use sd_core::{cert, private_key};
 
 use super::{now_unix, print_fingerprint, rng};
-use crate::error::{CliError, CliResult, InFile};
-use crate::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use crate::passphrase;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
+use ceremony_cli::passphrase;
 
 pub fn run(
     name: &str,

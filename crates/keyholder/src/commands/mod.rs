@@ -13,13 +13,14 @@ mod verify;
 
 use std::path::Path;
 
+pub(crate) use ceremony_cli::artifacts::{load_bundle, load_certificate, print_fingerprint};
+pub(crate) use ceremony_cli::{now_unix, rng};
 use sd_core::bundle::payloads::RecoveryRequest;
-use sd_core::bundle::{self, BundleKind, ExpectedSigner, VerifiedBundle};
-use sd_core::cert::{self, Certificate};
+use sd_core::bundle::{BundleKind, ExpectedSigner};
+use sd_core::cert::Certificate;
 
 use crate::cli::Command;
-use crate::error::{CliError, CliResult, InFile};
-use crate::files;
+use ceremony_cli::error::{CliError, CliResult, InFile};
 
 /// Runs one command.
 pub fn run(command: Command) -> CliResult {
@@ -114,35 +115,6 @@ pub fn run(command: Command) -> CliResult {
         Command::Verify { bundle, signer } => verify::run(&bundle, signer.as_deref()),
         Command::Fingerprint { file } => fingerprint::run(&file),
     }
-}
-
-/// The operating system's RNG.
-fn rng() -> getrandom::SysRng {
-    getrandom::SysRng
-}
-
-/// Seconds since the Unix epoch (the binaries own the clock; the core reads none).
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Reads a certificate file (PEM or DER).
-fn load_certificate(path: &Path) -> CliResult<Certificate> {
-    Certificate::from_pem_or_der(&files::read(path)?).in_file(path)
-}
-
-/// Prints a certificate's fingerprint in both forms, for reading aloud.
-fn print_fingerprint(label: &str, cert: &Certificate) {
-    outln!("{label}: {}", cert.subject());
-    outln!("  x5t#S256:    {}", cert.x5t_s256());
-    outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
-}
-
-/// Verifies a bundle file of `kind`.
-fn load_bundle(path: &Path, kind: BundleKind, expected: ExpectedSigner<'_>) -> CliResult<VerifiedBundle> {
-    bundle::verify(&files::read(path)?, kind, expected).in_file(path)
 }
 
 /// A verified recovery request, its signer and its exchange certificate.

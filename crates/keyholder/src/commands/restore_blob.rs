@@ -1,14 +1,16 @@
 //! `keyholder restore-blob`: the one-laptop recovery.
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::restore_blob::RestoreBlob;
 
 use super::{load_certificate, print_fingerprint, rng};
 use crate::cli::KeysArgs;
-use crate::error::{CliResult, InFile};
-use crate::files::{self, PUBLIC_MODE};
 use crate::security_domain;
+use ceremony_cli::error::{CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
 
 pub fn run(sd_path: &Path, exchange_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;

@@ -1,14 +1,16 @@
 //! `keyholder rotate`: re-split the master key to a new set of custodians.
 
+use ceremony_cli::outln;
+
 use std::path::{Path, PathBuf};
 
 use sd_core::sd_file::SecurityDomain;
 
 use super::{load_certificate, print_fingerprint, rng};
 use crate::cli::KeysArgs;
-use crate::error::{CliError, CliResult, InFile};
-use crate::files::{self, PUBLIC_MODE};
 use crate::security_domain;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
 
 pub fn run(
     sd_path: &Path,

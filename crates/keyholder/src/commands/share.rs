@@ -1,6 +1,8 @@
 //! `keyholder share`: one custodian's share, sealed to the combiner and bound
 //! to the recovery request.
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::bundle::payloads::{Combiner, ShareBundle, Timestamp};
@@ -9,10 +11,10 @@ use sd_core::cert::Certificate;
 use sd_core::jwe::{CompactJwe, Enc};
 
 use super::{load_bundle, load_request, now_unix, print_fingerprint, rng};
-use crate::custodian::CustodianKey;
-use crate::error::{CliError, CliResult, InFile};
-use crate::files::{self, PUBLIC_MODE};
 use crate::security_domain;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::key_file::CustodianKey;
 
 pub struct Inputs<'a> {
     pub sd: &'a Path,

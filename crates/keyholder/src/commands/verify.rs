@@ -1,12 +1,14 @@
 //! `keyholder verify`: check any bundle and show what it says.
 
+use ceremony_cli::outln;
+
 use std::path::Path;
 
 use sd_core::bundle::{self, ExpectedSigner};
 
 use super::{load_certificate, print_fingerprint};
-use crate::error::{CliError, CliResult, InFile};
-use crate::files;
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files;
 
 pub fn run(path: &Path, signer: Option<&Path>) -> CliResult {
     let bytes = files::read(path)?;

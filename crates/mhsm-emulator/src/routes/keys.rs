@@ -12,21 +12,26 @@ use serde_json::{Value, json};
 
 use sd_core::{aead, b64};
 
-use crate::app::{App, azure_error, now_ms};
+use crate::app::{ApiError, App, azure_error, now_ms};
 use crate::domain;
 use crate::state::{Activation, State as HsmState, StoredKey};
 
 const DEFAULT_OPS: [&str; 4] = ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
 
 fn bad(message: &str) -> Response {
-    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message)
+    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
 }
 
 fn not_found(name: &str) -> Response {
-    azure_error(StatusCode::NOT_FOUND, "KeyNotFound", &format!("A key with (name/id) {name} was not found in this key vault."))
+    azure_error(
+        StatusCode::NOT_FOUND,
+        "KeyNotFound",
+        &format!("A key with (name/id) {name} was not found in this key vault."),
+    )
+    .into_response()
 }
 
-fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, Response> {
+fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
     let state = app.lock()?;
     if state.activation != Activation::Active {
         return Err(azure_error(
@@ -77,25 +82,28 @@ pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body:
     }
     let mut state = match active(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let mut k = [0u8; 32];
     let mut v = [0u8; 16];
     if getrandom::fill(&mut k).and(getrandom::fill(&mut v)).is_err() {
-        return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure");
+        return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure")
+            .into_response();
     }
     let key = StoredKey {
         name: name.clone(),
         version: sd_core::hex_lower(&v),
         kty: "oct-HSM".into(),
         k: b64::url_encode(&k),
-        key_ops: req.key_ops.unwrap_or_else(|| DEFAULT_OPS.iter().map(|s| s.to_string()).collect()),
+        key_ops: req
+            .key_ops
+            .unwrap_or_else(|| DEFAULT_OPS.iter().map(|s| s.to_string()).collect()),
         created: now_ms() / 1000,
     };
     zeroize::Zeroize::zeroize(&mut k);
     state.keys.insert(name, key.clone());
     if let Err(r) = app.save(&state) {
-        return r;
+        return r.into_response();
     }
     axum::Json(bundle(&app, &key)).into_response()
 }
@@ -104,7 +112,7 @@ pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body:
 pub async fn get(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
     let state = match active(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match state.keys.get(&name) {
         Some(k) => axum::Json(bundle(&app, k)).into_response(),
@@ -144,7 +152,12 @@ pub async fn operate(
 
 fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, body: &[u8]) -> Response {
     if operation != "encrypt" && operation != "decrypt" {
-        return azure_error(StatusCode::NOT_FOUND, "NotFound", "The emulator supports encrypt and decrypt only.");
+        return azure_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The emulator supports encrypt and decrypt only.",
+        )
+        .into_response();
     }
     let Ok(req) = serde_json::from_slice::<CryptBody>(body) else {
         return bad("The body must be a JSON key-operation request.");
@@ -154,19 +167,33 @@ fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, 
     }
     let state = match active(app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
-    let Some(key) = state.keys.get(name).filter(|k| version.is_none_or(|v| v.is_empty() || v == k.version)) else {
+    let Some(key) = state
+        .keys
+        .get(name)
+        .filter(|k| version.is_none_or(|v| v.is_empty() || v == k.version))
+    else {
         return not_found(name);
     };
     if !key.key_ops.iter().any(|o| o == operation) {
-        return azure_error(StatusCode::FORBIDDEN, "Forbidden", &format!("Operation {operation} is not permitted on this key."));
+        return azure_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!("Operation {operation} is not permitted on this key."),
+        )
+        .into_response();
     }
     let kid = format!("{}/keys/{}/{}", app.base_url, key.name, key.version);
     let decode = |s: &str, what: &'static str| b64::url_decode(s, what);
     let result = (|| {
         let k = zeroize::Zeroizing::new(decode(&key.k, "key")?);
-        let aad = req.aad.as_deref().map(|a| decode(a, "aad")).transpose()?.unwrap_or_default();
+        let aad = req
+            .aad
+            .as_deref()
+            .map(|a| decode(a, "aad"))
+            .transpose()?
+            .unwrap_or_default();
         let value = decode(&req.value, "value")?;
         if operation == "encrypt" {
             let sealed = aead::seal(&mut getrandom::SysRng, &k, &aad, &value)?;
@@ -194,17 +221,24 @@ fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, 
 pub async fn backup(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
     let state = match active(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(key) = state.keys.get(&name) else {
         return not_found(&name);
     };
     let Some(bpk) = state.domain.as_deref().and_then(domain::backup_protection_key) else {
-        return azure_error(StatusCode::CONFLICT, "Conflict", "This security domain has no backup protection key the emulator can use.");
+        return azure_error(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "This security domain has no backup protection key the emulator can use.",
+        )
+        .into_response();
     };
     match domain::backup(key, &bpk) {
         Ok(value) => axum::Json(json!({"value": value})).into_response(),
-        Err(e) => azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()),
+        Err(e) => {
+            azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()).into_response()
+        }
     }
 }
 
@@ -220,21 +254,35 @@ pub async fn restore(State(app): State<Arc<App>>, body: Bytes) -> Response {
     };
     let mut state = match active(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(bpk) = state.domain.as_deref().and_then(domain::backup_protection_key) else {
-        return azure_error(StatusCode::CONFLICT, "Conflict", "This security domain has no backup protection key the emulator can use.");
+        return azure_error(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "This security domain has no backup protection key the emulator can use.",
+        )
+        .into_response();
     };
     let key = match domain::restore(&req.value, &bpk) {
         Ok(k) => k,
-        Err(e) => return bad(&format!("The backup does not belong to this HSM's security domain ({e}).")),
+        Err(e) => {
+            return bad(&format!(
+                "The backup does not belong to this HSM's security domain ({e})."
+            ));
+        }
     };
     if state.keys.contains_key(&key.name) {
-        return azure_error(StatusCode::CONFLICT, "Conflict", &format!("A key named {} already exists.", key.name));
+        return azure_error(
+            StatusCode::CONFLICT,
+            "Conflict",
+            &format!("A key named {} already exists.", key.name),
+        )
+        .into_response();
     }
     state.keys.insert(key.name.clone(), key.clone());
     if let Err(r) = app.save(&state) {
-        return r;
+        return r.into_response();
     }
     axum::Json(bundle(&app, &key)).into_response()
 }

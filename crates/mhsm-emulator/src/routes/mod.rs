@@ -14,9 +14,18 @@ use crate::app::{App, check_request};
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/securitydomain/download", post(security_domain::download))
-        .route("/securitydomain/download/pending", get(security_domain::download_pending))
-        .route("/securitydomain/upload", get(security_domain::transfer_key).post(security_domain::upload))
-        .route("/securitydomain/upload/pending", get(security_domain::upload_pending))
+        .route(
+            "/securitydomain/download/pending",
+            get(security_domain::download_pending),
+        )
+        .route(
+            "/securitydomain/upload",
+            get(security_domain::transfer_key).post(security_domain::upload),
+        )
+        .route(
+            "/securitydomain/upload/pending",
+            get(security_domain::upload_pending),
+        )
         .route("/keys/restore", post(keys::restore))
         .route("/keys/{name}", get(keys::get))
         .route("/keys/{name}/create", post(keys::create))
@@ -24,7 +33,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/keys/{name}/{operation}", post(keys::operate_latest))
         .route("/keys/{name}/{version}/{operation}", post(keys::operate))
         .fallback(|| async {
-            crate::app::azure_error(axum::http::StatusCode::NOT_FOUND, "NotFound", "No such endpoint in the emulator.")
+            crate::app::azure_error(
+                axum::http::StatusCode::NOT_FOUND,
+                "NotFound",
+                "No such endpoint in the emulator.",
+            )
         })
         .layer(axum::middleware::from_fn_with_state(app.clone(), check_request))
         .with_state(app)

@@ -21,11 +21,11 @@ use crate::domain;
 use crate::state::{Activation, Operation, OperationKind, OperationStatus};
 
 fn bad_request(message: &str) -> Response {
-    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message)
+    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
 }
 
 fn conflict(message: &str) -> Response {
-    azure_error(StatusCode::CONFLICT, "Conflict", message)
+    azure_error(StatusCode::CONFLICT, "Conflict", message).into_response()
 }
 
 fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_json::Value) -> Response {
@@ -46,10 +46,12 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     };
     let mut state = match app.lock() {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if state.activation == Activation::Active || state.busy() {
-        return conflict("The HSM already has a security domain (or is activating); it cannot be downloaded again.");
+        return conflict(
+            "The HSM already has a security domain (or is activating); it cannot be downloaded again.",
+        );
     }
     let host = app.base_url.clone();
     let made = (|| {
@@ -60,7 +62,10 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     })();
     let (sd_json, stored) = match made {
         Ok(x) => x,
-        Err(e) => return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()),
+        Err(e) => {
+            return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string())
+                .into_response();
+        }
     };
     state.operation = Some(Operation {
         kind: OperationKind::Download,
@@ -70,15 +75,20 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
         outcome: Ok(stored),
     });
     if let Err(r) = app.save(&state) {
-        return r;
+        return r.into_response();
     }
-    accepted(&app, "/securitydomain/download/pending", query, json!({"value": sd_json}))
+    accepted(
+        &app,
+        "/securitydomain/download/pending",
+        query,
+        json!({"value": sd_json}),
+    )
 }
 
 fn pending(app: &App, kind: OperationKind) -> Response {
     let state = match app.lock() {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match &state.operation {
         Some(op) if op.kind == kind => {
@@ -89,7 +99,12 @@ fn pending(app: &App, kind: OperationKind) -> Response {
             };
             axum::Json(json!({"status": status, "status_details": op.details})).into_response()
         }
-        _ => azure_error(StatusCode::NOT_FOUND, "NotFound", "No such security domain operation on this HSM."),
+        _ => azure_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "No such security domain operation on this HSM.",
+        )
+        .into_response(),
     }
 }
 
@@ -107,13 +122,22 @@ pub async fn upload_pending(State(app): State<Arc<App>>) -> Response {
 pub async fn transfer_key(State(app): State<Arc<App>>) -> Response {
     let state = match app.lock() {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let body = Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes())
         .and_then(|c| transfer_key::response_json(&c));
     match body {
-        Ok(b) => ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], b).into_response(),
-        Err(e) => azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()),
+        Ok(b) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )],
+            b,
+        )
+            .into_response(),
+        Err(e) => {
+            azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()).into_response()
+        }
     }
 }
 
@@ -133,14 +157,17 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
     };
     let mut state = match app.lock() {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if state.activation == Activation::Active || state.busy() {
-        return conflict("The HSM already has a security domain (or is activating); it cannot be restored again.");
+        return conflict(
+            "The HSM already has a security domain (or is activating); it cannot be restored again.",
+        );
     }
     // Decrypt and verify now; report the outcome after the activation delay.
     let outcome = (|| {
-        let cert = Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes()).map_err(|e| e.to_string())?;
+        let cert =
+            Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes()).map_err(|e| e.to_string())?;
         if blob.exchange_x5t_s256() != cert.x5t_s256() {
             return Err(format!(
                 "The restore blob is wrapped to exchange key {}, not this HSM's ({}).",
@@ -149,7 +176,9 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
             ));
         }
         let key = private_key::from_pem(&state.transfer_key_pem, None).map_err(|e| e.to_string())?;
-        let secrets = blob.open(&key).map_err(|e| format!("The restore blob does not open: {e}"))?;
+        let secrets = blob
+            .open(&key)
+            .map_err(|e| format!("The restore blob does not open: {e}"))?;
         Ok(domain::to_stored(&secrets))
     })();
     state.operation = Some(Operation {
@@ -160,7 +189,7 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
         outcome,
     });
     if let Err(r) = app.save(&state) {
-        return r;
+        return r.into_response();
     }
     accepted(
         &app,

@@ -1,0 +1,27 @@
+//! Reading the artifacts every tool handles (certificates, bundles) with
+//! errors that name the file, and showing fingerprints to read aloud.
+
+use std::path::Path;
+
+use sd_core::bundle::{self, BundleKind, ExpectedSigner, VerifiedBundle};
+use sd_core::cert::{self, Certificate};
+
+use crate::error::{CliResult, InFile};
+use crate::{files, outln};
+
+/// Reads a certificate file (PEM or DER).
+pub fn load_certificate(path: &Path) -> CliResult<Certificate> {
+    Certificate::from_pem_or_der(&files::read(path)?).in_file(path)
+}
+
+/// Prints a certificate's fingerprint in both forms, for reading aloud.
+pub fn print_fingerprint(label: &str, cert: &Certificate) {
+    outln!("{label}: {}", cert.subject());
+    outln!("  x5t#S256:    {}", cert.x5t_s256());
+    outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
+}
+
+/// Verifies a bundle file of `kind`.
+pub fn load_bundle(path: &Path, kind: BundleKind, expected: ExpectedSigner<'_>) -> CliResult<VerifiedBundle> {
+    bundle::verify(&files::read(path)?, kind, expected).in_file(path)
+}

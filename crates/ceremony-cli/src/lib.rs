@@ -1,0 +1,41 @@
+//! What the hsm-ceremony command-line tools share: errors that name the file,
+//! atomic no-overwrite outputs, passphrase input, and loading key files.
+//! No networking: the offline `keyholder` depends on this crate.
+#![forbid(unsafe_code)]
+
+pub mod artifacts;
+pub mod error;
+pub mod files;
+pub mod key_file;
+pub mod passphrase;
+
+/// `println!` that never panics: a closed pipe (`tool … | head`) must not turn
+/// into a crash. The results that matter are files.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics (progress and errors).
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// Seconds since the Unix epoch (the binaries own the clock; sd-core reads none).
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The operating system's RNG.
+pub fn rng() -> getrandom::SysRng {
+    getrandom::SysRng
+}
