@@ -1,1 +1,27 @@
-fn main() {}
+//! `uploader`: the online side of hsm-ceremony. It talks to a Managed HSM data
+//! plane (real Azure or the local emulator): activates the HSM (security-domain
+//! download), fetches the exchange key for a recovery, uploads the restore
+//! blob, and polls status. It never sees a share or the master key.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod client;
+mod commands;
+mod poll;
+mod token;
+
+use std::process::ExitCode;
+
+use ceremony_cli::errln;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errln!("{e}");
+            ExitCode::from(ceremony_cli::error::EXIT_FAILURE)
+        }
+    }
+}

@@ -1,19 +1,16 @@
 //! `keyholder init`: a custodian's keypair, certificate and enrollment.
 
-use ceremony_cli::errln;
-
-use ceremony_cli::outln;
-
 use std::path::Path;
 
-use sd_core::bundle::payloads::{Enrollment, Timestamp};
-use sd_core::bundle::{self, BundleKind, Signer};
-use sd_core::{cert, private_key};
-
-use super::{now_unix, print_fingerprint, rng};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::passphrase;
+use ceremony_cli::identity;
+use ceremony_cli::outln;
+use sd_core::bundle::payloads::{Enrollment, Timestamp};
+use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::cert;
+
+use super::{now_unix, print_fingerprint, rng};
 
 pub fn run(
     name: &str,
@@ -36,49 +33,39 @@ pub fn run(
     files::check_writable(&cer_path, force)?;
     files::check_writable(&enrollment_path, force)?;
 
-    let pass = if no_passphrase {
-        None
-    } else {
-        Some(passphrase::new_for(&key_path, passphrase_file)?)
-    };
-
-    errln!("generating an RSA-{bits} key...");
-    let key = private_key::generate(&mut rng(), bits).map_err(CliError::general)?;
-    let now = now_unix();
-    // Back-date by an hour so a clock slightly behind on another machine still accepts it.
-    let certificate = cert::self_signed(&mut rng(), &key, name, now.saturating_sub(3600), days)
-        .map_err(CliError::general)?;
-    let key_pem = match &pass {
-        Some(p) => private_key::to_encrypted_pem(&mut rng(), &key, p),
-        None => private_key::to_plain_pem(&key),
-    }
-    .in_file(&key_path)?;
+    let id = identity::generate(
+        name,
+        bits,
+        days,
+        identity::protection(passphrase_file, no_passphrase),
+        &key_path,
+    )?;
     let enrollment = Enrollment {
         custodian: name.to_owned(),
-        certificate: certificate.to_pem(),
-        x5t_s256: certificate.x5t_s256(),
-        created: Timestamp::from_unix(now),
+        certificate: id.cert.to_pem(),
+        x5t_s256: id.cert.x5t_s256(),
+        created: Timestamp::from_unix(now_unix()),
     };
     let signed = bundle::sign(
         &mut rng(),
         BundleKind::Enrollment,
         &enrollment,
         &[Signer {
-            key: &key,
-            cert: &certificate,
+            key: &id.key,
+            cert: &id.cert,
         }],
     )
     .in_file(&enrollment_path)?;
 
     let mut outputs = OutputSet::default();
-    outputs.write(&key_path, key_pem.as_bytes(), SECRET_MODE, false)?;
-    outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;
+    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
+    outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
     outputs.write(&enrollment_path, signed.as_bytes(), PUBLIC_MODE, force)?;
 
     outln!(
         "wrote {}{}",
         key_path.display(),
-        if pass.is_some() {
+        if id.encrypted {
             " (encrypted)"
         } else {
             " (NOT encrypted)"
@@ -86,6 +73,6 @@ pub fn run(
     );
     outln!("wrote {}", cer_path.display());
     outln!("wrote {}", enrollment_path.display());
-    print_fingerprint("custodian certificate", &certificate);
+    print_fingerprint("custodian certificate", &id.cert);
     Ok(())
 }

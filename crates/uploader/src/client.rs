@@ -1,0 +1,197 @@
+//! The Managed HSM data-plane client: HTTPS (rustls), the bearer token,
+//! `api-version` on every call, timeouts, and retries with backoff on
+//! connection errors, 5xx and 429 (never on other 4xx).
+
+use std::path::Path;
+use std::time::Duration;
+
+use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::{errln, files};
+use serde_json::Value;
+use ureq::tls::{RootCerts, TlsConfig};
+use zeroize::Zeroizing;
+
+const ATTEMPTS: u32 = 5;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Which HSM, and how to reach it.
+pub struct HsmClient {
+    agent: ureq::Agent,
+    base: String,
+    api_version: String,
+    token: Zeroizing<String>,
+}
+
+/// A response with its status, body and the headers we use.
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    /// `Retry-After`, seconds.
+    pub retry_after: Option<u64>,
+}
+
+impl HttpResponse {
+    /// The body as JSON, or an error that quotes the HSM.
+    pub fn json(&self, what: &str) -> CliResult<Value> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| CliError::general(format!("the HSM's {what} response is not JSON ({e})")))
+    }
+
+    /// An error for an unexpected status, with Azure's error code and message when present.
+    pub fn error(&self, what: &str) -> CliError {
+        let detail = serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("error")?;
+                Some(format!(
+                    "{}: {}",
+                    e.get("code")?.as_str().unwrap_or("?"),
+                    e.get("message").and_then(Value::as_str).unwrap_or("")
+                ))
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).chars().take(300).collect());
+        let err = CliError::general(format!("{what} failed: HTTP {} {detail}", self.status));
+        match self.status {
+            401 => {
+                err.hint("the access token was refused: is it for https://managedhsm.azure.net, and current?")
+            }
+            403 => err.hint(
+                "the identity lacks the Managed HSM role for this operation (e.g. Managed HSM Administrator)",
+            ),
+            _ => err,
+        }
+    }
+}
+
+impl HsmClient {
+    /// A client for `base` (`https://NAME.managedhsm.azure.net` or the emulator's URL).
+    pub fn new(
+        base: &str,
+        ca_cert: Option<&Path>,
+        api_version: &str,
+        token: Zeroizing<String>,
+    ) -> CliResult<Self> {
+        let base = base.trim_end_matches('/').to_owned();
+        if !base.starts_with("https://") {
+            return Err(CliError::general(format!(
+                "the HSM URL {base} must start with https://"
+            )));
+        }
+        let roots = match ca_cert {
+            Some(p) => {
+                let pem = files::read(p)?;
+                let cert = ureq::tls::Certificate::from_pem(&pem)
+                    .map_err(|e| CliError::file(p, format!("not a PEM certificate ({e})")))?;
+                RootCerts::Specific(std::sync::Arc::new(vec![cert]))
+            }
+            None => RootCerts::WebPki,
+        };
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(120)))
+            .max_redirects(0)
+            .user_agent(concat!("hsm-ceremony-uploader/", env!("CARGO_PKG_VERSION")))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build();
+        Ok(HsmClient {
+            agent: config.into(),
+            base,
+            api_version: api_version.to_owned(),
+            token,
+        })
+    }
+
+    /// The HSM's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}?api-version={}", self.base, self.api_version)
+    }
+
+    fn once(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<HttpResponse, ureq::Error> {
+        let auth = Zeroizing::new(format!("Bearer {}", self.token.as_str()));
+        let mut resp = match body {
+            Some(b) => self
+                .agent
+                .post(&self.url(path))
+                .header("Authorization", auth.as_str())
+                .header("Content-Type", "application/json")
+                .send(b)?,
+            None if method == "GET" => self
+                .agent
+                .get(&self.url(path))
+                .header("Authorization", auth.as_str())
+                .call()?,
+            None => self
+                .agent
+                .post(&self.url(path))
+                .header("Authorization", auth.as_str())
+                .header("Content-Type", "application/json")
+                .send(&b"{}"[..])?,
+        };
+        let retry_after = resp
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(16 * 1024 * 1024)
+            .read_to_vec()?;
+        Ok(HttpResponse {
+            status,
+            body,
+            retry_after,
+        })
+    }
+
+    /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
+    pub fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> CliResult<HttpResponse> {
+        let mut delay = Duration::from_millis(500);
+        for attempt in 1..=ATTEMPTS {
+            let last = attempt == ATTEMPTS;
+            match self.once(method, path, body) {
+                Ok(r) if (r.status == 429 || r.status >= 500) && !last => {
+                    let wait = r.retry_after.map_or(delay, Duration::from_secs).min(MAX_BACKOFF);
+                    errln!(
+                        "{method} {path}: HTTP {}; retrying in {:.1} s",
+                        r.status,
+                        wait.as_secs_f32()
+                    );
+                    std::thread::sleep(wait);
+                }
+                Ok(r) => return Ok(r),
+                Err(e) if !last && retryable(&e) => {
+                    errln!("{method} {path}: {e}; retrying in {:.1} s", delay.as_secs_f32());
+                    std::thread::sleep(delay);
+                }
+                Err(e) => {
+                    return Err(CliError::general(format!("{method} {}{path}: {e}", self.base))
+                        .hint("check --hsm / --hsm-url, the network, and --ca-cert for the emulator"));
+                }
+            }
+            delay = (delay * 2).min(MAX_BACKOFF);
+        }
+        Err(CliError::general(format!(
+            "{method} {}{path}: no answer after {ATTEMPTS} attempts",
+            self.base
+        )))
+    }
+}
+
+fn retryable(e: &ureq::Error) -> bool {
+    matches!(
+        e,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+    )
+}

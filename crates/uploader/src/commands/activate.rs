@@ -1,0 +1,132 @@
+//! `uploader activate`: the security-domain download that activates an HSM.
+
+use std::path::{Path, PathBuf};
+
+use ceremony_cli::artifacts::{load_bundle, load_certificate, print_fingerprint};
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::key_file::CustodianKey;
+use ceremony_cli::{errln, now_unix, outln, rng};
+use sd_core::bundle::payloads::{ActivationRecord, Enrollment, Timestamp};
+use sd_core::bundle::{self, BundleKind, ExpectedSigner, Signer};
+use sd_core::cert::Certificate;
+use sd_core::download_request::DownloadRequest;
+use sd_core::sd_file::SecurityDomain;
+
+use crate::client::HsmClient;
+use crate::poll;
+
+/// The activation record's path: `SD.json.activation.json`.
+pub fn record_path(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".activation.json");
+    PathBuf::from(p)
+}
+
+/// An enrollment's certificate, after checking its proof of possession.
+fn enrolled_certificate(path: &Path) -> CliResult<Certificate> {
+    let verified = load_bundle(path, BundleKind::Enrollment, ExpectedSigner::SelfAsserted)?;
+    let e: Enrollment = verified.payload_as().in_file(path)?;
+    let cert = Certificate::from_pem_or_der(e.certificate.as_bytes()).in_file(path)?;
+    if cert != verified.signers()[0] || cert.x5t_s256() != e.x5t_s256 {
+        return Err(CliError::file(
+            path,
+            "the enrolled certificate is not the one that signed the enrollment",
+        ));
+    }
+    Ok(cert)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    client: &HsmClient,
+    quorum: usize,
+    enrollments: &[PathBuf],
+    extra_certs: &[PathBuf],
+    operator: &CustodianKey,
+    out: &Path,
+    no_wait: bool,
+    force: bool,
+) -> CliResult {
+    let record = record_path(out);
+    files::check_writable(out, force)?;
+    files::check_writable(&record, force)?;
+    let mut certs = Vec::new();
+    for p in enrollments {
+        certs.push(enrolled_certificate(p)?);
+    }
+    for p in extra_certs {
+        let c = load_certificate(p)?;
+        c.rsa_public_key().in_file(p)?;
+        certs.push(c);
+    }
+    let request = DownloadRequest::new(&certs, quorum).map_err(CliError::general)?;
+    outln!("custodians, in share order (confirm each fingerprint aloud):");
+    for (i, c) in certs.iter().enumerate() {
+        print_fingerprint(&format!("share {}", i + 1), c);
+    }
+
+    errln!(
+        "activating {} with quorum {quorum} of {}...",
+        client.base(),
+        certs.len()
+    );
+    let resp = client.send(
+        "POST",
+        "/securitydomain/download",
+        Some(request.to_json().as_bytes()),
+    )?;
+    if resp.status != 202 && resp.status != 200 {
+        return Err(resp.error("security-domain download"));
+    }
+    let value = resp
+        .json("download")?
+        .get("value")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| CliError::general("the HSM's download response has no `value`"))?;
+    // The only copy of the SD: save it verbatim first, whatever else happens.
+    files::write_atomic(out, value.as_bytes(), PUBLIC_MODE, force)?;
+    outln!(
+        "wrote {} ({} bytes, sha256 {})",
+        out.display(),
+        value.len(),
+        sd_core::sha256_hex(value.as_bytes())
+    );
+    let sd = SecurityDomain::parse(value.as_bytes()).in_file(out)?;
+    let expected: Vec<String> = certs.iter().map(Certificate::x5t_s256).collect();
+    if sd.thumbprints() != expected || sd.required() != quorum {
+        return Err(CliError::file(
+            out,
+            "the HSM's SD file does not name the custodians and quorum that were sent",
+        )
+        .hint("keep this file; do not rely on this activation until it is understood"));
+    }
+    let payload = ActivationRecord {
+        hsm: client.base().to_owned(),
+        sd_sha256: sd_core::sha256_hex(value.as_bytes()),
+        quorum,
+        custodians: expected,
+        created: Timestamp::from_unix(now_unix()),
+    };
+    let cert = operator.require_cert()?;
+    let signed = bundle::sign(
+        &mut rng(),
+        BundleKind::ActivationRecord,
+        &payload,
+        &[Signer {
+            key: &operator.key,
+            cert,
+        }],
+    )
+    .in_file(&record)?;
+    files::write_atomic(&record, signed.as_bytes(), PUBLIC_MODE, force)?;
+    outln!("wrote {}", record.display());
+    if no_wait {
+        outln!("not waiting; check with `uploader status --download`");
+        return Ok(());
+    }
+    let s = poll::wait(client, "/securitydomain/download/pending", "activation")?;
+    outln!("{}: {}", s.status, s.details);
+    Ok(())
+}

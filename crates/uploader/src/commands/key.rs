@@ -1,0 +1,117 @@
+//! `uploader key …`: the few key operations a drill needs to prove that keys
+//! created before the "disaster" work after the recovery.
+
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE, SECRET_MODE};
+use ceremony_cli::outln;
+use sd_core::b64;
+use serde_json::{Value, json};
+
+use crate::cli::KeyCommand;
+use crate::client::HsmClient;
+
+fn call(client: &HsmClient, path: &str, body: &Value, what: &str) -> CliResult<Value> {
+    let resp = client.send("POST", path, Some(body.to_string().as_bytes()))?;
+    if resp.status != 200 {
+        return Err(resp.error(what));
+    }
+    resp.json(what)
+}
+
+fn kid(v: &Value) -> &str {
+    v.pointer("/key/kid")
+        .or_else(|| v.get("kid"))
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+}
+
+fn check_name(name: &str) -> CliResult {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(CliError::general(format!(
+            "--name {name:?}: key names are 0-9, a-z, A-Z and -"
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(client: &HsmClient, command: KeyCommand) -> CliResult {
+    match command {
+        KeyCommand::Create { name } => {
+            check_name(&name)?;
+            let v = call(
+                client,
+                &format!("/keys/{name}/create"),
+                &json!({"kty": "oct-HSM", "key_size": 256}),
+                "key creation",
+            )?;
+            outln!("created {}", kid(&v));
+        }
+        KeyCommand::Encrypt { name, input, out } => {
+            check_name(&name)?;
+            files::check_writable(&out, false)?;
+            let plain = zeroize::Zeroizing::new(files::read(&input)?);
+            let v = call(
+                client,
+                &format!("/keys/{name}/encrypt"),
+                &json!({"alg": "A256GCM", "value": b64::url_encode(&plain)}),
+                "encryption",
+            )?;
+            let mut result = v.clone();
+            result["alg"] = json!("A256GCM");
+            files::write_atomic(&out, format!("{result:#}\n").as_bytes(), PUBLIC_MODE, false)?;
+            outln!(
+                "encrypted {} with {} into {}",
+                input.display(),
+                kid(&v),
+                out.display()
+            );
+        }
+        KeyCommand::Decrypt { name, input, out } => {
+            check_name(&name)?;
+            files::check_writable(&out, false)?;
+            let c: Value = serde_json::from_slice(&files::read(&input)?).in_file(&input)?;
+            let field = |k: &str| {
+                c.get(k)
+                    .cloned()
+                    .ok_or_else(|| CliError::file(&input, format!("has no {k:?}")))
+            };
+            let body =
+                json!({"alg": "A256GCM", "value": field("value")?, "iv": field("iv")?, "tag": field("tag")?});
+            let v = call(client, &format!("/keys/{name}/decrypt"), &body, "decryption")?;
+            let value = v
+                .get("value")
+                .and_then(Value::as_str)
+                .ok_or_else(|| CliError::general("decryption returned no value"))?;
+            let plain = zeroize::Zeroizing::new(b64::url_decode(value, "value").map_err(CliError::general)?);
+            files::write_atomic(&out, &plain, SECRET_MODE, false)?;
+            outln!(
+                "decrypted {} with {} into {}",
+                input.display(),
+                kid(&v),
+                out.display()
+            );
+        }
+        KeyCommand::Backup { name, out } => {
+            check_name(&name)?;
+            files::check_writable(&out, false)?;
+            let v = call(client, &format!("/keys/{name}/backup"), &json!({}), "key backup")?;
+            let value = v
+                .get("value")
+                .and_then(Value::as_str)
+                .ok_or_else(|| CliError::general("backup returned no value"))?;
+            files::write_atomic(&out, value.as_bytes(), PUBLIC_MODE, false)?;
+            outln!("backed up key {name} into {}", out.display());
+        }
+        KeyCommand::Restore { input } => {
+            let value = files::read_text(&input)?;
+            let v = call(
+                client,
+                "/keys/restore",
+                &json!({"value": value.trim()}),
+                "key restore",
+            )?;
+            outln!("restored {}", kid(&v));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! One module per command; this one resolves the target and dispatches.
+
+mod activate;
+mod init_recovery;
+mod key;
+mod operator_init;
+mod status;
+mod upload;
+
+use std::path::Path;
+
+use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::key_file::CustodianKey;
+
+use crate::cli::{Cli, Command, Target};
+use crate::client::HsmClient;
+use crate::token;
+
+/// Runs one command.
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::OperatorInit {
+            out,
+            passphrase_file,
+            no_passphrase,
+            force,
+        } => operator_init::run(&out, passphrase_file.as_deref(), no_passphrase, force),
+        Command::Activate {
+            quorum,
+            enrollments,
+            certs,
+            operator_key,
+            passphrase_file,
+            out,
+            no_wait,
+            force,
+        } => {
+            let operator = load_operator(&operator_key, passphrase_file.as_deref())?;
+            activate::run(
+                &connect(&cli.target)?,
+                quorum,
+                &enrollments,
+                &certs,
+                &operator,
+                &out,
+                no_wait,
+                force,
+            )
+        }
+        Command::InitRecovery {
+            sd,
+            operator_key,
+            passphrase_file,
+            out,
+            exchange_key_out,
+            force,
+        } => {
+            let operator = load_operator(&operator_key, passphrase_file.as_deref())?;
+            init_recovery::run(
+                &connect(&cli.target)?,
+                &sd,
+                &operator,
+                &out,
+                exchange_key_out.as_deref(),
+                force,
+            )
+        }
+        Command::Upload {
+            restore_blob,
+            no_wait,
+        } => upload::run(&connect(&cli.target)?, &restore_blob, no_wait),
+        Command::Status { download } => status::run(&connect(&cli.target)?, download),
+        Command::Key(k) => key::run(&connect(&cli.target)?, k),
+    }
+}
+
+/// The HSM client for `--hsm` / `--hsm-url`, with a token.
+fn connect(target: &Target) -> CliResult<HsmClient> {
+    let base = match (&target.hsm, &target.hsm_url) {
+        (Some(name), None) => {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(CliError::general(format!(
+                    "--hsm {name:?} is not a Managed HSM name"
+                )));
+            }
+            format!("https://{name}.managedhsm.azure.net")
+        }
+        (None, Some(url)) => url.clone(),
+        _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
+    };
+    let token = token::obtain(target.token_file.as_deref())?;
+    HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)
+}
+
+/// The operator's key, with its certificate (needed to sign).
+fn load_operator(path: &Path, passphrase_file: Option<&Path>) -> CliResult<CustodianKey> {
+    let key = CustodianKey::load(path, passphrase_file)?;
+    key.require_cert()?;
+    Ok(key)
+}

@@ -1,0 +1,49 @@
+//! `uploader upload`: send the restore blob and wait until the HSM is active.
+
+use std::path::Path;
+
+use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::{errln, files, outln};
+use sd_core::restore_blob::RestoreBlob;
+use sd_core::transfer_key;
+use serde_json::json;
+
+use crate::client::HsmClient;
+use crate::poll;
+
+pub fn run(client: &HsmClient, blob_path: &Path, no_wait: bool) -> CliResult {
+    let text = files::read_text(blob_path)?;
+    let blob = RestoreBlob::parse(text.as_bytes()).in_file(blob_path)?;
+    // A blob wrapped to another exchange key can only fail: say so before uploading.
+    let resp = client.send("GET", "/securitydomain/upload", None)?;
+    if resp.status != 200 {
+        return Err(resp.error("fetching the exchange (transfer) key"));
+    }
+    let exchange = transfer_key::parse_response(&resp.body).map_err(CliError::general)?;
+    if exchange.x5t_s256() != blob.exchange_x5t_s256() {
+        return Err(CliError::file(
+            blob_path,
+            format!(
+                "is wrapped to exchange key {}, but {} has exchange key {}",
+                blob.exchange_x5t_s256(),
+                client.base(),
+                exchange.x5t_s256()
+            ),
+        )
+        .hint("make the restore blob again with this HSM's exchange key (uploader init-recovery)"));
+    }
+    errln!("uploading {} to {}...", blob_path.display(), client.base());
+    // As az does: the file content verbatim as `value`.
+    let body = json!({"value": text}).to_string();
+    let resp = client.send("POST", "/securitydomain/upload", Some(body.as_bytes()))?;
+    if !matches!(resp.status, 200 | 202 | 204) {
+        return Err(resp.error("security-domain upload"));
+    }
+    if no_wait {
+        outln!("uploaded; not waiting; check with `uploader status`");
+        return Ok(());
+    }
+    let s = poll::wait(client, "/securitydomain/upload/pending", "recovery")?;
+    outln!("{}: {}", s.status, s.details);
+    Ok(())
+}
