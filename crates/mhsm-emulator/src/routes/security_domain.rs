@@ -97,7 +97,12 @@ fn pending(app: &App, kind: OperationKind) -> Response {
                 OperationStatus::Success => "Success",
                 OperationStatus::Failed => "Failed",
             };
-            axum::Json(json!({"status": status, "status_details": op.details})).into_response()
+            let body = axum::Json(json!({"status": status, "status_details": op.details}));
+            if op.status == OperationStatus::InProgress {
+                ([("Retry-After", "1")], body).into_response()
+            } else {
+                body.into_response()
+            }
         }
         _ => azure_error(
             StatusCode::NOT_FOUND,

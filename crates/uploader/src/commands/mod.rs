@@ -88,6 +88,11 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
         (None, Some(url)) => url.clone(),
         _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
     };
+    if !base.starts_with("https://") {
+        return Err(CliError::general(format!(
+            "the HSM URL {base} must start with https://"
+        )));
+    }
     let token = token::obtain(target.token_file.as_deref())?;
     HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)
 }

@@ -1,0 +1,288 @@
+//! Whole ceremonies through the real binaries: custodians enroll, the
+//! operator activates an emulated HSM, keys are made and backed up, the HSM is
+//! lost, every custodian checks their share, a quorum recovers into a fresh
+//! HSM (one laptop, or distributed share bundles), and the key backup restores
+//! and decrypts what was encrypted before the disaster.
+
+use std::path::Path;
+
+use ceremony_tests::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    OneLaptop,
+    Distributed,
+}
+
+fn names(n: usize, prefix: &str) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// Recovers `sd` into `emu` with `quorum` of `who`, by `mode`.
+fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
+    ok(uploader(
+        dir,
+        emu,
+        &[
+            "init-recovery",
+            "--sd",
+            sd,
+            "--operator-key",
+            "operator.key",
+            "--out",
+            "request.json",
+            "--exchange-key-out",
+            "exchange.pem",
+            "--force",
+        ],
+    ));
+    let _ = std::fs::remove_file(dir.join("blob.json"));
+    match mode {
+        Mode::OneLaptop => {
+            let mut args = vec![
+                "restore-blob",
+                "--sd",
+                sd,
+                "--exchange-key",
+                "exchange.pem",
+                "--out",
+                "blob.json",
+            ];
+            let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
+            for k in &keys {
+                args.extend(["--key", k.as_str()]);
+            }
+            ok(run(dir, "keyholder", &args));
+        }
+        Mode::Distributed => {
+            ok(run(
+                dir,
+                "keyholder",
+                &["combiner-init", "--out", ".", "--no-passphrase", "--force"],
+            ));
+            let mut combine = vec![
+                "combine".to_owned(),
+                "--sd".into(),
+                sd.into(),
+                "--request".into(),
+                "request.json".into(),
+                "--operator-cert".into(),
+                "operator.cer".into(),
+                "--combiner-key".into(),
+                "combiner.key".into(),
+                "--out".into(),
+                "blob.json".into(),
+            ];
+            for n in who {
+                let out = format!("{n}.share.json");
+                ok(run(
+                    dir,
+                    "keyholder",
+                    &[
+                        "share",
+                        "--sd",
+                        sd,
+                        "--request",
+                        "request.json",
+                        "--operator-cert",
+                        "operator.cer",
+                        "--combiner",
+                        "combiner.json",
+                        "--key",
+                        &format!("{n}.key"),
+                        "--out",
+                        &out,
+                        "--force",
+                    ],
+                ));
+                combine.extend(["--share".into(), out]);
+            }
+            let refs: Vec<&str> = combine.iter().map(String::as_str).collect();
+            ok(run(dir, "keyholder", &refs));
+            // The combiner key is for one recovery only.
+            std::fs::remove_file(dir.join("combiner.key")).unwrap();
+        }
+    }
+    let out = ok(uploader(dir, emu, &["upload", "--restore-blob", "blob.json"]));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+    let out = ok(uploader(dir, emu, &["status"]));
+    assert_eq!(out.trim(), "Success: The resource is active.");
+}
+
+fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
+    let dir = scratch(test);
+    let people = names(n, "custodian");
+    let refs: Vec<&str> = people.iter().map(String::as_str).collect();
+    custodians(&dir, &refs);
+    ok(run(
+        &dir,
+        "uploader",
+        &["operator-init", "--out", ".", "--no-passphrase"],
+    ));
+
+    // Activation.
+    let emu_a = Emulator::start(&dir.join("hsm-a"));
+    let mut args = vec![
+        "activate".to_owned(),
+        "--quorum".into(),
+        m.to_string(),
+        "--operator-key".into(),
+        "operator.key".into(),
+        "--out".into(),
+        "sd.json".into(),
+    ];
+    for p in &people {
+        args.extend(["--enrollment".into(), format!("{p}.enrollment.json")]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(uploader(&dir, &emu_a, &refs));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+    let record = ok(run(
+        &dir,
+        "keyholder",
+        &["verify", "sd.json.activation.json", "--signer", "operator.cer"],
+    ));
+    assert!(record.contains(&format!("\"quorum\": {m}")), "{record}");
+
+    // Keys made before the disaster.
+    std::fs::write(dir.join("message.txt"), format!("drill message for {test}")).unwrap();
+    ok(uploader(&dir, &emu_a, &["key", "create", "--name", "drill-key"]));
+    ok(uploader(
+        &dir,
+        &emu_a,
+        &[
+            "key",
+            "encrypt",
+            "--name",
+            "drill-key",
+            "--in",
+            "message.txt",
+            "--out",
+            "message.enc.json",
+        ],
+    ));
+    ok(uploader(
+        &dir,
+        &emu_a,
+        &[
+            "key",
+            "backup",
+            "--name",
+            "drill-key",
+            "--out",
+            "drill-key.backup",
+        ],
+    ));
+    drop(emu_a); // the disaster
+
+    // Every custodian can still open their share.
+    for (i, p) in people.iter().enumerate() {
+        let out = ok(run(
+            &dir,
+            "keyholder",
+            &["check", "--sd", "sd.json", "--key", &format!("{p}.key")],
+        ));
+        assert!(
+            out.starts_with(&format!("share {} of {n} opens (quorum {m})", i + 1)),
+            "{out}"
+        );
+    }
+
+    let (sd, quorum_people) = if rotate {
+        // A quorum re-splits to a new set of custodians before the recovery.
+        let new_people = names(n, "successor");
+        let refs: Vec<&str> = new_people.iter().map(String::as_str).collect();
+        custodians(&dir, &refs);
+        let mut args = vec![
+            "rotate".to_owned(),
+            "--sd".into(),
+            "sd.json".into(),
+            "--quorum".into(),
+            m.to_string(),
+            "--out".into(),
+            "rotated-sd.json".into(),
+        ];
+        for p in &people[..m] {
+            args.extend(["--key".into(), format!("{p}.key")]);
+        }
+        for p in &new_people {
+            args.extend(["--new-cert".into(), format!("{p}.cer")]);
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(run(&dir, "keyholder", &refs));
+        ("rotated-sd.json", new_people[n - m..].to_vec())
+    } else {
+        ("sd.json", people[n - m..].to_vec())
+    };
+
+    // Recovery into a fresh HSM, then the old key works there.
+    let emu_b = Emulator::start(&dir.join("hsm-b"));
+    recover(&dir, &emu_b, sd, &quorum_people, mode);
+    ok(uploader(
+        &dir,
+        &emu_b,
+        &["key", "restore", "--in", "drill-key.backup"],
+    ));
+    ok(uploader(
+        &dir,
+        &emu_b,
+        &[
+            "key",
+            "decrypt",
+            "--name",
+            "drill-key",
+            "--in",
+            "message.enc.json",
+            "--out",
+            "message.out",
+        ],
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("message.out")).unwrap(),
+        std::fs::read(dir.join("message.txt")).unwrap()
+    );
+
+    // And the same quorum signs a drill report.
+    let mut args = vec![
+        "drill".to_owned(),
+        "--sd".into(),
+        sd.into(),
+        "--out".into(),
+        "report.json".into(),
+    ];
+    for p in &quorum_people {
+        args.extend(["--key".into(), format!("{p}.key")]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(run(&dir, "keyholder", &refs));
+    let out = ok(run(&dir, "keyholder", &["verify", "report.json"]));
+    assert!(out.contains(&format!("{m} signature(s)")), "{out}");
+}
+
+#[test]
+fn three_custodians_every_quorum_both_modes() {
+    ceremony("n3-m2-laptop", 3, 2, Mode::OneLaptop, false);
+    ceremony("n3-m2-distributed", 3, 2, Mode::Distributed, false);
+    ceremony("n3-m3-distributed", 3, 3, Mode::Distributed, false);
+}
+
+#[test]
+fn four_custodians_every_quorum() {
+    ceremony("n4-m2", 4, 2, Mode::Distributed, false);
+    ceremony("n4-m3", 4, 3, Mode::OneLaptop, false);
+    ceremony("n4-m4", 4, 4, Mode::Distributed, false);
+}
+
+#[test]
+fn five_custodians_every_quorum() {
+    ceremony("n5-m2", 5, 2, Mode::OneLaptop, false);
+    ceremony("n5-m3", 5, 3, Mode::Distributed, false);
+    ceremony("n5-m4", 5, 4, Mode::OneLaptop, false);
+    ceremony("n5-m5", 5, 5, Mode::Distributed, false);
+}
+
+#[test]
+fn rotation_then_recovery_with_the_new_custodians() {
+    ceremony("rotate-n3-m2", 3, 2, Mode::Distributed, true);
+    ceremony("rotate-n4-m3", 4, 3, Mode::OneLaptop, true);
+}

@@ -1,0 +1,200 @@
+//! Helpers for the end-to-end tests: the workspace's real binaries, scratch
+//! folders, and emulator processes that are stopped when the test ends.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The folder holding the workspace's binaries: the test executable is
+/// `target/<profile>/deps/<name>`, the binaries are in `target/<profile>`.
+/// `cargo test --workspace` builds them (each binary crate has an integration
+/// test, which makes cargo build its binary); tests never run cargo themselves.
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        exe.parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_path_buf()
+    })
+}
+
+/// Path of one of the binaries.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.is_file(),
+        "{} was not built: run `cargo test --workspace`",
+        p.display()
+    );
+    p
+}
+
+/// A fresh, empty folder for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let target = bin_dir().parent().expect("target folder");
+    let dir = target.join("tmp").join("ceremony-e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch folder");
+    dir
+}
+
+/// Runs a binary in `dir` with no terminal.
+pub fn run(dir: &Path, name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"))
+}
+
+/// Asserts success; returns stdout.
+#[track_caller]
+pub fn ok(o: Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "expected success\nstdout: {out}\nstderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// Asserts exit status 1 without a panic, and that stderr holds every needle; returns stderr.
+#[track_caller]
+pub fn fails(o: Output, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected exit 1\nstdout: {}\nstderr: {err}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    err
+}
+
+/// A running emulator, killed when dropped.
+pub struct Emulator {
+    child: Child,
+    /// Its data folder.
+    pub dir: PathBuf,
+    /// `https://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Emulator {
+    /// Starts an emulator on a free port with state in `dir` (kept across restarts).
+    pub fn start(dir: &Path) -> Emulator {
+        let _ = std::fs::remove_file(dir.join("url"));
+        let child = Command::new(bin("mhsm-emulator"))
+            .args(["--data-dir"])
+            .arg(dir)
+            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "2048"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mhsm-emulator");
+        // Owned by the guard from here on, so a failed start still stops the process.
+        let mut emu = Emulator {
+            child,
+            dir: dir.to_path_buf(),
+            url: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(url) = std::fs::read_to_string(dir.join("url")) {
+                // The url file is written just before serving starts; give it a moment.
+                std::thread::sleep(Duration::from_millis(200));
+                emu.url = url;
+                return emu;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the emulator in {} did not start", dir.display());
+    }
+
+    /// The `--hsm-url/--ca-cert/--token-file` arguments for the uploader.
+    pub fn target(&self) -> Vec<String> {
+        vec![
+            "--hsm-url".into(),
+            self.url.clone(),
+            "--ca-cert".into(),
+            self.dir.join("ca.pem").display().to_string(),
+            "--token-file".into(),
+            self.dir.join("token").display().to_string(),
+        ]
+    }
+
+    /// The bearer token.
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("token"))
+            .expect("token")
+            .trim()
+            .to_owned()
+    }
+
+    /// An HTTPS agent that trusts this emulator (for raw protocol checks).
+    pub fn agent(&self) -> ureq::Agent {
+        let pem = std::fs::read(self.dir.join("ca.pem")).expect("ca.pem");
+        let cert = ureq::tls::Certificate::from_pem(&pem).expect("ca.pem");
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![cert])))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
+
+    /// Stops it abruptly (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the uploader against `emu`.
+pub fn uploader(dir: &Path, emu: &Emulator, args: &[&str]) -> Output {
+    let mut all: Vec<String> = emu.target();
+    all.extend(args.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    run(dir, "uploader", &refs)
+}
+
+/// Makes `names` custodians with `keyholder init` (unencrypted 2048-bit keys, for speed).
+pub fn custodians(dir: &Path, names: &[&str]) {
+    for n in names {
+        ok(run(
+            dir,
+            "keyholder",
+            &[
+                "init",
+                "--name",
+                n,
+                "--out",
+                ".",
+                "--no-passphrase",
+                "--bits",
+                "2048",
+            ],
+        ));
+    }
+}
