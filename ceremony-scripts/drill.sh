@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# hsm-ceremony disaster-recovery drill, end to end, on one machine.
+#
+#   ceremony-scripts/drill.sh [--custodians N] [--quorum M] [--one-laptop] [--keep DIR]
+#
+# Builds the release binaries, then: N custodians enroll -> the operator
+# activates an emulated Managed HSM with quorum M -> a key is created, a
+# message encrypted, the key backed up -> the HSM is lost -> every custodian
+# checks their share -> a fresh HSM starts a recovery -> M custodians make
+# share bundles for the combiner (or, with --one-laptop, unlock their keys in
+# turn on one machine) -> the restore blob is uploaded -> the key backup is
+# restored and the message decrypts to the original -> the quorum signs a
+# drill report. Every step is numbered in a transcript (terminal and
+# transcript.txt in the drill folder). Exit 0 only when every step succeeded.
+set -euo pipefail
+
+usage() {
+  sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+N=3
+M=2
+MODE=distributed
+KEEP=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --custodians) N="${2:?--custodians needs a number}"; shift 2 ;;
+    --quorum) M="${2:?--quorum needs a number}"; shift 2 ;;
+    --one-laptop) MODE=one-laptop; shift ;;
+    --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "drill.sh: unknown option $1" >&2; usage ;;
+  esac
+done
+case "$N$M" in *[!0-9]*) echo "drill.sh: --custodians and --quorum take numbers" >&2; exit 2 ;; esac
+if [ "$N" -lt 3 ] || [ "$N" -gt 10 ] || [ "$M" -lt 2 ] || [ "$M" -gt "$N" ]; then
+  echo "drill.sh: need 3 <= custodians <= 10 and 2 <= quorum <= custodians (Azure's limits)" >&2
+  exit 2
+fi
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -n "$KEEP" ]; then
+  mkdir -p "$KEEP"
+  WORK="$(cd "$KEEP" && pwd)"
+  if [ -n "$(ls -A "$WORK")" ]; then echo "drill.sh: $WORK is not empty" >&2; exit 2; fi
+else
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/hsm-ceremony-drill.XXXXXX")"
+fi
+chmod 700 "$WORK"
+TRANSCRIPT="$WORK/transcript.txt"
+LOG="$WORK/.step.log"
+PIDS=()
+STEP=0
+
+say() { printf '%s\n' "$*" | tee -a "$TRANSCRIPT"; }
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  if [ -z "$KEEP" ] && [ -d "$WORK" ]; then
+    # Keep the transcript and the signed report; everything else (keys!) goes.
+    find "$WORK" -mindepth 1 -maxdepth 1 ! -name transcript.txt ! -name drill-report.json -exec rm -rf {} +
+  fi
+  if [ $rc -eq 0 ]; then
+    say ""
+    say "DRILL PASSED: $N custodians, quorum $M, $MODE recovery. Transcript: $TRANSCRIPT"
+  else
+    say ""
+    say "DRILL FAILED at step $STEP (exit $rc). Transcript: $TRANSCRIPT"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# step WHO WHAT -- command...: runs one numbered step; on failure shows why and stops.
+step() {
+  local who="$1" what="$2"; shift 3
+  STEP=$((STEP + 1))
+  say "[$STEP] $who: $what"
+  say "    \$ $(printf '%q ' "$@" | sed "s#$WORK/##g; s#$BIN/##g")"
+  if ! (cd "$WORK" && "$@") >"$LOG" 2>&1; then
+    sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"
+    say "    step $STEP failed: $what"
+    return 1
+  fi
+  # Fingerprints and results, never secrets (the tools print none).
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
+    | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
+}
+
+fingerprint() { say "    $1: sha256 $(sha256sum "$WORK/$2" | cut -d' ' -f1)"; }
+
+start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
+  local name="$1"
+  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --activation-delay-ms 1500 >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 600); do
+    [ -s "$WORK/$name/url" ] && break
+    kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$WORK/$name.log" >&2; return 1; }
+    sleep 0.1
+  done
+  [ -s "$WORK/$name/url" ] || return 1
+  sleep 0.3
+  say "    $name listening on $(cat "$WORK/$name/url")"
+}
+
+target() { # target NAME: uploader arguments for the emulated HSM NAME
+  printf '%s\n' --hsm-url "$(cat "$WORK/$1/url")" --ca-cert "$WORK/$1/ca.pem" --token-file "$WORK/$1/token"
+}
+
+say "hsm-ceremony drill $(date -u +%Y-%m-%dT%H:%M:%SZ): $N custodians, quorum $M, $MODE recovery"
+say "drill folder: $WORK"
+
+STEP=$((STEP + 1))
+say "[$STEP] setup: build the release binaries (cargo build --release --locked)"
+if ! (cd "$ROOT" && cargo build --release --locked -q -p keyholder -p uploader -p mhsm-emulator) >"$LOG" 2>&1; then
+  sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; exit 1
+fi
+BIN="$ROOT/target/release"
+for b in keyholder uploader mhsm-emulator; do
+  say "    $b: sha256 $(sha256sum "$BIN/$b" | cut -d' ' -f1)"
+done
+
+CUSTODIANS=()
+for i in $(seq 1 "$N"); do CUSTODIANS+=("custodian$i"); done
+# The quorum that recovers: the last M custodians (so share 1 is not always used).
+QUORUM=("${CUSTODIANS[@]:$((N - M)):$M}")
+
+# Passphrases for the drill: random, in files only the drill can read. In a
+# real ceremony each custodian types theirs (no echo) instead.
+mkdir -m 700 "$WORK/secrets"
+for c in "${CUSTODIANS[@]}" operator combiner; do
+  head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$WORK/secrets/$c.pass"
+done
+
+for c in "${CUSTODIANS[@]}"; do
+  step "$c" "enroll: keypair, certificate, signed enrollment" -- \
+    "$BIN/keyholder" init --name "$c" --out . --passphrase-file "secrets/$c.pass"
+done
+step operator "make the operator's signing key" -- \
+  "$BIN/uploader" operator-init --out . --passphrase-file secrets/operator.pass
+
+STEP=$((STEP + 1)); say "[$STEP] operator: start the production HSM (emulated)"
+start_hsm hsm-prod
+ENROLL=(); for c in "${CUSTODIANS[@]}"; do ENROLL+=(--enrollment "$c.enrollment.json"); done
+mapfile -t T < <(target hsm-prod)
+step operator "activate the HSM with quorum $M of $N (security-domain download)" -- \
+  "$BIN/uploader" "${T[@]}" activate --quorum "$M" "${ENROLL[@]}" \
+  --operator-key operator.key --passphrase-file secrets/operator.pass --out sd.json
+fingerprint "SD file" sd.json
+step custodians "verify the signed activation record" -- \
+  "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer
+
+head -c 64 /dev/urandom | base64 >"$WORK/message.txt"
+step operator "create key drill-key in the HSM" -- "$BIN/uploader" "${T[@]}" key create --name drill-key
+step operator "encrypt a message with it" -- \
+  "$BIN/uploader" "${T[@]}" key encrypt --name drill-key --in message.txt --out message.enc.json
+step operator "back the key up (protected by the security domain)" -- \
+  "$BIN/uploader" "${T[@]}" key backup --name drill-key --out drill-key.backup
+fingerprint "key backup" drill-key.backup
+
+STEP=$((STEP + 1)); say "[$STEP] disaster: the production HSM is lost"
+kill "${PIDS[0]}" 2>/dev/null; wait "${PIDS[0]}" 2>/dev/null || true
+PIDS[0]=""
+rm -rf "$WORK/hsm-prod"
+say "    hsm-prod stopped and its state deleted"
+
+for c in "${CUSTODIANS[@]}"; do
+  step "$c" "check my share (decrypt and verify, never combine)" -- \
+    "$BIN/keyholder" check --sd sd.json --key "$c.key" --passphrase-file "secrets/$c.pass"
+done
+
+STEP=$((STEP + 1)); say "[$STEP] operator: start a fresh HSM for the recovery (emulated)"
+start_hsm hsm-recovery
+mapfile -t T < <(target hsm-recovery)
+step operator "fetch the exchange key, write the signed recovery request" -- \
+  "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --operator-key operator.key \
+  --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
+
+if [ "$MODE" = one-laptop ]; then
+  # --passphrase-file values pair with the --key values in the order given.
+  KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
+  for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
+  step "${QUORUM[*]}" "one laptop: unlock each key in turn, write the restore blob" -- \
+    "$BIN/keyholder" restore-blob --sd sd.json --exchange-key exchange.pem "${KEYARGS[@]}" --out restore-blob.json
+else
+  step combiner "make the one-time combiner key" -- \
+    "$BIN/keyholder" combiner-init --out . --passphrase-file secrets/combiner.pass
+  SHARES=()
+  for c in "${QUORUM[@]}"; do
+    step "$c" "seal my share to the combiner, bound to the request" -- \
+      "$BIN/keyholder" share --sd sd.json --request request.json --operator-cert operator.cer \
+      --combiner combiner.json --key "$c.key" --passphrase-file "secrets/$c.pass" --out "$c.share.json"
+    SHARES+=(--share "$c.share.json")
+  done
+  step combiner "verify the share bundles, rebuild, write the restore blob" -- \
+    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer \
+    --combiner-key combiner.key --passphrase-file secrets/combiner.pass "${SHARES[@]}" --out restore-blob.json
+  rm -f "$WORK/combiner.key"
+fi
+fingerprint "restore blob" restore-blob.json
+
+step operator "upload the restore blob and wait for the HSM" -- \
+  "$BIN/uploader" "${T[@]}" upload --restore-blob restore-blob.json
+step operator "restore the key backup made before the disaster" -- \
+  "$BIN/uploader" "${T[@]}" key restore --in drill-key.backup
+step operator "decrypt the message with the restored key" -- \
+  "$BIN/uploader" "${T[@]}" key decrypt --name drill-key --in message.enc.json --out message.out
+
+STEP=$((STEP + 1)); say "[$STEP] witness: the decrypted message equals the original"
+if ! cmp -s "$WORK/message.txt" "$WORK/message.out"; then
+  say "    the decrypted message differs from the original"; exit 1
+fi
+say "    identical ($(wc -c <"$WORK/message.txt") bytes)"
+
+KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
+for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
+step "${QUORUM[*]}" "sign the drill report (every EncData entry verified)" -- \
+  "$BIN/keyholder" drill --sd sd.json "${KEYARGS[@]}" --out drill-report.json
+step witness "verify the signed drill report" -- "$BIN/keyholder" verify drill-report.json
+fingerprint "drill report" drill-report.json
