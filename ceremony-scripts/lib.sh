@@ -1,0 +1,45 @@
+# Shared helpers for the ceremony scripts (sourced, not run).
+# Steps are numbered; each shows the command, runs it, and stops on failure.
+# Witness confirmations read from the terminal; CEREMONY_REHEARSAL=1 answers
+# them automatically (rehearsals only: a real ceremony must never set it).
+# --passphrase-file F (repeatable) is passed to the tools, for rehearsals; in a
+# real ceremony leave it out and type each passphrase when asked (no echo).
+
+CEREMONY_STEP=0
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+
+# $CEREMONY_BIN_DIR if set, else installed binaries, else this checkout's release build.
+tool() {
+  if [ -n "${CEREMONY_BIN_DIR:-}" ]; then echo "$CEREMONY_BIN_DIR/$1"
+  elif command -v "$1" >/dev/null 2>&1; then command -v "$1"
+  elif [ -x "$ROOT/target/release/$1" ]; then echo "$ROOT/target/release/$1"
+  else echo "ceremony: $1 not found; build it with: cargo build --release --locked -p $1" >&2; return 1
+  fi
+}
+
+banner() { printf '\n=== %s ===\n' "$*"; }
+
+# step ROLE "what the person does" -- command...
+step() {
+  local role="$1" what="$2"; shift 3
+  CEREMONY_STEP=$((CEREMONY_STEP + 1))
+  printf '\n[%d] %s: %s\n    $ %s\n' "$CEREMONY_STEP" "$role" "$what" "$*"
+  if ! "$@"; then
+    printf '\n[%d] FAILED: %s. Stop the ceremony; nothing later may run.\n' "$CEREMONY_STEP" "$what" >&2
+    exit 1
+  fi
+}
+
+# confirm "question": the witness must type yes.
+confirm() {
+  printf '\n    WITNESS: %s\n' "$1"
+  if [ "${CEREMONY_REHEARSAL:-}" = 1 ]; then
+    echo "    (rehearsal: answered yes automatically)"; return 0
+  fi
+  local answer
+  read -r -p "    type yes to continue, anything else to stop: " answer </dev/tty
+  [ "$answer" = yes ] || { echo "    stopped by the witness" >&2; exit 1; }
+}
+
+need() { [ -n "$2" ] || { echo "ceremony: $1 is required" >&2; exit 2; }; }

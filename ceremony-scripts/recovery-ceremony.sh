@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Recovery ceremony: bring the security domain into a new (or rebuilt) HSM.
+#
+#   recovery-ceremony.sh request (--hsm NAME | --hsm-url URL [--ca-cert PEM]) [--token-file F]
+#       --media DIR --operator-key OP.key
+#       (operator, online) fetch the new HSM's exchange key; write the signed
+#       recovery request and exchange.pem to the media (sd.json must be there).
+#   recovery-ceremony.sh combiner-init --media DIR --combiner-dir DIR
+#       (combiner, offline) make the one-time combiner key; its bundle goes on the media.
+#   recovery-ceremony.sh share --media DIR --key NAME.key --operator-cert OP.cer
+#       (each custodian, own offline laptop) seal my share to the combiner.
+#   recovery-ceremony.sh combine --media DIR --combiner-dir DIR --operator-cert OP.cer
+#       (combiner, offline) verify the share bundles, write restore-blob.json.
+#   recovery-ceremony.sh one-laptop --media DIR --key K1 --key K2 ...
+#       (alternative to share/combine) custodians unlock their keys in turn on one laptop.
+#   recovery-ceremony.sh upload (--hsm NAME | --hsm-url URL ...) --media DIR
+#       (operator, online) upload the restore blob and wait until the HSM is active.
+#
+# Roles: operator, combiner, custodian, witness. The exchange-key fingerprint is
+# read aloud at every step: a swapped exchange key would receive the domain.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+role="${1:-}"; shift || true
+MEDIA="" OPKEY="" OPCERT="" CDIR="" KEYS=() TARGET=() PASS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --media) MEDIA="$2"; shift 2 ;;
+    --operator-key) OPKEY="$2"; shift 2 ;;
+    --operator-cert) OPCERT="$2"; shift 2 ;;
+    --combiner-dir) CDIR="$2"; shift 2 ;;
+    --key) KEYS+=(--key "$2"); shift 2 ;;
+    --hsm|--hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
+    --passphrase-file) PASS+=(--passphrase-file "$2"); shift 2 ;;
+    *) echo "recovery-ceremony: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+need --media "$MEDIA"
+
+case "$role" in
+  request)
+    need --operator-key "$OPKEY"
+    [ ${#TARGET[@]} -gt 0 ] || { echo "recovery-ceremony: --hsm or --hsm-url is required" >&2; exit 2; }
+    UP="$(tool uploader)"
+    banner "Recovery ceremony — operator: recovery request (online machine)"
+    step operator "fetch the exchange key and sign the recovery request" -- \
+      "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --operator-key "$OPKEY" "${PASS[@]}" \
+      --out "$MEDIA/request.json" --exchange-key-out "$MEDIA/exchange.pem"
+    confirm "the exchange key's fingerprint was read aloud and written on the ceremony record."
+    ;;
+  combiner-init)
+    need --combiner-dir "$CDIR"
+    KH="$(tool keyholder)"
+    banner "Recovery ceremony — combiner: one-time key (offline laptop)"
+    step combiner "make the combiner key (passphrase asked twice)" -- "$KH" combiner-init --out "$CDIR" "${PASS[@]}"
+    step combiner "copy the combiner bundle to the media" -- cp "$CDIR/combiner.json" "$MEDIA/"
+    confirm "the combiner fingerprint was read aloud and written on the ceremony record."
+    ;;
+  share)
+    need --operator-cert "$OPCERT"; [ ${#KEYS[@]} -eq 2 ] || { echo "recovery-ceremony: share takes exactly one --key" >&2; exit 2; }
+    KH="$(tool keyholder)"
+    name="$(basename "${KEYS[1]}" .key)"
+    banner "Recovery ceremony — custodian $name: share (own offline laptop)"
+    step custodian "verify the request and the combiner, seal my share to the combiner" -- \
+      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --operator-cert "$OPCERT" \
+      --combiner "$MEDIA/combiner.json" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
+    confirm "the exchange-key and combiner fingerprints shown equal the ones on the ceremony record."
+    ;;
+  combine)
+    need --combiner-dir "$CDIR"; need --operator-cert "$OPCERT"
+    KH="$(tool keyholder)"
+    banner "Recovery ceremony — combiner: combine (offline laptop)"
+    SHARES=()
+    for s in "$MEDIA"/*.share.json; do [ -e "$s" ] && SHARES+=(--share "$s"); done
+    step combiner "verify every share bundle, rebuild the key, write the restore blob" -- \
+      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --operator-cert "$OPCERT" \
+      --combiner-key "$CDIR/combiner.key" "${PASS[@]}" "${SHARES[@]}" --out "$MEDIA/restore-blob.json"
+    confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
+    step combiner "destroy the one-time combiner key" -- rm -f "$CDIR/combiner.key"
+    ;;
+  one-laptop)
+    [ ${#KEYS[@]} -ge 4 ] || { echo "recovery-ceremony: one-laptop needs at least two --key" >&2; exit 2; }
+    KH="$(tool keyholder)"
+    banner "Recovery ceremony — one laptop (offline): custodians come one at a time"
+    step custodians "each custodian unlocks their key in turn; the restore blob is written" -- \
+      "$KH" restore-blob --sd "$MEDIA/sd.json" --exchange-key "$MEDIA/exchange.pem" "${KEYS[@]}" "${PASS[@]}" \
+      --out "$MEDIA/restore-blob.json"
+    confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
+    ;;
+  upload)
+    [ ${#TARGET[@]} -gt 0 ] || { echo "recovery-ceremony: --hsm or --hsm-url is required" >&2; exit 2; }
+    UP="$(tool uploader)"
+    banner "Recovery ceremony — operator: upload (online machine)"
+    step operator "upload the restore blob and wait for the HSM" -- \
+      "$UP" "${TARGET[@]}" upload --restore-blob "$MEDIA/restore-blob.json"
+    confirm "the HSM reports 'Success: The resource is active.'"
+    ;;
+  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

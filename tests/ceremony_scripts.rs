@@ -1,0 +1,183 @@
+//! The step-by-step ceremony scripts, run in rehearsal mode against the
+//! emulator: every role in its own folder, only the media folder shared.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use ceremony_tests::*;
+
+fn script(dir: &Path, name: &str, args: &[&str]) -> Output {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ceremony-scripts")
+        .join(name);
+    Command::new("bash")
+        .arg(path)
+        .args(args)
+        .current_dir(dir)
+        .env("CEREMONY_BIN_DIR", bin_dir())
+        .env("CEREMONY_REHEARSAL", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run bash")
+}
+
+#[track_caller]
+fn passes(o: Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "stdout: {out}\nstderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+#[test]
+fn activation_and_distributed_recovery_by_script() {
+    let dir = scratch("ceremony-scripts");
+    for d in ["media", "alice", "bob", "carol", "operator", "combiner"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::write(dir.join("pw"), "rehearsal passphrase\n").unwrap();
+    let pw = dir.join("pw").display().to_string();
+    let media = dir.join("media").display().to_string();
+    for who in ["alice", "bob", "carol"] {
+        let out = passes(script(
+            &dir.join(who),
+            "activation-ceremony.sh",
+            &[
+                "custodian",
+                "--name",
+                who,
+                "--media",
+                &media,
+                "--passphrase-file",
+                &pw,
+            ],
+        ));
+        assert!(
+            out.contains("[1] custodian: generate my RSA-3072 key") && out.contains("WITNESS:"),
+            "{out}"
+        );
+        assert!(
+            !dir.join("media").join(format!("{who}.key")).exists(),
+            "a key must never reach the media"
+        );
+    }
+    ok(run(
+        &dir.join("operator"),
+        "uploader",
+        &["operator-init", "--out", ".", "--no-passphrase"],
+    ));
+    let opkey = dir.join("operator/operator.key").display().to_string();
+    let opcert = dir.join("operator/operator.cer").display().to_string();
+
+    let hsm = Emulator::start(&dir.join("hsm"));
+    let target = hsm.target();
+    let mut args = vec!["operator"];
+    args.extend(target.iter().map(String::as_str));
+    args.extend(["--quorum", "2", "--media", &media, "--operator-key", &opkey]);
+    let out = passes(script(&dir.join("operator"), "activation-ceremony.sh", &args));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+    let out = passes(script(
+        &dir.join("alice"),
+        "activation-ceremony.sh",
+        &[
+            "verify",
+            "--media",
+            &media,
+            "--operator-cert",
+            &opcert,
+            "--key",
+            "alice.key",
+            "--passphrase-file",
+            &pw,
+        ],
+    ));
+    assert!(out.contains("share 1 of 3 opens"), "{out}");
+    drop(hsm); // the disaster
+
+    let new_hsm = Emulator::start(&dir.join("new-hsm"));
+    let target = new_hsm.target();
+    let mut args = vec!["request"];
+    args.extend(target.iter().map(String::as_str));
+    args.extend(["--media", &media, "--operator-key", &opkey]);
+    passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
+    let cdir = dir.join("combiner").display().to_string();
+    passes(script(
+        &dir.join("combiner"),
+        "recovery-ceremony.sh",
+        &[
+            "combiner-init",
+            "--media",
+            &media,
+            "--combiner-dir",
+            &cdir,
+            "--passphrase-file",
+            &pw,
+        ],
+    ));
+    for who in ["bob", "carol"] {
+        let out = passes(script(
+            &dir.join(who),
+            "recovery-ceremony.sh",
+            &[
+                "share",
+                "--media",
+                &media,
+                "--key",
+                &format!("{who}.key"),
+                "--operator-cert",
+                &opcert,
+                "--passphrase-file",
+                &pw,
+            ],
+        ));
+        assert!(out.contains("exchange key of the target HSM"), "{out}");
+    }
+    passes(script(
+        &dir.join("combiner"),
+        "recovery-ceremony.sh",
+        &[
+            "combine",
+            "--media",
+            &media,
+            "--combiner-dir",
+            &cdir,
+            "--operator-cert",
+            &opcert,
+            "--passphrase-file",
+            &pw,
+        ],
+    ));
+    assert!(
+        !dir.join("combiner/combiner.key").exists(),
+        "the combiner key is destroyed after use"
+    );
+    let mut args = vec!["upload"];
+    args.extend(target.iter().map(String::as_str));
+    args.extend(["--media", &media]);
+    let out = passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+
+    // A failing step stops the script with a non-zero exit and says so.
+    let o = script(
+        &dir.join("operator"),
+        "recovery-ceremony.sh",
+        &[
+            "one-laptop",
+            "--media",
+            &media,
+            "--key",
+            "nope.key",
+            "--key",
+            "nada.key",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("FAILED"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
