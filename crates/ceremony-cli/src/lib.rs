@@ -6,6 +6,7 @@
 pub mod artifacts;
 pub mod error;
 pub mod files;
+pub mod hardening;
 pub mod identity;
 pub mod key_file;
 pub mod passphrase;

@@ -14,7 +14,8 @@ Exit status:
 Passphrases are read from the terminal (no echo) or from --passphrase-file,
 never from an argument or the environment. Outputs are written atomically and
 never replace an existing file unless --force is given (key files never).
-keyholder has no networking code.";
+keyholder has no networking code, and disables core dumps at start (RLIMIT_CORE
+0 and not dumpable), so no key, share or master key can reach a core file.";
 
 /// Offline custodian tool for Azure Managed HSM security-domain ceremonies.
 #[derive(Parser)]

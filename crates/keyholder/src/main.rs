@@ -14,6 +14,11 @@ use ceremony_cli::errln;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Before anything secret is read: no core dump may ever hold a key.
+    if let Err(e) = ceremony_cli::hardening::disable_core_dumps() {
+        errln!("error: {e}; refusing to handle keys in a process that could dump core");
+        return ExitCode::from(ceremony_cli::error::EXIT_FAILURE);
+    }
     let cli = cli::Cli::parse();
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,3 +62,36 @@ fn keyholder_has_no_networking_crate() {
         "networking crates in keyholder's tree: {found:?}\n{tree}"
     );
 }
+
+/// keyholder disables core dumps before reading anything: seen from outside
+/// while it waits on its input (a FIFO nobody has written to yet).
+#[test]
+fn keyholder_runs_without_core_dumps() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("core-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("input.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyholder"))
+        .arg("fingerprint")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Opening the FIFO for writing blocks until keyholder opens it for reading,
+    // so by then it is past its start-up hardening.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    std::io::Write::write_all(&mut writer, b"not a certificate").unwrap();
+    drop(writer);
+    let status = child.wait().unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&fields[4..6], &["0", "0"], "{core}");
+    assert_eq!(status.code(), Some(1), "garbage input is an error, not a crash");
+}
