@@ -40,13 +40,89 @@ impl std::fmt::Debug for Certificate {
 
 impl Certificate {
     /// Parses DER bytes.
+    ///
+    /// A self-issued certificate (issuer = subject, as every custodian
+    /// certificate and Azure's exchange keys are) must carry a valid
+    /// self-signature when it is signed with RSA PKCS#1 v1.5: nobody vouches
+    /// for these certificates, but a damaged one is caught here instead of
+    /// silently wrapping a domain to a corrupted key.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let parsed = x509_cert::Certificate::from_der(der)
             .map_err(|e| Error::Certificate(format!("not a DER X.509 certificate ({e})")))?;
-        Ok(Certificate {
+        let cert = Certificate {
             der: der.to_vec(),
             parsed,
-        })
+        };
+        cert.check_self_signature()?;
+        Ok(cert)
+    }
+
+    fn check_self_signature(&self) -> Result<(), Error> {
+        use const_oid::db::rfc5912::{
+            SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION,
+            SHA_512_WITH_RSA_ENCRYPTION,
+        };
+        use rsa::pkcs1v15::{Signature, VerifyingKey};
+        use signature::Verifier;
+        let tbs_cert = self.parsed.tbs_certificate();
+        if tbs_cert.issuer() != tbs_cert.subject() {
+            return Ok(());
+        }
+        let oid = self.parsed.signature_algorithm().oid;
+        if oid != tbs_cert.signature().oid {
+            return Err(Error::Certificate(
+                "the outer and inner signature algorithms differ".into(),
+            ));
+        }
+        let known = [
+            SHA_256_WITH_RSA_ENCRYPTION,
+            SHA_384_WITH_RSA_ENCRYPTION,
+            SHA_512_WITH_RSA_ENCRYPTION,
+            SHA_1_WITH_RSA_ENCRYPTION,
+        ];
+        if !known.contains(&oid) {
+            return Ok(()); // e.g. RSASSA-PSS: not checked
+        }
+        let key = self.rsa_public_key_any_size().map_err(|_| {
+            Error::Certificate("signed with RSA but the public key is not RSA: damaged".into())
+        })?;
+        let tbs = tbs_cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let sig = self
+            .parsed
+            .signature()
+            .as_bytes()
+            .and_then(|b| Signature::try_from(b).ok())
+            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+        let ok = match oid {
+            o if o == SHA_256_WITH_RSA_ENCRYPTION => {
+                VerifyingKey::<Sha256>::new(key).verify(&tbs, &sig).is_ok()
+            }
+            o if o == SHA_384_WITH_RSA_ENCRYPTION => {
+                VerifyingKey::<sha2::Sha384>::new(key).verify(&tbs, &sig).is_ok()
+            }
+            o if o == SHA_512_WITH_RSA_ENCRYPTION => {
+                VerifyingKey::<sha2::Sha512>::new(key).verify(&tbs, &sig).is_ok()
+            }
+            _ => VerifyingKey::<sha1::Sha1>::new(key).verify(&tbs, &sig).is_ok(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Certificate(
+                "the self-signature does not verify: the certificate is damaged or altered".into(),
+            ))
+        }
+    }
+
+    fn rsa_public_key_any_size(&self) -> Result<rsa::PublicKey, Error> {
+        let spki = self
+            .parsed
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        rsa::PublicKey::from_public_key_der(&spki)
+            .map_err(|_| Error::Certificate("the public key is not an RSA key".into()))
     }
 
     /// Parses a PEM certificate (the first `CERTIFICATE` block), or DER if the
@@ -110,14 +186,7 @@ impl Certificate {
     /// The RSA public key; errors for other key types or keys under 2048 bits.
     pub fn rsa_public_key(&self) -> Result<rsa::PublicKey, Error> {
         use rsa::traits::PublicKeyParts;
-        let spki = self
-            .parsed
-            .tbs_certificate()
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| Error::Certificate(e.to_string()))?;
-        let key = rsa::PublicKey::from_public_key_der(&spki)
-            .map_err(|_| Error::Certificate("the public key is not an RSA key".into()))?;
+        let key = self.rsa_public_key_any_size()?;
         let bits = key.size() * 8;
         if bits < MIN_RSA_BITS {
             return Err(Error::Certificate(format!(

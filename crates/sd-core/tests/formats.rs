@@ -408,3 +408,38 @@ fn weak_keys_and_bad_names_are_refused() {
     }
     assert_eq!(cert::readable_fingerprint(&[0xab; 32]).split(' ').count(), 16);
 }
+
+#[test]
+fn damaged_self_signed_certificates_are_refused() {
+    let (_, cert) = keypair("alice");
+    let der = cert.der().to_vec();
+    let mut refused = 0;
+    for i in (0..der.len()).step_by(3) {
+        let mut bad = der.clone();
+        bad[i] ^= 0x01;
+        if Certificate::from_der(&bad).is_err() {
+            refused += 1;
+        } else {
+            // A flip may land in a byte the self-signature does not cover only
+            // if it still decodes to the same certificate: never a different key.
+            let c = Certificate::from_der(&bad).unwrap();
+            assert_eq!(
+                c.rsa_public_key().unwrap(),
+                cert.rsa_public_key().unwrap(),
+                "byte {i}"
+            );
+        }
+    }
+    assert!(refused * 10 >= (der.len() / 3) * 9, "only {refused} refused");
+    let err = Certificate::from_der(&{
+        let mut bad = der.clone();
+        let n = bad.len();
+        bad[n - 5] ^= 0x40; // inside the signature value
+        bad
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("self-signature does not verify"),
+        "{err}"
+    );
+}
