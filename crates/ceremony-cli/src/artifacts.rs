@@ -9,9 +9,12 @@ use sd_core::cert::{self, Certificate};
 use crate::error::{CliResult, InFile};
 use crate::{files, outln};
 
-/// Reads a certificate file (PEM or DER).
+/// Reads a certificate file (PEM or DER); it must be self-signed, as every
+/// certificate in a ceremony is (see [`Certificate::require_self_signed`]).
 pub fn load_certificate(path: &Path) -> CliResult<Certificate> {
-    Certificate::from_pem_or_der(&files::read(path)?).in_file(path)
+    let cert = Certificate::from_pem_or_der(&files::read(path)?).in_file(path)?;
+    cert.require_self_signed().in_file(path)?;
+    Ok(cert)
 }
 
 /// Prints a certificate's fingerprint in both forms, for reading aloud.

@@ -36,7 +36,7 @@ impl CustodianKey {
         };
         let cer = files::sibling_certificate(path);
         let cert = if cer.is_file() {
-            let cert = Certificate::from_pem_or_der(&files::read(&cer)?).in_file(&cer)?;
+            let cert = crate::artifacts::load_certificate(&cer)?;
             if !cert::key_matches(&cert, &key) {
                 return Err(
                     CliError::file(&cer, format!("does not belong to the key {}", path.display()))

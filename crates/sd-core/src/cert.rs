@@ -114,6 +114,24 @@ impl Certificate {
         }
     }
 
+    /// Fails unless the certificate is self-issued (and so, when RSA-signed,
+    /// carries a self-signature [`Certificate::from_der`] verified). Custodian,
+    /// operator and combiner certificates, and Azure's exchange keys, all are:
+    /// one that is not has been damaged or is not what it claims to be.
+    pub fn require_self_signed(&self) -> Result<(), Error> {
+        let tbs = self.parsed.tbs_certificate();
+        if tbs.issuer() == tbs.subject() {
+            Ok(())
+        } else {
+            Err(Error::Certificate(format!(
+                "is not self-signed (issued by {} to {}); custodian certificates and Azure exchange keys are \
+                 self-signed, so this one is damaged or not what it claims",
+                tbs.issuer(),
+                tbs.subject()
+            )))
+        }
+    }
+
     fn rsa_public_key_any_size(&self) -> Result<rsa::PublicKey, Error> {
         let spki = self
             .parsed
@@ -143,6 +161,12 @@ impl Certificate {
         let end = body
             .find(END)
             .ok_or_else(|| Error::Certificate("PEM certificate has no END line".into()))?;
+        let rest = &body[end + END.len()..];
+        if !rest.chars().all(|c| c.is_ascii_whitespace()) {
+            return Err(Error::Certificate(
+                "unexpected data after the certificate's END line".into(),
+            ));
+        }
         let b64_text: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let der = b64::std_decode(&b64_text, "PEM certificate body")?;
         Self::from_der(&der)

@@ -7,7 +7,7 @@
 //! PowerShell all read.
 
 use der::pem::LineEnding;
-use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use pkcs8::{EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 use rand_core::TryCryptoRng;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -46,26 +46,37 @@ pub fn encoding_of(pem: &str) -> Result<KeyEncoding, Error> {
 
 /// Reads a PEM private key. `passphrase` is needed for encrypted keys and
 /// ignored for unencrypted ones.
+///
+/// Besides parsing, every field of the key must agree with the others: the
+/// `rsa` crate recomputes the CRT values (exponent1, exponent2, coefficient)
+/// instead of reading them, so a damaged key file could otherwise load.
 pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey, Error> {
-    let key = match encoding_of(pem)? {
-        KeyEncoding::Pkcs8 => rsa::PrivateKey::from_pkcs8_pem(pem)
-            .map_err(|e| Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})")))?,
-        KeyEncoding::Pkcs1 => rsa::PrivateKey::from_pkcs1_pem(pem)
-            .map_err(|e| Error::PrivateKey(format!("not an RSA PKCS#1 key ({e})")))?,
+    let encoding = encoding_of(pem)?;
+    let (label, der) = der::pem::decode_vec(pem.trim_matches(|c: char| c.is_ascii_whitespace()).as_bytes())
+        .map_err(|e| Error::PrivateKey(format!("bad PEM ({e})")))?;
+    let der = Zeroizing::new(der);
+    let expected_label = match encoding {
+        KeyEncoding::EncryptedPkcs8 => "ENCRYPTED PRIVATE KEY",
+        KeyEncoding::Pkcs8 => "PRIVATE KEY",
+        KeyEncoding::Pkcs1 => "RSA PRIVATE KEY",
+    };
+    if label != expected_label {
+        return Err(Error::PrivateKey(format!("unexpected PEM label {label:?}")));
+    }
+    let key = match encoding {
+        KeyEncoding::Pkcs1 => from_pkcs1(&der, Error::PrivateKey("not an RSA PKCS#1 key".into()))?,
+        KeyEncoding::Pkcs8 => from_pkcs8(&der, |e| {
+            Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})"))
+        })?,
         KeyEncoding::EncryptedPkcs8 => {
             let passphrase = passphrase.ok_or(Error::PassphraseRequired)?;
-            let (label, der) = der::pem::decode_vec(pem.trim().as_bytes())
-                .map_err(|e| Error::PrivateKey(format!("bad PEM ({e})")))?;
-            if label != "ENCRYPTED PRIVATE KEY" {
-                return Err(Error::PrivateKey(format!("unexpected PEM label {label:?}")));
-            }
             let info = EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
                 .map_err(|e| Error::PrivateKey(format!("bad encrypted PKCS#8 structure ({e})")))?;
             // The structure is valid, so any failure from here on means the
             // passphrase is wrong (a wrong key can pass the CBC padding check by
             // chance and then fail to parse).
             let plain = info.decrypt(passphrase).map_err(|_| Error::WrongPassphrase)?;
-            rsa::PrivateKey::from_pkcs8_der(plain.as_bytes()).map_err(|_| Error::WrongPassphrase)?
+            from_pkcs8(plain.as_bytes(), |_| Error::WrongPassphrase)?
         }
     };
     let bits = key.size() * 8;
@@ -73,6 +84,42 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
         return Err(Error::PrivateKey(format!(
             "the RSA key is {bits} bits; at least {MIN_RSA_BITS} are required"
         )));
+    }
+    Ok(key)
+}
+
+fn from_pkcs8(der: &[u8], err: impl Fn(String) -> Error) -> Result<rsa::PrivateKey, Error> {
+    let info = PrivateKeyInfoRef::try_from(der).map_err(|e| err(e.to_string()))?;
+    if info.algorithm.oid != const_oid::db::rfc5912::RSA_ENCRYPTION {
+        return Err(err(format!(
+            "algorithm {} is not rsaEncryption",
+            info.algorithm.oid
+        )));
+    }
+    from_pkcs1(info.private_key.as_bytes(), err("bad RSA key structure".into()))
+}
+
+/// Parses PKCS#1 `RSAPrivateKey` and checks that every stored field equals
+/// what the key implies.
+fn from_pkcs1(der: &[u8], err: Error) -> Result<rsa::PrivateKey, Error> {
+    use der::Decode;
+    use rsa::pkcs1::{EncodeRsaPrivateKey, RsaPrivateKeyRef};
+    let given = RsaPrivateKeyRef::from_der(der).map_err(|_| err.clone())?;
+    let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| err.clone())?;
+    let ours_doc = key.to_pkcs1_der().map_err(|_| err.clone())?;
+    let ours = RsaPrivateKeyRef::from_der(ours_doc.as_bytes()).map_err(|_| err.clone())?;
+    let same = given.modulus == ours.modulus
+        && given.public_exponent == ours.public_exponent
+        && given.private_exponent == ours.private_exponent
+        && given.prime1 == ours.prime1
+        && given.prime2 == ours.prime2
+        && given.exponent1 == ours.exponent1
+        && given.exponent2 == ours.exponent2
+        && given.coefficient == ours.coefficient;
+    if !same {
+        return Err(Error::PrivateKey(
+            "the key's fields do not agree with each other: the file is damaged".into(),
+        ));
     }
     Ok(key)
 }
@@ -144,6 +191,25 @@ mod tests {
         let plain = to_plain_pem(&key).unwrap();
         assert_eq!(from_pem(&plain, None).unwrap(), key);
         assert_eq!(from_pem(&plain, Some(b"ignored")).unwrap(), key);
+    }
+
+    #[test]
+    fn inconsistent_crt_fields_are_refused() {
+        use der::{Decode, Encode};
+        use rsa::pkcs1::{EncodeRsaPrivateKey, RsaPrivateKeyRef};
+        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+        let doc = key.to_pkcs1_der().unwrap();
+        let mut fields = RsaPrivateKeyRef::from_der(doc.as_bytes()).unwrap();
+        // Swap exponent1 and exponent2: every field still parses, the key is wrong.
+        std::mem::swap(&mut fields.exponent1, &mut fields.exponent2);
+        let der = fields.to_der().unwrap();
+        let pem = der::pem::encode_string("RSA PRIVATE KEY", der::pem::LineEnding::LF, &der).unwrap();
+        let err = from_pem(&pem, None).unwrap_err();
+        assert!(err.to_string().contains("do not agree"), "{err}");
+        // The untouched key loads from all three encodings.
+        let good =
+            der::pem::encode_string("RSA PRIVATE KEY", der::pem::LineEnding::LF, doc.as_bytes()).unwrap();
+        assert_eq!(from_pem(&good, None).unwrap(), key);
     }
 
     #[test]

@@ -146,6 +146,7 @@ fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> C
         ));
     }
     let exchange = Certificate::from_pem_or_der(payload.exchange_certificate.as_bytes()).in_file(path)?;
+    exchange.require_self_signed().in_file(path)?;
     if exchange.x5t_s256() != payload.exchange_x5t_s256 {
         return Err(CliError::file(
             path,

@@ -1,0 +1,448 @@
+//! The tamper matrix: every artifact kind the tools read, with bytes flipped at
+//! many positions (including inside base64 payloads and signatures) and
+//! truncated at many lengths. Every case must end with exit status 1, an error
+//! naming the file, and no output file (or temporary file) left behind.
+
+use std::path::Path;
+
+use ceremony_tests::*;
+
+/// One artifact kind: the file, and the command that reads it (with `{}`
+/// standing for the tampered copy's name).
+struct Kind {
+    name: &'static str,
+    file: &'static str,
+    tool: &'static str,
+    args: Vec<String>,
+    /// XOR masks to flip with: 0x01 for signed or authenticated artifacts;
+    /// the SD file's quorum digit is not integrity-protected by Azure's
+    /// format, so it uses 0x20 (which makes any digit an invalid character).
+    masks: &'static [u8],
+    stride_divisor: usize,
+}
+
+fn mutations(data: &[u8], masks: &[u8], positions: usize) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let step = (data.len() / positions).max(1);
+    for &mask in masks {
+        for i in (0..data.len()).step_by(step) {
+            let mut d = data.to_vec();
+            d[i] ^= mask;
+            out.push((format!("flip 0x{mask:02x} at {i}"), d));
+        }
+        // The last bytes too: signatures and tags sit at the end.
+        for i in data.len().saturating_sub(24)..data.len() {
+            let mut d = data.to_vec();
+            d[i] ^= mask;
+            out.push((format!("flip 0x{mask:02x} at {i}"), d));
+        }
+    }
+    let n = data.len();
+    for cut in [0, 1, n / 4, n / 2, 3 * n / 4, n.saturating_sub(10), n - 2, n - 1] {
+        // Cutting only a final line ending changes nothing a reader sees.
+        if data[cut..].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        out.push((format!("truncate to {cut}"), data[..cut].to_vec()));
+    }
+    out
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .filter(|n| n.starts_with("out") || n.contains(".tmp"))
+        .collect()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_artifact_kind_refuses_every_tampering() {
+    let dir = scratch("tamper");
+    // A real ceremony to get one of every artifact.
+    custodians(&dir, &["a", "b", "c"]);
+    std::fs::write(dir.join("pw"), "tamper test passphrase").unwrap();
+    ok(run(
+        &dir,
+        "keyholder",
+        &[
+            "init",
+            "--name",
+            "enc",
+            "--out",
+            ".",
+            "--passphrase-file",
+            "pw",
+            "--bits",
+            "2048",
+        ],
+    ));
+    ok(run(
+        &dir,
+        "uploader",
+        &["operator-init", "--out", ".", "--no-passphrase"],
+    ));
+    let emu_a = Emulator::start(&dir.join("hsm-a"));
+    ok(uploader(
+        &dir,
+        &emu_a,
+        &[
+            "activate",
+            "--quorum",
+            "2",
+            "--enrollment",
+            "a.enrollment.json",
+            "--enrollment",
+            "b.enrollment.json",
+            "--enrollment",
+            "c.enrollment.json",
+            "--operator-key",
+            "operator.key",
+            "--out",
+            "sd.json",
+        ],
+    ));
+    drop(emu_a);
+    let emu_b = Emulator::start(&dir.join("hsm-b"));
+    ok(uploader(
+        &dir,
+        &emu_b,
+        &[
+            "init-recovery",
+            "--sd",
+            "sd.json",
+            "--operator-key",
+            "operator.key",
+            "--out",
+            "request.json",
+            "--exchange-key-out",
+            "exchange.pem",
+        ],
+    ));
+    ok(run(
+        &dir,
+        "keyholder",
+        &["combiner-init", "--out", ".", "--no-passphrase"],
+    ));
+    for n in ["a", "b"] {
+        ok(run(
+            &dir,
+            "keyholder",
+            &[
+                "share",
+                "--sd",
+                "sd.json",
+                "--request",
+                "request.json",
+                "--operator-cert",
+                "operator.cer",
+                "--combiner",
+                "combiner.json",
+                "--key",
+                &format!("{n}.key"),
+                "--out",
+                &format!("{n}.share.json"),
+            ],
+        ));
+    }
+    ok(run(
+        &dir,
+        "keyholder",
+        &[
+            "combine",
+            "--sd",
+            "sd.json",
+            "--request",
+            "request.json",
+            "--operator-cert",
+            "operator.cer",
+            "--combiner-key",
+            "combiner.key",
+            "--share",
+            "a.share.json",
+            "--share",
+            "b.share.json",
+            "--out",
+            "blob.json",
+        ],
+    ));
+    ok(run(
+        &dir,
+        "keyholder",
+        &[
+            "drill",
+            "--sd",
+            "sd.json",
+            "--key",
+            "b.key",
+            "--key",
+            "c.key",
+            "--out",
+            "report.json",
+        ],
+    ));
+    std::fs::write(dir.join("bad-token"), "unused").unwrap();
+
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let kinds = vec![
+        Kind {
+            name: "SD file",
+            file: "sd.json",
+            tool: "keyholder",
+            masks: &[0x20],
+            stride_divisor: 60,
+            args: s(&[
+                "restore-blob",
+                "--sd",
+                "{}",
+                "--exchange-key",
+                "exchange.pem",
+                "--key",
+                "a.key",
+                "--key",
+                "b.key",
+                "--key",
+                "c.key",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "enrollment",
+            file: "a.enrollment.json",
+            tool: "uploader",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&[
+                "--hsm-url",
+                "https://127.0.0.1:9",
+                "--token-file",
+                "bad-token",
+                "activate",
+                "--quorum",
+                "2",
+                "--enrollment",
+                "{}",
+                "--enrollment",
+                "b.enrollment.json",
+                "--enrollment",
+                "c.enrollment.json",
+                "--operator-key",
+                "operator.key",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "activation record",
+            file: "sd.json.activation.json",
+            tool: "keyholder",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&["verify", "{}", "--signer", "operator.cer"]),
+        },
+        Kind {
+            name: "recovery request",
+            file: "request.json",
+            tool: "keyholder",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&[
+                "share",
+                "--sd",
+                "sd.json",
+                "--request",
+                "{}",
+                "--operator-cert",
+                "operator.cer",
+                "--combiner",
+                "combiner.json",
+                "--key",
+                "c.key",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "combiner bundle",
+            file: "combiner.json",
+            tool: "keyholder",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&[
+                "share",
+                "--sd",
+                "sd.json",
+                "--request",
+                "request.json",
+                "--operator-cert",
+                "operator.cer",
+                "--combiner",
+                "{}",
+                "--key",
+                "c.key",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "share bundle",
+            file: "b.share.json",
+            tool: "keyholder",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&[
+                "combine",
+                "--sd",
+                "sd.json",
+                "--request",
+                "request.json",
+                "--operator-cert",
+                "operator.cer",
+                "--combiner-key",
+                "combiner.key",
+                "--share",
+                "a.share.json",
+                "--share",
+                "{}",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "drill report",
+            file: "report.json",
+            tool: "keyholder",
+            masks: &[0x01, 0x20],
+            stride_divisor: 40,
+            args: s(&["verify", "{}", "--signer", "b.cer"]),
+        },
+        Kind {
+            name: "key file (encrypted)",
+            file: "enc.key",
+            tool: "keyholder",
+            masks: &[0x01],
+            stride_divisor: 40,
+            args: s(&[
+                "check",
+                "--sd",
+                "sd.json",
+                "--key",
+                "{}",
+                "--passphrase-file",
+                "pw",
+            ]),
+        },
+        Kind {
+            name: "key file (plain)",
+            file: "c.key",
+            tool: "keyholder",
+            masks: &[0x01],
+            stride_divisor: 40,
+            args: s(&["check", "--sd", "sd.json", "--key", "{}"]),
+        },
+        Kind {
+            name: "exchange certificate",
+            file: "exchange.pem",
+            tool: "keyholder",
+            masks: &[0x01],
+            stride_divisor: 40,
+            args: s(&[
+                "restore-blob",
+                "--sd",
+                "sd.json",
+                "--exchange-key",
+                "{}",
+                "--key",
+                "a.key",
+                "--key",
+                "b.key",
+                "--out",
+                "out.json",
+            ]),
+        },
+        Kind {
+            name: "restore blob",
+            file: "blob.json",
+            tool: "uploader",
+            masks: &[0x01],
+            stride_divisor: 8,
+            args: s(&["upload", "--restore-blob", "{}"]),
+        },
+    ];
+
+    let mut total = 0;
+    for kind in &kinds {
+        let data = std::fs::read(dir.join(kind.file)).unwrap();
+        let cases = mutations(&data, kind.masks, kind.stride_divisor);
+        for (what, bytes) in &cases {
+            let name = format!("tampered-{}", kind.file.replace('.', "-"));
+            let name = if kind.file.ends_with(".key") {
+                format!("{name}.key")
+            } else {
+                name
+            };
+            std::fs::write(dir.join(&name), bytes).unwrap();
+            let args: Vec<String> = kind
+                .args
+                .iter()
+                .map(|a| if a == "{}" { name.clone() } else { a.clone() })
+                .collect();
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = if kind.tool == "uploader" && kind.name == "restore blob" {
+                uploader(&dir, &emu_b, &refs)
+            } else {
+                run(&dir, kind.tool, &refs)
+            };
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{}: {what} was not refused:\n{err}",
+                kind.name
+            );
+            assert!(!err.contains("panicked"), "{}: {what}: {err}", kind.name);
+            assert!(
+                err.contains(&name),
+                "{}: {what}: the error does not name {name}:\n{err}",
+                kind.name
+            );
+            assert!(
+                leftovers(&dir).is_empty(),
+                "{}: {what}: left {:?}",
+                kind.name,
+                leftovers(&dir)
+            );
+            total += 1;
+        }
+        // A certificate beside a key: tamper the .cer of a copy of a.key.
+        let _ = std::fs::remove_file(dir.join(format!("tampered-{}", kind.file.replace('.', "-"))));
+    }
+    // Custodian certificate beside its key.
+    let cer = std::fs::read(dir.join("a.cer")).unwrap();
+    std::fs::copy(dir.join("a.key"), dir.join("x.key")).unwrap();
+    for (what, bytes) in mutations(&cer, &[0x01], 40) {
+        std::fs::write(dir.join("x.cer"), bytes).unwrap();
+        let o = run(&dir, "keyholder", &["check", "--sd", "sd.json", "--key", "x.key"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "certificate: {what} not refused: {err}");
+        assert!(err.contains("x.cer"), "certificate: {what}: {err}");
+        total += 1;
+    }
+    // The HSM was never activated by a tampered blob; the real one still works.
+    let out = ok(uploader(&dir, &emu_b, &["upload", "--restore-blob", "blob.json"]));
+    assert!(out.contains("Success"), "{out}");
+    println!(
+        "tamper matrix: {total} cases over {} artifact kinds, all refused",
+        kinds.len() + 1
+    );
+    assert!(total > 1000, "{total}");
+}
