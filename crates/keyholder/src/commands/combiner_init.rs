@@ -43,8 +43,9 @@ pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, forc
     )
     .in_file(&bundle_path)?;
     let mut outputs = OutputSet::default();
-    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
     outputs.write(&bundle_path, signed.as_bytes(), PUBLIC_MODE, force)?;
+    // The key last: a crash before it leaves only public files, which --force replaces.
+    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
     outln!("wrote {}", key_path.display());
     outln!("wrote {}", bundle_path.display());
     print_fingerprint("combiner key (custodians confirm this aloud)", &id.cert);

@@ -58,9 +58,10 @@ pub fn run(
     .in_file(&enrollment_path)?;
 
     let mut outputs = OutputSet::default();
-    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
     outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
     outputs.write(&enrollment_path, signed.as_bytes(), PUBLIC_MODE, force)?;
+    // The key last: a crash before it leaves only public files, which --force replaces.
+    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
 
     outln!(
         "wrote {}{}",

@@ -23,8 +23,9 @@ pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, forc
         &key_path,
     )?;
     let mut outputs = OutputSet::default();
-    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
     outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
+    // The key last: a crash before it leaves only public files, which --force replaces.
+    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
     outln!("wrote {}", key_path.display());
     outln!("wrote {}", cer_path.display());
     print_fingerprint("operator certificate (custodians confirm this aloud)", &id.cert);
