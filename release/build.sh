@@ -10,7 +10,9 @@
 # CARGO_HOME, builds with --locked --offline, and prints the SHA-256 of each
 # binary into release/out/SHA256SUMS, to compare with another builder's.
 # Same toolchain + same tree => same bytes: the fixed path and empty cargo home
-# keep the builder's folders out of the binaries.
+# keep the builder's folders out of the binaries. One job at a time (-j1): in our
+# measurements parallel builds of the same tree were not always byte-identical,
+# one-job builds always were.
 # --check builds a second time from a fresh copy and fails unless every binary
 # is byte-identical.
 set -euo pipefail
@@ -50,7 +52,7 @@ CFG
   ( cd "$BUILD/src" && \
     CARGO_HOME="$BUILD/cargo-home" CARGO_TARGET_DIR="$BUILD/target" \
     RUSTFLAGS="--remap-path-prefix=$BUILD=/build" CFLAGS="-ffile-prefix-map=$BUILD=/build" \
-    cargo build --release --locked --offline --quiet $(printf -- '-p %s ' "${BINS[@]}") )
+    cargo build --release --locked --offline --quiet -j1 $(printf -- '-p %s ' "${BINS[@]}") )
   for b in "${BINS[@]}"; do cp "$BUILD/target/release/$b" "$out/"; done
 }
 

@@ -55,15 +55,6 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn every_artifact_kind_refuses_every_tampering() {
     let dir = scratch("tamper");

@@ -80,6 +80,16 @@ pub fn fails(o: Output, needles: &[&str]) -> String {
     err
 }
 
+/// The files in a folder, sorted (to prove nothing was left behind).
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 /// A running emulator, killed when dropped.
 pub struct Emulator {
     child: Child,

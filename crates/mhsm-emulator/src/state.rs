@@ -146,6 +146,29 @@ impl State {
             .as_ref()
             .is_some_and(|o| o.status == OperationStatus::InProgress)
     }
+
+    /// A security domain can be downloaded or uploaded only once, when the
+    /// HSM is not active and nothing is running.
+    pub fn accepts_security_domain(&self) -> bool {
+        self.activation == Activation::NotActivated && !self.busy()
+    }
+
+    /// Starts a download or upload that completes at `ready_at_ms` with `outcome`.
+    pub fn begin(
+        &mut self,
+        kind: OperationKind,
+        details: &str,
+        ready_at_ms: u64,
+        outcome: Result<Vec<StoredSecret>, String>,
+    ) {
+        self.operation = Some(Operation {
+            kind,
+            status: OperationStatus::InProgress,
+            details: details.to_owned(),
+            ready_at_ms,
+            outcome,
+        });
+    }
 }
 
 /// Where the state lives in the data folder.

@@ -16,8 +16,7 @@ use sd_core::sd_file::OpenedShare;
 use sd_core::secret::MasterKey;
 use sd_core::shamir::Share;
 
-use super::{load_bundle, load_request, print_fingerprint, rng};
-use crate::security_domain;
+use super::{load_bundle, load_distributed, rng};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
@@ -33,18 +32,7 @@ pub struct Inputs<'a> {
 
 pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;
-    let sd = security_domain::load(inputs.sd)?;
-    if sd.sd.version() != 2 {
-        return Err(CliError::file(
-            inputs.sd,
-            "distributed recovery needs a version-2 (Shamir) SD file",
-        ));
-    }
-    let request = load_request(inputs.request, inputs.operator_cert, &sd.sha256)?;
-    print_fingerprint(
-        "exchange key of the target HSM (confirm aloud)",
-        &request.exchange,
-    );
+    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator_cert)?;
     let required = sd.sd.required();
     if inputs.shares.len() < required {
         return Err(CliError::general(format!(

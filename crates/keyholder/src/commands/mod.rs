@@ -156,3 +156,26 @@ fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> C
     exchange.rsa_public_key().in_file(path)?;
     Ok(Request { payload, exchange })
 }
+
+/// What both sides of a distributed recovery start from: a version-2 SD file
+/// and a verified recovery request for it, whose exchange key is shown to be
+/// confirmed aloud.
+fn load_distributed(
+    sd_path: &Path,
+    request_path: &Path,
+    operator_cert: Option<&Path>,
+) -> CliResult<(crate::security_domain::LoadedSd, Request)> {
+    let sd = crate::security_domain::load(sd_path)?;
+    if sd.sd.version() != 2 {
+        return Err(CliError::file(
+            sd_path,
+            "distributed recovery needs a version-2 (Shamir) SD file",
+        ));
+    }
+    let request = load_request(request_path, operator_cert, &sd.sha256)?;
+    print_fingerprint(
+        "exchange key of the target HSM (confirm aloud)",
+        &request.exchange,
+    );
+    Ok((sd, request))
+}

@@ -10,8 +10,7 @@ use sd_core::bundle::{self, BundleKind, ExpectedSigner, Signer};
 use sd_core::cert::Certificate;
 use sd_core::jwe::{CompactJwe, Enc};
 
-use super::{load_bundle, load_request, now_unix, print_fingerprint, rng};
-use crate::security_domain;
+use super::{load_bundle, load_distributed, now_unix, print_fingerprint, rng};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
@@ -42,19 +41,8 @@ pub fn load_combiner(path: &Path) -> CliResult<Certificate> {
 
 pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;
-    let sd = security_domain::load(inputs.sd)?;
-    if sd.sd.version() != 2 {
-        return Err(CliError::file(
-            inputs.sd,
-            "distributed recovery needs a version-2 (Shamir) SD file",
-        ));
-    }
-    let request = load_request(inputs.request, inputs.operator_cert, &sd.sha256)?;
+    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator_cert)?;
     let combiner = load_combiner(inputs.combiner)?;
-    print_fingerprint(
-        "exchange key of the target HSM (confirm aloud)",
-        &request.exchange,
-    );
     print_fingerprint("combiner key (confirm aloud)", &combiner);
 
     let key = CustodianKey::load(inputs.key, inputs.passphrase_file)?;

@@ -16,6 +16,9 @@ use sd_core::sd_file::SecurityDomain;
 use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, b64, private_key};
 
+#[allow(unused_imports)]
+pub use ceremony_tests::{fails, listing, ok};
+
 pub const PASS: &str = "correct horse battery staple";
 
 pub fn rng() -> getrandom::SysRng {
@@ -49,45 +52,6 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Asserts success and returns stdout.
-#[track_caller]
-pub fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "expected success\nstdout: {}\nstderr: {}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
-}
-
-/// Asserts exit status 1, no panic, and that stderr contains every `needle`.
-#[track_caller]
-pub fn fails(o: Output, needles: &[&str]) -> String {
-    let err = stderr(&o);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "expected exit 1\nstdout: {}\nstderr: {err}",
-        stdout(&o)
-    );
-    assert!(!err.contains("panicked"), "panic: {err}");
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
-    }
-    err
-}
-
-/// The files in a folder, sorted (to prove nothing was left behind).
-pub fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// Three custodians made once by `keyholder init` (3072-bit, encrypted keys),

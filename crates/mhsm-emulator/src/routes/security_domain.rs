@@ -18,7 +18,7 @@ use sd_core::{private_key, transfer_key};
 
 use crate::app::{App, api_version, azure_error, now_ms};
 use crate::domain;
-use crate::state::{Activation, Operation, OperationKind, OperationStatus};
+use crate::state::{OperationKind, OperationStatus};
 
 fn bad_request(message: &str) -> Response {
     azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
@@ -48,7 +48,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if state.activation == Activation::Active || state.busy() {
+    if !state.accepts_security_domain() {
         return conflict(
             "The HSM already has a security domain (or is activating); it cannot be downloaded again.",
         );
@@ -67,13 +67,12 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
                 .into_response();
         }
     };
-    state.operation = Some(Operation {
-        kind: OperationKind::Download,
-        status: OperationStatus::InProgress,
-        details: "The Security Domain is being confirmed.".into(),
-        ready_at_ms: now_ms() + app.activation_delay.as_millis() as u64,
-        outcome: Ok(stored),
-    });
+    state.begin(
+        OperationKind::Download,
+        "The Security Domain is being confirmed.",
+        now_ms() + app.activation_delay.as_millis() as u64,
+        Ok(stored),
+    );
     if let Err(r) = app.save(&state) {
         return r.into_response();
     }
@@ -164,7 +163,7 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    if state.activation == Activation::Active || state.busy() {
+    if !state.accepts_security_domain() {
         return conflict(
             "The HSM already has a security domain (or is activating); it cannot be restored again.",
         );
@@ -186,13 +185,12 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
             .map_err(|e| format!("The restore blob does not open: {e}"))?;
         Ok(domain::to_stored(&secrets))
     })();
-    state.operation = Some(Operation {
-        kind: OperationKind::Upload,
-        status: OperationStatus::InProgress,
-        details: "The Security Domain is being restored.".into(),
-        ready_at_ms: now_ms() + app.activation_delay.as_millis() as u64,
+    state.begin(
+        OperationKind::Upload,
+        "The Security Domain is being restored.",
+        now_ms() + app.activation_delay.as_millis() as u64,
         outcome,
-    });
+    );
     if let Err(r) = app.save(&state) {
         return r.into_response();
     }
