@@ -511,6 +511,36 @@ fn state_survives_a_crash_mid_activation_and_after() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("hsm/state.json")).unwrap()).unwrap();
     let before: Value = serde_json::from_str(&transfer_before).unwrap();
     assert_eq!(state["transfer_cert_pem"], before["transfer_cert_pem"]);
+    // An upload on an active HSM is refused too.
+    let raw = Raw::new(&emu);
+    let (s, v) = raw.post(&format!("/securitydomain/upload{V}"), &json!({"value": "{}"}));
+    assert_eq!(s, 400, "malformed first: {v}");
+    std::fs::write(dir.join("exchange.pem"), {
+        let (_, t) = raw.get(&format!("/securitydomain/upload{V}"));
+        let cert = sd_core::transfer_key::parse_response(t.to_string().as_bytes()).unwrap();
+        cert.to_pem()
+    })
+    .unwrap();
+    ok(run(
+        &dir,
+        "keyholder",
+        &[
+            "restore-blob",
+            "--sd",
+            "sd.json",
+            "--exchange-key",
+            "exchange.pem",
+            "--key",
+            "a.key",
+            "--key",
+            "b.key",
+            "--out",
+            "blob.json",
+        ],
+    ));
+    let blob = std::fs::read_to_string(dir.join("blob.json")).unwrap();
+    let (s, v) = raw.post(&format!("/securitydomain/upload{V}"), &json!({"value": blob}));
+    assert_eq!((s, error_code(&v)), (409, "Conflict"), "{v}");
     // A second activation is refused with Azure's error shape.
     fails(
         uploader(
@@ -570,4 +600,40 @@ fn key_backup_restores_only_with_the_same_security_domain() {
         uploader(&dir, &emu_x, &["key", "restore", "--in", "k1.backup"]),
         &["HTTP 400", "does not belong to this HSM's security domain"],
     );
+}
+
+#[test]
+fn stops_cleanly_on_sigterm_and_sigint() {
+    let dir = scratch("signals");
+    for signal in ["-TERM", "-INT"] {
+        let data = dir.join(signal.trim_start_matches('-'));
+        let mut child = std::process::Command::new(bin("mhsm-emulator"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--transfer-key-bits", "2048"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !data.join("url").exists() {
+            assert!(std::time::Instant::now() < deadline, "did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        assert_eq!(exit.code(), Some(0), "{signal}: {exit:?}");
+        let mut out = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        let url = std::fs::read_to_string(data.join("url")).unwrap();
+        assert_eq!(
+            out.lines().next().unwrap(),
+            format!("mhsm-emulator listening on {url} (data {})", data.display())
+        );
+    }
 }
