@@ -1,0 +1,182 @@
+//! Retries: connection errors, 5xx and 429 are retried with backoff (honouring
+//! Retry-After); other 4xx are not. A scripted HTTPS server stands in for the
+//! HSM and counts the requests it gets.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ceremony_tests::*;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+struct Scripted {
+    url: String,
+    hits: Arc<AtomicUsize>,
+}
+
+/// Serves `responses` in order (the last one repeats), one request per connection.
+fn serve(dir: &std::path::Path, responses: Vec<(u16, Option<&'static str>, &'static str)>) -> Scripted {
+    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let ips = [std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)];
+    let cert = sd_core::cert::self_signed_server(
+        &mut getrandom::SysRng,
+        &key,
+        &["localhost"],
+        &ips,
+        now() - 3600,
+        30,
+    )
+    .unwrap();
+    std::fs::write(dir.join("ca.pem"), cert.to_pem()).unwrap();
+    std::fs::write(dir.join("token"), "test-token").unwrap();
+    let key_pem = sd_core::private_key::to_plain_pem(&key).unwrap();
+    let config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(cert.der().to_vec())],
+                PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap(),
+            )
+            .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut reader = BufReader::new(&mut tls);
+            let mut length = 0usize;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let (status, retry_after, body) = responses[n.min(responses.len() - 1)];
+            let extra = retry_after
+                .map(|r| format!("Retry-After: {r}\r\n"))
+                .unwrap_or_default();
+            let resp = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tls.write_all(resp.as_bytes());
+            let _ = tls.flush();
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    Scripted { url, hits }
+}
+
+fn status(dir: &std::path::Path, s: &Scripted) -> std::process::Output {
+    run(
+        dir,
+        "uploader",
+        &[
+            "--hsm-url",
+            &s.url,
+            "--ca-cert",
+            "ca.pem",
+            "--token-file",
+            "token",
+            "status",
+        ],
+    )
+}
+
+const OK: &str = r#"{"status":"Success","status_details":"The resource is active."}"#;
+
+#[test]
+fn server_errors_are_retried_until_an_answer() {
+    let dir = scratch("retry-5xx");
+    let s = serve(&dir, vec![(503, None, ""), (502, None, ""), (200, None, OK)]);
+    let o = status(&dir, &s);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(ok(o).trim(), "Success: The resource is active.");
+    assert_eq!(s.hits.load(Ordering::SeqCst), 3);
+    assert!(
+        err.contains("HTTP 503; retrying in 0.5 s") && err.contains("HTTP 502; retrying in 1.0 s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn throttling_honours_retry_after() {
+    let dir = scratch("retry-429");
+    let s = serve(
+        &dir,
+        vec![
+            (
+                429,
+                Some("1"),
+                r#"{"error":{"code":"Throttled","message":"slow down"}}"#,
+            ),
+            (200, None, OK),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let o = status(&dir, &s);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    ok(o);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(950),
+        "Retry-After was not honoured"
+    );
+    assert!(err.contains("HTTP 429; retrying in 1.0 s"), "{err}");
+    assert_eq!(s.hits.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn client_errors_are_not_retried_and_persistent_failures_give_up() {
+    let dir = scratch("no-retry-4xx");
+    let s = serve(
+        &dir,
+        vec![(
+            404,
+            None,
+            r#"{"error":{"code":"NotFound","message":"nothing here"}}"#,
+        )],
+    );
+    fails(status(&dir, &s), &["HTTP 404 NotFound: nothing here"]);
+    assert_eq!(s.hits.load(Ordering::SeqCst), 1);
+
+    let dir = scratch("give-up-5xx");
+    let s = serve(
+        &dir,
+        vec![(
+            500,
+            None,
+            r#"{"error":{"code":"InternalError","message":"down"}}"#,
+        )],
+    );
+    fails(status(&dir, &s), &["HTTP 500 InternalError: down"]);
+    assert_eq!(s.hits.load(Ordering::SeqCst), 5, "five attempts, then the error");
+}
