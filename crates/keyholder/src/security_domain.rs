@@ -122,7 +122,7 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
     let (master, secrets) = if sd.sd.version() == 2 {
         sd.sd.recover(&shares).in_file(&sd.path)?
     } else {
-        let refs: Vec<&sd_core::RsaPrivateKey> = loaded.iter().map(|k| &k.key).collect();
+        let refs: Vec<&dyn sd_core::RsaKey> = loaded.iter().map(|k| &k.key as &dyn sd_core::RsaKey).collect();
         sd.sd.recover_xor_split(&refs).map_err(|e| match e {
             sd_core::Error::NoMatchingShare => {
                 CliError::file(&sd.path, "these keys do not open both halves of any split key")

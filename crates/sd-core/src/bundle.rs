@@ -6,12 +6,11 @@
 //! can verify them. Verification checks the algorithm, the kind, every
 //! signature, and that each signer is one the caller expects.
 
-use rand_core::TryCryptoRng;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use signature::Verifier;
 
 use crate::cert::Certificate;
 use crate::{Error, b64};
@@ -77,8 +76,8 @@ impl BundleKind {
 
 /// A key and its certificate, used to sign.
 pub struct Signer<'a> {
-    /// The private key.
-    pub key: &'a rsa::PrivateKey,
+    /// The private key (a key file's, or one on a token).
+    pub key: &'a dyn crate::RsaKey,
     /// Its certificate, embedded in `x5c`.
     pub cert: &'a Certificate,
 }
@@ -132,12 +131,7 @@ fn bundle_err(m: impl Into<String>) -> Error {
 }
 
 /// Signs `payload` (serialised to JSON) as a bundle of `kind`.
-pub fn sign<R: TryCryptoRng + ?Sized, T: Serialize>(
-    rng: &mut R,
-    kind: BundleKind,
-    payload: &T,
-    signers: &[Signer<'_>],
-) -> Result<String, Error> {
+pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>]) -> Result<String, Error> {
     if signers.is_empty() {
         return Err(bundle_err("a bundle needs at least one signer"));
     }
@@ -161,11 +155,8 @@ pub fn sign<R: TryCryptoRng + ?Sized, T: Serialize>(
         let protected_b64 =
             b64::url_encode(&serde_json::to_vec(&protected).map_err(|e| bundle_err(e.to_string()))?);
         let signing_input = format!("{protected_b64}.{payload_b64}");
-        let signer = rsa::pss::SigningKey::<Sha256>::new(s.key.clone());
-        let sig = signer
-            .try_sign_with_rng(rng, signing_input.as_bytes())
-            .map_err(|e| bundle_err(format!("signing: {e}")))?;
-        sigs.push((protected_b64, b64::url_encode(&sig.to_bytes())));
+        let sig = s.key.sign_pss_sha256(signing_input.as_bytes())?;
+        sigs.push((protected_b64, b64::url_encode(&sig)));
     }
     let doc = if let [(protected, signature)] = sigs.as_slice() {
         json!({"payload": payload_b64, "protected": protected, "signature": signature})

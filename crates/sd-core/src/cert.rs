@@ -332,7 +332,7 @@ pub fn validate_common_name(name: &str) -> Result<(), Error> {
 /// with subject CN=`common_name`, valid from `not_before_unix` for `days` days.
 pub fn self_signed<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
-    key: &rsa::PrivateKey,
+    key: &(impl crate::RsaKey + ?Sized),
     common_name: &str,
     not_before_unix: u64,
     days: u32,
@@ -371,7 +371,7 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
 
 fn build_self_signed<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
-    key: &rsa::PrivateKey,
+    key: &(impl crate::RsaKey + ?Sized),
     common_name: &str,
     server_names: Vec<GeneralName>,
     not_before_unix: u64,
@@ -394,8 +394,9 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     serial[0] &= 0x7f; // positive
     serial[0] |= 0x01; // no leading zero byte, so the DER length is fixed
     let serial = SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))?;
-    let spki = spki::SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
-        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let public = key.public_key();
+    let spki =
+        spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
     let builder = CertificateBuilder::new(
         SelfSignedLeaf {
             subject,
@@ -406,7 +407,10 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
         spki,
     )
     .map_err(|e| Error::Certificate(e.to_string()))?;
-    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let signer = CertSigner {
+        key,
+        public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public),
+    };
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
         .map_err(|e| Error::Certificate(format!("signing: {e}")))?;
@@ -415,8 +419,40 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
 }
 
 /// True when `cert` holds the public half of `key`.
-pub fn key_matches(cert: &Certificate, key: &rsa::PrivateKey) -> bool {
+pub fn key_matches(cert: &Certificate, key: &(impl crate::RsaKey + ?Sized)) -> bool {
     cert.rsa_public_key()
-        .map(|p| &p == key.as_public_key())
-        .unwrap_or(false)
+        .is_ok_and(|p| crate::rsa_key::is_pair(key, &p))
+}
+
+/// Adapts any [`crate::RsaKey`] to the signer the X.509 builder wants
+/// (sha256WithRSAEncryption), so certificates can be signed on a token.
+struct CertSigner<'a, K: ?Sized> {
+    key: &'a K,
+    public: rsa::pkcs1v15::VerifyingKey<Sha256>,
+}
+
+impl<K: crate::RsaKey + ?Sized> signature::Keypair for CertSigner<'_, K> {
+    type VerifyingKey = rsa::pkcs1v15::VerifyingKey<Sha256>;
+    fn verifying_key(&self) -> Self::VerifyingKey {
+        self.public.clone()
+    }
+}
+
+impl<K: ?Sized> spki::SignatureAlgorithmIdentifier for CertSigner<'_, K> {
+    type Params = der::AnyRef<'static>;
+    const SIGNATURE_ALGORITHM_IDENTIFIER: spki::AlgorithmIdentifierRef<'static> =
+        spki::AlgorithmIdentifierRef {
+            oid: const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+            parameters: Some(der::AnyRef::NULL),
+        };
+}
+
+impl<K: crate::RsaKey + ?Sized> signature::Signer<rsa::pkcs1v15::Signature> for CertSigner<'_, K> {
+    fn try_sign(&self, msg: &[u8]) -> signature::Result<rsa::pkcs1v15::Signature> {
+        let sig = self
+            .key
+            .sign_pkcs1v15_sha256(msg)
+            .map_err(signature::Error::from_source)?;
+        rsa::pkcs1v15::Signature::try_from(sig.as_slice())
+    }
 }

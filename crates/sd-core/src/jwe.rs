@@ -201,14 +201,11 @@ impl CompactJwe {
     }
 
     /// Unwraps the CEK with the RSA private key, then decrypts.
-    pub fn decrypt_rsa(&self, key: &rsa::PrivateKey) -> Result<SecretBytes, Error> {
+    pub fn decrypt_rsa(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<SecretBytes, Error> {
         if self.alg != Alg::RsaOaep256 {
             return Err(Error::JweFormat("expected an RSA-OAEP-256 JWE".into()));
         }
-        let cek = Zeroizing::new(
-            key.oaep_decrypt::<Sha256>(&self.encrypted_key)
-                .map_err(|_| Error::KeyUnwrap)?,
-        );
+        let cek = key.decrypt_oaep_sha256(&self.encrypted_key)?;
         if cek.len() != self.enc.cek_len() {
             return Err(Error::JweFormat(format!(
                 "the unwrapped key is {} bytes, {} needs {}",

@@ -14,6 +14,7 @@
 //! - [`jwe`]: compact JWE as Azure uses it (`dir` / `RSA-OAEP-256`, `A256CBC-HS512`);
 //! - [`shamir`]: Shamir secret sharing over GF(257) in Azure's share encoding;
 //! - [`cert`]: X.509 certificates, thumbprints, self-signed custodian certificates;
+//! - [`rsa_key`]: the private-key operations, for key files and hardware tokens alike;
 //! - [`private_key`]: PKCS#8 private keys, encrypted or not;
 //! - [`enc_data`]: the HSM secrets, encrypted under KDF(master key, tag);
 //! - [`sd_file`]: the security-domain file (version 2, and version 1 as PowerShell reads it);
@@ -35,6 +36,7 @@ pub mod jwe;
 pub mod kdf;
 pub mod private_key;
 pub mod restore_blob;
+pub mod rsa_key;
 pub mod sd_file;
 pub mod secret;
 pub mod shamir;
@@ -43,6 +45,7 @@ pub mod transfer_key;
 pub use error::Error;
 /// The RSA key types every API here uses (from the `rsa` crate).
 pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
+pub use rsa_key::RsaKey;
 
 /// Hex encoding of a SHA-256 digest of `data`, lower case; how we print file hashes.
 pub fn sha256_hex(data: &[u8]) -> String {

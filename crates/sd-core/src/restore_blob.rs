@@ -76,7 +76,7 @@ impl RestoreBlob {
 
     /// Unwraps the master key with the exchange private key and decrypts every
     /// entry: what the HSM does on upload.
-    pub fn open(&self, exchange_key: &rsa::PrivateKey) -> Result<Vec<DomainSecret>, Error> {
+    pub fn open(&self, exchange_key: &(impl crate::RsaKey + ?Sized)) -> Result<Vec<DomainSecret>, Error> {
         let raw = self.json.wrapped_key.decrypt(exchange_key).map_err(|e| match e {
             Error::KeyUnwrap => blob_err("the wrapped key is not for this exchange key".into()),
             other => blob_err(format!("WrappedKey: {other}")),

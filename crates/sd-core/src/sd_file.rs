@@ -51,7 +51,7 @@ impl EncKey {
     }
 
     /// Decrypts with `key`. [`Error::KeyUnwrap`] means "not this key's".
-    pub fn decrypt(&self, key: &rsa::PrivateKey) -> Result<crate::secret::SecretBytes, Error> {
+    pub fn decrypt(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<crate::secret::SecretBytes, Error> {
         CompactJwe::parse(&self.enc_key)?.decrypt_rsa(key)
     }
 
@@ -274,7 +274,11 @@ impl SecurityDomain {
     /// With `thumbprint` (from the key's certificate) only the matching entry
     /// is tried; otherwise every entry is tried, since the file carries no
     /// public keys to compare with.
-    pub fn open_share(&self, key: &rsa::PrivateKey, thumbprint: Option<&str>) -> Result<OpenedShare, Error> {
+    pub fn open_share(
+        &self,
+        key: &(impl crate::RsaKey + ?Sized),
+        thumbprint: Option<&str>,
+    ) -> Result<OpenedShare, Error> {
         if self.json.version != 2 {
             return Err(sd_err(
                 "this is a version-1 (xor_split) file; it has no Shamir shares".into(),
@@ -327,7 +331,7 @@ impl SecurityDomain {
     /// halves the given keys open, XORed; then proves it on EncData.
     pub fn recover_xor_split(
         &self,
-        keys: &[&rsa::PrivateKey],
+        keys: &[&dyn crate::RsaKey],
     ) -> Result<(MasterKey, Vec<DomainSecret>), Error> {
         let sp = self
             .json
@@ -336,7 +340,7 @@ impl SecurityDomain {
             .ok_or_else(|| sd_err("this is not a version-1 (xor_split) file".into()))?;
         let open = |half: &EncKey| -> Result<Option<crate::secret::SecretBytes>, Error> {
             for key in keys {
-                match half.decrypt(key) {
+                match half.decrypt(*key) {
                     Ok(p) => return Ok(Some(p)),
                     Err(Error::KeyUnwrap) => continue,
                     Err(e) => return Err(e),

@@ -67,7 +67,6 @@ fn bundle_sign_verify_and_refusals() {
         created: Timestamp::from_unix(1_767_225_600),
     };
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::Enrollment,
         &payload,
         &[Signer {
@@ -113,7 +112,6 @@ fn bundle_sign_verify_and_refusals() {
     // A key that does not match the certificate cannot sign.
     assert!(
         bundle::sign(
-            &mut rng(),
             BundleKind::Enrollment,
             &payload,
             &[Signer {
@@ -182,7 +180,6 @@ fn multi_signer_bundle_uses_general_serialization() {
     let (k1, c1) = keypair("alice");
     let (k2, c2) = keypair("bob");
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::DrillReport,
         &serde_json::json!({"result": "success"}),
         &[Signer { key: &k1, cert: &c1 }, Signer { key: &k2, cert: &c2 }],

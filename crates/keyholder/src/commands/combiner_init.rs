@@ -9,7 +9,7 @@ use ceremony_cli::outln;
 use sd_core::bundle::payloads::{Combiner, Timestamp};
 use sd_core::bundle::{self, BundleKind, Signer};
 
-use super::{now_unix, print_fingerprint, rng};
+use super::{now_unix, print_fingerprint};
 
 pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, force: bool) -> CliResult {
     if !out.is_dir() {
@@ -33,7 +33,6 @@ pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, forc
         created: Timestamp::from_unix(now_unix()),
     };
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::Combiner,
         &payload,
         &[Signer {

@@ -7,7 +7,7 @@ use std::path::Path;
 use sd_core::bundle::payloads::{DrillEntry, DrillReport, Timestamp};
 use sd_core::bundle::{self, BundleKind, Signer};
 
-use super::{now_unix, rng};
+use super::now_unix;
 use crate::cli::KeysArgs;
 use crate::security_domain;
 use ceremony_cli::error::{CliResult, InFile};
@@ -50,7 +50,7 @@ pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResul
         .zip(&certs)
         .map(|(k, c)| Signer { key: &k.key, cert: c })
         .collect();
-    let signed = bundle::sign(&mut rng(), BundleKind::DrillReport, &report, &signers).in_file(out)?;
+    let signed = bundle::sign(BundleKind::DrillReport, &report, &signers).in_file(out)?;
     drop(signers);
     drop(opened);
     files::write_atomic(out, signed.as_bytes(), PUBLIC_MODE, force)?;

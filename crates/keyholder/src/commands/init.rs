@@ -10,7 +10,7 @@ use sd_core::bundle::payloads::{Enrollment, Timestamp};
 use sd_core::bundle::{self, BundleKind, Signer};
 use sd_core::cert;
 
-use super::{now_unix, print_fingerprint, rng};
+use super::{now_unix, print_fingerprint};
 
 pub fn run(
     name: &str,
@@ -47,7 +47,6 @@ pub fn run(
         created: Timestamp::from_unix(now_unix()),
     };
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::Enrollment,
         &enrollment,
         &[Signer {

@@ -68,7 +68,6 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     };
     drop(share);
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::Share,
         &payload,
         &[Signer {

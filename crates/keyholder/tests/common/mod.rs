@@ -174,7 +174,6 @@ pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> St
         created: Timestamp::from_unix(1_767_225_600),
     };
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::RecoveryRequest,
         &payload,
         &[Signer {

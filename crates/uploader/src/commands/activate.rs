@@ -6,7 +6,7 @@ use ceremony_cli::artifacts::{load_bundle, load_certificate, print_fingerprint};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
-use ceremony_cli::{errln, now_unix, outln, rng};
+use ceremony_cli::{errln, now_unix, outln};
 use sd_core::bundle::payloads::{ActivationRecord, Enrollment, Timestamp};
 use sd_core::bundle::{self, BundleKind, ExpectedSigner, Signer};
 use sd_core::cert::Certificate;
@@ -111,7 +111,6 @@ pub fn run(
     };
     let cert = operator.require_cert()?;
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::ActivationRecord,
         &payload,
         &[Signer {

@@ -6,7 +6,7 @@ use ceremony_cli::artifacts::print_fingerprint;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
-use ceremony_cli::{now_unix, outln, rng};
+use ceremony_cli::{now_unix, outln};
 use sd_core::bundle::payloads::{RecoveryRequest, Timestamp};
 use sd_core::bundle::{self, BundleKind, Signer};
 use sd_core::sd_file::SecurityDomain;
@@ -46,7 +46,6 @@ pub fn run(
     };
     let cert = operator.require_cert()?;
     let signed = bundle::sign(
-        &mut rng(),
         BundleKind::RecoveryRequest,
         &payload,
         &[Signer {
