@@ -1,5 +1,8 @@
-//! A custodian key as the commands use it: the private key from its PEM file,
-//! unlocked with its passphrase, and its certificate when it sits beside it.
+//! A custodian key as the commands use it: a key file (PEM, unlocked with its
+//! passphrase, with its certificate when it sits beside it) or a key on a
+//! hardware token (a `pkcs11:` URI, unlocked with its PIN, with the
+//! certificate stored next to it on the token). Every command that takes
+//! `--key` takes either, and a mix of both.
 
 use std::path::{Path, PathBuf};
 
@@ -11,17 +14,24 @@ use crate::{files, passphrase};
 
 /// An unlocked key and where it came from.
 pub struct CustodianKey {
-    /// The key file.
+    /// The key file, or the `pkcs11:` URI.
     pub path: PathBuf,
-    /// The private key (zeroized on drop by the `rsa` crate).
-    pub key: sd_core::RsaPrivateKey,
-    /// `NAME.cer` beside `NAME.key`, if present (checked to match the key).
+    /// The private key: in memory for a key file (zeroized on drop by the
+    /// `rsa` crate), or a handle to a key that stays on its token.
+    pub key: Box<dyn sd_core::RsaKey>,
+    /// The certificate: `NAME.cer` beside `NAME.key`, or the one stored with
+    /// the token key (checked to match the key).
     pub cert: Option<Certificate>,
 }
 
 impl CustodianKey {
     /// Loads `path`, asking for or reading its passphrase if it is encrypted.
+    /// A `pkcs11:` URI opens the token key instead (its PIN comes from the
+    /// terminal or the URI's pin-source; `passphrase_file` is not used).
     pub fn load(path: &Path, passphrase_file: Option<&Path>) -> CliResult<Self> {
+        if let Some(uri) = path.to_str().filter(|s| crate::token::TokenUri::is_uri(s)) {
+            return Self::load_token(uri);
+        }
         let pem = zeroize::Zeroizing::new(files::read_text(path)?);
         let encoding = private_key::encoding_of(&pem).in_file(path)?;
         let key = if encoding == KeyEncoding::EncryptedPkcs8 {
@@ -49,7 +59,28 @@ impl CustodianKey {
         };
         Ok(CustodianKey {
             path: path.to_path_buf(),
-            key,
+            key: Box::new(key),
+            cert,
+        })
+    }
+
+    fn load_token(uri: &str) -> CliResult<Self> {
+        let parsed =
+            crate::token::TokenUri::parse(uri).map_err(|e| CliError::general(format!("{uri}: {e}")))?;
+        let token = crate::token::TokenKey::open(&parsed)?;
+        let cert = token.certificate()?;
+        if let Some(c) = &cert {
+            c.require_self_signed()
+                .map_err(|e| CliError::general(format!("{uri}: certificate on the token: {e}")))?;
+            if !cert::key_matches(c, &token) {
+                return Err(CliError::general(format!(
+                    "{uri}: the certificate on the token does not belong to the key"
+                )));
+            }
+        }
+        Ok(CustodianKey {
+            path: PathBuf::from(uri),
+            key: Box::new(token),
             cert,
         })
     }
@@ -57,6 +88,13 @@ impl CustodianKey {
     /// The certificate, which signing commands need.
     pub fn require_cert(&self) -> CliResult<&Certificate> {
         self.cert.as_ref().ok_or_else(|| {
+            if self.path.to_str().is_some_and(crate::token::TokenUri::is_uri) {
+                return CliError::general(format!(
+                    "{}: no certificate is stored next to this key on the token",
+                    self.path.display()
+                ))
+                .hint("keyholder init --pkcs11 stores it there");
+            }
             let cer = files::sibling_certificate(&self.path);
             CliError::file(
                 &self.path,

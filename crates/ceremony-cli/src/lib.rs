@@ -10,6 +10,7 @@ pub mod hardening;
 pub mod identity;
 pub mod key_file;
 pub mod passphrase;
+pub mod token;
 
 /// `println!` that never panics: a closed pipe (`tool … | head`) must not turn
 /// into a crash. The results that matter are files.

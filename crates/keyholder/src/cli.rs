@@ -11,8 +11,9 @@ Exit status:
      opens no share, a bundle that does not verify... (the message names the file)
   2  the command line itself is wrong
 
-Passphrases are read from the terminal (no echo) or from --passphrase-file,
-never from an argument or the environment. Outputs are written atomically and
+Passphrases (and token PINs) are read from the terminal (no echo) or from
+--passphrase-file (a token URI's pin-source=file:…), never from an argument or
+the environment. Every --key (and --combiner-key) also takes a pkcs11: URI. Outputs are written atomically and
 never replace an existing file unless --force is given (key files never).
 keyholder has no networking code, and disables core dumps at start (RLIMIT_CORE
 0 and not dumpable), so no key, share or master key can reach a core file.";
@@ -28,7 +29,8 @@ pub struct Cli {
 /// One `--key` with its passphrase files.
 #[derive(Args, Clone)]
 pub struct KeysArgs {
-    /// Custodian private key (PKCS#8 PEM, encrypted or not); repeat for each custodian.
+    /// Custodian private key: a PKCS#8 PEM file (encrypted or not) or a
+    /// token key as a pkcs11: URI; repeat for each custodian.
     #[arg(long = "key", value_name = "KEY", required = true)]
     pub keys: Vec<PathBuf>,
     /// Passphrase file for the --key at the same position (unencrypted keys ignore theirs).
@@ -58,6 +60,11 @@ pub enum Command {
         /// Write the private key unencrypted (for tests and rehearsals only).
         #[arg(long)]
         no_passphrase: bool,
+        /// Generate the key on a hardware token instead (RFC 7512 URI, e.g.
+        /// 'pkcs11:token=custodian-a;object=sd-recovery?module-path=/usr/lib/softhsm/libsofthsm2.so');
+        /// no .key file is written; the certificate is also stored on the token.
+        #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_file", "no_passphrase"])]
+        pkcs11: Option<String>,
         /// Replace an existing certificate or enrollment (never a key file).
         #[arg(long)]
         force: bool,

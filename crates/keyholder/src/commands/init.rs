@@ -76,3 +76,54 @@ pub fn run(
     print_fingerprint("custodian certificate", &id.cert);
     Ok(())
 }
+
+/// `keyholder init --pkcs11 URI`: the key pair is generated on the token,
+/// the certificate and the enrollment are signed there, and the certificate
+/// is stored next to the key. Only NAME.cer and NAME.enrollment.json are written.
+pub fn run_on_token(name: &str, out: &Path, bits: usize, days: u32, uri: &str, force: bool) -> CliResult {
+    use ceremony_cli::token::{TokenKey, TokenUri};
+    cert::validate_common_name(name).map_err(|e| CliError::general(format!("--name: {e}")))?;
+    if !out.is_dir() {
+        return Err(CliError::file(out, "is not an existing folder"));
+    }
+    let cer_path = out.join(format!("{name}.cer"));
+    let enrollment_path = out.join(format!("{name}.enrollment.json"));
+    files::check_writable(&cer_path, force)?;
+    files::check_writable(&enrollment_path, force)?;
+    let parsed = TokenUri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
+    ceremony_cli::errln!("generating an RSA-{bits} key on token {:?}...", parsed.token);
+    let token = TokenKey::generate(&parsed, bits)?;
+    let now = now_unix();
+    let certificate = cert::self_signed(
+        &mut ceremony_cli::rng(),
+        &token,
+        name,
+        now.saturating_sub(3600),
+        days,
+    )
+    .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
+    token.store_certificate(&certificate)?;
+    let enrollment = Enrollment {
+        custodian: name.to_owned(),
+        certificate: certificate.to_pem(),
+        x5t_s256: certificate.x5t_s256(),
+        created: Timestamp::from_unix(now),
+    };
+    let signed = bundle::sign(
+        BundleKind::Enrollment,
+        &enrollment,
+        &[Signer {
+            key: &token,
+            cert: &certificate,
+        }],
+    )
+    .in_file(&enrollment_path)?;
+    let mut outputs = OutputSet::default();
+    outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;
+    outputs.write(&enrollment_path, signed.as_bytes(), PUBLIC_MODE, force)?;
+    outln!("generated the key on the token: {uri}");
+    outln!("wrote {}", cer_path.display());
+    outln!("wrote {}", enrollment_path.display());
+    print_fingerprint("custodian certificate", &certificate);
+    Ok(())
+}
