@@ -75,3 +75,25 @@ pub fn protection(passphrase_file: Option<&Path>, no_passphrase: bool) -> Protec
         (None, false) => Protection::AskTwice,
     }
 }
+
+/// Generates the identity on a hardware token instead: the key pair on the
+/// token (never extractable), the self-signed certificate signed there and
+/// stored next to the key. Returns the token key and its certificate.
+pub fn generate_on_token(
+    name: &str,
+    bits: usize,
+    days: u32,
+    uri: &str,
+) -> CliResult<(crate::token::TokenKey, Certificate)> {
+    use crate::token::{TokenKey, TokenUri};
+    let parsed = TokenUri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
+    errln!(
+        "generating an RSA-{bits} key for {name} on token {:?}...",
+        parsed.token
+    );
+    let token = TokenKey::generate(&parsed, bits)?;
+    let cert = cert::self_signed(&mut rng(), &token, name, now_unix().saturating_sub(3600), days)
+        .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
+    token.store_certificate(&cert)?;
+    Ok((token, cert))
+}

@@ -112,6 +112,9 @@ pub enum Command {
         /// Write the key unencrypted (for tests and rehearsals only).
         #[arg(long)]
         no_passphrase: bool,
+        /// Generate the combiner key on a hardware token (pkcs11: URI) instead of combiner.key.
+        #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_file", "no_passphrase"])]
+        pkcs11: Option<String>,
         /// Replace an existing combiner.json (never the key).
         #[arg(long)]
         force: bool,

@@ -6,47 +6,64 @@ use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::identity;
 use ceremony_cli::outln;
+use sd_core::RsaKey;
 use sd_core::bundle::payloads::{Combiner, Timestamp};
 use sd_core::bundle::{self, BundleKind, Signer};
 
 use super::{now_unix, print_fingerprint};
 
-pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, force: bool) -> CliResult {
+pub fn run(
+    out: &Path,
+    passphrase_file: Option<&Path>,
+    no_passphrase: bool,
+    pkcs11: Option<&str>,
+    force: bool,
+) -> CliResult {
     if !out.is_dir() {
         return Err(CliError::file(out, "is not an existing folder"));
     }
     let key_path = out.join("combiner.key");
     let bundle_path = out.join("combiner.json");
-    files::check_writable(&key_path, false)?;
     files::check_writable(&bundle_path, force)?;
     // One recovery: a week is plenty.
-    let id = identity::generate(
-        "combiner",
-        3072,
-        7,
-        identity::protection(passphrase_file, no_passphrase),
-        &key_path,
-    )?;
+    const DAYS: u32 = 7;
+    // Either a key file (written last) or a key that stays on a token.
+    let (key, cert, key_file): (Box<dyn RsaKey>, _, _) = match pkcs11 {
+        Some(uri) => {
+            let (token, cert) = identity::generate_on_token("combiner", 3072, DAYS, uri)?;
+            (Box::new(token), cert, None)
+        }
+        None => {
+            files::check_writable(&key_path, false)?;
+            let protection = identity::protection(passphrase_file, no_passphrase);
+            let id = identity::generate("combiner", 3072, DAYS, protection, &key_path)?;
+            (Box::new(id.key), id.cert, Some(id.key_pem))
+        }
+    };
     let payload = Combiner {
-        certificate: id.cert.to_pem(),
-        x5t_s256: id.cert.x5t_s256(),
+        certificate: cert.to_pem(),
+        x5t_s256: cert.x5t_s256(),
         created: Timestamp::from_unix(now_unix()),
     };
     let signed = bundle::sign(
         BundleKind::Combiner,
         &payload,
         &[Signer {
-            key: &id.key,
-            cert: &id.cert,
+            key: &key,
+            cert: &cert,
         }],
     )
     .in_file(&bundle_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&bundle_path, signed.as_bytes(), PUBLIC_MODE, force)?;
-    // The key last: a crash before it leaves only public files, which --force replaces.
-    outputs.write(&key_path, id.key_pem.as_bytes(), SECRET_MODE, false)?;
-    outln!("wrote {}", key_path.display());
+    if let Some(pem) = key_file {
+        // The key last: a crash before it leaves only public files, which --force replaces.
+        outputs.write(&key_path, pem.as_bytes(), SECRET_MODE, false)?;
+        outln!("wrote {}", key_path.display());
+    } else if let Some(uri) = pkcs11 {
+        outln!("generated the combiner key on the token: {uri}");
+    }
     outln!("wrote {}", bundle_path.display());
-    print_fingerprint("combiner key (custodians confirm this aloud)", &id.cert);
+    print_fingerprint("combiner key (custodians confirm this aloud)", &cert);
     Ok(())
 }

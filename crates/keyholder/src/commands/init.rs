@@ -81,7 +81,6 @@ pub fn run(
 /// the certificate and the enrollment are signed there, and the certificate
 /// is stored next to the key. Only NAME.cer and NAME.enrollment.json are written.
 pub fn run_on_token(name: &str, out: &Path, bits: usize, days: u32, uri: &str, force: bool) -> CliResult {
-    use ceremony_cli::token::{TokenKey, TokenUri};
     cert::validate_common_name(name).map_err(|e| CliError::general(format!("--name: {e}")))?;
     if !out.is_dir() {
         return Err(CliError::file(out, "is not an existing folder"));
@@ -90,19 +89,8 @@ pub fn run_on_token(name: &str, out: &Path, bits: usize, days: u32, uri: &str, f
     let enrollment_path = out.join(format!("{name}.enrollment.json"));
     files::check_writable(&cer_path, force)?;
     files::check_writable(&enrollment_path, force)?;
-    let parsed = TokenUri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
-    ceremony_cli::errln!("generating an RSA-{bits} key on token {:?}...", parsed.token);
-    let token = TokenKey::generate(&parsed, bits)?;
+    let (token, certificate) = identity::generate_on_token(name, bits, days, uri)?;
     let now = now_unix();
-    let certificate = cert::self_signed(
-        &mut ceremony_cli::rng(),
-        &token,
-        name,
-        now.saturating_sub(3600),
-        days,
-    )
-    .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
-    token.store_certificate(&certificate)?;
     let enrollment = Enrollment {
         custodian: name.to_owned(),
         certificate: certificate.to_pem(),

@@ -63,8 +63,15 @@ pub fn run(command: Command) -> CliResult {
             out,
             passphrase_file,
             no_passphrase,
+            pkcs11,
             force,
-        } => combiner_init::run(&out, passphrase_file.as_deref(), no_passphrase, force),
+        } => combiner_init::run(
+            &out,
+            passphrase_file.as_deref(),
+            no_passphrase,
+            pkcs11.as_deref(),
+            force,
+        ),
         Command::Share {
             sd,
             request,
