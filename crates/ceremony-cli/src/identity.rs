@@ -67,12 +67,25 @@ pub fn generate(
     })
 }
 
-/// Maps the two command-line flags to a [`Protection`].
-pub fn protection(passphrase_file: Option<&Path>, no_passphrase: bool) -> Protection<'_> {
-    match (passphrase_file, no_passphrase) {
-        (_, true) => Protection::None,
-        (Some(f), false) => Protection::PassphraseFile(f),
-        (None, false) => Protection::AskTwice,
+/// How a new key file is protected, as every `…-init` command asks it.
+#[derive(clap::Args, Clone, Debug)]
+pub struct NewKeyArgs {
+    /// Read the new key's passphrase from FILE instead of asking twice.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
+    pub passphrase_file: Option<std::path::PathBuf>,
+    /// Write the private key unencrypted (for tests and rehearsals only).
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+impl NewKeyArgs {
+    /// The protection these flags ask for.
+    pub fn protection(&self) -> Protection<'_> {
+        match (&self.passphrase_file, self.no_passphrase) {
+            (_, true) => Protection::None,
+            (Some(f), false) => Protection::PassphraseFile(f),
+            (None, false) => Protection::AskTwice,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ceremony_cli::identity::NewKeyArgs;
 use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "\
@@ -54,12 +55,8 @@ pub enum Command {
         /// Certificate validity in days.
         #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
         days: u32,
-        /// Read the new key's passphrase from FILE instead of asking twice.
-        #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
-        passphrase_file: Option<PathBuf>,
-        /// Write the private key unencrypted (for tests and rehearsals only).
-        #[arg(long)]
-        no_passphrase: bool,
+        #[command(flatten)]
+        protection: NewKeyArgs,
         /// Generate the key on a hardware token instead (RFC 7512 URI, e.g.
         /// 'pkcs11:token=custodian-a;object=sd-recovery?module-path=/usr/lib/softhsm/libsofthsm2.so');
         /// no .key file is written; the certificate is also stored on the token.
@@ -106,12 +103,8 @@ pub enum Command {
         /// Folder to write combiner.key and combiner.json into.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Read the key's passphrase from FILE instead of asking twice.
-        #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
-        passphrase_file: Option<PathBuf>,
-        /// Write the key unencrypted (for tests and rehearsals only).
-        #[arg(long)]
-        no_passphrase: bool,
+        #[command(flatten)]
+        protection: NewKeyArgs,
         /// Generate the combiner key on a hardware token (pkcs11: URI) instead of combiner.key.
         #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_file", "no_passphrase"])]
         pkcs11: Option<String>,

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ceremony_cli::identity::NewKeyArgs;
 use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
@@ -50,12 +51,8 @@ pub enum Command {
         /// Folder to write operator.key and operator.cer into.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Read the key's passphrase from FILE instead of asking twice.
-        #[arg(long, value_name = "FILE", conflicts_with = "no_passphrase")]
-        passphrase_file: Option<PathBuf>,
-        /// Write the key unencrypted (for tests and rehearsals only).
-        #[arg(long)]
-        no_passphrase: bool,
+        #[command(flatten)]
+        protection: NewKeyArgs,
         /// Replace an existing operator.cer (never the key).
         #[arg(long)]
         force: bool,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity;
+use ceremony_cli::identity::{self, Protection};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
 use sd_core::bundle::payloads::{Combiner, Timestamp};
@@ -12,13 +12,7 @@ use sd_core::bundle::{self, BundleKind, Signer};
 
 use super::{now_unix, print_fingerprint};
 
-pub fn run(
-    out: &Path,
-    passphrase_file: Option<&Path>,
-    no_passphrase: bool,
-    pkcs11: Option<&str>,
-    force: bool,
-) -> CliResult {
+pub fn run(out: &Path, protection: Protection<'_>, pkcs11: Option<&str>, force: bool) -> CliResult {
     if !out.is_dir() {
         return Err(CliError::file(out, "is not an existing folder"));
     }
@@ -35,7 +29,6 @@ pub fn run(
         }
         None => {
             files::check_writable(&key_path, false)?;
-            let protection = identity::protection(passphrase_file, no_passphrase);
             let id = identity::generate("combiner", 3072, DAYS, protection, &key_path)?;
             (Box::new(id.key), id.cert, Some(id.key_pem))
         }

@@ -30,22 +30,16 @@ pub fn run(command: Command) -> CliResult {
             out,
             bits,
             days,
-            passphrase_file,
-            no_passphrase,
+            protection,
             pkcs11,
             force,
-        } => match pkcs11 {
-            Some(uri) => init::run_on_token(&name, &out, bits, days, &uri, force),
-            None => init::run(
-                &name,
-                &out,
-                bits,
-                days,
-                passphrase_file.as_deref(),
-                no_passphrase,
-                force,
-            ),
-        },
+        } => {
+            let home = match &pkcs11 {
+                Some(uri) => init::KeyHome::Token(uri),
+                None => init::KeyHome::File(protection.protection()),
+            };
+            init::run(&name, &out, bits, days, home, force)
+        }
         Command::Check {
             sd,
             key,
@@ -61,17 +55,10 @@ pub fn run(command: Command) -> CliResult {
         } => restore_blob::run(&sd, &exchange_key, &keys, &out, force),
         Command::CombinerInit {
             out,
-            passphrase_file,
-            no_passphrase,
+            protection,
             pkcs11,
             force,
-        } => combiner_init::run(
-            &out,
-            passphrase_file.as_deref(),
-            no_passphrase,
-            pkcs11.as_deref(),
-            force,
-        ),
+        } => combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force),
         Command::Share {
             sd,
             request,

@@ -21,10 +21,9 @@ pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::OperatorInit {
             out,
-            passphrase_file,
-            no_passphrase,
+            protection,
             force,
-        } => operator_init::run(&out, passphrase_file.as_deref(), no_passphrase, force),
+        } => operator_init::run(&out, protection.protection(), force),
         Command::Activate {
             quorum,
             enrollments,

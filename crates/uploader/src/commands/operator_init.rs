@@ -5,9 +5,10 @@ use std::path::Path;
 use ceremony_cli::artifacts::print_fingerprint;
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::{identity, outln};
+use ceremony_cli::identity::{self, Protection};
+use ceremony_cli::outln;
 
-pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, force: bool) -> CliResult {
+pub fn run(out: &Path, protection: Protection<'_>, force: bool) -> CliResult {
     if !out.is_dir() {
         return Err(CliError::file(out, "is not an existing folder"));
     }
@@ -15,13 +16,7 @@ pub fn run(out: &Path, passphrase_file: Option<&Path>, no_passphrase: bool, forc
     let cer_path = out.join("operator.cer");
     files::check_writable(&key_path, false)?;
     files::check_writable(&cer_path, force)?;
-    let id = identity::generate(
-        "operator",
-        3072,
-        730,
-        identity::protection(passphrase_file, no_passphrase),
-        &key_path,
-    )?;
+    let id = identity::generate("operator", 3072, 730, protection, &key_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
     // The key last: a crash before it leaves only public files, which --force replaces.
