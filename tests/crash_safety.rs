@@ -198,25 +198,7 @@ fn emulator_killed_mid_write_keeps_every_acknowledged_change() {
     ));
     let data = dir.join("hsm");
     let emu = Emulator::start(&data);
-    ok(uploader(
-        &dir,
-        &emu,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
-    ));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
     let mut emu = Some(emu);
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..8 {

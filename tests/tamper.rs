@@ -82,25 +82,7 @@ fn every_artifact_kind_refuses_every_tampering() {
         &["operator-init", "--out", ".", "--no-passphrase"],
     ));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
-    ok(uploader(
-        &dir,
-        &emu_a,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
-    ));
+    ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     drop(emu_a);
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(uploader(

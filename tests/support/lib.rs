@@ -208,3 +208,32 @@ pub fn custodians(dir: &Path, names: &[&str]) {
         ));
     }
 }
+
+/// `uploader activate` of the custodians `names` (their enrollments in `dir`)
+/// with quorum `quorum`, the operator key `operator.key`, the SD file to `out`;
+/// `extra` arguments follow.
+pub fn activate(
+    dir: &Path,
+    emu: &Emulator,
+    names: &[&str],
+    quorum: usize,
+    out: &str,
+    extra: &[&str],
+) -> Output {
+    let q = quorum.to_string();
+    let enrollments: Vec<String> = names.iter().map(|n| format!("{n}.enrollment.json")).collect();
+    let mut args = vec![
+        "activate",
+        "--quorum",
+        &q,
+        "--operator-key",
+        "operator.key",
+        "--out",
+        out,
+    ];
+    for e in &enrollments {
+        args.extend(["--enrollment", e.as_str()]);
+    }
+    args.extend(extra);
+    uploader(dir, emu, &args)
+}

@@ -300,25 +300,7 @@ fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
         &["operator-init", "--out", ".", "--no-passphrase"],
     ));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
-    ok(uploader(
-        &dir,
-        &emu_a,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
-    ));
+    ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(uploader(
         &dir,
@@ -461,25 +443,13 @@ fn state_survives_a_crash_mid_activation_and_after() {
         &["operator-init", "--out", ".", "--no-passphrase"],
     ));
     let emu = Emulator::start(&dir.join("hsm"));
-    ok(uploader(
+    ok(activate(
         &dir,
         &emu,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-            "--no-wait",
-        ],
+        &["a", "b", "c"],
+        2,
+        "sd.json",
+        &["--no-wait"],
     ));
     let transfer_before = std::fs::read_to_string(dir.join("hsm/state.json")).unwrap();
     emu.kill(); // SIGKILL while InProgress
@@ -543,25 +513,7 @@ fn state_survives_a_crash_mid_activation_and_after() {
     assert_eq!((s, error_code(&v)), (409, "Conflict"), "{v}");
     // A second activation is refused with Azure's error shape.
     fails(
-        uploader(
-            &dir,
-            &emu,
-            &[
-                "activate",
-                "--quorum",
-                "2",
-                "--enrollment",
-                "a.enrollment.json",
-                "--enrollment",
-                "b.enrollment.json",
-                "--enrollment",
-                "c.enrollment.json",
-                "--operator-key",
-                "operator.key",
-                "--out",
-                "sd2.json",
-            ],
-        ),
+        activate(&dir, &emu, &["a", "b", "c"], 2, "sd2.json", &[]),
         &["HTTP 409 Conflict"],
     );
 }
@@ -577,25 +529,7 @@ fn key_backup_restores_only_with_the_same_security_domain() {
     ));
     // An HSM activated with its own, different security domain cannot restore it.
     let emu_x = Emulator::start(&dir.join("hsm-x"));
-    ok(uploader(
-        &dir,
-        &emu_x,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd-x.json",
-        ],
-    ));
+    ok(activate(&dir, &emu_x, &["a", "b", "c"], 2, "sd-x.json", &[]));
     fails(
         uploader(&dir, &emu_x, &["key", "restore", "--in", "k1.backup"]),
         &["HTTP 400", "does not belong to this HSM's security domain"],
