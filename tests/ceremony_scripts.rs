@@ -7,9 +7,7 @@ use std::process::{Command, Output, Stdio};
 use ceremony_tests::*;
 
 fn script(dir: &Path, name: &str, args: &[&str]) -> Output {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../ceremony-scripts")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ceremony-scripts").join(name);
     Command::new("bash")
         .arg(path)
         .args(args)
@@ -24,11 +22,7 @@ fn script(dir: &Path, name: &str, args: &[&str]) -> Output {
 #[track_caller]
 fn passes(o: Output) -> String {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "stdout: {out}\nstderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "stdout: {out}\nstderr: {}", String::from_utf8_lossy(&o.stderr));
     out
 }
 
@@ -45,30 +39,12 @@ fn activation_and_distributed_recovery_by_script() {
         let out = passes(script(
             &dir.join(who),
             "activation-ceremony.sh",
-            &[
-                "custodian",
-                "--name",
-                who,
-                "--media",
-                &media,
-                "--passphrase-file",
-                &pw,
-            ],
+            &["custodian", "--name", who, "--media", &media, "--passphrase-file", &pw],
         ));
-        assert!(
-            out.contains("[1] custodian: generate my RSA-3072 key") && out.contains("WITNESS:"),
-            "{out}"
-        );
-        assert!(
-            !dir.join("media").join(format!("{who}.key")).exists(),
-            "a key must never reach the media"
-        );
+        assert!(out.contains("[1] custodian: generate my RSA-3072 key") && out.contains("WITNESS:"), "{out}");
+        assert!(!dir.join("media").join(format!("{who}.key")).exists(), "a key must never reach the media");
     }
-    ok(run(
-        &dir.join("operator"),
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir.join("operator"), "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let opkey = dir.join("operator/operator.key").display().to_string();
     let opcert = dir.join("operator/operator.cer").display().to_string();
 
@@ -107,15 +83,7 @@ fn activation_and_distributed_recovery_by_script() {
     passes(script(
         &dir.join("combiner"),
         "recovery-ceremony.sh",
-        &[
-            "combiner-init",
-            "--media",
-            &media,
-            "--combiner-dir",
-            &cdir,
-            "--passphrase-file",
-            &pw,
-        ],
+        &["combiner-init", "--media", &media, "--combiner-dir", &cdir, "--passphrase-file", &pw],
     ));
     for who in ["bob", "carol"] {
         let out = passes(script(
@@ -150,10 +118,7 @@ fn activation_and_distributed_recovery_by_script() {
             &pw,
         ],
     ));
-    assert!(
-        !dir.join("combiner/combiner.key").exists(),
-        "the combiner key is destroyed after use"
-    );
+    assert!(!dir.join("combiner/combiner.key").exists(), "the combiner key is destroyed after use");
     let mut args = vec!["upload"];
     args.extend(target.iter().map(String::as_str));
     args.extend(["--media", &media]);
@@ -164,20 +129,8 @@ fn activation_and_distributed_recovery_by_script() {
     let o = script(
         &dir.join("operator"),
         "recovery-ceremony.sh",
-        &[
-            "one-laptop",
-            "--media",
-            &media,
-            "--key",
-            "nope.key",
-            "--key",
-            "nada.key",
-        ],
+        &["one-laptop", "--media", &media, "--key", "nope.key", "--key", "nada.key"],
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("FAILED"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FAILED"), "{}", String::from_utf8_lossy(&o.stderr));
 }

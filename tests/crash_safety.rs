@@ -112,16 +112,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     ok(run(
         &dir,
         "keyholder",
-        &[
-            "init",
-            "--name",
-            "timing",
-            "--out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
+        &["init", "--name", "timing", "--out", ".", "--no-passphrase", "--bits", "2048"],
     ));
     let init_span = start.elapsed().as_micros() as u64;
     for i in 0..25 {
@@ -129,16 +120,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         let delay = Duration::from_micros(init_span * 3 / 10 + random_below(init_span));
         let done = kill_after(
             &dir,
-            &[
-                "init",
-                "--name",
-                &name,
-                "--out",
-                ".",
-                "--no-passphrase",
-                "--bits",
-                "2048",
-            ],
+            &["init", "--name", &name, "--out", ".", "--no-passphrase", "--bits", "2048"],
             delay,
         );
         if done {
@@ -173,10 +155,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     // Nothing but whole outputs and hidden temporary files.
     for e in std::fs::read_dir(&dir).unwrap() {
         let n = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(
-            !n.ends_with(".tmp") || n.starts_with('.'),
-            "visible temporary file {n}"
-        );
+        assert!(!n.ends_with(".tmp") || n.starts_with('.'), "visible temporary file {n}");
     }
     println!(
         "crash safety (keyholder): {killed} runs killed mid-way, {completed} finished; no partial output"
@@ -191,11 +170,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
 fn emulator_killed_mid_write_keeps_every_acknowledged_change() {
     let dir = scratch("crash-emulator");
     custodians(&dir, &["a", "b", "c"]);
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let data = dir.join("hsm");
     let emu = Emulator::start(&data);
     ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
@@ -231,19 +206,13 @@ fn emulator_killed_mid_write_keeps_every_acknowledged_change() {
             serde_json::from_slice(&std::fs::read(data.join("state.json")).unwrap())
                 .expect("state.json is whole");
         for name in &acknowledged {
-            assert!(
-                raw_state["keys"].get(name).is_some(),
-                "acknowledged key {name} lost after a crash"
-            );
+            assert!(raw_state["keys"].get(name).is_some(), "acknowledged key {name} lost after a crash");
         }
         emu = Some(restarted);
     }
     let e = emu.unwrap();
     let out = ok(uploader(&dir, &e, &["status", "--download"]));
     assert_eq!(out.trim(), "Success: The resource is active.");
-    println!(
-        "crash safety (emulator): 8 kills, {} acknowledged keys all kept",
-        acknowledged.len()
-    );
+    println!("crash safety (emulator): 8 kills, {} acknowledged keys all kept", acknowledged.len());
     assert!(acknowledged.len() > 8);
 }

@@ -39,15 +39,8 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
     let _ = std::fs::remove_file(dir.join("blob.json"));
     match mode {
         Mode::OneLaptop => {
-            let mut args = vec![
-                "restore-blob",
-                "--sd",
-                sd,
-                "--exchange-key",
-                "exchange.pem",
-                "--out",
-                "blob.json",
-            ];
+            let mut args =
+                vec!["restore-blob", "--sd", sd, "--exchange-key", "exchange.pem", "--out", "blob.json"];
             let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
             for k in &keys {
                 args.extend(["--key", k.as_str()]);
@@ -55,11 +48,7 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
             ok(run(dir, "keyholder", &args));
         }
         Mode::Distributed => {
-            ok(run(
-                dir,
-                "keyholder",
-                &["combiner-init", "--out", ".", "--no-passphrase", "--force"],
-            ));
+            ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
             let mut combine = vec![
                 "combine".to_owned(),
                 "--sd".into(),
@@ -114,11 +103,7 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     let people = names(n, "custodian");
     let refs: Vec<&str> = people.iter().map(String::as_str).collect();
     custodians(&dir, &refs);
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
 
     // Activation.
     let emu_a = Emulator::start(&dir.join("hsm-a"));
@@ -137,11 +122,8 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ok(uploader(&dir, &emu_a, &refs));
     assert!(out.contains("Success: The resource is active."), "{out}");
-    let record = ok(run(
-        &dir,
-        "keyholder",
-        &["verify", "sd.json.activation.json", "--signer", "operator.cer"],
-    ));
+    let record =
+        ok(run(&dir, "keyholder", &["verify", "sd.json.activation.json", "--signer", "operator.cer"]));
     assert!(record.contains(&format!("\"quorum\": {m}")), "{record}");
 
     // Keys made before the disaster.
@@ -150,42 +132,15 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     ok(uploader(
         &dir,
         &emu_a,
-        &[
-            "key",
-            "encrypt",
-            "--name",
-            "drill-key",
-            "--in",
-            "message.txt",
-            "--out",
-            "message.enc.json",
-        ],
+        &["key", "encrypt", "--name", "drill-key", "--in", "message.txt", "--out", "message.enc.json"],
     ));
-    ok(uploader(
-        &dir,
-        &emu_a,
-        &[
-            "key",
-            "backup",
-            "--name",
-            "drill-key",
-            "--out",
-            "drill-key.backup",
-        ],
-    ));
+    ok(uploader(&dir, &emu_a, &["key", "backup", "--name", "drill-key", "--out", "drill-key.backup"]));
     drop(emu_a); // the disaster
 
     // Every custodian can still open their share.
     for (i, p) in people.iter().enumerate() {
-        let out = ok(run(
-            &dir,
-            "keyholder",
-            &["check", "--sd", "sd.json", "--key", &format!("{p}.key")],
-        ));
-        assert!(
-            out.starts_with(&format!("share {} of {n} opens (quorum {m})", i + 1)),
-            "{out}"
-        );
+        let out = ok(run(&dir, "keyholder", &["check", "--sd", "sd.json", "--key", &format!("{p}.key")]));
+        assert!(out.starts_with(&format!("share {} of {n} opens (quorum {m})", i + 1)), "{out}");
     }
 
     let (sd, quorum_people) = if rotate {
@@ -218,24 +173,11 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     // Recovery into a fresh HSM, then the old key works there.
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     recover(&dir, &emu_b, sd, &quorum_people, mode);
+    ok(uploader(&dir, &emu_b, &["key", "restore", "--in", "drill-key.backup"]));
     ok(uploader(
         &dir,
         &emu_b,
-        &["key", "restore", "--in", "drill-key.backup"],
-    ));
-    ok(uploader(
-        &dir,
-        &emu_b,
-        &[
-            "key",
-            "decrypt",
-            "--name",
-            "drill-key",
-            "--in",
-            "message.enc.json",
-            "--out",
-            "message.out",
-        ],
+        &["key", "decrypt", "--name", "drill-key", "--in", "message.enc.json", "--out", "message.out"],
     ));
     assert_eq!(
         std::fs::read(dir.join("message.out")).unwrap(),
@@ -243,13 +185,7 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     );
 
     // And the same quorum signs a drill report.
-    let mut args = vec![
-        "drill".to_owned(),
-        "--sd".into(),
-        sd.into(),
-        "--out".into(),
-        "report.json".into(),
-    ];
+    let mut args = vec!["drill".to_owned(), "--sd".into(), sd.into(), "--out".into(), "report.json".into()];
     for p in &quorum_people {
         args.extend(["--key".into(), format!("{p}.key")]);
     }

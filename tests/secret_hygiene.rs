@@ -58,11 +58,7 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "drill failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "drill failed:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout.contains("DRILL PASSED"), "{stdout}");
 
     // Collect the secrets from the kept artifacts.
@@ -78,27 +74,15 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
         if !key_path.exists() {
             continue; // the combiner key is destroyed after use
         }
-        let key = private_key::from_pem(
-            &std::fs::read_to_string(&key_path).unwrap(),
-            Some(pass.as_bytes()),
-        )
-        .unwrap();
-        secrets.push((
-            format!("private exponent of {name}"),
-            key.d().to_be_bytes_trimmed_vartime().to_vec(),
-        ));
+        let key = private_key::from_pem(&std::fs::read_to_string(&key_path).unwrap(), Some(pass.as_bytes()))
+            .unwrap();
+        secrets.push((format!("private exponent of {name}"), key.d().to_be_bytes_trimmed_vartime().to_vec()));
         for (i, p) in key.primes().iter().enumerate() {
-            secrets.push((
-                format!("prime {i} of {name}"),
-                p.to_be_bytes_trimmed_vartime().to_vec(),
-            ));
+            secrets.push((format!("prime {i} of {name}"), p.to_be_bytes_trimmed_vartime().to_vec()));
         }
         if name.starts_with("custodian") {
             let share = sd.open_share(&key, None).unwrap();
-            secrets.push((
-                format!("share of {name}"),
-                share.share.to_bytes().expose().to_vec(),
-            ));
+            secrets.push((format!("share of {name}"), share.share.to_bytes().expose().to_vec()));
             shares.push(share);
         }
     }
@@ -106,10 +90,7 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
     secrets.push(("master key".into(), master.expose().to_vec()));
     for s in &domain {
         // EncData plaintexts: a 48-byte window of each is enough to spot a leak.
-        secrets.push((
-            format!("EncData {}", s.tag),
-            s.data.expose()[..48.min(s.data.len())].to_vec(),
-        ));
+        secrets.push((format!("EncData {}", s.tag), s.data.expose()[..48.min(s.data.len())].to_vec()));
     }
 
     let mut files = Vec::new();
@@ -152,9 +133,6 @@ fn no_secret_in_any_drill_output_distributed() {
 
 #[test]
 fn no_secret_in_any_drill_output_one_laptop() {
-    let n = drill_and_search(
-        "hygiene-one-laptop",
-        &["--one-laptop", "--custodians", "4", "--quorum", "3"],
-    );
+    let n = drill_and_search("hygiene-one-laptop", &["--one-laptop", "--custodians", "4", "--quorum", "3"]);
     println!("secret hygiene (one-laptop drill): {n} secret/file/form checks, no leak");
 }

@@ -49,10 +49,7 @@ fn mutations(data: &[u8], masks: &[u8], positions: usize) -> Vec<(String, Vec<u8
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {
-    listing(dir)
-        .into_iter()
-        .filter(|n| n.starts_with("out") || n.contains(".tmp"))
-        .collect()
+    listing(dir).into_iter().filter(|n| n.starts_with("out") || n.contains(".tmp")).collect()
 }
 
 #[test]
@@ -64,23 +61,9 @@ fn every_artifact_kind_refuses_every_tampering() {
     ok(run(
         &dir,
         "keyholder",
-        &[
-            "init",
-            "--name",
-            "enc",
-            "--out",
-            ".",
-            "--passphrase-file",
-            "pw",
-            "--bits",
-            "2048",
-        ],
+        &["init", "--name", "enc", "--out", ".", "--passphrase-file", "pw", "--bits", "2048"],
     ));
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     drop(emu_a);
@@ -100,11 +83,7 @@ fn every_artifact_kind_refuses_every_tampering() {
             "exchange.pem",
         ],
     ));
-    ok(run(
-        &dir,
-        "keyholder",
-        &["combiner-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     for n in ["a", "b"] {
         ok(run(
             &dir,
@@ -150,17 +129,7 @@ fn every_artifact_kind_refuses_every_tampering() {
     ok(run(
         &dir,
         "keyholder",
-        &[
-            "drill",
-            "--sd",
-            "sd.json",
-            "--key",
-            "b.key",
-            "--key",
-            "c.key",
-            "--out",
-            "report.json",
-        ],
+        &["drill", "--sd", "sd.json", "--key", "b.key", "--key", "c.key", "--out", "report.json"],
     ));
     std::fs::write(dir.join("bad-token"), "unused").unwrap();
 
@@ -304,15 +273,7 @@ fn every_artifact_kind_refuses_every_tampering() {
             tool: "keyholder",
             masks: &[0x01],
             stride_divisor: 40,
-            args: s(&[
-                "check",
-                "--sd",
-                "sd.json",
-                "--key",
-                "{}",
-                "--passphrase-file",
-                "pw",
-            ]),
+            args: s(&["check", "--sd", "sd.json", "--key", "{}", "--passphrase-file", "pw"]),
         },
         Kind {
             name: "key file (plain)",
@@ -358,17 +319,10 @@ fn every_artifact_kind_refuses_every_tampering() {
         let cases = mutations(&data, kind.masks, kind.stride_divisor);
         for (what, bytes) in &cases {
             let name = format!("tampered-{}", kind.file.replace('.', "-"));
-            let name = if kind.file.ends_with(".key") {
-                format!("{name}.key")
-            } else {
-                name
-            };
+            let name = if kind.file.ends_with(".key") { format!("{name}.key") } else { name };
             std::fs::write(dir.join(&name), bytes).unwrap();
-            let args: Vec<String> = kind
-                .args
-                .iter()
-                .map(|a| if a == "{}" { name.clone() } else { a.clone() })
-                .collect();
+            let args: Vec<String> =
+                kind.args.iter().map(|a| if a == "{}" { name.clone() } else { a.clone() }).collect();
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             let o = if kind.tool == "uploader" && kind.name == "restore blob" {
                 uploader(&dir, &emu_b, &refs)
@@ -376,24 +330,10 @@ fn every_artifact_kind_refuses_every_tampering() {
                 run(&dir, kind.tool, &refs)
             };
             let err = String::from_utf8_lossy(&o.stderr);
-            assert_eq!(
-                o.status.code(),
-                Some(1),
-                "{}: {what} was not refused:\n{err}",
-                kind.name
-            );
+            assert_eq!(o.status.code(), Some(1), "{}: {what} was not refused:\n{err}", kind.name);
             assert!(!err.contains("panicked"), "{}: {what}: {err}", kind.name);
-            assert!(
-                err.contains(&name),
-                "{}: {what}: the error does not name {name}:\n{err}",
-                kind.name
-            );
-            assert!(
-                leftovers(&dir).is_empty(),
-                "{}: {what}: left {:?}",
-                kind.name,
-                leftovers(&dir)
-            );
+            assert!(err.contains(&name), "{}: {what}: the error does not name {name}:\n{err}", kind.name);
+            assert!(leftovers(&dir).is_empty(), "{}: {what}: left {:?}", kind.name, leftovers(&dir));
             total += 1;
         }
         // A certificate beside a key: tamper the .cer of a copy of a.key.
@@ -413,9 +353,6 @@ fn every_artifact_kind_refuses_every_tampering() {
     // The HSM was never activated by a tampered blob; the real one still works.
     let out = ok(uploader(&dir, &emu_b, &["upload", "--restore-blob", "blob.json"]));
     assert!(out.contains("Success"), "{out}");
-    println!(
-        "tamper matrix: {total} cases over {} artifact kinds, all refused",
-        kinds.len() + 1
-    );
+    println!("tamper matrix: {total} cases over {} artifact kinds, all refused", kinds.len() + 1);
     assert!(total > 1000, "{total}");
 }

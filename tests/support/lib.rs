@@ -14,21 +14,14 @@ pub fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .to_path_buf()
+        exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
     })
 }
 
 /// Path of one of the binaries.
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
-    assert!(
-        p.is_file(),
-        "{} was not built: run `cargo test --workspace`",
-        p.display()
-    );
+    assert!(p.is_file(), "{} was not built: run `cargo test --workspace`", p.display());
     p
 }
 
@@ -113,11 +106,7 @@ impl Emulator {
             .spawn()
             .expect("start mhsm-emulator");
         // Owned by the guard from here on, so a failed start still stops the process.
-        let mut emu = Emulator {
-            child,
-            dir: dir.to_path_buf(),
-            url: String::new(),
-        };
+        let mut emu = Emulator { child, dir: dir.to_path_buf(), url: String::new() };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(url) = std::fs::read_to_string(dir.join("url")) {
@@ -145,10 +134,7 @@ impl Emulator {
 
     /// The bearer token.
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.join("token"))
-            .expect("token")
-            .trim()
-            .to_owned()
+        std::fs::read_to_string(self.dir.join("token")).expect("token").trim().to_owned()
     }
 
     /// An HTTPS agent that trusts this emulator (for raw protocol checks).
@@ -192,20 +178,7 @@ pub fn uploader(dir: &Path, emu: &Emulator, args: &[&str]) -> Output {
 /// Makes `names` custodians with `keyholder init` (unencrypted 2048-bit keys, for speed).
 pub fn custodians(dir: &Path, names: &[&str]) {
     for n in names {
-        ok(run(
-            dir,
-            "keyholder",
-            &[
-                "init",
-                "--name",
-                n,
-                "--out",
-                ".",
-                "--no-passphrase",
-                "--bits",
-                "2048",
-            ],
-        ));
+        ok(run(dir, "keyholder", &["init", "--name", n, "--out", ".", "--no-passphrase", "--bits", "2048"]));
     }
 }
 
@@ -222,15 +195,7 @@ pub fn activate(
 ) -> Output {
     let q = quorum.to_string();
     let enrollments: Vec<String> = names.iter().map(|n| format!("{n}.enrollment.json")).collect();
-    let mut args = vec![
-        "activate",
-        "--quorum",
-        &q,
-        "--operator-key",
-        "operator.key",
-        "--out",
-        out,
-    ];
+    let mut args = vec!["activate", "--quorum", &q, "--operator-key", "operator.key", "--out", out];
     for e in &enrollments {
         args.extend(["--enrollment", e.as_str()]);
     }

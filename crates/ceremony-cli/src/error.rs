@@ -17,20 +17,12 @@ pub struct CliError {
 impl CliError {
     /// An error about `file`.
     pub fn file(file: &Path, message: impl fmt::Display) -> Self {
-        CliError {
-            file: Some(file.to_path_buf()),
-            message: message.to_string(),
-            hint: None,
-        }
+        CliError { file: Some(file.to_path_buf()), message: message.to_string(), hint: None }
     }
 
     /// An error not tied to one file.
     pub fn general(message: impl fmt::Display) -> Self {
-        CliError {
-            file: None,
-            message: message.to_string(),
-            hint: None,
-        }
+        CliError { file: None, message: message.to_string(), hint: None }
     }
 
     /// Adds advice on what to do next.

@@ -31,10 +31,7 @@ pub fn read(path: &Path) -> CliResult<Vec<u8>> {
         return Err(CliError::file(path, "is a directory, not a file"));
     }
     if meta.len() > MAX_INPUT {
-        return Err(CliError::file(
-            path,
-            format!("is {} bytes; that is not a ceremony file", meta.len()),
-        ));
+        return Err(CliError::file(path, format!("is {} bytes; that is not a ceremony file", meta.len())));
     }
     fs::read(path).in_file(path)
 }
@@ -53,10 +50,7 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult {
     if let Some(dir) = parent(path)
         && !dir.is_dir()
     {
-        return Err(CliError::file(
-            path,
-            format!("folder {} does not exist", dir.display()),
-        ));
+        return Err(CliError::file(path, format!("folder {} does not exist", dir.display())));
     }
     Ok(())
 }
@@ -83,11 +77,7 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32, force: bool) -> CliResu
         .map_err(|_| CliError::general("the system random number generator failed"))?;
     let tmp = dir.join(format!(".{name}.{}.tmp", sd_core::hex_lower(&nonce)));
     let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         drop(f);

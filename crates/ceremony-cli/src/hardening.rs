@@ -9,14 +9,8 @@
 /// Disables core dumps for this process; an error says which step failed.
 pub fn disable_core_dumps() -> Result<(), String> {
     use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
-    setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: Some(0),
-        },
-    )
-    .map_err(|e| format!("cannot set RLIMIT_CORE to 0: {e}"))?;
+    setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) })
+        .map_err(|e| format!("cannot set RLIMIT_CORE to 0: {e}"))?;
     set_dumpable_behavior(DumpableBehavior::NotDumpable)
         .map_err(|e| format!("cannot mark the process not dumpable: {e}"))
 }

@@ -59,12 +59,7 @@ pub fn generate(
         None => private_key::to_plain_pem(&key),
     }
     .in_file(key_path)?;
-    Ok(NewIdentity {
-        key,
-        cert,
-        key_pem,
-        encrypted: pass.is_some(),
-    })
+    Ok(NewIdentity { key, cert, key_pem, encrypted: pass.is_some() })
 }
 
 /// How a new key file is protected, as every `…-init` command asks it.
@@ -100,10 +95,7 @@ pub fn generate_on_token(
 ) -> CliResult<(crate::token::TokenKey, Certificate)> {
     use crate::token::{TokenKey, TokenUri};
     let parsed = TokenUri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
-    errln!(
-        "generating an RSA-{bits} key for {name} on token {:?}...",
-        parsed.token
-    );
+    errln!("generating an RSA-{bits} key for {name} on token {:?}...", parsed.token);
     let token = TokenKey::generate(&parsed, bits)?;
     let cert = cert::self_signed(&mut rng(), &token, name, now_unix().saturating_sub(3600), days)
         .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;

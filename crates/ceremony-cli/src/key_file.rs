@@ -48,20 +48,14 @@ impl CustodianKey {
         let cert = if cer.is_file() {
             let cert = crate::artifacts::load_certificate(&cer)?;
             if !cert::key_matches(&cert, &key) {
-                return Err(
-                    CliError::file(&cer, format!("does not belong to the key {}", path.display()))
-                        .hint("a key file and its .cer must be made together (keyholder init)"),
-                );
+                return Err(CliError::file(&cer, format!("does not belong to the key {}", path.display()))
+                    .hint("a key file and its .cer must be made together (keyholder init)"));
             }
             Some(cert)
         } else {
             None
         };
-        Ok(CustodianKey {
-            path: path.to_path_buf(),
-            key: Box::new(key),
-            cert,
-        })
+        Ok(CustodianKey { path: path.to_path_buf(), key: Box::new(key), cert })
     }
 
     fn load_token(uri: &str) -> CliResult<Self> {
@@ -78,11 +72,7 @@ impl CustodianKey {
                 )));
             }
         }
-        Ok(CustodianKey {
-            path: PathBuf::from(uri),
-            key: Box::new(token),
-            cert,
-        })
+        Ok(CustodianKey { path: PathBuf::from(uri), key: Box::new(token), cert })
     }
 
     /// The certificate, which signing commands need.
@@ -117,9 +107,5 @@ pub fn pair_passphrases<'a>(
             keys.len()
         )));
     }
-    Ok(keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_path(), files.get(i).map(PathBuf::as_path)))
-        .collect())
+    Ok(keys.iter().enumerate().map(|(i, k)| (k.as_path(), files.get(i).map(PathBuf::as_path))).collect())
 }

@@ -33,9 +33,7 @@ macro_rules! errln {
 
 /// Seconds since the Unix epoch (the binaries own the clock; sd-core reads none).
 pub fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The operating system's RNG.

@@ -50,9 +50,7 @@ pub fn new_for(what: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>
             let a = prompt(&format!("New passphrase for {}: ", what.display()))?;
             let b = prompt("Repeat the passphrase: ")?;
             if a != b {
-                return Err(CliError::general(
-                    "the two passphrases differ; nothing was written",
-                ));
+                return Err(CliError::general("the two passphrases differ; nothing was written"));
             }
             a
         }
@@ -60,10 +58,7 @@ pub fn new_for(what: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>
     if pass.len() < MIN_NEW_LEN {
         let e = CliError::general(format!("the passphrase is shorter than {MIN_NEW_LEN} characters"));
         return Err(match file {
-            Some(f) => CliError::file(
-                f,
-                format!("the passphrase is shorter than {MIN_NEW_LEN} characters"),
-            ),
+            Some(f) => CliError::file(f, format!("the passphrase is shorter than {MIN_NEW_LEN} characters")),
             None => e,
         });
     }

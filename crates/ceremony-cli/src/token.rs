@@ -67,18 +67,14 @@ impl TokenUri {
 
     /// Parses an RFC 7512 URI; `token`, `module-path` and `object` or `id` are required.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let rest = text
-            .strip_prefix("pkcs11:")
-            .ok_or("a PKCS#11 URI starts with pkcs11:")?;
+        let rest = text.strip_prefix("pkcs11:").ok_or("a PKCS#11 URI starts with pkcs11:")?;
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (mut token, mut object, mut id, mut module_path, mut pin_file) = (None, None, None, None, None);
         let text_attr = |v: &str| -> Result<String, String> {
             String::from_utf8(percent_decode(v)?).map_err(|_| "an attribute is not UTF-8".to_owned())
         };
         for attr in path.split(';').filter(|a| !a.is_empty()) {
-            let (k, v) = attr
-                .split_once('=')
-                .ok_or_else(|| format!("attribute {attr:?} has no ="))?;
+            let (k, v) = attr.split_once('=').ok_or_else(|| format!("attribute {attr:?} has no ="))?;
             match k {
                 "token" => token = Some(text_attr(v)?),
                 "object" => object = Some(text_attr(v)?),
@@ -90,9 +86,7 @@ impl TokenUri {
             }
         }
         for attr in query.split('&').filter(|a| !a.is_empty()) {
-            let (k, v) = attr
-                .split_once('=')
-                .ok_or_else(|| format!("attribute {attr:?} has no ="))?;
+            let (k, v) = attr.split_once('=').ok_or_else(|| format!("attribute {attr:?} has no ="))?;
             match k {
                 "module-path" => module_path = Some(PathBuf::from(text_attr(v)?)),
                 "pin-source" => {
@@ -111,14 +105,7 @@ impl TokenUri {
             return Err("the URI needs object=LABEL or id=…".into());
         }
         let module_path = module_path.ok_or("the URI needs ?module-path=/path/to/the/pkcs11/library.so")?;
-        Ok(TokenUri {
-            text: text.to_owned(),
-            token,
-            object,
-            id,
-            module_path,
-            pin_file,
-        })
+        Ok(TokenUri { text: text.to_owned(), token, object, id, module_path, pin_file })
     }
 
     fn key_template(&self, class: ObjectClass) -> Vec<Attribute> {
@@ -176,25 +163,16 @@ impl TokenKey {
             Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(ck(uri, "initialising the module", e)),
         }
-        let slots = ctx
-            .get_slots_with_token()
-            .map_err(|e| ck(uri, "listing slots", e))?;
+        let slots = ctx.get_slots_with_token().map_err(|e| ck(uri, "listing slots", e))?;
         let slot = slots
             .into_iter()
-            .find(|s| {
-                ctx.get_token_info(*s)
-                    .is_ok_and(|t| t.label().trim_end() == uri.token)
-            })
+            .find(|s| ctx.get_token_info(*s).is_ok_and(|t| t.label().trim_end() == uri.token))
             .ok_or_else(|| {
                 CliError::general(format!("{}: token {:?} is not present", uri.text, uri.token))
                     .hint("insert the token, or check token= in the URI")
             })?;
-        let session = if rw {
-            ctx.open_rw_session(slot)
-        } else {
-            ctx.open_ro_session(slot)
-        }
-        .map_err(|e| ck(uri, "opening a session", e))?;
+        let session = if rw { ctx.open_rw_session(slot) } else { ctx.open_ro_session(slot) }
+            .map_err(|e| ck(uri, "opening a session", e))?;
         let pin = read_pin(uri)?;
         match session.login(UserType::User, Some(&pin)) {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
@@ -230,14 +208,7 @@ impl TokenKey {
         key: ObjectHandle,
     ) -> CliResult<Self> {
         let attrs = session
-            .get_attributes(
-                key,
-                &[
-                    AttributeType::Modulus,
-                    AttributeType::PublicExponent,
-                    AttributeType::Id,
-                ],
-            )
+            .get_attributes(key, &[AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::Id])
             .map_err(|e| ck(&uri, "reading the key", e))?;
         let (mut n, mut e, mut id) = (None, None, Vec::new());
         for a in attrs {
@@ -249,28 +220,15 @@ impl TokenKey {
             }
         }
         let (Some(n), Some(e)) = (n, e) else {
-            return Err(CliError::general(format!(
-                "{}: the key has no RSA modulus/exponent",
-                uri.text
-            )));
+            return Err(CliError::general(format!("{}: the key has no RSA modulus/exponent", uri.text)));
         };
         let public = rsa::PublicKey::new(
             rsa::BoxedUint::from_be_slice_vartime(&n),
             rsa::BoxedUint::from_be_slice_vartime(&e),
         )
         .map_err(|err| CliError::general(format!("{}: not a usable RSA key ({err})", uri.text)))?;
-        let mechanisms = ctx
-            .get_mechanism_list(slot)
-            .map_err(|e| ck(&uri, "listing mechanisms", e))?;
-        Ok(TokenKey {
-            uri,
-            session,
-            key,
-            id,
-            public,
-            mechanisms,
-            _ctx: ctx,
-        })
+        let mechanisms = ctx.get_mechanism_list(slot).map_err(|e| ck(&uri, "listing mechanisms", e))?;
+        Ok(TokenKey { uri, session, key, id, public, mechanisms, _ctx: ctx })
     }
 
     /// Opens the private key the URI names, asking for (or reading) the PIN.
@@ -348,12 +306,7 @@ impl TokenKey {
     /// Stores `cert` on the token next to the key (same CKA_ID and label).
     pub fn store_certificate(&self, cert: &Certificate) -> CliResult {
         use der::Encode;
-        let subject = cert
-            .x509()
-            .tbs_certificate()
-            .subject()
-            .to_der()
-            .unwrap_or_default();
+        let subject = cert.x509().tbs_certificate().subject().to_der().unwrap_or_default();
         let mut template = vec![
             Attribute::Class(ObjectClass::CERTIFICATE),
             Attribute::CertificateType(CertificateType::X_509),
@@ -375,10 +328,7 @@ impl TokenKey {
     pub fn certificate(&self) -> CliResult<Option<Certificate>> {
         let found = self
             .session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::CERTIFICATE),
-                Attribute::Id(self.id.clone()),
-            ])
+            .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), Attribute::Id(self.id.clone())])
             .map_err(|e| ck(&self.uri, "searching for the certificate", e))?;
         let Some(handle) = found.first() else {
             return Ok(None);
@@ -427,15 +377,9 @@ impl RsaKey for TokenKey {
             return Err(Error::KeyUnwrap);
         }
         if self.supports(MechanismType::RSA_PKCS_OAEP) {
-            let params = PkcsOaepParams::new(
-                MechanismType::SHA256,
-                PkcsMgfType::MGF1_SHA256,
-                PkcsOaepSource::empty(),
-            );
-            match self
-                .session
-                .decrypt(&Mechanism::RsaPkcsOaep(params), self.key, ciphertext)
-            {
+            let params =
+                PkcsOaepParams::new(MechanismType::SHA256, PkcsMgfType::MGF1_SHA256, PkcsOaepSource::empty());
+            match self.session.decrypt(&Mechanism::RsaPkcsOaep(params), self.key, ciphertext) {
                 Ok(plain) => return Ok(Zeroizing::new(plain)),
                 // The token has OAEP but not with SHA-256 (SoftHSM2 2.6.1): fall back.
                 Err(CkError::Pkcs11(
@@ -452,9 +396,7 @@ impl RsaKey for TokenKey {
             )));
         }
         let em = Zeroizing::new(
-            self.session
-                .decrypt(&Mechanism::RsaX509, self.key, ciphertext)
-                .map_err(token_err)?,
+            self.session.decrypt(&Mechanism::RsaX509, self.key, ciphertext).map_err(token_err)?,
         );
         sd_core::rsa_key::oaep_sha256_decode(&em, self.key_len())
     }
@@ -473,15 +415,11 @@ impl RsaKey for TokenKey {
         }
         use sha2::Digest;
         let digest = sha2::Sha256::digest(message);
-        self.session
-            .sign(&Mechanism::RsaPkcsPss(params), self.key, &digest)
-            .map_err(token_err)
+        self.session.sign(&Mechanism::RsaPkcsPss(params), self.key, &digest).map_err(token_err)
     }
 
     fn sign_pkcs1v15_sha256(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        self.session
-            .sign(&Mechanism::Sha256RsaPkcs, self.key, message)
-            .map_err(token_err)
+        self.session.sign(&Mechanism::Sha256RsaPkcs, self.key, message).map_err(token_err)
     }
 }
 

@@ -26,11 +26,7 @@ pub struct LoadedSd {
 pub fn load(path: &Path) -> CliResult<LoadedSd> {
     let bytes = files::read(path)?;
     let sd = SecurityDomain::parse(&bytes).in_file(path)?;
-    Ok(LoadedSd {
-        path: path.to_path_buf(),
-        sd,
-        sha256: sd_core::sha256_hex(&bytes),
-    })
+    Ok(LoadedSd { path: path.to_path_buf(), sd, sha256: sd_core::sha256_hex(&bytes) })
 }
 
 impl LoadedSd {
@@ -40,11 +36,12 @@ impl LoadedSd {
         let thumbprint = key.cert.as_ref().map(|c| c.x5t_s256());
         match self.sd.open_share(&key.key, thumbprint.as_deref()) {
             Ok(s) => Ok(s),
-            Err(sd_core::Error::NoMatchingShare) => Err(CliError::file(
-                &key.path,
-                format!("this key opens no share in {}", self.path.display()),
-            )
-            .hint("is this the right key for this security domain? `keyholder fingerprint` shows both")),
+            Err(sd_core::Error::NoMatchingShare) => {
+                Err(CliError::file(&key.path, format!("this key opens no share in {}", self.path.display()))
+                    .hint(
+                        "is this the right key for this security domain? `keyholder fingerprint` shows both",
+                    ))
+            }
             Err(e) => Err(CliError::file(&self.path, e)),
         }
     }
@@ -80,10 +77,7 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
     let mut participants = Vec::new();
     for (n, (path, pass)) in pairs.into_iter().enumerate() {
         if let Some(prev) = loaded.iter().find(|k| k.path == path) {
-            return Err(CliError::file(
-                path,
-                format!("is given twice (also as {})", prev.path.display()),
-            ));
+            return Err(CliError::file(path, format!("is given twice (also as {})", prev.path.display())));
         }
         let key = CustodianKey::load(path, pass)?;
         if sd.sd.version() == 2 {
@@ -108,10 +102,7 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
                 sd.sd.shares().len()
             );
             participants.push(DrillParticipant {
-                subject: key
-                    .cert
-                    .as_ref()
-                    .map_or_else(|| path.display().to_string(), |c| c.subject()),
+                subject: key.cert.as_ref().map_or_else(|| path.display().to_string(), |c| c.subject()),
                 x5t_s256: share.x5t_256.clone(),
                 share_index: share.index,
             });
@@ -130,10 +121,5 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
             other => CliError::file(&sd.path, other),
         })?
     };
-    Ok(OpenedQuorum {
-        master,
-        secrets,
-        keys: loaded,
-        participants,
-    })
+    Ok(OpenedQuorum { master, secrets, keys: loaded, participants })
 }

@@ -24,11 +24,7 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert!(
-        pubkey.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pubkey.stderr)
-    );
+    assert!(pubkey.status.success(), "{}", String::from_utf8_lossy(&pubkey.stderr));
     let cert_pub = Command::new("openssl")
         .args(["x509", "-in", "alice.cer", "-noout", "-pubkey"])
         .current_dir(&dir)
@@ -43,15 +39,9 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     assert_eq!(String::from_utf8_lossy(&text.stdout).trim(), "subject=CN = alice");
 
     // The enrollment verifies against the certificate, and names it.
-    let out = ok(keyholder(
-        &dir,
-        &["verify", "alice.enrollment.json", "--signer", "alice.cer"],
-    ));
+    let out = ok(keyholder(&dir, &["verify", "alice.enrollment.json", "--signer", "alice.cer"]));
     let cert = load_cert(&dir.join("alice.cer"));
-    assert!(
-        out.contains("valid enrollment bundle") && out.contains(&cert.x5t_s256()),
-        "{out}"
-    );
+    assert!(out.contains("valid enrollment bundle") && out.contains(&cert.x5t_s256()), "{out}");
     // But not against another custodian's.
     fails(
         keyholder(&dir, &["verify", "alice.enrollment.json", "--signer", "bob.cer"]),
@@ -59,26 +49,13 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     );
 
     // A fresh init prints the fingerprint in both forms.
-    let out = ok(keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "dave",
-            "--out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
-    ));
+    let out =
+        ok(keyholder(&dir, &["init", "--name", "dave", "--out", ".", "--no-passphrase", "--bits", "2048"]));
     let dave = load_cert(&dir.join("dave.cer"));
     assert!(out.contains(&dave.x5t_s256()));
     assert!(out.contains(&sd_core::cert::readable_fingerprint(&dave.sha256())));
     assert!(
-        std::fs::read_to_string(dir.join("dave.key"))
-            .unwrap()
-            .starts_with("-----BEGIN PRIVATE KEY-----")
+        std::fs::read_to_string(dir.join("dave.key")).unwrap().starts_with("-----BEGIN PRIVATE KEY-----")
     );
 }
 
@@ -89,33 +66,13 @@ fn every_custodian_checks_their_share() {
     for (i, n) in f.names.iter().enumerate() {
         let out = ok(keyholder(
             &dir,
-            &[
-                "check",
-                "--sd",
-                "sd.json",
-                "--key",
-                &format!("{n}.key"),
-                "--passphrase-file",
-                "pw",
-            ],
+            &["check", "--sd", "sd.json", "--key", &format!("{n}.key"), "--passphrase-file", "pw"],
         ));
-        assert!(
-            out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)),
-            "{out}"
-        );
+        assert!(out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)), "{out}");
     }
     let out = ok(keyholder(
         &dir,
-        &[
-            "check",
-            "--sd",
-            "sd.json",
-            "--key",
-            "bob.key",
-            "--passphrase-file",
-            "pw",
-            "--json",
-        ],
+        &["check", "--sd", "sd.json", "--key", "bob.key", "--passphrase-file", "pw", "--json"],
     ));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -124,34 +81,16 @@ fn every_custodian_checks_their_share() {
     );
     // Without the certificate beside it, the key is found by trying.
     std::fs::remove_file(dir.join("carol.cer")).unwrap();
-    let out = ok(keyholder(
-        &dir,
-        &[
-            "check",
-            "--sd",
-            "sd.json",
-            "--key",
-            "carol.key",
-            "--passphrase-file",
-            "pw",
-        ],
-    ));
-    assert!(
-        out.contains("share 3 of 3 opens") && out.contains("found by trying"),
-        "{out}"
-    );
+    let out =
+        ok(keyholder(&dir, &["check", "--sd", "sd.json", "--key", "carol.key", "--passphrase-file", "pw"]));
+    assert!(out.contains("share 3 of 3 opens") && out.contains("found by trying"), "{out}");
 }
 
 #[test]
 fn restore_blob_with_every_pair_of_custodians() {
     let f = fixture();
     let dir = f.copy_to("restore-blob");
-    for (a, b) in [
-        ("alice", "bob"),
-        ("alice", "carol"),
-        ("bob", "carol"),
-        ("carol", "alice"),
-    ] {
+    for (a, b) in [("alice", "bob"), ("alice", "carol"), ("bob", "carol"), ("carol", "alice")] {
         let out = format!("blob-{a}-{b}.json");
         ok(keyholder(
             &dir,
@@ -208,18 +147,8 @@ fn distributed_recovery_share_bundles_and_combine() {
     let f = fixture();
     let dir = f.copy_to("distributed");
     write_request(&dir, "request.json", "sd.json", "exchange.pem");
-    ok(keyholder(
-        &dir,
-        &["combiner-init", "--out", ".", "--passphrase-file", "pw"],
-    ));
-    assert_eq!(
-        std::fs::metadata(dir.join("combiner.key"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
+    ok(keyholder(&dir, &["combiner-init", "--out", ".", "--passphrase-file", "pw"]));
+    assert_eq!(std::fs::metadata(dir.join("combiner.key")).unwrap().permissions().mode() & 0o777, 0o600);
     for n in ["alice", "carol"] {
         let out = ok(keyholder(
             &dir,
@@ -262,20 +191,11 @@ fn distributed_recovery_share_bundles_and_combine() {
             "bob.share.json",
         ],
     ));
-    assert!(
-        out.contains("recovery request signed by") && out.contains("CN=operator"),
-        "{out}"
-    );
+    assert!(out.contains("recovery request signed by") && out.contains("CN=operator"), "{out}");
     // The share bundle never carries the share in clear: it is sealed to the combiner.
     let bundle_text = std::fs::read_to_string(dir.join("alice.share.json")).unwrap();
-    let out = ok(keyholder(
-        &dir,
-        &["verify", "alice.share.json", "--signer", "alice.cer"],
-    ));
-    assert!(
-        out.contains("valid share bundle") && out.contains("encrypted_share"),
-        "{out}"
-    );
+    let out = ok(keyholder(&dir, &["verify", "alice.share.json", "--signer", "alice.cer"]));
+    assert!(out.contains("valid share bundle") && out.contains("encrypted_share"), "{out}");
     assert!(!bundle_text.is_empty());
 
     ok(keyholder(
@@ -332,19 +252,7 @@ fn rotate_then_recover_with_the_new_custodians() {
     let f = fixture();
     let dir = f.copy_to("rotate");
     for n in ["dave", "erin", "frank", "grace"] {
-        ok(keyholder(
-            &dir,
-            &[
-                "init",
-                "--name",
-                n,
-                "--out",
-                ".",
-                "--no-passphrase",
-                "--bits",
-                "2048",
-            ],
-        ));
+        ok(keyholder(&dir, &["init", "--name", n, "--out", ".", "--no-passphrase", "--bits", "2048"]));
     }
     let out = ok(keyholder(
         &dir,
@@ -377,29 +285,12 @@ fn rotate_then_recover_with_the_new_custodians() {
     assert!(out.contains("quorum 3 of 4"), "{out}");
     // Old custodians no longer open anything; new ones do.
     fails(
-        keyholder(
-            &dir,
-            &[
-                "check",
-                "--sd",
-                "new-sd.json",
-                "--key",
-                "alice.key",
-                "--passphrase-file",
-                "pw",
-            ],
-        ),
+        keyholder(&dir, &["check", "--sd", "new-sd.json", "--key", "alice.key", "--passphrase-file", "pw"]),
         &["alice.key", "opens no share"],
     );
     for (i, n) in ["dave", "erin", "frank", "grace"].iter().enumerate() {
-        let out = ok(keyholder(
-            &dir,
-            &["check", "--sd", "new-sd.json", "--key", &format!("{n}.key")],
-        ));
-        assert!(
-            out.starts_with(&format!("share {} of 4 opens (quorum 3)", i + 1)),
-            "{out}"
-        );
+        let out = ok(keyholder(&dir, &["check", "--sd", "new-sd.json", "--key", &format!("{n}.key")]));
+        assert!(out.starts_with(&format!("share {} of 4 opens (quorum 3)", i + 1)), "{out}");
     }
     fails(
         keyholder(
@@ -472,18 +363,12 @@ fn drill_report_is_signed_by_every_participant() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["signatures"].as_array().unwrap().len(), 2);
-    let out = ok(keyholder(
-        &dir,
-        &["verify", "report.json", "--signer", "carol.cer"],
-    ));
+    let out = ok(keyholder(&dir, &["verify", "report.json", "--signer", "carol.cer"]));
     assert!(
         out.contains("valid drill report bundle, 2 signature(s)") && out.contains("\"result\": \"success\""),
         "{out}"
     );
-    fails(
-        keyholder(&dir, &["verify", "report.json", "--signer", "alice.cer"]),
-        &["is not signed by"],
-    );
+    fails(keyholder(&dir, &["verify", "report.json", "--signer", "alice.cer"]), &["is not signed by"]);
     // The report holds no secret: no EncData byte sequence appears in it.
     let text = std::fs::read(dir.join("report.json")).unwrap();
     for (_, data) in &f.secrets {

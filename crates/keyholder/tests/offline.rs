@@ -31,36 +31,16 @@ const NETWORK_CRATES: &[&str] = &[
 fn keyholder_has_no_networking_crate() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args([
-            "tree",
-            "-p",
-            "keyholder",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-            "--offline",
-            "--locked",
-        ])
+        .args(["tree", "-p", "keyholder", "-e", "normal,build", "--prefix", "none", "--offline", "--locked"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo tree");
-    assert!(
-        out.status.success(),
-        "cargo tree failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
     let tree = String::from_utf8_lossy(&out.stdout);
     let crates: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(
-        crates.contains(&"sd-core") && crates.contains(&"rsa"),
-        "unexpected tree:\n{tree}"
-    );
+    assert!(crates.contains(&"sd-core") && crates.contains(&"rsa"), "unexpected tree:\n{tree}");
     let found: Vec<&&str> = NETWORK_CRATES.iter().filter(|n| crates.contains(n)).collect();
-    assert!(
-        found.is_empty(),
-        "networking crates in keyholder's tree: {found:?}\n{tree}"
-    );
+    assert!(found.is_empty(), "networking crates in keyholder's tree: {found:?}\n{tree}");
 }
 
 /// keyholder disables core dumps before reading anything: seen from outside
@@ -87,10 +67,7 @@ fn keyholder_runs_without_core_dumps() {
     std::io::Write::write_all(&mut writer, b"not a certificate").unwrap();
     drop(writer);
     let status = child.wait().unwrap();
-    let core = limits
-        .lines()
-        .find(|l| l.starts_with("Max core file size"))
-        .unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], &["0", "0"], "{core}");
     assert_eq!(status.code(), Some(1), "garbage input is an error, not a crash");

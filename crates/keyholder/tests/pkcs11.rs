@@ -23,10 +23,7 @@ struct SoftHsm {
 
 impl SoftHsm {
     fn new(dir: &Path, labels: &[&str]) -> Self {
-        assert!(
-            Path::new(MODULE).is_file(),
-            "SoftHSM2 is required: apt-get install softhsm2"
-        );
+        assert!(Path::new(MODULE).is_file(), "SoftHSM2 is required: apt-get install softhsm2");
         let tokens = dir.join("tokens");
         std::fs::create_dir_all(&tokens).unwrap();
         let conf = dir.join("softhsm2.conf");
@@ -40,16 +37,7 @@ impl SoftHsm {
         .unwrap();
         for label in labels {
             let o = Command::new("softhsm2-util")
-                .args([
-                    "--init-token",
-                    "--free",
-                    "--label",
-                    label,
-                    "--pin",
-                    "1234",
-                    "--so-pin",
-                    "5678",
-                ])
+                .args(["--init-token", "--free", "--label", label, "--pin", "1234", "--so-pin", "5678"])
                 .env("SOFTHSM2_CONF", &conf)
                 .output()
                 .expect("softhsm2-util");
@@ -57,10 +45,7 @@ impl SoftHsm {
         }
         std::fs::write(dir.join("pin"), "1234\n").unwrap();
         std::fs::write(dir.join("bad-pin"), "9999\n").unwrap();
-        SoftHsm {
-            conf,
-            dir: dir.to_path_buf(),
-        }
+        SoftHsm { conf, dir: dir.to_path_buf() }
     }
 
     fn uri(&self, token: &str, object: &str) -> String {
@@ -97,28 +82,12 @@ fn blob_opens(dir: &Path, blob: &str, secrets: &[DomainSecret]) {
 fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     let dir = scratch("pkcs11-flows");
     let hsm = SoftHsm::new(&dir, &["custodian-a", "custodian-b", "combiner"]);
-    let (alice, bob) = (
-        hsm.uri("custodian-a", "sd-recovery"),
-        hsm.uri("custodian-b", "sd-recovery"),
-    );
-    let out = ok(hsm.run(&[
-        "init", "--name", "alice", "--out", ".", "--bits", "2048", "--pkcs11", &alice,
-    ]));
+    let (alice, bob) = (hsm.uri("custodian-a", "sd-recovery"), hsm.uri("custodian-b", "sd-recovery"));
+    let out = ok(hsm.run(&["init", "--name", "alice", "--out", ".", "--bits", "2048", "--pkcs11", &alice]));
     assert!(out.contains("generated the key on the token"), "{out}");
     assert!(!dir.join("alice.key").exists(), "no key file for a token key");
-    ok(hsm.run(&[
-        "init", "--name", "bob", "--out", ".", "--bits", "2048", "--pkcs11", &bob,
-    ]));
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "carol",
-        "--out",
-        ".",
-        "--no-passphrase",
-        "--bits",
-        "2048",
-    ]));
+    ok(hsm.run(&["init", "--name", "bob", "--out", ".", "--bits", "2048", "--pkcs11", &bob]));
+    ok(hsm.run(&["init", "--name", "carol", "--out", ".", "--no-passphrase", "--bits", "2048"]));
     ok(hsm.run(&["verify", "alice.enrollment.json", "--signer", "alice.cer"]));
     // The key is on the token, sensitive: a second init with the same label is refused.
     fails(
@@ -126,34 +95,23 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
         &["already holds a key with this label"],
     );
 
-    let certs: Vec<Certificate> = ["alice", "bob", "carol"]
-        .iter()
-        .map(|n| load_cert(&dir.join(format!("{n}.cer"))))
-        .collect();
+    let certs: Vec<Certificate> =
+        ["alice", "bob", "carol"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
     let secrets: Vec<DomainSecret> = [("hsm_backup", 700), ("partition_enclave_backup", 300)]
         .iter()
-        .map(|(t, n)| DomainSecret {
-            tag: t.to_string(),
-            data: SecretBytes::new(vec![7u8; *n]),
-        })
+        .map(|(t, n)| DomainSecret { tag: t.to_string(), data: SecretBytes::new(vec![7u8; *n]) })
         .collect();
     let master = MasterKey::generate(&mut rng()).unwrap();
     let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
     std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
     let (ex_key, ex_cert) = keypair("transfer-key");
     std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem()).unwrap();
-    std::fs::write(
-        dir.join("exchange.key"),
-        sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    std::fs::write(dir.join("exchange.key"), sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
+        .unwrap();
     let (op_key, op_cert) = keypair("operator");
     std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
-    std::fs::write(
-        dir.join("operator.key"),
-        sd_core::private_key::to_plain_pem(&op_key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    std::fs::write(dir.join("operator.key"), sd_core::private_key::to_plain_pem(&op_key).unwrap().as_bytes())
+        .unwrap();
 
     // check: the share is found by the certificate stored on the token.
     let out = ok(hsm.run(&["check", "--sd", "sd.json", "--key", &alice]));
@@ -174,17 +132,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     ]));
     blob_opens(&dir, "blob1.json", &secrets);
     // drill with two token keys: both sign the report on their tokens.
-    ok(hsm.run(&[
-        "drill",
-        "--sd",
-        "sd.json",
-        "--key",
-        &alice,
-        "--key",
-        &bob,
-        "--out",
-        "report.json",
-    ]));
+    ok(hsm.run(&["drill", "--sd", "sd.json", "--key", &alice, "--key", &bob, "--out", "report.json"]));
     let out = ok(hsm.run(&["verify", "report.json", "--signer", "bob.cer"]));
     assert!(out.contains("2 signature(s)"), "{out}");
     // distributed: a share bundle from a token key, combined with a file key's.
@@ -239,16 +187,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     ]));
     blob_opens(&dir, "blob2.json", &secrets);
     // rotate with a token key and a file key, to new custodians including a token.
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "dave",
-        "--out",
-        ".",
-        "--no-passphrase",
-        "--bits",
-        "2048",
-    ]));
+    ok(hsm.run(&["init", "--name", "dave", "--out", ".", "--no-passphrase", "--bits", "2048"]));
     ok(hsm.run(&[
         "rotate",
         "--sd",
@@ -268,10 +207,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
         "--out",
         "rotated.json",
     ]));
-    fails(
-        hsm.run(&["check", "--sd", "rotated.json", "--key", &alice]),
-        &["this key opens no share"],
-    );
+    fails(hsm.run(&["check", "--sd", "rotated.json", "--key", &alice]), &["this key opens no share"]);
     ok(hsm.run(&[
         "restore-blob",
         "--sd",
@@ -293,14 +229,9 @@ fn token_errors_are_named() {
     let dir = scratch("pkcs11-errors");
     let hsm = SoftHsm::new(&dir, &["custodian-a"]);
     let good = hsm.uri("custodian-a", "sd-recovery");
-    ok(hsm.run(&[
-        "init", "--name", "alice", "--out", ".", "--bits", "2048", "--pkcs11", &good,
-    ]));
+    ok(hsm.run(&["init", "--name", "alice", "--out", ".", "--bits", "2048", "--pkcs11", &good]));
     let certs = vec![load_cert(&dir.join("alice.cer")), keypair("b").1, keypair("c").1];
-    let secrets = [DomainSecret {
-        tag: "hsm_backup".into(),
-        data: SecretBytes::new(vec![1u8; 64]),
-    }];
+    let secrets = [DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::new(vec![1u8; 64]) }];
     let master = MasterKey::generate(&mut rng()).unwrap();
     let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
     std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();

@@ -10,48 +10,17 @@ fn missing_and_malformed_files_are_named() {
     let f = fixture();
     let dir = f.copy_to("missing");
     fails(
-        keyholder(
-            &dir,
-            &[
-                "check",
-                "--sd",
-                "nope.json",
-                "--key",
-                "alice.key",
-                "--passphrase-file",
-                "pw",
-            ],
-        ),
+        keyholder(&dir, &["check", "--sd", "nope.json", "--key", "alice.key", "--passphrase-file", "pw"]),
         &["nope.json: no such file"],
     );
-    fails(
-        keyholder(&dir, &["check", "--sd", "sd.json", "--key", "nope.key"]),
-        &["nope.key: no such file"],
-    );
+    fails(keyholder(&dir, &["check", "--sd", "sd.json", "--key", "nope.key"]), &["nope.key: no such file"]);
     std::fs::write(dir.join("bad.json"), "{\"EncData\": [").unwrap();
     fails(
-        keyholder(
-            &dir,
-            &[
-                "check",
-                "--sd",
-                "bad.json",
-                "--key",
-                "alice.key",
-                "--passphrase-file",
-                "pw",
-            ],
-        ),
+        keyholder(&dir, &["check", "--sd", "bad.json", "--key", "alice.key", "--passphrase-file", "pw"]),
         &["bad.json: invalid security domain file: JSON"],
     );
-    fails(
-        keyholder(&dir, &["fingerprint", "pw"]),
-        &["pw: is not a certificate, SD file"],
-    );
-    fails(
-        keyholder(&dir, &["verify", "sd.json"]),
-        &["sd.json: bundle rejected"],
-    );
+    fails(keyholder(&dir, &["fingerprint", "pw"]), &["pw: is not a certificate, SD file"]);
+    fails(keyholder(&dir, &["verify", "sd.json"]), &["sd.json: bundle rejected"]);
     fails(
         keyholder(&dir, &["check", "--sd", "sd.json", "--key", "alice.cer"]),
         &["alice.cer: invalid private key"],
@@ -64,18 +33,7 @@ fn wrong_passphrase_names_the_key_file() {
     let dir = f.copy_to("wrong-pass");
     std::fs::write(dir.join("bad-pw"), "not the passphrase").unwrap();
     fails(
-        keyholder(
-            &dir,
-            &[
-                "check",
-                "--sd",
-                "sd.json",
-                "--key",
-                "bob.key",
-                "--passphrase-file",
-                "bad-pw",
-            ],
-        ),
+        keyholder(&dir, &["check", "--sd", "sd.json", "--key", "bob.key", "--passphrase-file", "bad-pw"]),
         &["bob.key: wrong passphrase"],
     );
     // Paired in order: the second key gets the wrong one.
@@ -115,19 +73,7 @@ fn wrong_passphrase_names_the_key_file() {
 fn keys_that_open_no_share_too_few_and_twice() {
     let f = fixture();
     let dir = f.copy_to("quorum-errors");
-    ok(keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "stranger",
-            "--out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
-    ));
+    ok(keyholder(&dir, &["init", "--name", "stranger", "--out", ".", "--no-passphrase", "--bits", "2048"]));
     let before = listing(&dir);
     fails(
         keyholder(&dir, &["check", "--sd", "sd.json", "--key", "stranger.key"]),
@@ -248,10 +194,7 @@ fn outputs_are_never_overwritten_without_force() {
         "blob.json",
     ];
     fails(keyholder(&dir, &args), &["blob.json: already exists", "--force"]);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("blob.json")).unwrap(),
-        "precious"
-    );
+    assert_eq!(std::fs::read_to_string(dir.join("blob.json")).unwrap(), "precious");
     let mut forced = args.to_vec();
     forced.push("--force");
     ok(keyholder(&dir, &forced));
@@ -259,58 +202,18 @@ fn outputs_are_never_overwritten_without_force() {
     // A key file is never replaced, even with --force.
     let key_before = std::fs::read(dir.join("alice.key")).unwrap();
     fails(
-        keyholder(
-            &dir,
-            &[
-                "init",
-                "--name",
-                "alice",
-                "--out",
-                ".",
-                "--no-passphrase",
-                "--force",
-            ],
-        ),
+        keyholder(&dir, &["init", "--name", "alice", "--out", ".", "--no-passphrase", "--force"]),
         &["alice.key: already exists"],
     );
     assert_eq!(std::fs::read(dir.join("alice.key")).unwrap(), key_before);
     // Weak keys and unsafe names are refused by the command line (exit 2).
-    let o = keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "x",
-            "--out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "1024",
-        ],
-    );
+    let o = keyholder(&dir, &["init", "--name", "x", "--out", ".", "--no-passphrase", "--bits", "1024"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("too weak"));
-    fails(
-        keyholder(
-            &dir,
-            &["init", "--name", "../evil", "--out", ".", "--no-passphrase"],
-        ),
-        &["--name"],
-    );
+    fails(keyholder(&dir, &["init", "--name", "../evil", "--out", ".", "--no-passphrase"]), &["--name"]);
     std::fs::write(dir.join("short-pw"), "abc").unwrap();
     fails(
-        keyholder(
-            &dir,
-            &[
-                "init",
-                "--name",
-                "eve",
-                "--out",
-                ".",
-                "--passphrase-file",
-                "short-pw",
-            ],
-        ),
+        keyholder(&dir, &["init", "--name", "eve", "--out", ".", "--passphrase-file", "short-pw"]),
         &["short-pw", "shorter than 8"],
     );
     assert!(!dir.join("eve.key").exists());
@@ -326,15 +229,7 @@ fn damaged_sd_files_are_refused() {
     fails(
         keyholder(
             &dir,
-            &[
-                "check",
-                "--sd",
-                "truncated.json",
-                "--key",
-                "alice.key",
-                "--passphrase-file",
-                "pw",
-            ],
+            &["check", "--sd", "truncated.json", "--key", "alice.key", "--passphrase-file", "pw"],
         ),
         &["truncated.json: invalid security domain file"],
     );
@@ -344,23 +239,11 @@ fn damaged_sd_files_are_refused() {
     let mut parts: Vec<String> = enc_key.split('.').map(str::to_owned).collect();
     let tag = sd_core::b64::url_decode(&parts[4], "t").unwrap();
     parts[4] = sd_core::b64::url_encode(&tag[..16]);
-    std::fs::write(
-        dir.join("short-tag.json"),
-        text.replace(enc_key.as_str(), &parts.join(".")),
-    )
-    .unwrap();
+    std::fs::write(dir.join("short-tag.json"), text.replace(enc_key.as_str(), &parts.join("."))).unwrap();
     fails(
         keyholder(
             &dir,
-            &[
-                "check",
-                "--sd",
-                "short-tag.json",
-                "--key",
-                "alice.key",
-                "--passphrase-file",
-                "pw",
-            ],
+            &["check", "--sd", "short-tag.json", "--key", "alice.key", "--passphrase-file", "pw"],
         ),
         &["short-tag.json", "tag is 16 bytes, it must be exactly 32"],
     );
@@ -370,11 +253,7 @@ fn damaged_sd_files_are_refused() {
     let mut ct = sd_core::b64::url_decode(&parts[3], "t").unwrap();
     ct[100] ^= 0x20;
     parts[3] = sd_core::b64::url_encode(&ct);
-    std::fs::write(
-        dir.join("flipped.json"),
-        text.replace(jwe.as_str(), &parts.join(".")),
-    )
-    .unwrap();
+    std::fs::write(dir.join("flipped.json"), text.replace(jwe.as_str(), &parts.join("."))).unwrap();
     let before = listing(&dir);
     fails(
         keyholder(
@@ -397,11 +276,7 @@ fn damaged_sd_files_are_refused() {
                 "blob.json",
             ],
         ),
-        &[
-            "flipped.json",
-            "does not open EncData",
-            "authentication tag does not match",
-        ],
+        &["flipped.json", "does not open EncData", "authentication tag does not match"],
     );
     assert_eq!(listing(&dir), before);
 }
@@ -411,10 +286,7 @@ fn distributed(test: &str) -> std::path::PathBuf {
     let f = fixture();
     let dir = f.copy_to(test);
     write_request(&dir, "request.json", "sd.json", "exchange.pem");
-    ok(keyholder(
-        &dir,
-        &["combiner-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(keyholder(&dir, &["combiner-init", "--out", ".", "--no-passphrase"]));
     for n in ["alice", "bob"] {
         ok(keyholder(
             &dir,
@@ -479,10 +351,7 @@ fn tampered_share_bundle_is_refused() {
     );
     // Truncated.
     std::fs::write(dir.join("cut.share.json"), &text[..text.len() - 40]).unwrap();
-    fails(
-        combine(&dir, &["alice.share.json", "cut.share.json"]),
-        &["cut.share.json: bundle rejected"],
-    );
+    fails(combine(&dir, &["alice.share.json", "cut.share.json"]), &["cut.share.json: bundle rejected"]);
     std::fs::remove_file(dir.join("cut.share.json")).unwrap();
     let mut before2 = before.clone();
     before2.retain(|n| n != "cut.share.json");
@@ -492,10 +361,7 @@ fn tampered_share_bundle_is_refused() {
         &["alice.share.json: carries share 1, the same share as alice.share.json"],
     );
     // Too few.
-    fails(
-        combine(&dir, &["alice.share.json"]),
-        &["1 share bundle(s) given", "quorum"],
-    );
+    fails(combine(&dir, &["alice.share.json"]), &["1 share bundle(s) given", "quorum"]);
     assert_eq!(listing(&dir), before2);
 }
 
@@ -527,12 +393,7 @@ fn share_bundle_for_another_request_is_refused() {
     // A request for another SD file is refused by share.
     std::fs::write(
         dir.join("other-sd.json"),
-        std::fs::read(dir.join("sd.json"))
-            .unwrap()
-            .iter()
-            .chain(b" ")
-            .copied()
-            .collect::<Vec<u8>>(),
+        std::fs::read(dir.join("sd.json")).unwrap().iter().chain(b" ").copied().collect::<Vec<u8>>(),
     )
     .unwrap();
     fails(
@@ -587,23 +448,9 @@ fn share_bundle_for_another_request_is_refused() {
 fn share_bundle_from_a_stranger_is_refused() {
     let dir = distributed("stranger-share");
     // A custodian not in the SD makes a bundle for a look-alike SD that names them.
-    ok(keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "mallory",
-            "--out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
-    ));
-    let certs: Vec<_> = ["alice", "bob", "mallory"]
-        .iter()
-        .map(|n| load_cert(&dir.join(format!("{n}.cer"))))
-        .collect();
+    ok(keyholder(&dir, &["init", "--name", "mallory", "--out", ".", "--no-passphrase", "--bits", "2048"]));
+    let certs: Vec<_> =
+        ["alice", "bob", "mallory"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
     let master = sd_core::secret::MasterKey::generate(&mut rng()).unwrap();
     let secrets = [sd_core::enc_data::DomainSecret {
         tag: "hsm_backup".into(),
@@ -639,10 +486,7 @@ fn share_bundle_from_a_stranger_is_refused() {
 fn sealed_to_another_combiner_is_refused() {
     let dir = distributed("other-combiner");
     std::fs::create_dir(dir.join("c2")).unwrap();
-    ok(keyholder(
-        &dir,
-        &["combiner-init", "--out", "c2", "--no-passphrase"],
-    ));
+    ok(keyholder(&dir, &["combiner-init", "--out", "c2", "--no-passphrase"]));
     let o = keyholder(
         &dir,
         &[

@@ -19,38 +19,23 @@ fn check_and_restore_blob_on_real_azure_files() {
             .unwrap();
         }
     }
-    std::fs::copy(
-        v.join("azure-cli/security_domain_keys/sdtest/sdfile.json"),
-        dir.join("sd2020.json"),
-    )
-    .unwrap();
+    std::fs::copy(v.join("azure-cli/security_domain_keys/sdtest/sdfile.json"), dir.join("sd2020.json"))
+        .unwrap();
     std::fs::copy(
         v.join("azure-cli/extracted/recording-2025-04-22-download-sd.json"),
         dir.join("sd2025.json"),
     )
     .unwrap();
-    std::fs::copy(
-        v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"),
-        dir.join("exchange.pem"),
-    )
-    .unwrap();
-    std::fs::copy(
-        v.join("generated/az-2.91.0-restore-blob/test-exchange.key"),
-        dir.join("exchange.key"),
-    )
-    .unwrap();
+    std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"), dir.join("exchange.pem"))
+        .unwrap();
+    std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.key"), dir.join("exchange.key"))
+        .unwrap();
     std::fs::copy(v.join("azure-cli/sdkeys2/cert_0.key"), dir.join("other.key")).unwrap();
 
     for sd in ["sd2020.json", "sd2025.json"] {
         for i in 0..3 {
-            let out = ok(keyholder(
-                &dir,
-                &["check", "--sd", sd, "--key", &format!("certificate{i}.pem")],
-            ));
-            assert!(
-                out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)),
-                "{out}"
-            );
+            let out = ok(keyholder(&dir, &["check", "--sd", sd, "--key", &format!("certificate{i}.pem")]));
+            assert!(out.starts_with(&format!("share {} of 3 opens (quorum 2)", i + 1)), "{out}");
         }
         fails(
             keyholder(&dir, &["check", "--sd", sd, "--key", "other.key"]),
@@ -80,10 +65,7 @@ fn check_and_restore_blob_on_real_azure_files() {
                 .unwrap();
         let opened = blob.open(&key).unwrap();
         let tags: Vec<&str> = opened.iter().map(|s| s.tag.as_str()).collect();
-        assert_eq!(
-            tags,
-            ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]
-        );
+        assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
     }
     // Golden value of the 2020 file's hsm_backup plaintext (AZURE-SD-FORMAT.md §9).
     let blob =

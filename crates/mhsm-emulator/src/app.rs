@@ -36,11 +36,7 @@ impl App {
     /// Locks the state and completes any operation that is due.
     pub fn lock(&self) -> Result<MutexGuard<'_, HsmState>, ApiError> {
         let mut guard = self.state.lock().map_err(|_| {
-            azure_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "state lock poisoned",
-            )
+            azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "state lock poisoned")
         })?;
         if guard.advance(now_ms()) {
             self.save(&guard)?;
@@ -67,9 +63,7 @@ impl App {
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// An error response in Azure's shape: `{"error":{"code":…,"message":…}}`.
@@ -89,11 +83,7 @@ impl IntoResponse for ApiError {
 
 /// Builds an [`ApiError`].
 pub fn azure_error(status: StatusCode, code: &str, message: &str) -> ApiError {
-    ApiError {
-        status,
-        code: code.to_owned(),
-        message: message.to_owned(),
-    }
+    ApiError { status, code: code.to_owned(), message: message.to_owned() }
 }
 
 /// The api-version of a request (already validated by [`check_request`]).

@@ -38,18 +38,9 @@ pub fn generate(hsm: &str, now: u64) -> Result<Vec<DomainSecret>, Error> {
     let partition = json!({"backup_protection_key": {"k": b64::url_encode(&bpk)}}).to_string();
     let base = json!({"hsm_context": {"emulator": "mhsm-emulator", "hsm": hsm, "created": now}}).to_string();
     Ok(vec![
-        DomainSecret {
-            tag: TAGS[0].into(),
-            data: SecretBytes::new(random(8180)?),
-        },
-        DomainSecret {
-            tag: TAGS[1].into(),
-            data: SecretBytes::new(base.into_bytes()),
-        },
-        DomainSecret {
-            tag: TAGS[2].into(),
-            data: SecretBytes::new(partition.into_bytes()),
-        },
+        DomainSecret { tag: TAGS[0].into(), data: SecretBytes::new(random(8180)?) },
+        DomainSecret { tag: TAGS[1].into(), data: SecretBytes::new(base.into_bytes()) },
+        DomainSecret { tag: TAGS[2].into(), data: SecretBytes::new(partition.into_bytes()) },
     ])
 }
 
@@ -57,10 +48,7 @@ pub fn generate(hsm: &str, now: u64) -> Result<Vec<DomainSecret>, Error> {
 pub fn to_stored(secrets: &[DomainSecret]) -> Vec<StoredSecret> {
     secrets
         .iter()
-        .map(|s| StoredSecret {
-            tag: s.tag.clone(),
-            data: b64::url_encode(s.data.expose()),
-        })
+        .map(|s| StoredSecret { tag: s.tag.clone(), data: b64::url_encode(s.data.expose()) })
         .collect()
 }
 
@@ -116,10 +104,8 @@ pub fn restore(value: &str, bpk: &SecretBytes) -> Result<StoredKey, Error> {
     let jwe = CompactJwe::parse(&text)?;
     jwe.expect(Alg::Dir, Enc::A256CbcHs512)?;
     let plain = jwe.decrypt_dir(bpk)?;
-    let p: BackupPayload = serde_json::from_slice(plain.expose()).map_err(|e| Error::Json {
-        what: "key backup",
-        detail: e.to_string(),
-    })?;
+    let p: BackupPayload = serde_json::from_slice(plain.expose())
+        .map_err(|e| Error::Json { what: "key backup", detail: e.to_string() })?;
     Ok(StoredKey {
         name: p.name,
         version: p.version,

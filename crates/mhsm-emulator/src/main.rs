@@ -81,15 +81,9 @@ fn tls_material(dir: &Path) -> Result<(String, String), String> {
     }
     let key = private_key::generate(&mut getrandom::SysRng, 2048).map_err(|e| e.to_string())?;
     let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    let cert = cert::self_signed_server(
-        &mut getrandom::SysRng,
-        &key,
-        &["localhost"],
-        &ips,
-        now() - 3600,
-        3650,
-    )
-    .map_err(|e| e.to_string())?;
+    let cert =
+        cert::self_signed_server(&mut getrandom::SysRng, &key, &["localhost"], &ips, now() - 3600, 3650)
+            .map_err(|e| e.to_string())?;
     let key_pem = private_key::to_plain_pem(&key).map_err(|e| e.to_string())?;
     state::write_atomic(&key_path, key_pem.as_bytes(), 0o600)
         .map_err(|e| format!("{}: {e}", key_path.display()))?;
@@ -130,9 +124,7 @@ fn initial_state(dir: &Path, bits: usize) -> Result<state::State, String> {
     let cert = cert::self_signed(&mut getrandom::SysRng, &key, "transfer-key", now() - 3600, 365)
         .map_err(|e| e.to_string())?;
     let s = state::State::new(
-        private_key::to_plain_pem(&key)
-            .map_err(|e| e.to_string())?
-            .to_string(),
+        private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(),
         cert.to_pem(),
     );
     state::save(dir, &s).map_err(|e| format!("{}: {e}", state::path(dir).display()))?;
@@ -174,11 +166,7 @@ fn main() -> ExitCode {
         activation_delay: Duration::from_millis(cli.activation_delay_ms),
         state: Mutex::new(st),
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -201,10 +189,7 @@ fn main() -> ExitCode {
             eprintln!("mhsm-emulator: stopping");
             stopper.graceful_shutdown(Some(Duration::from_secs(2)));
         });
-        println!(
-            "mhsm-emulator listening on {base_url} (data {})",
-            app.dir.display()
-        );
+        println!("mhsm-emulator listening on {base_url} (data {})", app.dir.display());
         axum_server::from_tcp_rustls(listener, config)
             .map_err(|e| e.to_string())?
             .handle(handle)

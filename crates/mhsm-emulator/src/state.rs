@@ -142,9 +142,7 @@ impl State {
 
     /// True while a download or upload is running.
     pub fn busy(&self) -> bool {
-        self.operation
-            .as_ref()
-            .is_some_and(|o| o.status == OperationStatus::InProgress)
+        self.operation.as_ref().is_some_and(|o| o.status == OperationStatus::InProgress)
     }
 
     /// A security domain can be downloaded or uploaded only once, when the
@@ -193,17 +191,11 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         std::process::id()
     ));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -233,10 +225,7 @@ mod tests {
             status: OperationStatus::InProgress,
             details: "The Security Domain is being confirmed.".into(),
             ready_at_ms: 1000,
-            outcome: Ok(vec![StoredSecret {
-                tag: "t".into(),
-                data: "AA".into(),
-            }]),
+            outcome: Ok(vec![StoredSecret { tag: "t".into(), data: "AA".into() }]),
         });
         assert!(s.busy());
         assert!(!s.advance(999));

@@ -17,11 +17,7 @@ struct Raw<'a> {
 
 impl<'a> Raw<'a> {
     fn new(emu: &'a Emulator) -> Self {
-        Raw {
-            emu,
-            agent: emu.agent(),
-            token: emu.token(),
-        }
+        Raw { emu, agent: emu.agent(), token: emu.token() }
     }
     fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let mut r = self
@@ -73,20 +69,14 @@ fn authentication_and_api_version() {
     let dir = scratch("auth");
     let emu = Emulator::start(&dir.join("hsm"));
     let agent = emu.agent();
-    let r = agent
-        .get(&format!("{}/securitydomain/upload{V}", emu.url))
-        .call()
-        .unwrap();
+    let r = agent.get(&format!("{}/securitydomain/upload{V}", emu.url)).call().unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let challenge = r.headers().get("WWW-Authenticate").unwrap().to_str().unwrap();
     assert!(
         challenge.starts_with("Bearer authorization=\"https://login.microsoftonline.com/"),
         "{challenge}"
     );
-    assert!(
-        challenge.contains("resource=\"https://managedhsm.azure.net\""),
-        "{challenge}"
-    );
+    assert!(challenge.contains("resource=\"https://managedhsm.azure.net\""), "{challenge}");
     let r = agent
         .get(&format!("{}/securitydomain/upload{V}", emu.url))
         .header("Authorization", "Bearer wrong")
@@ -102,10 +92,7 @@ fn authentication_and_api_version() {
     let (s, v) = raw.get(&format!("/securitydomain/upload{V}"));
     assert_eq!(s, 200);
     assert_eq!(v["key_format"], "jwk");
-    assert!(
-        v["transfer_key"].is_string(),
-        "transfer_key is a JSON string, as the real service sends it"
-    );
+    assert!(v["transfer_key"].is_string(), "transfer_key is a JSON string, as the real service sends it");
 
     // The uploader names the problem when its token is refused.
     std::fs::write(dir.join("bad-token"), "not-the-token").unwrap();
@@ -131,26 +118,12 @@ fn authentication_and_api_version() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    fails(
-        o,
-        &[
-            "no access token found",
-            "--token-file",
-            "AZURE_ACCESS_TOKEN",
-            "az account get-access-token",
-        ],
-    );
+    fails(o, &["no access token found", "--token-file", "AZURE_ACCESS_TOKEN", "az account get-access-token"]);
     // And it does not trust the emulator without --ca-cert.
     let o = run(
         &dir,
         "uploader",
-        &[
-            "--hsm-url",
-            &emu.url,
-            "--token-file",
-            &dir.join("hsm/token").display().to_string(),
-            "status",
-        ],
+        &["--hsm-url", &emu.url, "--token-file", &dir.join("hsm/token").display().to_string(), "status"],
     );
     fails(o, &["--ca-cert"]);
 }
@@ -221,11 +194,7 @@ fn download_limits_and_second_download() {
         ],
     );
     fails(o, &["x.key"]);
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let o = uploader(
         &dir,
         &emu,
@@ -271,22 +240,13 @@ fn download_limits_and_second_download() {
     assert_eq!((s, error_code(&v)), (403, "HSMNotActivated"));
 
     // A good download, then a second one is refused.
-    let (s, v) = raw.post(
-        &format!("/securitydomain/download{V}"),
-        &download_body(&dir, &c[..3], 2),
-    );
+    let (s, v) = raw.post(&format!("/securitydomain/download{V}"), &download_body(&dir, &c[..3], 2));
     assert_eq!(s, 202, "{v}");
     let sd = sd_core::sd_file::SecurityDomain::parse(v["value"].as_str().unwrap().as_bytes()).unwrap();
     assert_eq!((sd.required(), sd.shares().len()), (2, 3));
     let tags: Vec<&str> = sd.enc_data().data.iter().map(|e| e.tag.as_str()).collect();
-    assert_eq!(
-        tags,
-        ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]
-    );
-    let (s, v) = raw.post(
-        &format!("/securitydomain/download{V}"),
-        &download_body(&dir, &c[..3], 2),
-    );
+    assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
+    let (s, v) = raw.post(&format!("/securitydomain/download{V}"), &download_body(&dir, &c[..3], 2));
     assert_eq!((s, error_code(&v)), (409, "Conflict"), "{v}");
 }
 
@@ -294,11 +254,7 @@ fn download_limits_and_second_download() {
 fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
     let dir = scratch(test);
     custodians(&dir, &["a", "b", "c"]);
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
@@ -368,13 +324,7 @@ fn upload_refusals() {
     std::thread::sleep(std::time::Duration::from_millis(600));
     let (_, v) = raw.get(&format!("/securitydomain/upload/pending{V}"));
     assert_eq!(v["status"], "Failed");
-    assert!(
-        v["status_details"]
-            .as_str()
-            .unwrap()
-            .contains("wrapped to exchange key"),
-        "{v}"
-    );
+    assert!(v["status_details"].as_str().unwrap().contains("wrapped to exchange key"), "{v}");
     fails(uploader(&dir, &emu_b, &["status"]), &["failed"]);
 
     // A fresh HSM C: a blob with one EncData byte flipped fails there with the reason.
@@ -413,10 +363,7 @@ fn upload_refusals() {
     ));
     let mut blob: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("blob-c.json")).unwrap()).unwrap();
-    let jwe = blob["EncData"]["data"][2]["compact_jwe"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let jwe = blob["EncData"]["data"][2]["compact_jwe"].as_str().unwrap().to_owned();
     let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
     let mut ct = sd_core::b64::url_decode(&parts[3], "ct").unwrap();
     ct[5] ^= 0x01;
@@ -437,20 +384,9 @@ fn upload_refusals() {
 fn state_survives_a_crash_mid_activation_and_after() {
     let dir = scratch("restart");
     custodians(&dir, &["a", "b", "c"]);
-    ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--no-passphrase"],
-    ));
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu = Emulator::start(&dir.join("hsm"));
-    ok(activate(
-        &dir,
-        &emu,
-        &["a", "b", "c"],
-        2,
-        "sd.json",
-        &["--no-wait"],
-    ));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &["--no-wait"]));
     let transfer_before = std::fs::read_to_string(dir.join("hsm/state.json")).unwrap();
     emu.kill(); // SIGKILL while InProgress
     let emu = Emulator::start(&dir.join("hsm"));
@@ -459,22 +395,10 @@ fn state_survives_a_crash_mid_activation_and_after() {
     assert_eq!(out.trim(), "Success: The resource is active.");
     ok(uploader(&dir, &emu, &["key", "create", "--name", "survivor"]));
     std::fs::write(dir.join("m.txt"), "kept").unwrap();
-    ok(uploader(
-        &dir,
-        &emu,
-        &[
-            "key", "encrypt", "--name", "survivor", "--in", "m.txt", "--out", "m.json",
-        ],
-    ));
+    ok(uploader(&dir, &emu, &["key", "encrypt", "--name", "survivor", "--in", "m.txt", "--out", "m.json"]));
     emu.kill();
     let emu = Emulator::start(&dir.join("hsm"));
-    ok(uploader(
-        &dir,
-        &emu,
-        &[
-            "key", "decrypt", "--name", "survivor", "--in", "m.json", "--out", "m.out",
-        ],
-    ));
+    ok(uploader(&dir, &emu, &["key", "decrypt", "--name", "survivor", "--in", "m.json", "--out", "m.out"]));
     assert_eq!(std::fs::read_to_string(dir.join("m.out")).unwrap(), "kept");
     // Same exchange key and token after the restart.
     let state: Value =
@@ -512,21 +436,14 @@ fn state_survives_a_crash_mid_activation_and_after() {
     let (s, v) = raw.post(&format!("/securitydomain/upload{V}"), &json!({"value": blob}));
     assert_eq!((s, error_code(&v)), (409, "Conflict"), "{v}");
     // A second activation is refused with Azure's error shape.
-    fails(
-        activate(&dir, &emu, &["a", "b", "c"], 2, "sd2.json", &[]),
-        &["HTTP 409 Conflict"],
-    );
+    fails(activate(&dir, &emu, &["a", "b", "c"], 2, "sd2.json", &[]), &["HTTP 409 Conflict"]);
 }
 
 #[test]
 fn key_backup_restores_only_with_the_same_security_domain() {
     let (dir, emu_a, _emu_b) = two_hsms("foreign-backup");
     ok(uploader(&dir, &emu_a, &["key", "create", "--name", "k1"]));
-    ok(uploader(
-        &dir,
-        &emu_a,
-        &["key", "backup", "--name", "k1", "--out", "k1.backup"],
-    ));
+    ok(uploader(&dir, &emu_a, &["key", "backup", "--name", "k1", "--out", "k1.backup"]));
     // An HSM activated with its own, different security domain cannot restore it.
     let emu_x = Emulator::start(&dir.join("hsm-x"));
     ok(activate(&dir, &emu_x, &["a", "b", "c"], 2, "sd-x.json", &[]));
@@ -555,10 +472,8 @@ fn stops_cleanly_on_sigterm_and_sigint() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let status = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
+        let status =
+            std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
         assert!(status.success());
         let exit = child.wait().unwrap();
         assert_eq!(exit.code(), Some(0), "{signal}: {exit:?}");

@@ -26,11 +26,8 @@ fn read(rel: &str) -> Vec<u8> {
 const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
 
 fn key(i: usize) -> sd_core::RsaPrivateKey {
-    private_key::from_pem(
-        &String::from_utf8(read(&format!("{KEYS}/certificate{i}.pem"))).unwrap(),
-        None,
-    )
-    .unwrap()
+    private_key::from_pem(&String::from_utf8(read(&format!("{KEYS}/certificate{i}.pem"))).unwrap(), None)
+        .unwrap()
 }
 
 fn keygen(c: &mut Criterion) {
@@ -48,20 +45,13 @@ fn shares(c: &mut Criterion) {
     let sd = SecurityDomain::parse(&read("azure-cli/security_domain_keys/sdtest/sdfile.json")).unwrap();
     let k0 = key(0);
     let k2 = key(2);
-    let tp = Certificate::from_pem_or_der(&read(&format!("{KEYS}/certificate2.cer")))
-        .unwrap()
-        .x5t_s256();
+    let tp = Certificate::from_pem_or_der(&read(&format!("{KEYS}/certificate2.cer"))).unwrap().x5t_s256();
     c.bench_function("open_share/by_thumbprint", |b| {
         b.iter(|| sd.open_share(black_box(&k2), Some(&tp)).unwrap())
     });
     // Without the certificate every share is tried: the worst case is the last one.
-    c.bench_function("open_share/by_trying_3", |b| {
-        b.iter(|| sd.open_share(black_box(&k2), None).unwrap())
-    });
-    let opened = [
-        sd.open_share(&k0, None).unwrap(),
-        sd.open_share(&k2, None).unwrap(),
-    ];
+    c.bench_function("open_share/by_trying_3", |b| b.iter(|| sd.open_share(black_box(&k2), None).unwrap()));
+    let opened = [sd.open_share(&k0, None).unwrap(), sd.open_share(&k2, None).unwrap()];
     c.bench_function("recover/master_key_and_enc_data_2020", |b| {
         b.iter(|| sd.recover(black_box(&opened)).unwrap())
     });

@@ -28,12 +28,8 @@ pub struct Sealed {
 }
 
 fn cipher(key: &[u8]) -> Result<aes_gcm::Aes256Gcm, Error> {
-    aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| {
-        Error::Crypto(format!(
-            "AES-256-GCM needs a {KEY_LEN}-byte key, not {}",
-            key.len()
-        ))
-    })
+    aes_gcm::Aes256Gcm::new_from_slice(key)
+        .map_err(|_| Error::Crypto(format!("AES-256-GCM needs a {KEY_LEN}-byte key, not {}", key.len())))
 }
 
 /// Encrypts with a fresh random nonce.
@@ -56,11 +52,7 @@ pub(crate) fn seal_with_iv(key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) 
     let tag = cipher(key)?
         .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
         .map_err(|_| Error::Crypto("AES-GCM encryption".into()))?;
-    Ok(Sealed {
-        iv: iv.to_vec(),
-        ciphertext: buf,
-        tag: tag.to_vec(),
-    })
+    Ok(Sealed { iv: iv.to_vec(), ciphertext: buf, tag: tag.to_vec() })
 }
 
 /// Decrypts and authenticates; [`Error::JweIntegrity`] when the tag does not match.
@@ -87,20 +79,11 @@ mod tests {
     fn round_trip_and_tamper() {
         let key = [7u8; 32];
         let s = seal(&mut getrandom::SysRng, &key, b"aad", b"message").unwrap();
-        assert_eq!(
-            open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag).unwrap().expose(),
-            b"message"
-        );
-        assert_eq!(
-            open(&key, &s.iv, b"other", &s.ciphertext, &s.tag).unwrap_err(),
-            Error::JweIntegrity
-        );
+        assert_eq!(open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag).unwrap().expose(), b"message");
+        assert_eq!(open(&key, &s.iv, b"other", &s.ciphertext, &s.tag).unwrap_err(), Error::JweIntegrity);
         let mut ct = s.ciphertext.clone();
         ct[0] ^= 1;
-        assert_eq!(
-            open(&key, &s.iv, b"aad", &ct, &s.tag).unwrap_err(),
-            Error::JweIntegrity
-        );
+        assert_eq!(open(&key, &s.iv, b"aad", &ct, &s.tag).unwrap_err(), Error::JweIntegrity);
         assert!(open(&key, &s.iv, b"aad", &s.ciphertext, &s.tag[..8]).is_err());
         assert!(seal(&mut getrandom::SysRng, &[0u8; 16], b"", b"x").is_err());
     }

@@ -140,10 +140,7 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
     let mut sigs = Vec::with_capacity(signers.len());
     for s in signers {
         if !crate::cert::key_matches(s.cert, s.key) {
-            return Err(bundle_err(format!(
-                "the signing key does not belong to {}",
-                s.cert.subject()
-            )));
+            return Err(bundle_err(format!("the signing key does not belong to {}", s.cert.subject())));
         }
         let protected = Protected {
             alg: "PS256".into(),
@@ -205,10 +202,7 @@ pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
         serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
     let protected = doc
         .protected
-        .or_else(|| {
-            doc.signatures
-                .and_then(|s| s.into_iter().next().map(|s| s.protected))
-        })
+        .or_else(|| doc.signatures.and_then(|s| s.into_iter().next().map(|s| s.protected)))
         .ok_or_else(|| bundle_err("no protected header"))?;
     let header: Protected = serde_json::from_slice(&b64::url_decode(&protected, "protected header")?)
         .map_err(|e| bundle_err(format!("protected header: {e}")))?;
@@ -223,49 +217,34 @@ pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> R
         serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
     let entries: Vec<(String, String, Option<Value>)> = match (doc.protected, doc.signature, doc.signatures) {
         (Some(p), Some(s), None) => vec![(p, s, doc.header)],
-        (None, None, Some(list)) if !list.is_empty() => list
-            .into_iter()
-            .map(|s| (s.protected, s.signature, s.header))
-            .collect(),
+        (None, None, Some(list)) if !list.is_empty() => {
+            list.into_iter().map(|s| (s.protected, s.signature, s.header)).collect()
+        }
         _ => return Err(bundle_err("neither flattened nor general JWS JSON serialization")),
     };
     let payload = b64::url_decode(&doc.payload, "payload")?;
     let mut signers = Vec::with_capacity(entries.len());
     for (i, (protected_b64, sig_b64, unprotected)) in entries.iter().enumerate() {
-        let which = if entries.len() > 1 {
-            format!("signature {i}: ")
-        } else {
-            String::new()
-        };
+        let which = if entries.len() > 1 { format!("signature {i}: ") } else { String::new() };
         if unprotected.is_some() {
-            return Err(bundle_err(format!(
-                "{which}unprotected header members are not accepted"
-            )));
+            return Err(bundle_err(format!("{which}unprotected header members are not accepted")));
         }
         let header: Protected = serde_json::from_slice(&b64::url_decode(protected_b64, "protected header")?)
             .map_err(|e| bundle_err(format!("{which}protected header: {e}")))?;
         if header.alg != "PS256" {
-            return Err(bundle_err(format!(
-                "{which}algorithm {:?} refused; only PS256",
-                header.alg
-            )));
+            return Err(bundle_err(format!("{which}algorithm {:?} refused; only PS256", header.alg)));
         }
         if header.crit.is_some() {
             return Err(bundle_err(format!("{which}unknown critical header parameters")));
         }
         if header.typ != kind.typ() {
             let found = BundleKind::from_typ(&header.typ).map_or(header.typ.clone(), |k| k.name().to_owned());
-            return Err(bundle_err(format!(
-                "{which}this is a {found} bundle, not a {} bundle",
-                kind.name()
-            )));
+            return Err(bundle_err(format!("{which}this is a {found} bundle, not a {} bundle", kind.name())));
         }
         let cert_der = match header.x5c.as_slice() {
             [one] => b64::std_decode(one, "x5c")?,
             _ => {
-                return Err(bundle_err(format!(
-                    "{which}x5c must hold exactly the signer's certificate"
-                )));
+                return Err(bundle_err(format!("{which}x5c must hold exactly the signer's certificate")));
             }
         };
         let cert = Certificate::from_der(&cert_der)?;
@@ -275,13 +254,9 @@ pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> R
         let sig = rsa::pss::Signature::try_from(b64::url_decode(sig_b64, "signature")?.as_slice())
             .map_err(|_| bundle_err(format!("{which}malformed signature")))?;
         let verifier = rsa::pss::VerifyingKey::<Sha256>::new(cert.rsa_public_key()?);
-        verifier
-            .verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig)
-            .map_err(|_| {
-                bundle_err(format!(
-                    "{which}the signature does not verify: the bundle was altered"
-                ))
-            })?;
+        verifier.verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig).map_err(|_| {
+            bundle_err(format!("{which}the signature does not verify: the bundle was altered"))
+        })?;
         let trusted = match expected {
             ExpectedSigner::Certificate(c) => c.der() == cert.der(),
             ExpectedSigner::AnyOf(list) => list.contains(&cert.x5t_s256()),
@@ -299,9 +274,5 @@ pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> R
         }
         signers.push(cert);
     }
-    Ok(VerifiedBundle {
-        kind,
-        payload,
-        signers,
-    })
+    Ok(VerifiedBundle { kind, payload, signers })
 }

@@ -49,10 +49,7 @@ impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let parsed = x509_cert::Certificate::from_der(der)
             .map_err(|e| Error::Certificate(format!("not a DER X.509 certificate ({e})")))?;
-        let cert = Certificate {
-            der: der.to_vec(),
-            parsed,
-        };
+        let cert = Certificate { der: der.to_vec(), parsed };
         cert.check_self_signature()?;
         Ok(cert)
     }
@@ -70,9 +67,7 @@ impl Certificate {
         }
         let oid = self.parsed.signature_algorithm().oid;
         if oid != tbs_cert.signature().oid {
-            return Err(Error::Certificate(
-                "the outer and inner signature algorithms differ".into(),
-            ));
+            return Err(Error::Certificate("the outer and inner signature algorithms differ".into()));
         }
         let known = [
             SHA_256_WITH_RSA_ENCRYPTION,
@@ -158,14 +153,11 @@ impl Certificate {
             return Self::from_der(data);
         };
         let body = &text[start + BEGIN.len()..];
-        let end = body
-            .find(END)
-            .ok_or_else(|| Error::Certificate("PEM certificate has no END line".into()))?;
+        let end =
+            body.find(END).ok_or_else(|| Error::Certificate("PEM certificate has no END line".into()))?;
         let rest = &body[end + END.len()..];
         if !rest.chars().all(|c| c.is_ascii_whitespace()) {
-            return Err(Error::Certificate(
-                "unexpected data after the certificate's END line".into(),
-            ));
+            return Err(Error::Certificate("unexpected data after the certificate's END line".into()));
         }
         let b64_text: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let der = b64::std_decode(&b64_text, "PEM certificate body")?;
@@ -199,12 +191,7 @@ impl Certificate {
 
     /// notAfter as seconds since the Unix epoch.
     pub fn not_after_unix(&self) -> u64 {
-        self.parsed
-            .tbs_certificate()
-            .validity()
-            .not_after
-            .to_unix_duration()
-            .as_secs()
+        self.parsed.tbs_certificate().validity().not_after.to_unix_duration().as_secs()
     }
 
     /// The RSA public key; errors for other key types or keys under 2048 bits.
@@ -222,9 +209,7 @@ impl Certificate {
 
     /// PEM with 64-character lines and a final newline (what OpenSSL writes).
     pub fn to_pem(&self) -> String {
-        self.parsed
-            .to_pem(LineEnding::LF)
-            .unwrap_or_else(|_| pem_with_line_length(&self.der, 64, true))
+        self.parsed.to_pem(LineEnding::LF).unwrap_or_else(|_| pem_with_line_length(&self.der, 64, true))
     }
 
     /// PEM exactly as az `init-recovery` writes the exchange key: 65-character
@@ -289,11 +274,7 @@ impl BuilderProfile for SelfSignedLeaf {
         let mut exts: Vec<Extension> = Vec::new();
         let ski = SubjectKeyIdentifier::try_from(spk)?;
         exts.push(
-            BasicConstraints {
-                ca: false,
-                path_len_constraint: None,
-            }
-            .to_extension(tbs.subject(), &exts)?,
+            BasicConstraints { ca: false, path_len_constraint: None }.to_extension(tbs.subject(), &exts)?,
         );
         exts.push(
             KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
@@ -315,9 +296,7 @@ impl BuilderProfile for SelfSignedLeaf {
 pub fn validate_common_name(name: &str) -> Result<(), Error> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
     if ok {
         Ok(())
@@ -397,20 +376,9 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     let public = key.public_key();
     let spki =
         spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
-    let builder = CertificateBuilder::new(
-        SelfSignedLeaf {
-            subject,
-            server_names,
-        },
-        serial,
-        validity,
-        spki,
-    )
-    .map_err(|e| Error::Certificate(e.to_string()))?;
-    let signer = CertSigner {
-        key,
-        public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public),
-    };
+    let builder = CertificateBuilder::new(SelfSignedLeaf { subject, server_names }, serial, validity, spki)
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let signer = CertSigner { key, public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public) };
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
         .map_err(|e| Error::Certificate(format!("signing: {e}")))?;
@@ -420,8 +388,7 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
 
 /// True when `cert` holds the public half of `key`.
 pub fn key_matches(cert: &Certificate, key: &(impl crate::RsaKey + ?Sized)) -> bool {
-    cert.rsa_public_key()
-        .is_ok_and(|p| crate::rsa_key::is_pair(key, &p))
+    cert.rsa_public_key().is_ok_and(|p| crate::rsa_key::is_pair(key, &p))
 }
 
 /// Adapts any [`crate::RsaKey`] to the signer the X.509 builder wants
@@ -449,10 +416,7 @@ impl<K: ?Sized> spki::SignatureAlgorithmIdentifier for CertSigner<'_, K> {
 
 impl<K: crate::RsaKey + ?Sized> signature::Signer<rsa::pkcs1v15::Signature> for CertSigner<'_, K> {
     fn try_sign(&self, msg: &[u8]) -> signature::Result<rsa::pkcs1v15::Signature> {
-        let sig = self
-            .key
-            .sign_pkcs1v15_sha256(msg)
-            .map_err(signature::Error::from_source)?;
+        let sig = self.key.sign_pkcs1v15_sha256(msg).map_err(signature::Error::from_source)?;
         rsa::pkcs1v15::Signature::try_from(sig.as_slice())
     }
 }

@@ -67,10 +67,7 @@ pub fn check_limits(certs: &[Certificate], required: usize) -> Result<(), Error>
         c.rsa_public_key()
             .map_err(|e| Error::DownloadRequest(format!("certificate {i} ({}): {e}", c.subject())))?;
         if certs[..i].iter().any(|o| o.der() == c.der()) {
-            return Err(Error::DownloadRequest(format!(
-                "certificate {i} ({}) is given twice",
-                c.subject()
-            )));
+            return Err(Error::DownloadRequest(format!("certificate {i} ({}) is given twice", c.subject())));
         }
     }
     Ok(())
@@ -127,10 +124,7 @@ impl DownloadRequest {
     pub fn new(certs: &[Certificate], required: usize) -> Result<Self, Error> {
         check_limits(certs, required)?;
         Ok(DownloadRequest {
-            certificates: certs
-                .iter()
-                .map(CertificateJwk::from_certificate)
-                .collect::<Result<_, _>>()?,
+            certificates: certs.iter().map(CertificateJwk::from_certificate).collect::<Result<_, _>>()?,
             required,
         })
     }
@@ -150,8 +144,7 @@ impl DownloadRequest {
             .iter()
             .enumerate()
             .map(|(i, j)| {
-                j.certificate()
-                    .map_err(|e| Error::DownloadRequest(format!("certificate {i}: {e}")))
+                j.certificate().map_err(|e| Error::DownloadRequest(format!("certificate {i}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         check_limits(&certs, req.required)?;

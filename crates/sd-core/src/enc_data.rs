@@ -52,10 +52,7 @@ impl EncData {
     /// A256CBC-HS512 with a 32-byte tag. `what` names the container in errors.
     pub(crate) fn validate(&self, what: fn(String) -> Error) -> Result<(), Error> {
         if self.kdf != KDF_NAME {
-            return Err(what(format!(
-                "EncData.kdf is {:?}, expected \"{KDF_NAME}\"",
-                self.kdf
-            )));
+            return Err(what(format!("EncData.kdf is {:?}, expected \"{KDF_NAME}\"", self.kdf)));
         }
         if self.data.is_empty() {
             return Err(what("EncData.data is empty".into()));
@@ -81,10 +78,7 @@ impl EncData {
             .map(|entry| {
                 let cek = kdf::enc_data_key(master, &entry.tag)?;
                 let data = CompactJwe::parse(&entry.compact_jwe).and_then(|j| j.decrypt_dir(&cek))?;
-                Ok(DomainSecret {
-                    tag: entry.tag.clone(),
-                    data,
-                })
+                Ok(DomainSecret { tag: entry.tag.clone(), data })
             })
             .collect()
     }
@@ -101,17 +95,9 @@ impl EncData {
             .map(|s| {
                 let cek = kdf::enc_data_key(master, &s.tag)?;
                 let jwe = CompactJwe::encrypt_dir(rng, Enc::A256CbcHs512, &cek, &s.tag, s.data.expose())?;
-                Ok(EncDataEntry {
-                    compact_jwe: jwe.serialize(),
-                    tag: s.tag.clone(),
-                    extra: Map::new(),
-                })
+                Ok(EncDataEntry { compact_jwe: jwe.serialize(), tag: s.tag.clone(), extra: Map::new() })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(EncData {
-            data,
-            kdf: KDF_NAME.into(),
-            extra: Map::new(),
-        })
+        Ok(EncData { data, kdf: KDF_NAME.into(), extra: Map::new() })
     }
 }

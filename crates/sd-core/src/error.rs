@@ -70,22 +70,16 @@ impl fmt::Display for Error {
             Error::Base64 { what } => write!(f, "{what} is not valid base64"),
             Error::Json { what, detail } => write!(f, "{what} is not valid: {detail}"),
             Error::JweFormat(d) => write!(f, "malformed JWE: {d}"),
-            Error::JweAlgorithm { alg, enc } => write!(
-                f,
-                "JWE algorithm alg={alg:?} enc={enc:?} is not one Azure uses; refused"
-            ),
-            Error::JweTagLength(n) => write!(
-                f,
-                "JWE authentication tag is {n} bytes, it must be exactly 32; refused"
-            ),
-            Error::JweIntegrity => write!(
-                f,
-                "JWE authentication tag does not match: the data was altered or the key is wrong"
-            ),
-            Error::KeyUnwrap => write!(
-                f,
-                "RSA-OAEP decryption failed: encrypted to another key, or altered"
-            ),
+            Error::JweAlgorithm { alg, enc } => {
+                write!(f, "JWE algorithm alg={alg:?} enc={enc:?} is not one Azure uses; refused")
+            }
+            Error::JweTagLength(n) => {
+                write!(f, "JWE authentication tag is {n} bytes, it must be exactly 32; refused")
+            }
+            Error::JweIntegrity => {
+                write!(f, "JWE authentication tag does not match: the data was altered or the key is wrong")
+            }
+            Error::KeyUnwrap => write!(f, "RSA-OAEP decryption failed: encrypted to another key, or altered"),
             Error::Shamir(d) => write!(f, "invalid shares: {d}"),
             Error::Certificate(d) => write!(f, "invalid certificate: {d}"),
             Error::PrivateKey(d) => write!(f, "invalid private key: {d}"),

@@ -108,10 +108,8 @@ impl CompactJwe {
             )));
         }
         let header_json = b64::url_decode(parts[0], "JWE header")?;
-        let header: Header = serde_json::from_slice(&header_json).map_err(|e| Error::Json {
-            what: "JWE header",
-            detail: e.to_string(),
-        })?;
+        let header: Header = serde_json::from_slice(&header_json)
+            .map_err(|e| Error::Json { what: "JWE header", detail: e.to_string() })?;
         let alg = match header.alg.as_str() {
             "dir" => Some(Alg::Dir),
             "RSA-OAEP-256" => Some(Alg::RsaOaep256),
@@ -123,10 +121,7 @@ impl CompactJwe {
             _ => None,
         };
         let (Some(alg), Some(enc)) = (alg, enc) else {
-            return Err(Error::JweAlgorithm {
-                alg: header.alg,
-                enc: header.enc,
-            });
+            return Err(Error::JweAlgorithm { alg: header.alg, enc: header.enc });
         };
         let jwe = CompactJwe {
             header_b64: parts[0].to_owned(),
@@ -139,9 +134,7 @@ impl CompactJwe {
             tag: b64::url_decode(parts[4], "JWE authentication tag")?,
         };
         if alg == Alg::Dir && !jwe.encrypted_key.is_empty() {
-            return Err(Error::JweFormat(
-                "a `dir` JWE must have an empty encrypted key".into(),
-            ));
+            return Err(Error::JweFormat("a `dir` JWE must have an empty encrypted key".into()));
         }
         if alg == Alg::RsaOaep256 && jwe.encrypted_key.is_empty() {
             return Err(Error::JweFormat("the RSA-OAEP-256 encrypted key is empty".into()));
@@ -185,10 +178,7 @@ impl CompactJwe {
         if self.alg == alg && self.enc == enc {
             Ok(())
         } else {
-            Err(Error::JweAlgorithm {
-                alg: self.alg.name().into(),
-                enc: self.enc.name().into(),
-            })
+            Err(Error::JweAlgorithm { alg: self.alg.name().into(), enc: self.enc.name().into() })
         }
     }
 
@@ -249,9 +239,7 @@ impl CompactJwe {
                     Err(_) => {
                         buf.zeroize();
                         // Authenticated but badly padded: the sender is broken.
-                        Err(Error::JweFormat(
-                            "authenticated plaintext has invalid padding".into(),
-                        ))
+                        Err(Error::JweFormat("authenticated plaintext has invalid padding".into()))
                     }
                 }
             }
@@ -308,17 +296,9 @@ impl CompactJwe {
         plaintext: &[u8],
     ) -> Result<Self, Error> {
         if cek.len() != enc.cek_len() {
-            return Err(Error::Crypto(format!(
-                "{} needs a {}-byte key",
-                enc.name(),
-                enc.cek_len()
-            )));
+            return Err(Error::Crypto(format!("{} needs a {}-byte key", enc.name(), enc.cek_len())));
         }
-        let header = Header {
-            alg: alg.name().into(),
-            enc: enc.name().into(),
-            kid: Some(kid.into()),
-        };
+        let header = Header { alg: alg.name().into(), enc: enc.name().into(), kid: Some(kid.into()) };
         let header_json = serde_json::to_vec(&header).map_err(|e| Error::Crypto(e.to_string()))?;
         let header_b64 = b64::url_encode(&header_json);
         let aad = header_b64.as_bytes();
@@ -338,16 +318,7 @@ impl CompactJwe {
                 (sealed.ciphertext, sealed.tag)
             }
         };
-        Ok(CompactJwe {
-            header_b64,
-            alg,
-            enc,
-            kid: Some(kid.into()),
-            encrypted_key,
-            iv,
-            ciphertext,
-            tag,
-        })
+        Ok(CompactJwe { header_b64, alg, enc, kid: Some(kid.into()), encrypted_key, iv, ciphertext, tag })
     }
 }
 
@@ -380,10 +351,7 @@ mod tests {
             CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, &cek(), "hsm_backup", b"secret").unwrap();
         let text = jwe.serialize();
         let header = b64::url_decode(text.split('.').next().unwrap(), "h").unwrap();
-        assert_eq!(
-            header,
-            br#"{"alg":"dir","enc":"A256CBC-HS512","kid":"hsm_backup"}"#
-        );
+        assert_eq!(header, br#"{"alg":"dir","enc":"A256CBC-HS512","kid":"hsm_backup"}"#);
         assert_eq!(text.split('.').nth(1), Some(""));
         let parsed = CompactJwe::parse(&text).unwrap();
         assert_eq!(parsed.decrypt_dir(&cek()).unwrap().expose(), b"secret");
@@ -401,16 +369,11 @@ mod tests {
 
     #[test]
     fn tag_length_must_be_32() {
-        let text = CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, &cek(), "t", b"x")
-            .unwrap()
-            .serialize();
+        let text =
+            CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, &cek(), "t", b"x").unwrap().serialize();
         for len in [0usize, 3, 16, 31, 33, 64] {
             let bad = tamper(&text, 4, |t| t.resize(len, 0));
-            assert_eq!(
-                CompactJwe::parse(&bad).unwrap_err(),
-                Error::JweTagLength(len),
-                "len {len}"
-            );
+            assert_eq!(CompactJwe::parse(&bad).unwrap_err(), Error::JweTagLength(len), "len {len}");
         }
     }
 
@@ -420,9 +383,7 @@ mod tests {
             .unwrap()
             .serialize();
         for part in [0usize, 2, 3, 4] {
-            let n = b64::url_decode(text.split('.').nth(part).unwrap(), "t")
-                .unwrap()
-                .len();
+            let n = b64::url_decode(text.split('.').nth(part).unwrap(), "t").unwrap().len();
             for i in 0..n {
                 let bad = tamper(&text, part, |b| b[i] ^= 0x01);
                 let result = CompactJwe::parse(&bad).and_then(|j| j.decrypt_dir(&cek()));
@@ -431,19 +392,13 @@ mod tests {
         }
         // Wrong key.
         let wrong = SecretBytes::new(vec![1u8; 64]);
-        assert_eq!(
-            CompactJwe::parse(&text).unwrap().decrypt_dir(&wrong).unwrap_err(),
-            Error::JweIntegrity
-        );
+        assert_eq!(CompactJwe::parse(&text).unwrap().decrypt_dir(&wrong).unwrap_err(), Error::JweIntegrity);
     }
 
     #[test]
     fn structure_and_algorithms_checked() {
         assert!(matches!(CompactJwe::parse("a.b.c.d"), Err(Error::JweFormat(_))));
-        assert!(matches!(
-            CompactJwe::parse("a.b.c.d.e.f"),
-            Err(Error::JweFormat(_))
-        ));
+        assert!(matches!(CompactJwe::parse("a.b.c.d.e.f"), Err(Error::JweFormat(_))));
         let hdr = |s: &str| b64::url_encode(s.as_bytes());
         for (alg, enc) in [
             ("RSA-OAEP", "A256CBC-HS512"),
@@ -455,15 +410,9 @@ mod tests {
                 "{}..AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA",
                 hdr(&format!(r#"{{"alg":"{alg}","enc":"{enc}"}}"#))
             );
-            assert!(
-                matches!(CompactJwe::parse(&text), Err(Error::JweAlgorithm { .. })),
-                "{alg}/{enc}"
-            );
+            assert!(matches!(CompactJwe::parse(&text), Err(Error::JweAlgorithm { .. })), "{alg}/{enc}");
         }
-        assert!(matches!(
-            CompactJwe::parse(&format!("{}....", hdr("{not json"))),
-            Err(Error::Json { .. })
-        ));
+        assert!(matches!(CompactJwe::parse(&format!("{}....", hdr("{not json"))), Err(Error::Json { .. })));
     }
 
     #[test]
@@ -477,10 +426,7 @@ mod tests {
         assert!(parsed.expect(Alg::RsaOaep256, Enc::A256CbcHs512).is_err());
         assert_eq!(parsed.decrypt_rsa(&key).unwrap().expose(), b"payload");
         let bad = tamper(&text, 3, |b| b[0] ^= 0x80);
-        assert_eq!(
-            CompactJwe::parse(&bad).unwrap().decrypt_rsa(&key).unwrap_err(),
-            Error::JweIntegrity
-        );
+        assert_eq!(CompactJwe::parse(&bad).unwrap().decrypt_rsa(&key).unwrap_err(), Error::JweIntegrity);
         let other = rsa::PrivateKey::new(&mut rng(), 2048).unwrap();
         assert_eq!(parsed.decrypt_rsa(&other).unwrap_err(), Error::KeyUnwrap);
     }

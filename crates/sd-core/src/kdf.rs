@@ -37,9 +37,7 @@ pub fn sp800_108_hmac_sha512(
         mac.update(context);
         mac.update(&out_bits.to_be_bytes());
         out.extend_from_slice(&mac.finalize().into_bytes());
-        counter = counter
-            .checked_add(1)
-            .ok_or_else(|| Error::Crypto("KDF output too long".into()))?;
+        counter = counter.checked_add(1).ok_or_else(|| Error::Crypto("KDF output too long".into()))?;
     }
     out.truncate(out_len);
     Ok(SecretBytes::from(out))

@@ -65,9 +65,9 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
     }
     let key = match encoding {
         KeyEncoding::Pkcs1 => from_pkcs1(&der, Error::PrivateKey("not an RSA PKCS#1 key".into()))?,
-        KeyEncoding::Pkcs8 => from_pkcs8(&der, |e| {
-            Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})"))
-        })?,
+        KeyEncoding::Pkcs8 => {
+            from_pkcs8(&der, |e| Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})")))?
+        }
         KeyEncoding::EncryptedPkcs8 => {
             let passphrase = passphrase.ok_or(Error::PassphraseRequired)?;
             let info = EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
@@ -91,10 +91,7 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
 fn from_pkcs8(der: &[u8], err: impl Fn(String) -> Error) -> Result<rsa::PrivateKey, Error> {
     let info = PrivateKeyInfoRef::try_from(der).map_err(|e| err(e.to_string()))?;
     if info.algorithm.oid != const_oid::db::rfc5912::RSA_ENCRYPTION {
-        return Err(err(format!(
-            "algorithm {} is not rsaEncryption",
-            info.algorithm.oid
-        )));
+        return Err(err(format!("algorithm {} is not rsaEncryption", info.algorithm.oid)));
     }
     from_pkcs1(info.private_key.as_bytes(), err("bad RSA key structure".into()))
 }
@@ -143,9 +140,7 @@ pub fn to_encrypted_pem<R: TryCryptoRng + ?Sized>(
     if passphrase.is_empty() {
         return Err(Error::PrivateKey("the passphrase is empty".into()));
     }
-    let plain = key
-        .to_pkcs8_der()
-        .map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
+    let plain = key.to_pkcs8_der().map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
     let info = PrivateKeyInfoRef::try_from(plain.as_bytes())
         .map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
     let mut salt = [0u8; 16];
@@ -168,8 +163,7 @@ pub fn to_encrypted_pem<R: TryCryptoRng + ?Sized>(
 
 /// Unencrypted PKCS#8 PEM (for `--no-passphrase` and test keys).
 pub fn to_plain_pem(key: &rsa::PrivateKey) -> Result<Zeroizing<String>, Error> {
-    key.to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
+    key.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
 }
 
 #[cfg(test)]
@@ -183,10 +177,7 @@ mod tests {
         assert!(pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
         assert_eq!(encoding_of(&pem).unwrap(), KeyEncoding::EncryptedPkcs8);
         assert_eq!(from_pem(&pem, Some(b"correct horse")).unwrap(), key);
-        assert_eq!(
-            from_pem(&pem, Some(b"battery staple")).unwrap_err(),
-            Error::WrongPassphrase
-        );
+        assert_eq!(from_pem(&pem, Some(b"battery staple")).unwrap_err(), Error::WrongPassphrase);
         assert_eq!(from_pem(&pem, None).unwrap_err(), Error::PassphraseRequired);
         let plain = to_plain_pem(&key).unwrap();
         assert_eq!(from_pem(&plain, None).unwrap(), key);
@@ -216,17 +207,11 @@ mod tests {
     fn garbage_is_named() {
         assert!(matches!(from_pem("hello", None), Err(Error::PrivateKey(_))));
         assert!(matches!(
-            from_pem(
-                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-                None
-            ),
+            from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", None),
             Err(Error::PrivateKey(_))
         ));
         assert!(matches!(
-            from_pem(
-                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-                None
-            ),
+            from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", None),
             Err(Error::PrivateKey(_))
         ));
         assert!(matches!(

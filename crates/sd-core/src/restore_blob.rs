@@ -46,13 +46,7 @@ impl RestoreBlob {
         let master = MasterKey::generate(rng)?;
         let enc_data = EncData::encrypt(rng, &master, secrets)?;
         let wrapped_key = EncKey::encrypt(rng, exchange, "not used", master.expose())?;
-        Ok(RestoreBlob {
-            json: BlobJson {
-                enc_data,
-                wrapped_key,
-                extra: Map::new(),
-            },
-        })
+        Ok(RestoreBlob { json: BlobJson { enc_data, wrapped_key, extra: Map::new() } })
     }
 
     /// Parses and validates a blob (az's spaced JSON or compact JSON).
@@ -83,10 +77,7 @@ impl RestoreBlob {
         })?;
         let master = MasterKey::from_slice(raw.expose())
             .ok_or_else(|| blob_err(format!("the wrapped key is {} bytes, not 32", raw.len())))?;
-        self.json
-            .enc_data
-            .decrypt(&master)
-            .map_err(|e| blob_err(format!("EncData: {e}")))
+        self.json.enc_data.decrypt(&master).map_err(|e| blob_err(format!("EncData: {e}")))
     }
 
     /// Compact JSON (as PowerShell writes; the service also accepts az's spacing).

@@ -27,9 +27,7 @@ impl RsaKey for rsa::PrivateKey {
         self.to_public_key()
     }
     fn decrypt_oaep_sha256(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        self.oaep_decrypt::<Sha256>(ciphertext)
-            .map(Zeroizing::new)
-            .map_err(|_| Error::KeyUnwrap)
+        self.oaep_decrypt::<Sha256>(ciphertext).map(Zeroizing::new).map_err(|_| Error::KeyUnwrap)
     }
     fn sign_pss_sha256(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         rsa::pss::SigningKey::<Sha256>::new(self.clone())
@@ -94,13 +92,8 @@ pub fn oaep_sha256_decode(em: &[u8], k: usize) -> Result<Zeroizing<Vec<u8>>, Err
         out
     };
     let seed_mask = mgf1(masked_db, H);
-    let seed: Zeroizing<Vec<u8>> = Zeroizing::new(
-        masked_seed
-            .iter()
-            .zip(seed_mask.iter())
-            .map(|(a, b)| a ^ b)
-            .collect(),
-    );
+    let seed: Zeroizing<Vec<u8>> =
+        Zeroizing::new(masked_seed.iter().zip(seed_mask.iter()).map(|(a, b)| a ^ b).collect());
     let db_mask = mgf1(&seed, k - H - 1);
     let db: Zeroizing<Vec<u8>> =
         Zeroizing::new(masked_db.iter().zip(db_mask.iter()).map(|(a, b)| a ^ b).collect());
@@ -136,10 +129,8 @@ mod tests {
         let k = key.size();
         for len in [0usize, 1, 32, 64, 190] {
             let msg = vec![0x5a; len];
-            let ct = key
-                .to_public_key()
-                .oaep_encrypt_with_rng::<Sha256, _>(&mut getrandom::SysRng, &msg)
-                .unwrap();
+            let ct =
+                key.to_public_key().oaep_encrypt_with_rng::<Sha256, _>(&mut getrandom::SysRng, &msg).unwrap();
             // Raw RSA, as CKM_RSA_X_509 returns it.
             let c = rsa::BoxedUint::from_be_slice(&ct, key.n().bits_precision()).unwrap();
             let m = rsa::hazmat::rsa_decrypt_and_check(&key, None::<&mut getrandom::SysRng>, &c).unwrap();

@@ -63,11 +63,7 @@ impl EncKey {
         secret: &[u8],
     ) -> Result<Self, Error> {
         let jwe = CompactJwe::encrypt_rsa(rng, Enc::A256CbcHs512, &cert.rsa_public_key()?, kid, secret)?;
-        Ok(EncKey {
-            enc_key: jwe.serialize(),
-            x5t_256: cert.x5t_s256(),
-            extra: Map::new(),
-        })
+        Ok(EncKey { enc_key: jwe.serialize(), x5t_256: cert.x5t_s256(), extra: Map::new() })
     }
 }
 
@@ -179,10 +175,7 @@ impl SecurityDomain {
                     )));
                 }
                 if !QUORUM_RANGE.contains(&sk.required) {
-                    return Err(sd_err(format!(
-                        "SharedKeys.required is {}, must be 2..=10",
-                        sk.required
-                    )));
+                    return Err(sd_err(format!("SharedKeys.required is {}, must be 2..=10", sk.required)));
                 }
                 let n = sk.enc_shares.len();
                 if n < sk.required || n > usize::from(shamir::MAX_X) {
@@ -212,12 +205,8 @@ impl SecurityDomain {
                     return Err(sd_err("SplitKeys.keys is empty".into()));
                 }
                 for (i, pair) in sp.keys.iter().enumerate() {
-                    pair.key1
-                        .validate(&format!("split key {i} key1"))
-                        .map_err(sd_err)?;
-                    pair.key2
-                        .validate(&format!("split key {i} key2"))
-                        .map_err(sd_err)?;
+                    pair.key1.validate(&format!("split key {i} key1")).map_err(sd_err)?;
+                    pair.key2.validate(&format!("split key {i} key2")).map_err(sd_err)?;
                 }
                 Ok(())
             }
@@ -260,11 +249,9 @@ impl SecurityDomain {
     /// Every certificate thumbprint the file names, in order.
     pub fn thumbprints(&self) -> Vec<String> {
         match &self.json.split_keys {
-            Some(sp) => sp
-                .keys
-                .iter()
-                .flat_map(|p| [p.key1.x5t_256.clone(), p.key2.x5t_256.clone()])
-                .collect(),
+            Some(sp) => {
+                sp.keys.iter().flat_map(|p| [p.key1.x5t_256.clone(), p.key2.x5t_256.clone()]).collect()
+            }
             None => self.shares().iter().map(|s| s.x5t_256.clone()).collect(),
         }
     }
@@ -280,9 +267,7 @@ impl SecurityDomain {
         thumbprint: Option<&str>,
     ) -> Result<OpenedShare, Error> {
         if self.json.version != 2 {
-            return Err(sd_err(
-                "this is a version-1 (xor_split) file; it has no Shamir shares".into(),
-            ));
+            return Err(sd_err("this is a version-1 (xor_split) file; it has no Shamir shares".into()));
         }
         for (index, entry) in self.shares().iter().enumerate() {
             if thumbprint.is_some_and(|t| t != entry.x5t_256) {
@@ -299,11 +284,7 @@ impl SecurityDomain {
                             MasterKey::LEN
                         )));
                     }
-                    return Ok(OpenedShare {
-                        index,
-                        x5t_256: entry.x5t_256.clone(),
-                        share,
-                    });
+                    return Ok(OpenedShare { index, x5t_256: entry.x5t_256.clone(), share });
                 }
                 Err(Error::KeyUnwrap) => continue,
                 Err(e) => return Err(sd_err(format!("share {index}: {e}"))),
@@ -443,12 +424,5 @@ fn random_uuid<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String, Error> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = crate::hex_lower(&b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    ))
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }

@@ -88,9 +88,6 @@ mod tests {
         assert!(!shown.contains("hunter2") && !shown.contains("65"), "{shown}");
         let m = MasterKey::from_bytes([0xAB; 32]);
         let shown = format!("{m:?}");
-        assert!(
-            !shown.contains("171") && !shown.to_lowercase().contains("ab, "),
-            "{shown}"
-        );
+        assert!(!shown.contains("171") && !shown.to_lowercase().contains("ab, "), "{shown}");
     }
 }

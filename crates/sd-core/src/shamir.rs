@@ -70,10 +70,7 @@ impl Share {
             }
             ys.push(y);
         }
-        Ok(Share {
-            x: x.unwrap_or(0),
-            ys,
-        })
+        Ok(Share { x: x.unwrap_or(0), ys })
     }
 
     /// Encodes the share as Azure stores it.
@@ -145,29 +142,18 @@ fn lagrange_weights(xs: &[u8], t: u32) -> Vec<u32> {
 /// its position in `shares` and its x.
 pub fn combine(shares: &[Share], required: usize) -> Result<SecretBytes, Error> {
     if required < 2 {
-        return Err(Error::Shamir(format!(
-            "a quorum must be at least 2, not {required}"
-        )));
+        return Err(Error::Shamir(format!("a quorum must be at least 2, not {required}")));
     }
     if shares.len() < required {
-        return Err(Error::Shamir(format!(
-            "{} share(s) given, the quorum is {required}",
-            shares.len()
-        )));
+        return Err(Error::Shamir(format!("{} share(s) given, the quorum is {required}", shares.len())));
     }
     let len = shares[0].len();
     for (i, s) in shares.iter().enumerate() {
         if s.x == 0 || s.x > MAX_X {
-            return Err(Error::Shamir(format!(
-                "share {i} has x = {}, outside 1..=127",
-                s.x
-            )));
+            return Err(Error::Shamir(format!("share {i} has x = {}, outside 1..=127", s.x)));
         }
         if s.len() != len {
-            return Err(Error::Shamir(format!(
-                "share {i} covers {} bytes, share 0 covers {len}",
-                s.len()
-            )));
+            return Err(Error::Shamir(format!("share {i} covers {} bytes, share 0 covers {len}", s.len())));
         }
         if let Some(j) = shares[..i].iter().position(|o| o.x == s.x) {
             return Err(Error::Shamir(format!(
@@ -179,18 +165,12 @@ pub fn combine(shares: &[Share], required: usize) -> Result<SecretBytes, Error> 
     let (basis, extra) = shares.split_at(required);
     let xs: Vec<u8> = basis.iter().map(Share::x).collect();
     let at_zero = lagrange_weights(&xs, 0);
-    let at_extra: Vec<Vec<u32>> = extra
-        .iter()
-        .map(|s| lagrange_weights(&xs, u32::from(s.x)))
-        .collect();
+    let at_extra: Vec<Vec<u32>> = extra.iter().map(|s| lagrange_weights(&xs, u32::from(s.x))).collect();
 
     let mut secret = Vec::with_capacity(len);
     for j in 0..len {
         let eval = |w: &[u32]| -> u32 {
-            basis
-                .iter()
-                .zip(w)
-                .fold(0u32, |acc, (s, wi)| (acc + u32::from(s.ys[j]) * wi) % P)
+            basis.iter().zip(w).fold(0u32, |acc, (s, wi)| (acc + u32::from(s.ys[j]) * wi) % P)
         };
         let value = eval(&at_zero);
         if value > 255 {
@@ -241,19 +221,13 @@ pub fn split<R: TryCryptoRng + ?Sized>(
     required: usize,
 ) -> Result<Vec<Share>, Error> {
     if required < 2 || required > n || n > usize::from(MAX_X) {
-        return Err(Error::Shamir(format!(
-            "cannot split into {n} shares with quorum {required}"
-        )));
+        return Err(Error::Shamir(format!("cannot split into {n} shares with quorum {required}")));
     }
     if secret.is_empty() {
         return Err(Error::Shamir("the secret is empty".into()));
     }
-    let mut shares: Vec<Share> = (1..=n)
-        .map(|x| Share {
-            x: x as u8,
-            ys: Vec::with_capacity(secret.len()),
-        })
-        .collect();
+    let mut shares: Vec<Share> =
+        (1..=n).map(|x| Share { x: x as u8, ys: Vec::with_capacity(secret.len()) }).collect();
     let mut coeffs = vec![0u32; required];
     for &byte in secret {
         coeffs[0] = u32::from(byte);
@@ -350,10 +324,7 @@ mod tests {
         let mut shares = split(&mut rng, &[9; 16], 4, 2).unwrap();
         shares[3].ys[5] = (shares[3].ys[5] + 1) % 257;
         let err = combine(&shares, 2).unwrap_err();
-        assert_eq!(
-            err,
-            Error::Shamir("share 3 (x = 4) is not consistent with the others".into())
-        );
+        assert_eq!(err, Error::Shamir("share 3 (x = 4) is not consistent with the others".into()));
     }
 
     #[test]
@@ -372,10 +343,7 @@ mod tests {
         let secret = vec![77u8; 4096];
         let shares = split(&mut rng, &secret, 3, 2).unwrap();
         for j in 0..secret.len() {
-            assert!(
-                shares.iter().any(|s| s.ys[j] != 77),
-                "byte {j} has a zero leading coefficient"
-            );
+            assert!(shares.iter().any(|s| s.ys[j] != 77), "byte {j} has a zero leading coefficient");
         }
     }
 }

@@ -48,9 +48,7 @@ pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
                 serde_json::from_value(obj.clone()).map_err(|e| tk_err(format!("JWK: {e}")))?;
             jwk_certificate(&jwk)
         }
-        (f, _) => Err(tk_err(format!(
-            "key_format {f:?} with this transfer_key is not supported"
-        ))),
+        (f, _) => Err(tk_err(format!("key_format {f:?} with this transfer_key is not supported"))),
     }
 }
 

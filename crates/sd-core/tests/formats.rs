@@ -66,60 +66,27 @@ fn bundle_sign_verify_and_refusals() {
         x5t_s256: cert.x5t_s256(),
         created: Timestamp::from_unix(1_767_225_600),
     };
-    let signed = bundle::sign(
-        BundleKind::Enrollment,
-        &payload,
-        &[Signer {
-            key: &key,
-            cert: &cert,
-        }],
-    )
-    .unwrap();
-    assert_eq!(
-        bundle::peek_kind(signed.as_bytes()).unwrap(),
-        BundleKind::Enrollment
-    );
-    let v = bundle::verify(
-        signed.as_bytes(),
-        BundleKind::Enrollment,
-        ExpectedSigner::Certificate(&cert),
-    )
-    .unwrap();
+    let signed =
+        bundle::sign(BundleKind::Enrollment, &payload, &[Signer { key: &key, cert: &cert }]).unwrap();
+    assert_eq!(bundle::peek_kind(signed.as_bytes()).unwrap(), BundleKind::Enrollment);
+    let v = bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::Certificate(&cert))
+        .unwrap();
     assert_eq!(v.payload_as::<Enrollment>().unwrap(), payload);
     assert_eq!(payload.created.utc, "2026-01-01T00:00:00Z");
     let ok_list = [cert.x5t_s256()];
-    bundle::verify(
-        signed.as_bytes(),
-        BundleKind::Enrollment,
-        ExpectedSigner::AnyOf(&ok_list),
-    )
-    .unwrap();
+    bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::AnyOf(&ok_list)).unwrap();
 
     // Wrong kind, wrong signer.
     let err = bundle::verify(signed.as_bytes(), BundleKind::Share, ExpectedSigner::SelfAsserted).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "bundle rejected: this is a enrollment bundle, not a share bundle"
-    );
-    let err = bundle::verify(
-        signed.as_bytes(),
-        BundleKind::Enrollment,
-        ExpectedSigner::Certificate(&other_cert),
-    )
-    .unwrap_err();
+    assert_eq!(err.to_string(), "bundle rejected: this is a enrollment bundle, not a share bundle");
+    let err =
+        bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::Certificate(&other_cert))
+            .unwrap_err();
     assert!(err.to_string().contains("not an expected signer"), "{err}");
 
     // A key that does not match the certificate cannot sign.
     assert!(
-        bundle::sign(
-            BundleKind::Enrollment,
-            &payload,
-            &[Signer {
-                key: &other_key,
-                cert: &cert
-            }]
-        )
-        .is_err()
+        bundle::sign(BundleKind::Enrollment, &payload, &[Signer { key: &other_key, cert: &cert }]).is_err()
     );
 
     // Flip one bit at every position of every base64 member: always refused.
@@ -151,12 +118,8 @@ fn bundle_sign_verify_and_refusals() {
         b64::std_encode(cert.der())
     );
     d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
-    let err = bundle::verify(
-        d.to_string().as_bytes(),
-        BundleKind::Enrollment,
-        ExpectedSigner::SelfAsserted,
-    )
-    .unwrap_err();
+    let err = bundle::verify(d.to_string().as_bytes(), BundleKind::Enrollment, ExpectedSigner::SelfAsserted)
+        .unwrap_err();
     assert!(err.to_string().contains("only PS256"), "{err}");
     let mut d = doc.clone();
     let hdr = format!(
@@ -166,12 +129,8 @@ fn bundle_sign_verify_and_refusals() {
     );
     d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
     assert!(
-        bundle::verify(
-            d.to_string().as_bytes(),
-            BundleKind::Enrollment,
-            ExpectedSigner::SelfAsserted
-        )
-        .is_err()
+        bundle::verify(d.to_string().as_bytes(), BundleKind::Enrollment, ExpectedSigner::SelfAsserted)
+            .is_err()
     );
 }
 
@@ -188,22 +147,12 @@ fn multi_signer_bundle_uses_general_serialization() {
     let doc: serde_json::Value = serde_json::from_str(&signed).unwrap();
     assert_eq!(doc["signatures"].as_array().unwrap().len(), 2);
     let both = [c1.x5t_s256(), c2.x5t_s256()];
-    let v = bundle::verify(
-        signed.as_bytes(),
-        BundleKind::DrillReport,
-        ExpectedSigner::AnyOf(&both),
-    )
-    .unwrap();
+    let v = bundle::verify(signed.as_bytes(), BundleKind::DrillReport, ExpectedSigner::AnyOf(&both)).unwrap();
     assert_eq!(v.signers(), &[c1.clone(), c2.clone()]);
     // If one signer is not expected, the whole bundle is refused.
     let only_one = [c1.x5t_s256()];
     assert!(
-        bundle::verify(
-            signed.as_bytes(),
-            BundleKind::DrillReport,
-            ExpectedSigner::AnyOf(&only_one)
-        )
-        .is_err()
+        bundle::verify(signed.as_bytes(), BundleKind::DrillReport, ExpectedSigner::AnyOf(&only_one)).is_err()
     );
 }
 
@@ -224,9 +173,7 @@ fn openssl_reads_our_certificates_and_key_files() {
     std::fs::write(dir.join("c.cer"), cert.to_pem()).unwrap();
     std::fs::write(
         dir.join("c.key"),
-        private_key::to_encrypted_pem(&mut rng(), &key, b"pass phrase")
-            .unwrap()
-            .as_bytes(),
+        private_key::to_encrypted_pem(&mut rng(), &key, b"pass phrase").unwrap().as_bytes(),
     )
     .unwrap();
     std::fs::write(dir.join("pw"), "pass phrase").unwrap();
@@ -234,36 +181,21 @@ fn openssl_reads_our_certificates_and_key_files() {
     let text = openssl(&["x509", "-in", "c.cer", "-noout", "-text"], &dir);
     assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        text.contains("Subject: CN = custodian-a") && text.contains("sha256WithRSAEncryption"),
-        "{text}"
-    );
+    assert!(text.contains("Subject: CN = custodian-a") && text.contains("sha256WithRSAEncryption"), "{text}");
     assert!(
         text.contains("CA:FALSE") && text.contains("Key Encipherment") && text.contains("3072 bit"),
         "{text}"
     );
     let verify = openssl(&["verify", "-CAfile", "c.cer", "-partial_chain", "c.cer"], &dir);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 
     // The key file decrypts with the passphrase and matches the certificate.
     let pub_from_key = openssl(&["pkey", "-in", "c.key", "-passin", "file:pw", "-pubout"], &dir);
-    assert!(
-        pub_from_key.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pub_from_key.stderr)
-    );
+    assert!(pub_from_key.status.success(), "{}", String::from_utf8_lossy(&pub_from_key.stderr));
     let pub_from_cert = openssl(&["x509", "-in", "c.cer", "-noout", "-pubkey"], &dir);
     assert_eq!(pub_from_key.stdout, pub_from_cert.stdout);
     std::fs::write(dir.join("bad"), "wrong").unwrap();
-    assert!(
-        !openssl(&["pkey", "-in", "c.key", "-passin", "file:bad", "-noout"], &dir)
-            .status
-            .success()
-    );
+    assert!(!openssl(&["pkey", "-in", "c.key", "-passin", "file:bad", "-noout"], &dir).status.success());
 
     // And the other way: a key OpenSSL encrypts (PBKDF2 + AES-256-CBC) is read by us.
     let out = openssl(
@@ -284,16 +216,10 @@ fn openssl_reads_our_certificates_and_key_files() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pem = std::fs::read_to_string(dir.join("o.key")).unwrap();
     private_key::from_pem(&pem, Some(b"pass phrase")).unwrap();
-    assert_eq!(
-        private_key::from_pem(&pem, Some(b"nope")).unwrap_err(),
-        Error::WrongPassphrase
-    );
+    assert_eq!(private_key::from_pem(&pem, Some(b"nope")).unwrap_err(), Error::WrongPassphrase);
 
     // Thumbprint equals OpenSSL's SHA-256 fingerprint.
-    let fp = openssl(
-        &["x509", "-in", "c.cer", "-noout", "-fingerprint", "-sha256"],
-        &dir,
-    );
+    let fp = openssl(&["x509", "-in", "c.cer", "-noout", "-fingerprint", "-sha256"], &dir);
     let fp = String::from_utf8_lossy(&fp.stdout)
         .trim()
         .rsplit('=')
@@ -312,14 +238,8 @@ fn version_1_xor_split_file() {
     let (k2, _) = keypair("c");
     let master = MasterKey::generate(&mut rng()).unwrap();
     let secrets = vec![
-        DomainSecret {
-            tag: "hsm_backup".into(),
-            data: SecretBytes::from_slice(b"opaque hsm state"),
-        },
-        DomainSecret {
-            tag: "partition_enclave_backup".into(),
-            data: SecretBytes::from_slice(&[0u8; 100]),
-        },
+        DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::from_slice(b"opaque hsm state") },
+        DomainSecret { tag: "partition_enclave_backup".into(), data: SecretBytes::from_slice(&[0u8; 100]) },
     ];
     let enc_data = sd_core::enc_data::EncData::encrypt(&mut rng(), &master, &secrets).unwrap();
     let half_a = [0x5au8; 32];
@@ -337,10 +257,7 @@ fn version_1_xor_split_file() {
     let (m, opened) = sd.recover_xor_split(&[&k1, &k0]).unwrap();
     assert_eq!(m, master);
     assert_eq!(opened[0].data.expose(), b"opaque hsm state");
-    assert_eq!(
-        sd.recover_xor_split(&[&k0, &k2]).unwrap_err(),
-        Error::NoMatchingShare
-    );
+    assert_eq!(sd.recover_xor_split(&[&k0, &k2]).unwrap_err(), Error::NoMatchingShare);
     assert!(sd.open_share(&k0, None).is_err());
     // Unknown members survive a round trip.
     let mut with_extra = v1.clone();
@@ -350,18 +267,10 @@ fn version_1_xor_split_file() {
     // Version/shape mismatches are refused.
     let mut bad = v1.clone();
     bad["version"] = serde_json::json!(2);
-    assert!(matches!(
-        SecurityDomain::parse(bad.to_string().as_bytes()),
-        Err(Error::SdFile(_))
-    ));
+    assert!(matches!(SecurityDomain::parse(bad.to_string().as_bytes()), Err(Error::SdFile(_))));
     let mut bad = v1;
     bad["version"] = serde_json::json!(3);
-    assert!(
-        SecurityDomain::parse(bad.to_string().as_bytes())
-            .unwrap_err()
-            .to_string()
-            .contains("version 3")
-    );
+    assert!(SecurityDomain::parse(bad.to_string().as_bytes()).unwrap_err().to_string().contains("version 3"));
 }
 
 #[test]
@@ -374,16 +283,10 @@ fn transfer_key_response_forms() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let obj: serde_json::Value = serde_json::from_str(v["transfer_key"].as_str().unwrap()).unwrap();
     let as_object = serde_json::json!({"key_format": "jwk", "transfer_key": obj});
-    assert_eq!(
-        transfer_key::parse_response(as_object.to_string().as_bytes()).unwrap(),
-        cert
-    );
+    assert_eq!(transfer_key::parse_response(as_object.to_string().as_bytes()).unwrap(), cert);
     // PEM form (PowerShell's "transitional" format).
     let as_pem = serde_json::json!({"key_format": "pem", "transfer_key": cert.to_pem()});
-    assert_eq!(
-        transfer_key::parse_response(as_pem.to_string().as_bytes()).unwrap(),
-        cert
-    );
+    assert_eq!(transfer_key::parse_response(as_pem.to_string().as_bytes()).unwrap(), cert);
     // Mismatched n is refused.
     let mut forged = obj.clone();
     forged["n"] = serde_json::Value::String(b64::url_encode(&[0xff; 256]));
@@ -420,11 +323,7 @@ fn damaged_self_signed_certificates_are_refused() {
             // A flip may land in a byte the self-signature does not cover only
             // if it still decodes to the same certificate: never a different key.
             let c = Certificate::from_der(&bad).unwrap();
-            assert_eq!(
-                c.rsa_public_key().unwrap(),
-                cert.rsa_public_key().unwrap(),
-                "byte {i}"
-            );
+            assert_eq!(c.rsa_public_key().unwrap(), cert.rsa_public_key().unwrap(), "byte {i}");
         }
     }
     assert!(refused * 10 >= (der.len() / 3) * 9, "only {refused} refused");
@@ -435,8 +334,5 @@ fn damaged_self_signed_certificates_are_refused() {
         bad
     })
     .unwrap_err();
-    assert!(
-        err.to_string().contains("self-signature does not verify"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("self-signature does not verify"), "{err}");
 }

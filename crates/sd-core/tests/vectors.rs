@@ -58,16 +58,8 @@ const GOLDEN_2020: Golden = Golden {
     ],
     master: "ab9df07df6cd114cbb90b544d2654d40885e1d647a51d1a762d8fb9aaa351d2e",
     enc_data: [
-        (
-            "hsm_backup",
-            8180,
-            "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b",
-        ),
-        (
-            "base_enclave_backup",
-            869,
-            "c8d4854200f312df6a4a8d561ee40cea3ebd33c174f5b9bbbcd5afe5e7f6dfd0",
-        ),
+        ("hsm_backup", 8180, "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b"),
+        ("base_enclave_backup", 869, "c8d4854200f312df6a4a8d561ee40cea3ebd33c174f5b9bbbcd5afe5e7f6dfd0"),
         (
             "partition_enclave_backup",
             2945,
@@ -85,16 +77,8 @@ const GOLDEN_2025: Golden = Golden {
     ],
     master: "165394eef165053beeeed504d0fc62ee8c53f672846e2032ffa92ddd338cdd22",
     enc_data: [
-        (
-            "hsm_backup",
-            8516,
-            "6248b42cf952fc809b6b30955308eefb03140a34cec98b8a043d0d05dbfb63cd",
-        ),
-        (
-            "base_enclave_backup",
-            968,
-            "dec98472f78520c9b5136060f258d154600d6f9fec62dca2eed8498e59199955",
-        ),
+        ("hsm_backup", 8516, "6248b42cf952fc809b6b30955308eefb03140a34cec98b8a043d0d05dbfb63cd"),
+        ("base_enclave_backup", 968, "dec98472f78520c9b5136060f258d154600d6f9fec62dca2eed8498e59199955"),
         (
             "partition_enclave_backup",
             3105,
@@ -137,15 +121,7 @@ fn check_real_file(path: &str, golden: &Golden) {
         })
         .collect();
 
-    let subsets: [&[usize]; 7] = [
-        &[0, 1],
-        &[0, 2],
-        &[1, 2],
-        &[1, 0],
-        &[2, 1],
-        &[0, 1, 2],
-        &[2, 0, 1],
-    ];
+    let subsets: [&[usize]; 7] = [&[0, 1], &[0, 2], &[1, 2], &[1, 0], &[2, 1], &[0, 1, 2], &[2, 0, 1]];
     for subset in subsets {
         let chosen: Vec<OpenedShare> = subset.iter().map(|&i| opened[i].clone()).collect();
         let (master, secrets) = sd.recover(&chosen).unwrap();
@@ -195,11 +171,9 @@ fn az_restore_blob_opens_with_its_exchange_key() {
     let blob = RestoreBlob::parse(&read(&format!("{dir}/restore-blob.json"))).unwrap();
     let exchange_cert = Certificate::from_pem_or_der(&read(&format!("{dir}/test-exchange.pem"))).unwrap();
     assert_eq!(blob.exchange_x5t_s256(), exchange_cert.x5t_s256());
-    let exchange_key = private_key::from_pem(
-        &String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(),
-        None,
-    )
-    .unwrap();
+    let exchange_key =
+        private_key::from_pem(&String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(), None)
+            .unwrap();
     assert_secrets(&blob.open(&exchange_key).unwrap(), &GOLDEN_2020);
     // Not for another key.
     assert!(matches!(blob.open(&quorum_key(0)), Err(Error::RestoreBlob(_))));
@@ -209,27 +183,18 @@ fn az_restore_blob_opens_with_its_exchange_key() {
 fn our_restore_blob_opens_to_the_same_plaintexts() {
     let dir = "generated/az-2.91.0-restore-blob";
     let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
-    let shares = [
-        sd.open_share(&quorum_key(0), None).unwrap(),
-        sd.open_share(&quorum_key(2), None).unwrap(),
-    ];
+    let shares = [sd.open_share(&quorum_key(0), None).unwrap(), sd.open_share(&quorum_key(2), None).unwrap()];
     let (_, secrets) = sd.recover(&shares).unwrap();
     let exchange_cert = Certificate::from_pem_or_der(&read(&format!("{dir}/test-exchange.pem"))).unwrap();
     let blob = RestoreBlob::build(&mut getrandom::SysRng, &secrets, &exchange_cert).unwrap();
     let text = blob.to_json();
-    assert!(
-        text.starts_with(r#"{"EncData":{"data":[{"compact_jwe":"#),
-        "{}",
-        &text[..40]
-    );
+    assert!(text.starts_with(r#"{"EncData":{"data":[{"compact_jwe":"#), "{}", &text[..40]);
     assert!(text.contains(r#""WrappedKey":{"enc_key":""#));
     assert!(!text.contains("SharedKeys") && !text.contains("version"));
     let reparsed = RestoreBlob::parse(text.as_bytes()).unwrap();
-    let exchange_key = private_key::from_pem(
-        &String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(),
-        None,
-    )
-    .unwrap();
+    let exchange_key =
+        private_key::from_pem(&String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(), None)
+            .unwrap();
     assert_secrets(&reparsed.open(&exchange_key).unwrap(), &GOLDEN_2020);
     // Also with the real 2020 transfer certificate (no private key: check the thumbprint only).
     let sdex = Certificate::from_pem_or_der(&read("azure-cli/security_domain_keys/sdtest/sdex.pem")).unwrap();
@@ -237,10 +202,7 @@ fn our_restore_blob_opens_to_the_same_plaintexts() {
     assert_eq!(blob2.exchange_x5t_s256(), sdex.x5t_s256());
     // The exchange PEM as az writes it round-trips.
     let pem = sdex.to_pem_azure();
-    assert_eq!(
-        pem.as_bytes(),
-        &read("azure-cli/security_domain_keys/sdtest/sdex.pem")[..]
-    );
+    assert_eq!(pem.as_bytes(), &read("azure-cli/security_domain_keys/sdtest/sdex.pem")[..]);
 }
 
 #[test]
@@ -293,10 +255,8 @@ fn tampered_real_files_are_rejected() {
     ct[10] ^= 1;
     parts[3] = sd_core::b64::url_encode(&ct);
     let bad = SecurityDomain::parse(text.replace(entry.as_str(), &parts.join(".")).as_bytes()).unwrap();
-    let shares = [
-        bad.open_share(&quorum_key(0), None).unwrap(),
-        bad.open_share(&quorum_key(1), None).unwrap(),
-    ];
+    let shares =
+        [bad.open_share(&quorum_key(0), None).unwrap(), bad.open_share(&quorum_key(1), None).unwrap()];
     let err = bad.recover(&shares).unwrap_err();
     assert!(err.to_string().contains("does not open EncData"), "{err}");
 }
@@ -304,10 +264,7 @@ fn tampered_real_files_are_rejected() {
 #[test]
 fn rotation_keeps_enc_data_and_moves_shares() {
     let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
-    let shares = [
-        sd.open_share(&quorum_key(1), None).unwrap(),
-        sd.open_share(&quorum_key(2), None).unwrap(),
-    ];
+    let shares = [sd.open_share(&quorum_key(1), None).unwrap(), sd.open_share(&quorum_key(2), None).unwrap()];
     let (master, _) = sd.recover(&shares).unwrap();
     // New custodians: the azure-cli sdkeys2 set (3 certificates with keys).
     let new_keys: Vec<_> = (0..3)
@@ -322,21 +279,13 @@ fn rotation_keeps_enc_data_and_moves_shares() {
     let new_certs: Vec<_> = (0..3)
         .map(|i| Certificate::from_pem_or_der(&read(&format!("azure-cli/sdkeys2/cert_{i}.cer"))).unwrap())
         .collect();
-    let rotated = sd
-        .resplit(&mut getrandom::SysRng, &master, &new_certs, 3)
-        .unwrap();
+    let rotated = sd.resplit(&mut getrandom::SysRng, &master, &new_certs, 3).unwrap();
     assert_eq!(rotated.enc_data(), sd.enc_data());
     let reparsed = SecurityDomain::parse(rotated.to_json().as_bytes()).unwrap();
     assert_eq!(reparsed.required(), 3);
     // Old keys open nothing, new keys open everything.
-    assert_eq!(
-        reparsed.open_share(&quorum_key(0), None).unwrap_err(),
-        Error::NoMatchingShare
-    );
-    let opened: Vec<_> = new_keys
-        .iter()
-        .map(|k| reparsed.open_share(k, None).unwrap())
-        .collect();
+    assert_eq!(reparsed.open_share(&quorum_key(0), None).unwrap_err(), Error::NoMatchingShare);
+    let opened: Vec<_> = new_keys.iter().map(|k| reparsed.open_share(k, None).unwrap()).collect();
     let (m2, secrets) = reparsed.recover(&opened).unwrap();
     assert_eq!(m2, master);
     assert_secrets(&secrets, &GOLDEN_2020);

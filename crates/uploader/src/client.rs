@@ -75,9 +75,7 @@ impl HsmClient {
     ) -> CliResult<Self> {
         let base = base.trim_end_matches('/').to_owned();
         if !base.starts_with("https://") {
-            return Err(CliError::general(format!(
-                "the HSM URL {base} must start with https://"
-            )));
+            return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
         }
         let roots = match ca_cert {
             Some(p) => {
@@ -96,12 +94,7 @@ impl HsmClient {
             .user_agent(concat!("hsm-ceremony-uploader/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        Ok(HsmClient {
-            agent: config.into(),
-            base,
-            api_version: api_version.to_owned(),
-            token,
-        })
+        Ok(HsmClient { agent: config.into(), base, api_version: api_version.to_owned(), token })
     }
 
     /// The HSM's base URL.
@@ -122,11 +115,9 @@ impl HsmClient {
                 .header("Authorization", auth.as_str())
                 .header("Content-Type", "application/json")
                 .send(b)?,
-            None if method == "GET" => self
-                .agent
-                .get(&self.url(path))
-                .header("Authorization", auth.as_str())
-                .call()?,
+            None if method == "GET" => {
+                self.agent.get(&self.url(path)).header("Authorization", auth.as_str()).call()?
+            }
             None => self
                 .agent
                 .post(&self.url(path))
@@ -140,16 +131,8 @@ impl HsmClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
         let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(16 * 1024 * 1024)
-            .read_to_vec()?;
-        Ok(HttpResponse {
-            status,
-            body,
-            retry_after,
-        })
+        let body = resp.body_mut().with_config().limit(16 * 1024 * 1024).read_to_vec()?;
+        Ok(HttpResponse { status, body, retry_after })
     }
 
     /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
@@ -160,11 +143,7 @@ impl HsmClient {
             match self.once(method, path, body) {
                 Ok(r) if (r.status == 429 || r.status >= 500) && !last => {
                     let wait = r.retry_after.map_or(delay, Duration::from_secs).min(MAX_BACKOFF);
-                    errln!(
-                        "{method} {path}: HTTP {}; retrying in {:.1} s",
-                        r.status,
-                        wait.as_secs_f32()
-                    );
+                    errln!("{method} {path}: HTTP {}; retrying in {:.1} s", r.status, wait.as_secs_f32());
                     std::thread::sleep(wait);
                 }
                 Ok(r) => return Ok(r),
@@ -179,10 +158,7 @@ impl HsmClient {
             }
             delay = (delay * 2).min(MAX_BACKOFF);
         }
-        Err(CliError::general(format!(
-            "{method} {}{path}: no answer after {ATTEMPTS} attempts",
-            self.base
-        )))
+        Err(CliError::general(format!("{method} {}{path}: no answer after {ATTEMPTS} attempts", self.base)))
     }
 }
 

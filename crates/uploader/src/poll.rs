@@ -41,15 +41,9 @@ pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
     let field = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
     let status = field("status");
     if status.is_empty() {
-        return Err(CliError::general(format!(
-            "GET {path}: the HSM's answer has no status"
-        )));
+        return Err(CliError::general(format!("GET {path}: the HSM's answer has no status")));
     }
-    Ok(Status {
-        status,
-        details: field("status_details"),
-        retry_after: resp.retry_after,
-    })
+    Ok(Status { status, details: field("status_details"), retry_after: resp.retry_after })
 }
 
 /// Polls until `Success` (Ok) or `Failed` (an error carrying the HSM's reason).

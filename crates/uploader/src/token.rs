@@ -34,16 +34,7 @@ pub fn obtain(token_file: Option<&Path>) -> CliResult<Zeroizing<String>> {
         Err(_) => tried.push("AZURE_ACCESS_TOKEN (not set)".into()),
     }
     let az = Command::new("az")
-        .args([
-            "account",
-            "get-access-token",
-            "--resource",
-            RESOURCE,
-            "--query",
-            "accessToken",
-            "-o",
-            "tsv",
-        ])
+        .args(["account", "get-access-token", "--resource", RESOURCE, "--query", "accessToken", "-o", "tsv"])
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output();
@@ -62,8 +53,6 @@ pub fn obtain(token_file: Option<&Path>) -> CliResult<Zeroizing<String>> {
         }
         Err(e) => tried.push(format!("az account get-access-token (cannot run az: {e})")),
     }
-    Err(
-        CliError::general(format!("no access token found; tried: {}", tried.join("; ")))
-            .hint("run `az login`, or give --token-file (for the emulator: its DIR/token)"),
-    )
+    Err(CliError::general(format!("no access token found; tried: {}", tried.join("; ")))
+        .hint("run `az login`, or give --token-file (for the emulator: its DIR/token)"))
 }

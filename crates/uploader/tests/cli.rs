@@ -6,27 +6,13 @@ use ceremony_tests::*;
 #[test]
 fn target_and_token_sources() {
     let dir = scratch("uploader-target");
+    fails(run(&dir, "uploader", &["status"]), &["say which HSM: --hsm NAME or --hsm-url URL"]);
+    fails(run(&dir, "uploader", &["--hsm", "bad name!", "status"]), &["is not a Managed HSM name"]);
     fails(
-        run(&dir, "uploader", &["status"]),
-        &["say which HSM: --hsm NAME or --hsm-url URL"],
-    );
-    fails(
-        run(&dir, "uploader", &["--hsm", "bad name!", "status"]),
-        &["is not a Managed HSM name"],
-    );
-    fails(
-        run(
-            &dir,
-            "uploader",
-            &["--hsm-url", "http://127.0.0.1:1", "--token-file", "x", "status"],
-        ),
+        run(&dir, "uploader", &["--hsm-url", "http://127.0.0.1:1", "--token-file", "x", "status"]),
         &["must start with https://"],
     );
-    let o = run(
-        &dir,
-        "uploader",
-        &["--hsm", "a", "--hsm-url", "https://b", "status"],
-    );
+    let o = run(&dir, "uploader", &["--hsm", "a", "--hsm-url", "https://b", "status"]);
     assert_eq!(o.status.code(), Some(2), "conflicting targets are a usage error");
 
     let emu = Emulator::start(&dir.join("hsm"));
@@ -45,11 +31,7 @@ fn target_and_token_sources() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(all.contains("HTTP 404"), "no download yet: {all}");
     assert!(!all.contains(&token), "the token was printed");
     fails(
@@ -68,15 +50,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
     let dir = scratch("uploader-init-recovery");
     custodians(&dir, &["a", "b", "c"]);
     std::fs::write(dir.join("pw"), "operator passphrase\n").unwrap();
-    let out = ok(run(
-        &dir,
-        "uploader",
-        &["operator-init", "--out", ".", "--passphrase-file", "pw"],
-    ));
-    assert!(
-        out.contains("operator certificate") && out.contains("read aloud"),
-        "{out}"
-    );
+    let out = ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--passphrase-file", "pw"]));
+    assert!(out.contains("operator certificate") && out.contains("read aloud"), "{out}");
     assert!(
         std::fs::read_to_string(dir.join("operator.key"))
             .unwrap()
@@ -145,20 +120,10 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
     ));
     let pem = std::fs::read_to_string(dir.join("exchange.pem")).unwrap();
     assert!(!pem.ends_with('\n'), "az writes no trailing newline");
-    assert!(
-        pem.lines().skip(1).take(3).all(|l| l.len() == 65),
-        "az writes 65-character lines"
-    );
+    assert!(pem.lines().skip(1).take(3).all(|l| l.len() == 65), "az writes 65-character lines");
     let cert = sd_core::cert::Certificate::from_pem_or_der(pem.as_bytes()).unwrap();
-    assert!(
-        out.contains(&cert.x5t_s256()),
-        "the exchange fingerprint is shown: {out}"
-    );
-    let verified = ok(run(
-        &dir,
-        "keyholder",
-        &["verify", "request.json", "--signer", "operator.cer"],
-    ));
+    assert!(out.contains(&cert.x5t_s256()), "the exchange fingerprint is shown: {out}");
+    let verified = ok(run(&dir, "keyholder", &["verify", "request.json", "--signer", "operator.cer"]));
     assert!(verified.contains("valid recovery request bundle"), "{verified}");
     assert!(verified.contains(&sd_core::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
     // Existing outputs are not replaced.
@@ -181,13 +146,7 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         &["request.json: already exists"],
     );
     // The activation record names the HSM, the SD hash and the custodians.
-    let record = ok(run(
-        &dir,
-        "keyholder",
-        &["verify", "sd.json.activation.json", "--signer", "operator.cer"],
-    ));
-    assert!(
-        record.contains(&emu_a.url) && record.contains("\"quorum\": 2"),
-        "{record}"
-    );
+    let record =
+        ok(run(&dir, "keyholder", &["verify", "sd.json.activation.json", "--signer", "operator.cer"]));
+    assert!(record.contains(&emu_a.url) && record.contains("\"quorum\": 2"), "{record}");
 }

@@ -12,10 +12,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
 struct Scripted {
@@ -80,9 +77,7 @@ fn serve(dir: &std::path::Path, responses: Vec<(u16, Option<&'static str>, &'sta
             let _ = reader.read_exact(&mut body);
             let n = counter.fetch_add(1, Ordering::SeqCst);
             let (status, retry_after, body) = responses[n.min(responses.len() - 1)];
-            let extra = retry_after
-                .map(|r| format!("Retry-After: {r}\r\n"))
-                .unwrap_or_default();
+            let extra = retry_after.map(|r| format!("Retry-After: {r}\r\n")).unwrap_or_default();
             let resp = format!(
                 "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
                 body.len()
@@ -97,19 +92,7 @@ fn serve(dir: &std::path::Path, responses: Vec<(u16, Option<&'static str>, &'sta
 }
 
 fn status(dir: &std::path::Path, s: &Scripted) -> std::process::Output {
-    run(
-        dir,
-        "uploader",
-        &[
-            "--hsm-url",
-            &s.url,
-            "--ca-cert",
-            "ca.pem",
-            "--token-file",
-            "token",
-            "status",
-        ],
-    )
+    run(dir, "uploader", &["--hsm-url", &s.url, "--ca-cert", "ca.pem", "--token-file", "token", "status"])
 }
 
 const OK: &str = r#"{"status":"Success","status_details":"The resource is active."}"#;
@@ -133,23 +116,13 @@ fn throttling_honours_retry_after() {
     let dir = scratch("retry-429");
     let s = serve(
         &dir,
-        vec![
-            (
-                429,
-                Some("1"),
-                r#"{"error":{"code":"Throttled","message":"slow down"}}"#,
-            ),
-            (200, None, OK),
-        ],
+        vec![(429, Some("1"), r#"{"error":{"code":"Throttled","message":"slow down"}}"#), (200, None, OK)],
     );
     let started = std::time::Instant::now();
     let o = status(&dir, &s);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     ok(o);
-    assert!(
-        started.elapsed() >= std::time::Duration::from_millis(950),
-        "Retry-After was not honoured"
-    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950), "Retry-After was not honoured");
     assert!(err.contains("HTTP 429; retrying in 1.0 s"), "{err}");
     assert_eq!(s.hits.load(Ordering::SeqCst), 2);
 }
@@ -157,26 +130,12 @@ fn throttling_honours_retry_after() {
 #[test]
 fn client_errors_are_not_retried_and_persistent_failures_give_up() {
     let dir = scratch("no-retry-4xx");
-    let s = serve(
-        &dir,
-        vec![(
-            404,
-            None,
-            r#"{"error":{"code":"NotFound","message":"nothing here"}}"#,
-        )],
-    );
+    let s = serve(&dir, vec![(404, None, r#"{"error":{"code":"NotFound","message":"nothing here"}}"#)]);
     fails(status(&dir, &s), &["HTTP 404 NotFound: nothing here"]);
     assert_eq!(s.hits.load(Ordering::SeqCst), 1);
 
     let dir = scratch("give-up-5xx");
-    let s = serve(
-        &dir,
-        vec![(
-            500,
-            None,
-            r#"{"error":{"code":"InternalError","message":"down"}}"#,
-        )],
-    );
+    let s = serve(&dir, vec![(500, None, r#"{"error":{"code":"InternalError","message":"down"}}"#)]);
     fails(status(&dir, &s), &["HTTP 500 InternalError: down"]);
     assert_eq!(s.hits.load(Ordering::SeqCst), 5, "five attempts, then the error");
 }

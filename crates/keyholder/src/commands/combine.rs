@@ -85,10 +85,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         let plain = jwe.decrypt_rsa(&combiner.key).map_err(|e| match e {
             sd_core::Error::KeyUnwrap => CliError::file(
                 path,
-                format!(
-                    "is sealed to another combiner key than {}",
-                    inputs.combiner_key.display()
-                ),
+                format!("is sealed to another combiner key than {}", inputs.combiner_key.display()),
             ),
             other => CliError::file(path, other),
         })?;
@@ -96,35 +93,19 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         if share.len() != MasterKey::LEN {
             return Err(fail("the share does not cover a 32-byte master key"));
         }
-        errln!(
-            "{}: share {} from {}",
-            path.display(),
-            p.share_index + 1,
-            verified.signers()[0].subject()
-        );
-        opened.push(OpenedShare {
-            index: p.share_index,
-            x5t_256: signer,
-            share,
-        });
+        errln!("{}: share {} from {}", path.display(), p.share_index + 1, verified.signers()[0].subject());
+        opened.push(OpenedShare { index: p.share_index, x5t_256: signer, share });
         sources.push(path);
     }
     let (_master, secrets) = sd.sd.recover(&opened).map_err(|e| {
-        let order: Vec<String> = sources
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("share {i} = {}", p.display()))
-            .collect();
+        let order: Vec<String> =
+            sources.iter().enumerate().map(|(i, p)| format!("share {i} = {}", p.display())).collect();
         CliError::general(format!("the share bundles do not rebuild the master key: {e}"))
             .hint(order.join(", "))
     })?;
     let blob = RestoreBlob::build(&mut rng(), &secrets, &request.exchange).in_file(out)?;
     drop(secrets);
     files::write_atomic(out, blob.to_json().as_bytes(), PUBLIC_MODE, force)?;
-    outln!(
-        "wrote restore blob {} for exchange key {}",
-        out.display(),
-        request.exchange.x5t_s256()
-    );
+    outln!("wrote restore blob {} for exchange key {}", out.display(), request.exchange.x5t_s256());
     Ok(())
 }

@@ -38,15 +38,8 @@ pub fn run(out: &Path, protection: Protection<'_>, pkcs11: Option<&str>, force: 
         x5t_s256: cert.x5t_s256(),
         created: Timestamp::from_unix(now_unix()),
     };
-    let signed = bundle::sign(
-        BundleKind::Combiner,
-        &payload,
-        &[Signer {
-            key: &key,
-            cert: &cert,
-        }],
-    )
-    .in_file(&bundle_path)?;
+    let signed = bundle::sign(BundleKind::Combiner, &payload, &[Signer { key: &key, cert: &cert }])
+        .in_file(&bundle_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&bundle_path, signed.as_bytes(), PUBLIC_MODE, force)?;
     if let Some(pem) = key_file {

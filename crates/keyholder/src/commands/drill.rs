@@ -19,19 +19,11 @@ pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResul
     let sd = security_domain::load(sd_path)?;
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
     // Signing needs every participant's certificate: check before reporting.
-    let certs = opened
-        .keys
-        .iter()
-        .map(|k| k.require_cert().cloned())
-        .collect::<CliResult<Vec<_>>>()?;
+    let certs = opened.keys.iter().map(|k| k.require_cert().cloned()).collect::<CliResult<Vec<_>>>()?;
     let enc_data: Vec<DrillEntry> = opened
         .secrets
         .iter()
-        .map(|s| DrillEntry {
-            tag: s.tag.clone(),
-            bytes: s.data.len(),
-            verified: true,
-        })
+        .map(|s| DrillEntry { tag: s.tag.clone(), bytes: s.data.len(), verified: true })
         .collect();
     let report = DrillReport {
         sd_sha256: sd.sha256.clone(),
@@ -44,12 +36,8 @@ pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResul
         finished: Timestamp::from_unix(now_unix()),
     };
     let custodians = opened.keys.len();
-    let signers: Vec<Signer<'_>> = opened
-        .keys
-        .iter()
-        .zip(&certs)
-        .map(|(k, c)| Signer { key: &k.key, cert: c })
-        .collect();
+    let signers: Vec<Signer<'_>> =
+        opened.keys.iter().zip(&certs).map(|(k, c)| Signer { key: &k.key, cert: c }).collect();
     let signed = bundle::sign(BundleKind::DrillReport, &report, &signers).in_file(out)?;
     drop(signers);
     drop(opened);

@@ -23,11 +23,7 @@ pub fn run(path: &Path) -> CliResult {
             print_fingerprint(&format!("signer {}", i + 1), c);
         }
     } else if let Ok(sd) = SecurityDomain::parse(&bytes) {
-        outln!(
-            "security domain file (version {}), quorum {}",
-            sd.version(),
-            sd.required()
-        );
+        outln!("security domain file (version {}), quorum {}", sd.version(), sd.required());
         outln!("  sha256: {sha}");
         for (i, t) in sd.thumbprints().iter().enumerate() {
             outln!("  share {}: x5t#S256 {t}", i + 1);

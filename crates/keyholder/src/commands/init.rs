@@ -51,15 +51,9 @@ pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, fo
         x5t_s256: certificate.x5t_s256(),
         created: Timestamp::from_unix(now_unix()),
     };
-    let signed = bundle::sign(
-        BundleKind::Enrollment,
-        &enrollment,
-        &[Signer {
-            key: &key,
-            cert: &certificate,
-        }],
-    )
-    .in_file(&enrollment_path)?;
+    let signed =
+        bundle::sign(BundleKind::Enrollment, &enrollment, &[Signer { key: &key, cert: &certificate }])
+            .in_file(&enrollment_path)?;
 
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;
@@ -71,11 +65,7 @@ pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, fo
             outln!(
                 "wrote {}{}",
                 key_path.display(),
-                if *encrypted {
-                    " (encrypted)"
-                } else {
-                    " (NOT encrypted)"
-                }
+                if *encrypted { " (encrypted)" } else { " (NOT encrypted)" }
             );
         }
         (None, KeyHome::Token(uri)) => outln!("generated the key on the token: {uri}"),

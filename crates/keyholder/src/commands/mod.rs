@@ -25,61 +25,36 @@ use ceremony_cli::error::{CliError, CliResult, InFile};
 /// Runs one command.
 pub fn run(command: Command) -> CliResult {
     match command {
-        Command::Init {
-            name,
-            out,
-            bits,
-            days,
-            protection,
-            pkcs11,
-            force,
-        } => {
+        Command::Init { name, out, bits, days, protection, pkcs11, force } => {
             let home = match &pkcs11 {
                 Some(uri) => init::KeyHome::Token(uri),
                 None => init::KeyHome::File(protection.protection()),
             };
             init::run(&name, &out, bits, days, home, force)
         }
-        Command::Check {
-            sd,
-            key,
-            passphrase_file,
-            json,
-        } => check::run(&sd, &key, passphrase_file.as_deref(), json),
-        Command::RestoreBlob {
-            sd,
-            exchange_key,
-            keys,
-            out,
-            force,
-        } => restore_blob::run(&sd, &exchange_key, &keys, &out, force),
-        Command::CombinerInit {
-            out,
-            protection,
-            pkcs11,
-            force,
-        } => combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force),
-        Command::Share {
-            sd,
-            request,
-            operator_cert,
-            combiner,
-            key,
-            passphrase_file,
-            out,
-            force,
-        } => share::run(
-            &share::Inputs {
-                sd: &sd,
-                request: &request,
-                operator_cert: operator_cert.as_deref(),
-                combiner: &combiner,
-                key: &key,
-                passphrase_file: passphrase_file.as_deref(),
-            },
-            &out,
-            force,
-        ),
+        Command::Check { sd, key, passphrase_file, json } => {
+            check::run(&sd, &key, passphrase_file.as_deref(), json)
+        }
+        Command::RestoreBlob { sd, exchange_key, keys, out, force } => {
+            restore_blob::run(&sd, &exchange_key, &keys, &out, force)
+        }
+        Command::CombinerInit { out, protection, pkcs11, force } => {
+            combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force)
+        }
+        Command::Share { sd, request, operator_cert, combiner, key, passphrase_file, out, force } => {
+            share::run(
+                &share::Inputs {
+                    sd: &sd,
+                    request: &request,
+                    operator_cert: operator_cert.as_deref(),
+                    combiner: &combiner,
+                    key: &key,
+                    passphrase_file: passphrase_file.as_deref(),
+                },
+                &out,
+                force,
+            )
+        }
         Command::Combine {
             sd,
             request,
@@ -101,14 +76,9 @@ pub fn run(command: Command) -> CliResult {
             &out,
             force,
         ),
-        Command::Rotate {
-            sd,
-            keys,
-            new_certs,
-            quorum,
-            out,
-            force,
-        } => rotate::run(&sd, &keys, &new_certs, quorum, &out, force),
+        Command::Rotate { sd, keys, new_certs, quorum, out, force } => {
+            rotate::run(&sd, &keys, &new_certs, quorum, &out, force)
+        }
         Command::Drill { sd, keys, out, force } => drill::run(&sd, &keys, &out, force),
         Command::Verify { bundle, signer } => verify::run(&bundle, signer.as_deref()),
         Command::Fingerprint { file } => fingerprint::run(&file),
@@ -126,9 +96,7 @@ struct Request {
 /// this SD file.
 fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> CliResult<Request> {
     let operator = operator_cert.map(load_certificate).transpose()?;
-    let expected = operator
-        .as_ref()
-        .map_or(ExpectedSigner::SelfAsserted, ExpectedSigner::Certificate);
+    let expected = operator.as_ref().map_or(ExpectedSigner::SelfAsserted, ExpectedSigner::Certificate);
     let verified = load_bundle(path, BundleKind::RecoveryRequest, expected)?;
     let payload: RecoveryRequest = verified.payload_as().in_file(path)?;
     if operator.is_none() {
@@ -146,10 +114,7 @@ fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> C
     let exchange = Certificate::from_pem_or_der(payload.exchange_certificate.as_bytes()).in_file(path)?;
     exchange.require_self_signed().in_file(path)?;
     if exchange.x5t_s256() != payload.exchange_x5t_s256 {
-        return Err(CliError::file(
-            path,
-            "the exchange certificate does not match its thumbprint",
-        ));
+        return Err(CliError::file(path, "the exchange certificate does not match its thumbprint"));
     }
     exchange.rsa_public_key().in_file(path)?;
     Ok(Request { payload, exchange })
@@ -165,15 +130,9 @@ fn load_distributed(
 ) -> CliResult<(crate::security_domain::LoadedSd, Request)> {
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
-        return Err(CliError::file(
-            sd_path,
-            "distributed recovery needs a version-2 (Shamir) SD file",
-        ));
+        return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));
     }
     let request = load_request(request_path, operator_cert, &sd.sha256)?;
-    print_fingerprint(
-        "exchange key of the target HSM (confirm aloud)",
-        &request.exchange,
-    );
+    print_fingerprint("exchange key of the target HSM (confirm aloud)", &request.exchange);
     Ok((sd, request))
 }

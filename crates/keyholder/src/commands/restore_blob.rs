@@ -22,10 +22,6 @@ pub fn run(sd_path: &Path, exchange_path: &Path, keys: &KeysArgs, out: &Path, fo
     let blob = RestoreBlob::build(&mut rng(), &quorum.secrets, &exchange).in_file(out)?;
     drop(quorum);
     files::write_atomic(out, blob.to_json().as_bytes(), PUBLIC_MODE, force)?;
-    outln!(
-        "wrote restore blob {} for exchange key {}",
-        out.display(),
-        exchange.x5t_s256()
-    );
+    outln!("wrote restore blob {} for exchange key {}", out.display(), exchange.x5t_s256());
     Ok(())
 }

@@ -22,29 +22,20 @@ pub fn run(
 ) -> CliResult {
     files::check_writable(out, force)?;
     let sd = security_domain::load(sd_path)?;
-    let certs = new_certs
-        .iter()
-        .map(|p| load_certificate(p))
-        .collect::<CliResult<Vec<_>>>()?;
+    let certs = new_certs.iter().map(|p| load_certificate(p)).collect::<CliResult<Vec<_>>>()?;
     for (p, c) in new_certs.iter().zip(&certs) {
         c.rsa_public_key().in_file(p)?;
     }
     // Check the limits before anyone types a passphrase.
     sd_core::download_request::check_limits(&certs, quorum).map_err(CliError::general)?;
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
-    let rotated = sd
-        .sd
-        .resplit(&mut rng(), &opened.master, &certs, quorum)
-        .map_err(CliError::general)?;
+    let rotated = sd.sd.resplit(&mut rng(), &opened.master, &certs, quorum).map_err(CliError::general)?;
     drop(opened);
     let json = rotated.to_json();
     // The new file must parse and carry exactly the old EncData.
     let check = SecurityDomain::parse(json.as_bytes()).in_file(out)?;
     if check.enc_data() != sd.sd.enc_data() {
-        return Err(CliError::file(
-            out,
-            "internal check failed: EncData changed; nothing written",
-        ));
+        return Err(CliError::file(out, "internal check failed: EncData changed; nothing written"));
     }
     files::write_atomic(out, json.as_bytes(), PUBLIC_MODE, force)?;
     outln!(

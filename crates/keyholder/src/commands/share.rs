@@ -30,10 +30,7 @@ pub fn load_combiner(path: &Path) -> CliResult<Certificate> {
     let payload: Combiner = verified.payload_as().in_file(path)?;
     let cert = Certificate::from_pem_or_der(payload.certificate.as_bytes()).in_file(path)?;
     if cert != verified.signers()[0] || cert.x5t_s256() != payload.x5t_s256 {
-        return Err(CliError::file(
-            path,
-            "the combiner certificate is not the one that signed the bundle",
-        ));
+        return Err(CliError::file(path, "the combiner certificate is not the one that signed the bundle"));
     }
     cert.rsa_public_key().in_file(path)?;
     Ok(cert)
@@ -67,15 +64,8 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         created: Timestamp::from_unix(now_unix()),
     };
     drop(share);
-    let signed = bundle::sign(
-        BundleKind::Share,
-        &payload,
-        &[Signer {
-            key: &key.key,
-            cert: &cert,
-        }],
-    )
-    .in_file(out)?;
+    let signed =
+        bundle::sign(BundleKind::Share, &payload, &[Signer { key: &key.key, cert: &cert }]).in_file(out)?;
     files::write_atomic(out, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!(
         "wrote share bundle {} (share {} of {})",

@@ -17,17 +17,10 @@ pub fn run(path: &Path, signer: Option<&Path>) -> CliResult {
     if let Some(sp) = signer {
         let cert = load_certificate(sp)?;
         if !verified.signers().contains(&cert) {
-            return Err(CliError::file(
-                path,
-                format!("is not signed by the certificate {}", sp.display()),
-            ));
+            return Err(CliError::file(path, format!("is not signed by the certificate {}", sp.display())));
         }
     }
-    outln!(
-        "valid {} bundle, {} signature(s)",
-        kind.name(),
-        verified.signers().len()
-    );
+    outln!("valid {} bundle, {} signature(s)", kind.name(), verified.signers().len());
     for (i, c) in verified.signers().iter().enumerate() {
         print_fingerprint(&format!("signer {}", i + 1), c);
     }

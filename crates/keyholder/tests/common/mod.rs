@@ -27,9 +27,7 @@ pub fn rng() -> getrandom::SysRng {
 
 /// A fresh, empty folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("keyholder-cli")
-        .join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("keyholder-cli").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -69,31 +67,21 @@ pub fn fixture() -> &'static Fixture {
         std::fs::write(dir.join("pw"), format!("{PASS}\n")).unwrap();
         let names = vec!["alice", "bob", "carol"];
         for n in &names {
-            ok(keyholder(
-                &dir,
-                &["init", "--name", n, "--out", ".", "--passphrase-file", "pw"],
-            ));
+            ok(keyholder(&dir, &["init", "--name", n, "--out", ".", "--passphrase-file", "pw"]));
         }
-        let certs: Vec<Certificate> = names
-            .iter()
-            .map(|n| load_cert(&dir.join(format!("{n}.cer"))))
-            .collect();
+        let certs: Vec<Certificate> =
+            names.iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
         let mut secrets = Vec::new();
-        for (tag, len) in [
-            ("hsm_backup", 8180usize),
-            ("base_enclave_backup", 869),
-            ("partition_enclave_backup", 2945),
-        ] {
+        for (tag, len) in
+            [("hsm_backup", 8180usize), ("base_enclave_backup", 869), ("partition_enclave_backup", 2945)]
+        {
             let mut data = vec![0u8; len];
             getrandom::fill(&mut data).unwrap();
             secrets.push((tag.to_owned(), data));
         }
         let domain: Vec<DomainSecret> = secrets
             .iter()
-            .map(|(t, d)| DomainSecret {
-                tag: t.clone(),
-                data: SecretBytes::from_slice(d),
-            })
+            .map(|(t, d)| DomainSecret { tag: t.clone(), data: SecretBytes::from_slice(d) })
             .collect();
         let master = MasterKey::generate(&mut rng()).unwrap();
         let sd = SecurityDomain::create(&mut rng(), &master, &domain, &certs, 2).unwrap();
@@ -101,19 +89,13 @@ pub fn fixture() -> &'static Fixture {
         // An exchange key standing in for the recovering HSM's.
         let (ex_key, ex_cert) = keypair("transfer-key");
         std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
-        std::fs::write(
-            dir.join("exchange.key"),
-            private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
-        )
-        .unwrap();
+        std::fs::write(dir.join("exchange.key"), private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
+            .unwrap();
         // An operator key for recovery requests.
         let (op_key, op_cert) = keypair("operator");
         std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
-        std::fs::write(
-            dir.join("operator.key"),
-            private_key::to_plain_pem(&op_key).unwrap().as_bytes(),
-        )
-        .unwrap();
+        std::fs::write(dir.join("operator.key"), private_key::to_plain_pem(&op_key).unwrap().as_bytes())
+            .unwrap();
         Fixture { dir, names, secrets }
     })
 }
@@ -173,15 +155,9 @@ pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> St
         nonce: b64::url_encode(&nonce),
         created: Timestamp::from_unix(1_767_225_600),
     };
-    let signed = bundle::sign(
-        BundleKind::RecoveryRequest,
-        &payload,
-        &[Signer {
-            key: &op_key,
-            cert: &op_cert,
-        }],
-    )
-    .unwrap();
+    let signed =
+        bundle::sign(BundleKind::RecoveryRequest, &payload, &[Signer { key: &op_key, cert: &op_cert }])
+            .unwrap();
     std::fs::write(dir.join(out), signed).unwrap();
     payload.nonce
 }
@@ -191,10 +167,6 @@ pub fn vectors() -> PathBuf {
     let dir = std::env::var_os("HSM_CEREMONY_VECTORS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    assert!(
-        dir.join("azure-cli").is_dir(),
-        "test vectors not found at {}",
-        dir.display()
-    );
+    assert!(dir.join("azure-cli").is_dir(), "test vectors not found at {}", dir.display());
     dir
 }

@@ -95,9 +95,7 @@ pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body:
         version: sd_core::hex_lower(&v),
         kty: "oct-HSM".into(),
         k: b64::url_encode(&k),
-        key_ops: req
-            .key_ops
-            .unwrap_or_else(|| DEFAULT_OPS.iter().map(|s| s.to_string()).collect()),
+        key_ops: req.key_ops.unwrap_or_else(|| DEFAULT_OPS.iter().map(|s| s.to_string()).collect()),
         created: now_ms() / 1000,
     };
     zeroize::Zeroize::zeroize(&mut k);
@@ -169,10 +167,7 @@ fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, 
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    let Some(key) = state
-        .keys
-        .get(name)
-        .filter(|k| version.is_none_or(|v| v.is_empty() || v == k.version))
+    let Some(key) = state.keys.get(name).filter(|k| version.is_none_or(|v| v.is_empty() || v == k.version))
     else {
         return not_found(name);
     };
@@ -188,12 +183,7 @@ fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, 
     let decode = |s: &str, what: &'static str| b64::url_decode(s, what);
     let result = (|| {
         let k = zeroize::Zeroizing::new(decode(&key.k, "key")?);
-        let aad = req
-            .aad
-            .as_deref()
-            .map(|a| decode(a, "aad"))
-            .transpose()?
-            .unwrap_or_default();
+        let aad = req.aad.as_deref().map(|a| decode(a, "aad")).transpose()?.unwrap_or_default();
         let value = decode(&req.value, "value")?;
         if operation == "encrypt" {
             let sealed = aead::seal(&mut getrandom::SysRng, &k, &aad, &value)?;
@@ -267,9 +257,7 @@ pub async fn restore(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let key = match domain::restore(&req.value, &bpk) {
         Ok(k) => k,
         Err(e) => {
-            return bad(&format!(
-                "The backup does not belong to this HSM's security domain ({e})."
-            ));
+            return bad(&format!("The backup does not belong to this HSM's security domain ({e})."));
         }
     };
     if state.keys.contains_key(&key.name) {

@@ -14,18 +14,9 @@ use crate::app::{App, check_request};
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/securitydomain/download", post(security_domain::download))
-        .route(
-            "/securitydomain/download/pending",
-            get(security_domain::download_pending),
-        )
-        .route(
-            "/securitydomain/upload",
-            get(security_domain::transfer_key).post(security_domain::upload),
-        )
-        .route(
-            "/securitydomain/upload/pending",
-            get(security_domain::upload_pending),
-        )
+        .route("/securitydomain/download/pending", get(security_domain::download_pending))
+        .route("/securitydomain/upload", get(security_domain::transfer_key).post(security_domain::upload))
+        .route("/securitydomain/upload/pending", get(security_domain::upload_pending))
         .route("/keys/restore", post(keys::restore))
         .route("/keys/{name}", get(keys::get))
         .route("/keys/{name}/create", post(keys::create))

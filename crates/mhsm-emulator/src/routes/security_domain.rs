@@ -76,12 +76,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     if let Err(r) = app.save(&state) {
         return r.into_response();
     }
-    accepted(
-        &app,
-        "/securitydomain/download/pending",
-        query,
-        json!({"value": sd_json}),
-    )
+    accepted(&app, "/securitydomain/download/pending", query, json!({"value": sd_json}))
 }
 
 fn pending(app: &App, kind: OperationKind) -> Response {
@@ -103,12 +98,8 @@ fn pending(app: &App, kind: OperationKind) -> Response {
                 body.into_response()
             }
         }
-        _ => azure_error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "No such security domain operation on this HSM.",
-        )
-        .into_response(),
+        _ => azure_error(StatusCode::NOT_FOUND, "NotFound", "No such security domain operation on this HSM.")
+            .into_response(),
     }
 }
 
@@ -131,14 +122,7 @@ pub async fn transfer_key(State(app): State<Arc<App>>) -> Response {
     let body = Certificate::from_pem_or_der(state.transfer_cert_pem.as_bytes())
         .and_then(|c| transfer_key::response_json(&c));
     match body {
-        Ok(b) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "application/json; charset=utf-8",
-            )],
-            b,
-        )
-            .into_response(),
+        Ok(b) => ([(axum::http::header::CONTENT_TYPE, "application/json; charset=utf-8")], b).into_response(),
         Err(e) => {
             azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()).into_response()
         }
@@ -180,9 +164,7 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
             ));
         }
         let key = private_key::from_pem(&state.transfer_key_pem, None).map_err(|e| e.to_string())?;
-        let secrets = blob
-            .open(&key)
-            .map_err(|e| format!("The restore blob does not open: {e}"))?;
+        let secrets = blob.open(&key).map_err(|e| format!("The restore blob does not open: {e}"))?;
         Ok(domain::to_stored(&secrets))
     })();
     state.begin(

@@ -24,10 +24,7 @@ pub struct Timestamp {
 impl Timestamp {
     /// From seconds since the Unix epoch.
     pub fn from_unix(unix: u64) -> Self {
-        Timestamp {
-            unix,
-            utc: rfc3339(unix),
-        }
+        Timestamp { unix, utc: rfc3339(unix) }
     }
 }
 

@@ -66,16 +66,8 @@ pub fn run(
         print_fingerprint(&format!("share {}", i + 1), c);
     }
 
-    errln!(
-        "activating {} with quorum {quorum} of {}...",
-        client.base(),
-        certs.len()
-    );
-    let resp = client.send(
-        "POST",
-        "/securitydomain/download",
-        Some(request.to_json().as_bytes()),
-    )?;
+    errln!("activating {} with quorum {quorum} of {}...", client.base(), certs.len());
+    let resp = client.send("POST", "/securitydomain/download", Some(request.to_json().as_bytes()))?;
     if resp.status != 202 && resp.status != 200 {
         return Err(resp.error("security-domain download"));
     }
@@ -110,15 +102,8 @@ pub fn run(
         created: Timestamp::from_unix(now_unix()),
     };
     let cert = operator.require_cert()?;
-    let signed = bundle::sign(
-        BundleKind::ActivationRecord,
-        &payload,
-        &[Signer {
-            key: &operator.key,
-            cert,
-        }],
-    )
-    .in_file(&record)?;
+    let signed = bundle::sign(BundleKind::ActivationRecord, &payload, &[Signer { key: &operator.key, cert }])
+        .in_file(&record)?;
     files::write_atomic(&record, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote {}", record.display());
     if no_wait {

@@ -45,25 +45,15 @@ pub fn run(
         created: Timestamp::from_unix(now_unix()),
     };
     let cert = operator.require_cert()?;
-    let signed = bundle::sign(
-        BundleKind::RecoveryRequest,
-        &payload,
-        &[Signer {
-            key: &operator.key,
-            cert,
-        }],
-    )
-    .in_file(out)?;
+    let signed = bundle::sign(BundleKind::RecoveryRequest, &payload, &[Signer { key: &operator.key, cert }])
+        .in_file(out)?;
     if let Some(p) = exchange_out {
         files::write_atomic(p, exchange.to_pem_azure().as_bytes(), PUBLIC_MODE, force)?;
         outln!("wrote {}", p.display());
     }
     files::write_atomic(out, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote recovery request {} for {}", out.display(), client.base());
-    print_fingerprint(
-        "exchange key of the target HSM (read aloud to the witnesses)",
-        &exchange,
-    );
+    print_fingerprint("exchange key of the target HSM (read aloud to the witnesses)", &exchange);
     print_fingerprint("recovery request signed by", cert);
     Ok(())
 }

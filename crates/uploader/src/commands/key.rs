@@ -19,17 +19,12 @@ fn call(client: &HsmClient, path: &str, body: &Value, what: &str) -> CliResult<V
 }
 
 fn kid(v: &Value) -> &str {
-    v.pointer("/key/kid")
-        .or_else(|| v.get("kid"))
-        .and_then(Value::as_str)
-        .unwrap_or("?")
+    v.pointer("/key/kid").or_else(|| v.get("kid")).and_then(Value::as_str).unwrap_or("?")
 }
 
 fn check_name(name: &str) -> CliResult {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(CliError::general(format!(
-            "--name {name:?}: key names are 0-9, a-z, A-Z and -"
-        )));
+        return Err(CliError::general(format!("--name {name:?}: key names are 0-9, a-z, A-Z and -")));
     }
     Ok(())
 }
@@ -59,22 +54,14 @@ pub fn run(client: &HsmClient, command: KeyCommand) -> CliResult {
             let mut result = v.clone();
             result["alg"] = json!("A256GCM");
             files::write_atomic(&out, format!("{result:#}\n").as_bytes(), PUBLIC_MODE, false)?;
-            outln!(
-                "encrypted {} with {} into {}",
-                input.display(),
-                kid(&v),
-                out.display()
-            );
+            outln!("encrypted {} with {} into {}", input.display(), kid(&v), out.display());
         }
         KeyCommand::Decrypt { name, input, out } => {
             check_name(&name)?;
             files::check_writable(&out, false)?;
             let c: Value = serde_json::from_slice(&files::read(&input)?).in_file(&input)?;
-            let field = |k: &str| {
-                c.get(k)
-                    .cloned()
-                    .ok_or_else(|| CliError::file(&input, format!("has no {k:?}")))
-            };
+            let field =
+                |k: &str| c.get(k).cloned().ok_or_else(|| CliError::file(&input, format!("has no {k:?}")));
             let body =
                 json!({"alg": "A256GCM", "value": field("value")?, "iv": field("iv")?, "tag": field("tag")?});
             let v = call(client, &format!("/keys/{name}/decrypt"), &body, "decryption")?;
@@ -84,12 +71,7 @@ pub fn run(client: &HsmClient, command: KeyCommand) -> CliResult {
                 .ok_or_else(|| CliError::general("decryption returned no value"))?;
             let plain = zeroize::Zeroizing::new(b64::url_decode(value, "value").map_err(CliError::general)?);
             files::write_atomic(&out, &plain, SECRET_MODE, false)?;
-            outln!(
-                "decrypted {} with {} into {}",
-                input.display(),
-                kid(&v),
-                out.display()
-            );
+            outln!("decrypted {} with {} into {}", input.display(), kid(&v), out.display());
         }
         KeyCommand::Backup { name, out } => {
             check_name(&name)?;
@@ -104,12 +86,7 @@ pub fn run(client: &HsmClient, command: KeyCommand) -> CliResult {
         }
         KeyCommand::Restore { input } => {
             let value = files::read_text(&input)?;
-            let v = call(
-                client,
-                "/keys/restore",
-                &json!({"value": value.trim()}),
-                "key restore",
-            )?;
+            let v = call(client, "/keys/restore", &json!({"value": value.trim()}), "key restore")?;
             outln!("restored {}", kid(&v));
         }
     }

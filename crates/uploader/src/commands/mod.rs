@@ -19,11 +19,9 @@ use crate::token;
 /// Runs one command.
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
-        Command::OperatorInit {
-            out,
-            protection,
-            force,
-        } => operator_init::run(&out, protection.protection(), force),
+        Command::OperatorInit { out, protection, force } => {
+            operator_init::run(&out, protection.protection(), force)
+        }
         Command::Activate {
             quorum,
             enrollments,
@@ -46,14 +44,7 @@ pub fn run(cli: Cli) -> CliResult {
                 force,
             )
         }
-        Command::InitRecovery {
-            sd,
-            operator_key,
-            passphrase_file,
-            out,
-            exchange_key_out,
-            force,
-        } => {
+        Command::InitRecovery { sd, operator_key, passphrase_file, out, exchange_key_out, force } => {
             let operator = load_operator(&operator_key, passphrase_file.as_deref())?;
             init_recovery::run(
                 &connect(&cli.target)?,
@@ -64,10 +55,9 @@ pub fn run(cli: Cli) -> CliResult {
                 force,
             )
         }
-        Command::Upload {
-            restore_blob,
-            no_wait,
-        } => upload::run(&connect(&cli.target)?, &restore_blob, no_wait),
+        Command::Upload { restore_blob, no_wait } => {
+            upload::run(&connect(&cli.target)?, &restore_blob, no_wait)
+        }
         Command::Status { download } => status::run(&connect(&cli.target)?, download),
         Command::Key(k) => key::run(&connect(&cli.target)?, k),
     }
@@ -78,9 +68,7 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
     let base = match (&target.hsm, &target.hsm_url) {
         (Some(name), None) => {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(CliError::general(format!(
-                    "--hsm {name:?} is not a Managed HSM name"
-                )));
+                return Err(CliError::general(format!("--hsm {name:?} is not a Managed HSM name")));
             }
             format!("https://{name}.managedhsm.azure.net")
         }
@@ -88,9 +76,7 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
         _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
     };
     if !base.starts_with("https://") {
-        return Err(CliError::general(format!(
-            "the HSM URL {base} must start with https://"
-        )));
+        return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
     }
     let token = token::obtain(target.token_file.as_deref())?;
     HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)

@@ -7,18 +7,11 @@ use crate::client::HsmClient;
 use crate::poll;
 
 pub fn run(client: &HsmClient, download: bool) -> CliResult {
-    let path = if download {
-        "/securitydomain/download/pending"
-    } else {
-        "/securitydomain/upload/pending"
-    };
+    let path = if download { "/securitydomain/download/pending" } else { "/securitydomain/upload/pending" };
     let s = poll::status(client, path)?;
     outln!("{}: {}", s.status, s.details);
     if s.failed() {
-        return Err(CliError::general(format!(
-            "the HSM reports the operation failed: {}",
-            s.details
-        )));
+        return Err(CliError::general(format!("the HSM reports the operation failed: {}", s.details)));
     }
     Ok(())
 }

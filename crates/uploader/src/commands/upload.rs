@@ -44,11 +44,9 @@ pub fn run(client: &HsmClient, blob_path: &Path, no_wait: bool) -> CliResult {
         return Ok(());
     }
     let s = poll::wait(client, "/securitydomain/upload/pending", "recovery").map_err(|e| {
-        CliError::file(
-            blob_path,
-            format!("the HSM did not accept this restore blob: {e}"),
+        CliError::file(blob_path, format!("the HSM did not accept this restore blob: {e}")).hint(
+            "the HSM's reason is above; the HSM stays not activated, so a corrected blob can be uploaded",
         )
-        .hint("the HSM's reason is above; the HSM stays not activated, so a corrected blob can be uploaded")
     })?;
     outln!("{}: {}", s.status, s.details);
     Ok(())
