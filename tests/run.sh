@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need that a fresh machine
+# may lack (SoftHSM2, the software token the PKCS#11 tests use), then runs
+# `cargo test --workspace --locked`. Extra arguments go to cargo test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v openssl >/dev/null || { echo "tests: the openssl command is required (apt-get install openssl)" >&2; exit 1; }
+if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then
+  echo "tests: installing softhsm2 (software token for the PKCS#11 tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq softhsm2 >/dev/null
+fi
+[ -d ../shared/vectors ] || [ -n "${HSM_CEREMONY_VECTORS:-}" ] || {
+  echo "tests: Azure's test vectors are not at ../shared/vectors (or set HSM_CEREMONY_VECTORS)" >&2; exit 1; }
+
+exec cargo test --workspace --locked "$@"
