@@ -85,47 +85,9 @@ fn every_artifact_kind_refuses_every_tampering() {
     ));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     for n in ["a", "b"] {
-        ok(run(
-            &dir,
-            "keyholder",
-            &[
-                "share",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "combiner.json",
-                "--key",
-                &format!("{n}.key"),
-                "--out",
-                &format!("{n}.share.json"),
-            ],
-        ));
+        ok(run(&dir, "keyholder", &share_args(&format!("{n}.key"), &format!("{n}.share.json"), &[])));
     }
-    ok(run(
-        &dir,
-        "keyholder",
-        &[
-            "combine",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner-key",
-            "combiner.key",
-            "--share",
-            "a.share.json",
-            "--share",
-            "b.share.json",
-            "--out",
-            "blob.json",
-        ],
-    ));
+    ok(run(&dir, "keyholder", &combine_args(&["a.share.json", "b.share.json"], "blob.json", &[])));
     ok(run(
         &dir,
         "keyholder",
@@ -241,23 +203,7 @@ fn every_artifact_kind_refuses_every_tampering() {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&[
-                "combine",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner-key",
-                "combiner.key",
-                "--share",
-                "a.share.json",
-                "--share",
-                "{}",
-                "--out",
-                "out.json",
-            ]),
+            args: s(&combine_args(&["a.share.json", "{}"], "out.json", &[])),
         },
         Kind {
             name: "drill report",

@@ -202,3 +202,26 @@ pub fn activate(
     args.extend(extra);
     uploader(dir, emu, &args)
 }
+
+/// `keyholder share` with the usual file names of a distributed recovery
+/// (`sd.json`, `request.json`, `operator.cer`, `combiner.json`), then `extra`.
+pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["share", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
+    args.extend(["--combiner", "combiner.json", "--key", key, "--out", out]);
+    args.extend(extra);
+    args
+}
+
+/// `keyholder combine` with the same file names and `combiner.key`, one
+/// `--share` per bundle, then `extra`.
+pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["combine", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
+    args.extend(["--combiner-key", "combiner.key", "--out", out]);
+    for s in shares {
+        args.extend(["--share", s]);
+    }
+    args.extend(extra);
+    args
+}

@@ -146,29 +146,13 @@ fn restore_blob_with_every_pair_of_custodians() {
 fn distributed_recovery_share_bundles_and_combine() {
     let f = fixture();
     let dir = f.copy_to("distributed");
-    write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    let nonce = write_request(&dir, "request.json", "sd.json", "exchange.pem");
     ok(keyholder(&dir, &["combiner-init", "--out", ".", "--passphrase-file", "pw"]));
     assert_eq!(std::fs::metadata(dir.join("combiner.key")).unwrap().permissions().mode() & 0o777, 0o600);
     for n in ["alice", "carol"] {
         let out = ok(keyholder(
             &dir,
-            &[
-                "share",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "combiner.json",
-                "--key",
-                &format!("{n}.key"),
-                "--passphrase-file",
-                "pw",
-                "--out",
-                &format!("{n}.share.json"),
-            ],
+            &share_args(&format!("{n}.key"), &format!("{n}.share.json"), &["--passphrase-file", "pw"]),
         ));
         assert!(out.contains("exchange key of the target HSM"), "{out}");
     }
@@ -193,32 +177,40 @@ fn distributed_recovery_share_bundles_and_combine() {
     ));
     assert!(out.contains("recovery request signed by") && out.contains("CN=operator"), "{out}");
     // The share bundle never carries the share in clear: it is sealed to the combiner.
-    let bundle_text = std::fs::read_to_string(dir.join("alice.share.json")).unwrap();
+    let bundle_bytes = std::fs::read(dir.join("alice.share.json")).unwrap();
     let out = ok(keyholder(&dir, &["verify", "alice.share.json", "--signer", "alice.cer"]));
     assert!(out.contains("valid share bundle") && out.contains("encrypted_share"), "{out}");
-    assert!(!bundle_text.is_empty());
+    let verified = sd_core::bundle::verify(
+        &bundle_bytes,
+        sd_core::bundle::BundleKind::Share,
+        sd_core::bundle::ExpectedSigner::SelfAsserted,
+    )
+    .unwrap();
+    let payload: sd_core::bundle::payloads::ShareBundle = verified.payload_as().unwrap();
+    let sealed = sd_core::jwe::CompactJwe::parse(&payload.encrypted_share).unwrap();
+    sealed.expect(sd_core::jwe::Alg::RsaOaep256, sd_core::jwe::Enc::A256Gcm).unwrap();
+    assert_eq!((sealed.kid(), payload.request_nonce.as_str()), (Some(nonce.as_str()), nonce.as_str()));
+    // Alice's share itself appears nowhere in the bundle, in any encoding.
+    let sd = sd_core::sd_file::SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
+    let key = sd_core::private_key::from_pem(
+        &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
+        Some(PASS.as_bytes()),
+    )
+    .unwrap();
+    let share = sd.open_share(&key, None).unwrap().share.to_bytes();
+    let text = String::from_utf8_lossy(&bundle_bytes).into_owned();
+    let payload_text = String::from_utf8(verified.payload().to_vec()).unwrap();
+    for form in [
+        sd_core::b64::url_encode(share.expose()),
+        sd_core::b64::std_encode(share.expose()),
+        sd_core::hex_lower(share.expose()),
+    ] {
+        assert!(!text.contains(&form[..40]) && !payload_text.contains(&form[..40]), "share in clear");
+    }
 
     ok(keyholder(
         &dir,
-        &[
-            "combine",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner-key",
-            "combiner.key",
-            "--passphrase-file",
-            "pw",
-            "--share",
-            "alice.share.json",
-            "--share",
-            "carol.share.json",
-            "--out",
-            "blob.json",
-        ],
+        &combine_args(&["alice.share.json", "carol.share.json"], "blob.json", &["--passphrase-file", "pw"]),
     ));
     f.assert_blob_restores(&dir, "blob.json");
     // Three shares: the extra one must agree.

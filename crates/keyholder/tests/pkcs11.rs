@@ -138,53 +138,9 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     // distributed: a share bundle from a token key, combined with a file key's.
     write_request(&dir, "request.json", "sd.json", "exchange.pem");
     ok(hsm.run(&["combiner-init", "--out", ".", "--no-passphrase"]));
-    ok(hsm.run(&[
-        "share",
-        "--sd",
-        "sd.json",
-        "--request",
-        "request.json",
-        "--operator-cert",
-        "operator.cer",
-        "--combiner",
-        "combiner.json",
-        "--key",
-        &alice,
-        "--out",
-        "alice.share.json",
-    ]));
-    ok(hsm.run(&[
-        "share",
-        "--sd",
-        "sd.json",
-        "--request",
-        "request.json",
-        "--operator-cert",
-        "operator.cer",
-        "--combiner",
-        "combiner.json",
-        "--key",
-        "carol.key",
-        "--out",
-        "carol.share.json",
-    ]));
-    ok(hsm.run(&[
-        "combine",
-        "--sd",
-        "sd.json",
-        "--request",
-        "request.json",
-        "--operator-cert",
-        "operator.cer",
-        "--combiner-key",
-        "combiner.key",
-        "--share",
-        "alice.share.json",
-        "--share",
-        "carol.share.json",
-        "--out",
-        "blob2.json",
-    ]));
+    ok(hsm.run(&share_args(&alice, "alice.share.json", &[])));
+    ok(hsm.run(&share_args("carol.key", "carol.share.json", &[])));
+    ok(hsm.run(&combine_args(&["alice.share.json", "carol.share.json"], "blob2.json", &[])));
     blob_opens(&dir, "blob2.json", &secrets);
     // rotate with a token key and a file key, to new custodians including a token.
     ok(hsm.run(&["init", "--name", "dave", "--out", ".", "--no-passphrase", "--bits", "2048"]));

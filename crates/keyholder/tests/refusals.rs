@@ -290,23 +290,7 @@ fn distributed(test: &str) -> std::path::PathBuf {
     for n in ["alice", "bob"] {
         ok(keyholder(
             &dir,
-            &[
-                "share",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "combiner.json",
-                "--key",
-                &format!("{n}.key"),
-                "--passphrase-file",
-                "pw",
-                "--out",
-                &format!("{n}.share.json"),
-            ],
+            &share_args(&format!("{n}.key"), &format!("{n}.share.json"), &["--passphrase-file", "pw"]),
         ));
     }
     dir
@@ -513,53 +497,16 @@ fn sealed_to_another_combiner_is_refused() {
 fn rotation_limits_are_checked_before_any_passphrase() {
     let f = fixture();
     let dir = f.copy_to("rotate-limits");
-    fails(
-        keyholder(
-            &dir,
-            &[
-                "rotate",
-                "--sd",
-                "sd.json",
-                "--key",
-                "alice.key",
-                "--key",
-                "bob.key",
-                "--new-cert",
-                "alice.cer",
-                "--new-cert",
-                "bob.cer",
-                "--quorum",
-                "2",
-                "--out",
-                "new.json",
-            ],
-        ),
-        &["2 certificates given; Azure takes 3 to 10"],
-    );
-    fails(
-        keyholder(
-            &dir,
-            &[
-                "rotate",
-                "--sd",
-                "sd.json",
-                "--key",
-                "alice.key",
-                "--key",
-                "bob.key",
-                "--new-cert",
-                "alice.cer",
-                "--new-cert",
-                "bob.cer",
-                "--new-cert",
-                "carol.cer",
-                "--quorum",
-                "4",
-                "--out",
-                "new.json",
-            ],
-        ),
-        &["quorum 4 is invalid"],
-    );
+    // The keys are encrypted and no passphrase is given: a limit error must come first.
+    let rotate = |new_certs: &[&str], quorum: &str| {
+        let mut args = vec!["rotate", "--sd", "sd.json", "--key", "alice.key", "--key", "bob.key"];
+        for c in new_certs {
+            args.extend(["--new-cert", c]);
+        }
+        args.extend(["--quorum", quorum, "--out", "new.json"]);
+        keyholder(&dir, &args)
+    };
+    fails(rotate(&["alice.cer", "bob.cer"], "2"), &["2 certificates given; Azure takes 3 to 10"]);
+    fails(rotate(&["alice.cer", "bob.cer", "carol.cer"], "4"), &["quorum 4 is invalid"]);
     assert!(!dir.join("new.json").exists());
 }

@@ -194,6 +194,11 @@ impl VerifiedBundle {
     pub fn signers(&self) -> &[Certificate] {
         &self.signers
     }
+    /// The first (for single-signer bundles, the only) signer. [`verify`]
+    /// refuses a bundle without signatures, so there always is one.
+    pub fn signer(&self) -> &Certificate {
+        &self.signers[0]
+    }
 }
 
 /// Reads the `typ` of a bundle without verifying it (to tell the user what a file is).

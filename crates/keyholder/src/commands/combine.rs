@@ -53,7 +53,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
                 e.hint("a share bundle must be signed by a custodian whose certificate is in this SD file")
             })?;
         let p: ShareBundle = verified.payload_as().in_file(path)?;
-        let signer = verified.signers()[0].x5t_s256();
+        let signer = verified.signer().x5t_s256();
         let fail = |m: &str| CliError::file(path, m);
         if p.request_nonce != request.payload.nonce {
             return Err(fail("is for another recovery request (its nonce differs)"));
@@ -93,7 +93,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         if share.len() != MasterKey::LEN {
             return Err(fail("the share does not cover a 32-byte master key"));
         }
-        errln!("{}: share {} from {}", path.display(), p.share_index + 1, verified.signers()[0].subject());
+        errln!("{}: share {} from {}", path.display(), p.share_index + 1, verified.signer().subject());
         opened.push(OpenedShare { index: p.share_index, x5t_256: signer, share });
         sources.push(path);
     }

@@ -100,10 +100,7 @@ fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> C
     let verified = load_bundle(path, BundleKind::RecoveryRequest, expected)?;
     let payload: RecoveryRequest = verified.payload_as().in_file(path)?;
     if operator.is_none() {
-        print_fingerprint(
-            "recovery request signed by (confirm aloud with the operator)",
-            &verified.signers()[0],
-        );
+        print_fingerprint("recovery request signed by (confirm aloud with the operator)", verified.signer());
     }
     if payload.sd_sha256 != sd_sha256 {
         return Err(CliError::file(

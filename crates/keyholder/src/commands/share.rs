@@ -29,7 +29,7 @@ pub fn load_combiner(path: &Path) -> CliResult<Certificate> {
     let verified = load_bundle(path, BundleKind::Combiner, ExpectedSigner::SelfAsserted)?;
     let payload: Combiner = verified.payload_as().in_file(path)?;
     let cert = Certificate::from_pem_or_der(payload.certificate.as_bytes()).in_file(path)?;
-    if cert != verified.signers()[0] || cert.x5t_s256() != payload.x5t_s256 {
+    if &cert != verified.signer() || cert.x5t_s256() != payload.x5t_s256 {
         return Err(CliError::file(path, "the combiner certificate is not the one that signed the bundle"));
     }
     cert.rsa_public_key().in_file(path)?;

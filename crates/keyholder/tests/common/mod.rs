@@ -17,7 +17,7 @@ use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, b64, private_key};
 
 #[allow(unused_imports)]
-pub use ceremony_tests::{fails, listing, ok};
+pub use ceremony_tests::{combine_args, fails, listing, ok, share_args};
 
 pub const PASS: &str = "correct horse battery staple";
 

@@ -28,7 +28,7 @@ fn enrolled_certificate(path: &Path) -> CliResult<Certificate> {
     let verified = load_bundle(path, BundleKind::Enrollment, ExpectedSigner::SelfAsserted)?;
     let e: Enrollment = verified.payload_as().in_file(path)?;
     let cert = Certificate::from_pem_or_der(e.certificate.as_bytes()).in_file(path)?;
-    if cert != verified.signers()[0] || cert.x5t_s256() != e.x5t_s256 {
+    if &cert != verified.signer() || cert.x5t_s256() != e.x5t_s256 {
         return Err(CliError::file(
             path,
             "the enrolled certificate is not the one that signed the enrollment",
