@@ -67,8 +67,8 @@ case "$role" in
     need --media "$MEDIA"; need --operator-cert "$OPCERT"
     KH="$(tool keyholder)"
     banner "Activation ceremony — custodian verification (offline laptop)"
-    step custodian "verify the activation record is signed by the operator" -- \
-      "$KH" verify "$MEDIA/sd.json.activation.json" --signer "$OPCERT"
+    step custodian "verify the activation record: signed by the operator, and it matches sd.json" -- \
+      "$KH" verify "$MEDIA/sd.json.activation.json" --signer "$OPCERT" --sd "$MEDIA/sd.json"
     step custodian "fingerprint the SD file" -- "$KH" fingerprint "$MEDIA/sd.json"
     confirm "the sd_sha256 in the record equals the SD file's sha256, and my fingerprint is listed."
     if [ -n "$KEY" ]; then

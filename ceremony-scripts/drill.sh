@@ -88,7 +88,7 @@ step() {
     return 1
   fi
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
@@ -158,8 +158,8 @@ step operator "activate the HSM with quorum $M of $N (security-domain download)"
   "$BIN/uploader" "${T[@]}" activate --quorum "$M" "${ENROLL[@]}" \
   --operator-key operator.key --passphrase-file secrets/operator.pass --out sd.json
 fingerprint "SD file" sd.json
-step custodians "verify the signed activation record" -- \
-  "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer
+step custodians "verify the signed activation record against the SD file" -- \
+  "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer --sd sd.json
 
 head -c 64 /dev/urandom | base64 >"$WORK/message.txt"
 step operator "create key drill-key in the HSM" -- "$BIN/uploader" "${T[@]}" key create --name drill-key
@@ -183,24 +183,29 @@ done
 STEP=$((STEP + 1)); say "[$STEP] operator: start a fresh HSM for the recovery (emulated)"
 start_hsm hsm-recovery
 mapfile -t T < <(target hsm-recovery)
-step operator "fetch the exchange key, write the signed recovery request" -- \
-  "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --operator-key operator.key \
-  --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
 
 if [ "$MODE" = one-laptop ]; then
+  step operator "fetch the recovering HSM's exchange key" -- \
+    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --exchange-key-out exchange.pem
   # --passphrase-file values pair with the --key values in the order given.
   KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
   for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
   step "${QUORUM[*]}" "one laptop: unlock each key in turn, write the restore blob" -- \
     "$BIN/keyholder" restore-blob --sd sd.json --exchange-key exchange.pem "${KEYARGS[@]}" --out restore-blob.json
 else
+  # The combiner's one-time key comes first: the operator's signed request names
+  # it, and custodians seal their shares to that combiner only.
   step combiner "make the one-time combiner key" -- \
     "$BIN/keyholder" combiner-init --out . --passphrase-file secrets/combiner.pass
+  step operator "fetch the exchange key; sign the recovery request naming it and the combiner" -- \
+    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --combiner combiner.json --operator-key operator.key \
+    --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
+  # Each custodian pins the operator with the certificate kept from the activation.
   SHARES=()
   for c in "${QUORUM[@]}"; do
-    step "$c" "seal my share to the combiner, bound to the request" -- \
+    step "$c" "verify the request (pinned operator), seal my share to the combiner it names" -- \
       "$BIN/keyholder" share --sd sd.json --request request.json --operator-cert operator.cer \
-      --combiner combiner.json --key "$c.key" --passphrase-file "secrets/$c.pass" --out "$c.share.json"
+      --key "$c.key" --passphrase-file "secrets/$c.pass" --out "$c.share.json"
     SHARES+=(--share "$c.share.json")
   done
   step combiner "verify the share bundles, rebuild, write the restore blob" -- \
@@ -227,5 +232,6 @@ KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
 for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
 step "${QUORUM[*]}" "sign the drill report (every EncData entry verified)" -- \
   "$BIN/keyholder" drill --sd sd.json "${KEYARGS[@]}" --out drill-report.json
-step witness "verify the signed drill report" -- "$BIN/keyholder" verify drill-report.json
+step witness "verify the drill report against the SD file's custodians and quorum" -- \
+  "$BIN/keyholder" verify drill-report.json --sd sd.json
 fingerprint "drill report" drill-report.json

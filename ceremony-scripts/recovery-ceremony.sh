@@ -1,33 +1,36 @@
 #!/usr/bin/env bash
 # Recovery ceremony: bring the security domain into a new (or rebuilt) HSM.
 #
+#   recovery-ceremony.sh combiner-init --media DIR --combiner-dir DIR
+#       (combiner, offline, first) make the one-time combiner key; its bundle goes on the media.
 #   recovery-ceremony.sh request (--hsm NAME | --hsm-url URL [--ca-cert PEM]) [--token-file F]
 #       --media DIR --operator-key OP.key
-#       (operator, online) fetch the new HSM's exchange key; write the signed
-#       recovery request and exchange.pem to the media (sd.json must be there).
-#   recovery-ceremony.sh combiner-init --media DIR --combiner-dir DIR
-#       (combiner, offline) make the one-time combiner key; its bundle goes on the media.
-#   recovery-ceremony.sh share --media DIR --key NAME.key --operator-cert OP.cer
-#       (each custodian, own offline laptop) seal my share to the combiner.
-#   recovery-ceremony.sh combine --media DIR --combiner-dir DIR --operator-cert OP.cer
+#       (operator, online) fetch the new HSM's exchange key; write exchange.pem and
+#       the signed recovery request naming it and the combiner (combiner.json on
+#       the media; without it, only exchange.pem for a one-laptop recovery).
+#   recovery-ceremony.sh share --media DIR --key NAME.key (--operator-cert OP.cer | --operator-fingerprint HEX)
+#       (each custodian, own offline laptop) seal my share to the combiner the request names.
+#   recovery-ceremony.sh combine --media DIR --combiner-dir DIR (--operator-cert OP.cer | --operator-fingerprint HEX)
 #       (combiner, offline) verify the share bundles, write restore-blob.json.
 #   recovery-ceremony.sh one-laptop --media DIR --key K1 --key K2 ...
 #       (alternative to share/combine) custodians unlock their keys in turn on one laptop.
 #   recovery-ceremony.sh upload (--hsm NAME | --hsm-url URL ...) --media DIR
 #       (operator, online) upload the restore blob and wait until the HSM is active.
 #
-# Roles: operator, combiner, custodian, witness. The exchange-key fingerprint is
-# read aloud at every step: a swapped exchange key would receive the domain.
+# Roles: operator, combiner, custodian, witness. The exchange-key and combiner
+# fingerprints are read aloud at every step: a swapped key would receive the
+# domain. Custodians pin the operator with the certificate or fingerprint they
+# kept from the activation ceremony, never with one that came with the request.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 role="${1:-}"; shift || true
-MEDIA="" OPKEY="" OPCERT="" CDIR="" KEYS=() TARGET=() PASS=()
+MEDIA="" OPKEY="" OPIN=() CDIR="" KEYS=() TARGET=() PASS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --media) MEDIA="$2"; shift 2 ;;
     --operator-key) OPKEY="$2"; shift 2 ;;
-    --operator-cert) OPCERT="$2"; shift 2 ;;
+    --operator-cert|--operator-fingerprint) OPIN=("$1" "$2"); shift 2 ;;
     --combiner-dir) CDIR="$2"; shift 2 ;;
     --key) KEYS+=(--key "$2"); shift 2 ;;
     --hsm|--hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
@@ -43,9 +46,15 @@ case "$role" in
     [ ${#TARGET[@]} -gt 0 ] || { echo "recovery-ceremony: --hsm or --hsm-url is required" >&2; exit 2; }
     UP="$(tool uploader)"
     banner "Recovery ceremony — operator: recovery request (online machine)"
-    step operator "fetch the exchange key and sign the recovery request" -- \
-      "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --operator-key "$OPKEY" "${PASS[@]}" \
-      --out "$MEDIA/request.json" --exchange-key-out "$MEDIA/exchange.pem"
+    if [ -f "$MEDIA/combiner.json" ]; then
+      step operator "fetch the exchange key; sign the recovery request naming it and the combiner" -- \
+        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --combiner "$MEDIA/combiner.json" \
+        --operator-key "$OPKEY" "${PASS[@]}" --out "$MEDIA/request.json" --exchange-key-out "$MEDIA/exchange.pem"
+      confirm "the combiner's fingerprint shown equals the one the combiner read aloud."
+    else
+      step operator "fetch the exchange key (no combiner.json on the media: one-laptop recovery)" -- \
+        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --exchange-key-out "$MEDIA/exchange.pem"
+    fi
     confirm "the exchange key's fingerprint was read aloud and written on the ceremony record."
     ;;
   combiner-init)
@@ -57,23 +66,23 @@ case "$role" in
     confirm "the combiner fingerprint was read aloud and written on the ceremony record."
     ;;
   share)
-    need --operator-cert "$OPCERT"; [ ${#KEYS[@]} -eq 2 ] || { echo "recovery-ceremony: share takes exactly one --key" >&2; exit 2; }
+    need "--operator-cert or --operator-fingerprint" "${OPIN[*]}"; [ ${#KEYS[@]} -eq 2 ] || { echo "recovery-ceremony: share takes exactly one --key" >&2; exit 2; }
     KH="$(tool keyholder)"
     name="$(basename "${KEYS[1]}" .key)"
     banner "Recovery ceremony — custodian $name: share (own offline laptop)"
     step custodian "verify the request and the combiner, seal my share to the combiner" -- \
-      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --operator-cert "$OPCERT" \
+      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" \
       --combiner "$MEDIA/combiner.json" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
     confirm "the exchange-key and combiner fingerprints shown equal the ones on the ceremony record."
     ;;
   combine)
-    need --combiner-dir "$CDIR"; need --operator-cert "$OPCERT"
+    need --combiner-dir "$CDIR"; need "--operator-cert or --operator-fingerprint" "${OPIN[*]}"
     KH="$(tool keyholder)"
     banner "Recovery ceremony — combiner: combine (offline laptop)"
     SHARES=()
     for s in "$MEDIA"/*.share.json; do [ -e "$s" ] && SHARES+=(--share "$s"); done
     step combiner "verify every share bundle, rebuild the key, write the restore blob" -- \
-      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --operator-cert "$OPCERT" \
+      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" \
       --combiner-key "$CDIR/combiner.key" "${PASS[@]}" "${SHARES[@]}" --out "$MEDIA/restore-blob.json"
     confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     step combiner "destroy the one-time combiner key" -- rm -f "$CDIR/combiner.key"
@@ -95,5 +104,5 @@ case "$role" in
       "$UP" "${TARGET[@]}" upload --restore-blob "$MEDIA/restore-blob.json"
     confirm "the HSM reports 'Success: The resource is active.'"
     ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -75,16 +75,18 @@ fn activation_and_distributed_recovery_by_script() {
 
     let new_hsm = Emulator::start(&dir.join("new-hsm"));
     let target = new_hsm.target();
-    let mut args = vec!["request"];
-    args.extend(target.iter().map(String::as_str));
-    args.extend(["--media", &media, "--operator-key", &opkey]);
-    passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
+    // The combiner's key first: the operator's request names it.
     let cdir = dir.join("combiner").display().to_string();
     passes(script(
         &dir.join("combiner"),
         "recovery-ceremony.sh",
         &["combiner-init", "--media", &media, "--combiner-dir", &cdir, "--passphrase-file", &pw],
     ));
+    let mut args = vec!["request"];
+    args.extend(target.iter().map(String::as_str));
+    args.extend(["--media", &media, "--operator-key", &opkey]);
+    let out = passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
+    assert!(out.contains("combiner named in the request"), "{out}");
     for who in ["bob", "carol"] {
         let out = passes(script(
             &dir.join(who),

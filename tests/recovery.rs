@@ -20,25 +20,14 @@ fn names(n: usize, prefix: &str) -> Vec<String> {
 
 /// Recovers `sd` into `emu` with `quorum` of `who`, by `mode`.
 fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
-    ok(uploader(
-        dir,
-        emu,
-        &[
-            "init-recovery",
-            "--sd",
-            sd,
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "request.json",
-            "--exchange-key-out",
-            "exchange.pem",
-            "--force",
-        ],
-    ));
     let _ = std::fs::remove_file(dir.join("blob.json"));
     match mode {
         Mode::OneLaptop => {
+            ok(uploader(
+                dir,
+                emu,
+                &["init-recovery", "--sd", sd, "--exchange-key-out", "exchange.pem", "--force"],
+            ));
             let mut args =
                 vec!["restore-blob", "--sd", sd, "--exchange-key", "exchange.pem", "--out", "blob.json"];
             let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
@@ -48,7 +37,24 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
             ok(run(dir, "keyholder", &args));
         }
         Mode::Distributed => {
+            // The ceremony order: the combiner's key first, then the request that names it.
             ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
+            ok(uploader(
+                dir,
+                emu,
+                &[
+                    "init-recovery",
+                    "--sd",
+                    sd,
+                    "--combiner",
+                    "combiner.json",
+                    "--operator-key",
+                    "operator.key",
+                    "--out",
+                    "request.json",
+                    "--force",
+                ],
+            ));
             let mut combine = vec![
                 "combine".to_owned(),
                 "--sd".into(),

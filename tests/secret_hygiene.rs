@@ -86,7 +86,7 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
             shares.push(share);
         }
     }
-    let (master, domain) = sd.recover(&shares).unwrap();
+    let sd_core::quorum::Recovered { master, secrets: domain, .. } = sd.recover(&shares).unwrap();
     secrets.push(("master key".into(), master.expose().to_vec()));
     for s in &domain {
         // EncData plaintexts: a 48-byte window of each is enough to spot a leak.

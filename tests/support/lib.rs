@@ -203,12 +203,20 @@ pub fn activate(
     uploader(dir, emu, &args)
 }
 
+/// The payload of a signed bundle as JSON text, decoded without verifying
+/// anything: for tests that inspect (or tamper with) what a tool wrote.
+pub fn bundle_payload(bundle: &[u8]) -> String {
+    let doc: serde_json::Value = serde_json::from_slice(bundle).expect("bundle JSON");
+    let payload = doc["payload"].as_str().expect("payload");
+    String::from_utf8(sd_core::b64::url_decode(payload, "payload").expect("base64url")).expect("UTF-8")
+}
+
 /// `keyholder share` with the usual file names of a distributed recovery
-/// (`sd.json`, `request.json`, `operator.cer`, `combiner.json`), then `extra`.
+/// (`sd.json`, `request.json`, `operator.cer`), then `extra`.
 pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args =
         vec!["share", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend(["--combiner", "combiner.json", "--key", key, "--out", out]);
+    args.extend(["--key", key, "--out", out]);
     args.extend(extra);
     args
 }

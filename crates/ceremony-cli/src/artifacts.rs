@@ -1,9 +1,8 @@
-//! Reading the artifacts every tool handles (certificates, bundles) with
-//! errors that name the file, and showing fingerprints to read aloud.
+//! Reading the certificates every tool handles, with errors that name the
+//! file, and showing fingerprints to read aloud.
 
 use std::path::Path;
 
-use sd_core::bundle::{self, BundleKind, ExpectedSigner, VerifiedBundle};
 use sd_core::cert::{self, Certificate};
 
 use crate::error::{CliResult, InFile};
@@ -22,9 +21,4 @@ pub fn print_fingerprint(label: &str, cert: &Certificate) {
     outln!("{label}: {}", cert.subject());
     outln!("  x5t#S256:    {}", cert.x5t_s256());
     outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
-}
-
-/// Verifies a bundle file of `kind`.
-pub fn load_bundle(path: &Path, kind: BundleKind, expected: ExpectedSigner<'_>) -> CliResult<VerifiedBundle> {
-    bundle::verify(&files::read(path)?, kind, expected).in_file(path)
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod artifacts;
+pub mod confirm;
 pub mod error;
 pub mod files;
 pub mod hardening;

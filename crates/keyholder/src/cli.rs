@@ -39,6 +39,20 @@ pub struct KeysArgs {
     pub passphrase_files: Vec<PathBuf>,
 }
 
+/// Who the operator is, as pinned at the activation ceremony.
+#[derive(Args, Clone)]
+pub struct OperatorArgs {
+    /// The operator's certificate: the copy kept from the activation ceremony.
+    #[arg(long, value_name = "OPERATOR.cer", conflicts_with = "operator_fingerprint")]
+    pub operator_cert: Option<PathBuf>,
+    /// The operator certificate's SHA-256 fingerprint as read aloud at the
+    /// activation ceremony (64 hex digits; spaces allowed). Without this or
+    /// --operator-cert, the signer's fingerprint is shown on the terminal to
+    /// be confirmed by typing "yes"; with no terminal the request is refused.
+    #[arg(long, value_name = "HEX")]
+    pub operator_fingerprint: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Generate a custodian keypair, self-signed certificate and signed enrollment.
@@ -112,7 +126,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Distributed recovery: decrypt this custodian's share and seal it to the combiner.
+    /// Distributed recovery: decrypt this custodian's share and seal it to the
+    /// combiner that the operator's signed recovery request names.
     Share {
         /// The security-domain file.
         #[arg(long, value_name = "SD.json")]
@@ -120,12 +135,12 @@ pub enum Command {
         /// The operator's signed recovery request.
         #[arg(long, value_name = "REQUEST.json")]
         request: PathBuf,
-        /// The operator's certificate, to check the request's signer (else its fingerprint is shown to confirm aloud).
-        #[arg(long, value_name = "OPERATOR.cer")]
-        operator_cert: Option<PathBuf>,
-        /// The combiner's signed bundle.
+        #[command(flatten)]
+        operator: OperatorArgs,
+        /// The combiner's bundle, if you were given it: checked to be the
+        /// combiner the request names (shares are sealed to that one only).
         #[arg(long, value_name = "COMBINER.json")]
-        combiner: PathBuf,
+        combiner: Option<PathBuf>,
         /// This custodian's private key (its .cer must be beside it).
         #[arg(long, value_name = "KEY")]
         key: PathBuf,
@@ -147,10 +162,9 @@ pub enum Command {
         /// The operator's signed recovery request.
         #[arg(long, value_name = "REQUEST.json")]
         request: PathBuf,
-        /// The operator's certificate, to check the request's signer.
-        #[arg(long, value_name = "OPERATOR.cer")]
-        operator_cert: Option<PathBuf>,
-        /// The combiner's private key (combiner.key).
+        #[command(flatten)]
+        operator: OperatorArgs,
+        /// The combiner's private key (combiner.key): the combiner the request names.
         #[arg(long, value_name = "KEY")]
         combiner_key: PathBuf,
         /// Passphrase file for the combiner key.
@@ -200,13 +214,22 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Verify any hsm-ceremony bundle and print what it says.
+    /// Verify an hsm-ceremony bundle and print what it says.
+    ///
+    /// With --sd, a drill report is checked against the SD file's custodians
+    /// and quorum; an activation record or recovery request against the SD
+    /// file and the pinned operator (--signer). Without them only the
+    /// signatures are checked, which says nothing about who signed.
     Verify {
         /// The bundle.
         bundle: PathBuf,
-        /// Require this certificate to be the (or a) signer.
+        /// The pinned signer's certificate (the operator's, for an activation
+        /// record or recovery request); for other bundles, required among the signers.
         #[arg(long, value_name = "CERT.cer")]
         signer: Option<PathBuf>,
+        /// The SD file the bundle is about.
+        #[arg(long, value_name = "SD.json")]
+        sd: Option<PathBuf>,
     },
     /// Print the fingerprint of a certificate, exchange key, SD file or bundle.
     Fingerprint {

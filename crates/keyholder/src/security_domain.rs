@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use ceremony_cli::errln;
-use sd_core::bundle::payloads::DrillParticipant;
 use sd_core::enc_data::DomainSecret;
 use sd_core::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::secret::MasterKey;
@@ -16,17 +15,15 @@ use ceremony_cli::key_file::{CustodianKey, pair_passphrases};
 pub struct LoadedSd {
     /// Where it was read from.
     pub path: PathBuf,
-    /// The parsed file.
+    /// The parsed file (with the SHA-256 of its bytes).
     pub sd: SecurityDomain,
-    /// SHA-256 of the file's bytes, hex.
-    pub sha256: String,
 }
 
 /// Reads and validates an SD file.
 pub fn load(path: &Path) -> CliResult<LoadedSd> {
     let bytes = files::read(path)?;
     let sd = SecurityDomain::parse(&bytes).in_file(path)?;
-    Ok(LoadedSd { path: path.to_path_buf(), sd, sha256: sd_core::sha256_hex(&bytes) })
+    Ok(LoadedSd { path: path.to_path_buf(), sd })
 }
 
 impl LoadedSd {
@@ -55,8 +52,6 @@ pub struct OpenedQuorum {
     pub secrets: Vec<DomainSecret>,
     /// The keys that took part, in the order given.
     pub keys: Vec<CustodianKey>,
-    /// Who opened which share.
-    pub participants: Vec<DrillParticipant>,
 }
 
 /// Unlocks each key in turn, opens its share, and rebuilds the master key.
@@ -74,7 +69,6 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
     }
     let mut loaded: Vec<CustodianKey> = Vec::with_capacity(pairs.len());
     let mut shares: Vec<OpenedShare> = Vec::new();
-    let mut participants = Vec::new();
     for (n, (path, pass)) in pairs.into_iter().enumerate() {
         if let Some(prev) = loaded.iter().find(|k| k.path == path) {
             return Err(CliError::file(path, format!("is given twice (also as {})", prev.path.display())));
@@ -101,17 +95,21 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
                 share.index + 1,
                 sd.sd.shares().len()
             );
-            participants.push(DrillParticipant {
-                subject: key.cert.as_ref().map_or_else(|| path.display().to_string(), |c| c.subject()),
-                x5t_s256: share.x5t_256.clone(),
-                share_index: share.index,
-            });
             shares.push(share);
         }
         loaded.push(key);
     }
     let (master, secrets) = if sd.sd.version() == 2 {
-        sd.sd.recover(&shares).in_file(&sd.path)?
+        // Every share came out of this very file, so disagreement means the file was altered.
+        let recovered = sd.sd.recover(&shares).in_file(&sd.path)?;
+        for &p in &recovered.disagreeing {
+            errln!(
+                "warning: {}: the share it opens disagrees with the master key this file's EncData confirms; \
+                 the file's entry for it was altered",
+                loaded[p].path.display()
+            );
+        }
+        (recovered.master, recovered.secrets)
     } else {
         let refs: Vec<&dyn sd_core::RsaKey> = loaded.iter().map(|k| &k.key as &dyn sd_core::RsaKey).collect();
         sd.sd.recover_xor_split(&refs).map_err(|e| match e {
@@ -121,5 +119,5 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
             other => CliError::file(&sd.path, other),
         })?
     };
-    Ok(OpenedQuorum { master, secrets, keys: loaded, participants })
+    Ok(OpenedQuorum { master, secrets, keys: loaded })
 }

@@ -146,8 +146,8 @@ fn restore_blob_with_every_pair_of_custodians() {
 fn distributed_recovery_share_bundles_and_combine() {
     let f = fixture();
     let dir = f.copy_to("distributed");
-    let nonce = write_request(&dir, "request.json", "sd.json", "exchange.pem");
     ok(keyholder(&dir, &["combiner-init", "--out", ".", "--passphrase-file", "pw"]));
+    let nonce = write_request(&dir, "request.json", "sd.json", "exchange.pem");
     assert_eq!(std::fs::metadata(dir.join("combiner.key")).unwrap().permissions().mode() & 0o777, 0o600);
     for n in ["alice", "carol"] {
         let out = ok(keyholder(
@@ -156,7 +156,9 @@ fn distributed_recovery_share_bundles_and_combine() {
         ));
         assert!(out.contains("exchange key of the target HSM"), "{out}");
     }
-    // Without --operator-cert the request's signer fingerprint is shown to confirm aloud.
+    // The operator pinned by the fingerprint read aloud instead of the certificate.
+    let op = load_cert(&dir.join("operator.cer"));
+    let fingerprint = sd_core::cert::readable_fingerprint(&op.sha256());
     let out = ok(keyholder(
         &dir,
         &[
@@ -165,8 +167,8 @@ fn distributed_recovery_share_bundles_and_combine() {
             "sd.json",
             "--request",
             "request.json",
-            "--combiner",
-            "combiner.json",
+            "--operator-fingerprint",
+            &fingerprint,
             "--key",
             "bob.key",
             "--passphrase-file",
@@ -175,18 +177,13 @@ fn distributed_recovery_share_bundles_and_combine() {
             "bob.share.json",
         ],
     ));
-    assert!(out.contains("recovery request signed by") && out.contains("CN=operator"), "{out}");
+    assert!(out.contains("signed by the pinned operator") && out.contains("CN=operator"), "{out}");
     // The share bundle never carries the share in clear: it is sealed to the combiner.
     let bundle_bytes = std::fs::read(dir.join("alice.share.json")).unwrap();
     let out = ok(keyholder(&dir, &["verify", "alice.share.json", "--signer", "alice.cer"]));
     assert!(out.contains("valid share bundle") && out.contains("encrypted_share"), "{out}");
-    let verified = sd_core::bundle::verify(
-        &bundle_bytes,
-        sd_core::bundle::BundleKind::Share,
-        sd_core::bundle::ExpectedSigner::SelfAsserted,
-    )
-    .unwrap();
-    let payload: sd_core::bundle::payloads::ShareBundle = verified.payload_as().unwrap();
+    let payload_text = ceremony_tests::bundle_payload(&bundle_bytes);
+    let payload: sd_core::handoff::share::ShareBundle = serde_json::from_str(&payload_text).unwrap();
     let sealed = sd_core::jwe::CompactJwe::parse(&payload.encrypted_share).unwrap();
     sealed.expect(sd_core::jwe::Alg::RsaOaep256, sd_core::jwe::Enc::A256Gcm).unwrap();
     assert_eq!((sealed.kid(), payload.request_nonce.as_str()), (Some(nonce.as_str()), nonce.as_str()));
@@ -199,7 +196,6 @@ fn distributed_recovery_share_bundles_and_combine() {
     .unwrap();
     let share = sd.open_share(&key, None).unwrap().share.to_bytes();
     let text = String::from_utf8_lossy(&bundle_bytes).into_owned();
-    let payload_text = String::from_utf8(verified.payload().to_vec()).unwrap();
     for form in [
         sd_core::b64::url_encode(share.expose()),
         sd_core::b64::std_encode(share.expose()),
@@ -222,6 +218,8 @@ fn distributed_recovery_share_bundles_and_combine() {
             "sd.json",
             "--request",
             "request.json",
+            "--operator-cert",
+            "operator.cer",
             "--combiner-key",
             "combiner.key",
             "--passphrase-file",

@@ -57,7 +57,7 @@ fn shares(c: &mut Criterion) {
     });
     let exchange =
         Certificate::from_pem_or_der(&read("generated/az-2.91.0-restore-blob/test-exchange.pem")).unwrap();
-    let (_, secrets) = sd.recover(&opened).unwrap();
+    let secrets = sd.recover(&opened).unwrap().secrets;
     c.bench_function("restore_blob/build_2020", |b| {
         b.iter(|| RestoreBlob::build(&mut getrandom::SysRng, black_box(&secrets), &exchange).unwrap())
     });

@@ -3,8 +3,8 @@
 //!
 //! One signer gives the flattened syntax; several (a drill report signed by
 //! every participating custodian) give the general syntax. Any JOSE library
-//! can verify them. Verification checks the algorithm, the kind, every
-//! signature, and that each signer is one the caller expects.
+//! can verify them. Verification here checks the algorithm, the kind and every
+//! signature; whether a signer is trusted is for [`crate::handoff`] to decide.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,6 @@ use signature::Verifier;
 use crate::cert::Certificate;
 use crate::{Error, b64};
 
-pub mod payloads;
 
 /// The kinds of bundle hsm-ceremony passes around; each has its own `typ`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,18 +81,6 @@ pub struct Signer<'a> {
     pub cert: &'a Certificate,
 }
 
-/// Whom a verifier accepts as signer.
-#[derive(Debug, Clone, Copy)]
-pub enum ExpectedSigner<'a> {
-    /// Exactly this certificate (e.g. the operator's, whose fingerprint was confirmed aloud).
-    Certificate(&'a Certificate),
-    /// Any certificate whose `x5t#S256` is in this list (e.g. the SD's custodians).
-    AnyOf(&'a [String]),
-    /// Whoever's certificate is embedded: only for bundles whose fingerprint is
-    /// then confirmed out of band (enrollments, combiner bundles).
-    SelfAsserted,
-}
-
 #[derive(Serialize, Deserialize)]
 struct Protected {
     alg: String,
@@ -124,6 +111,11 @@ struct BundleJson {
     header: Option<Value>,
     #[serde(default)]
     signatures: Option<Vec<SignatureJson>>,
+}
+
+/// "a" or "an" before a kind's name.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 fn bundle_err(m: impl Into<String>) -> Error {
@@ -168,36 +160,44 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
     Ok(text)
 }
 
-/// A bundle whose every signature verified.
+/// A bundle whose every signature verified, by whoever signed it.
+///
+/// A valid signature says nothing about *who* signed: the certificate is the
+/// signer's own claim. So this type shows its signers and its payload for
+/// display, but only the hand-off verifiers in [`crate::handoff`], which match
+/// the signers against a pin, the SD file's custodians or a proof of
+/// possession, read the payload to decide anything.
 #[derive(Debug, Clone)]
-pub struct VerifiedBundle {
+pub struct SignedBundle {
     kind: BundleKind,
     payload: Vec<u8>,
     signers: Vec<Certificate>,
 }
 
-impl VerifiedBundle {
+impl SignedBundle {
     /// The bundle kind.
     pub fn kind(&self) -> BundleKind {
         self.kind
     }
-    /// The payload bytes (JSON).
-    pub fn payload(&self) -> &[u8] {
-        &self.payload
-    }
-    /// The payload parsed into `T`.
-    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.payload)
-            .map_err(|e| bundle_err(format!("the {} payload is not valid: {e}", self.kind.name())))
-    }
-    /// The signers' certificates, in signature order.
+    /// The signers' certificates, in signature order (never empty).
     pub fn signers(&self) -> &[Certificate] {
         &self.signers
     }
-    /// The first (for single-signer bundles, the only) signer. [`verify`]
-    /// refuses a bundle without signatures, so there always is one.
-    pub fn signer(&self) -> &Certificate {
-        &self.signers[0]
+    /// The payload as generic JSON, for showing to a person.
+    pub fn payload_for_display(&self) -> Result<Value, Error> {
+        self.payload_as()
+    }
+    /// The payload parsed into `T` (for the hand-off verifiers).
+    pub(crate) fn payload_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.payload)
+            .map_err(|e| bundle_err(format!("the {} payload is not valid: {e}", self.kind.name())))
+    }
+    /// The only signer of a single-signer bundle.
+    pub(crate) fn sole_signer(&self) -> Result<&Certificate, Error> {
+        match self.signers.as_slice() {
+            [one] => Ok(one),
+            _ => Err(bundle_err(format!("a {} bundle has exactly one signer", self.kind.name()))),
+        }
     }
 }
 
@@ -215,9 +215,10 @@ pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
         .ok_or_else(|| bundle_err(format!("unknown bundle typ {:?}", header.typ)))
 }
 
-/// Verifies a bundle: it must be of `kind`, every signature must be PS256 and
-/// valid, and every signer must satisfy `expected`.
-pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> Result<VerifiedBundle, Error> {
+/// Verifies every signature of a bundle of `kind`: PS256, valid, each by the
+/// certificate in its own `x5c`, no signer twice. Whom to trust is decided by
+/// the caller (see [`SignedBundle`]).
+pub fn verify_signatures(bytes: &[u8], kind: BundleKind) -> Result<SignedBundle, Error> {
     let doc: BundleJson =
         serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
     let entries: Vec<(String, String, Option<Value>)> = match (doc.protected, doc.signature, doc.signatures) {
@@ -244,7 +245,12 @@ pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> R
         }
         if header.typ != kind.typ() {
             let found = BundleKind::from_typ(&header.typ).map_or(header.typ.clone(), |k| k.name().to_owned());
-            return Err(bundle_err(format!("{which}this is a {found} bundle, not a {} bundle", kind.name())));
+            return Err(bundle_err(format!(
+                "{which}this is {} {found} bundle, not {} {} bundle",
+                article(&found),
+                article(kind.name()),
+                kind.name()
+            )));
         }
         let cert_der = match header.x5c.as_slice() {
             [one] => b64::std_decode(one, "x5c")?,
@@ -262,22 +268,10 @@ pub fn verify(bytes: &[u8], kind: BundleKind, expected: ExpectedSigner<'_>) -> R
         verifier.verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig).map_err(|_| {
             bundle_err(format!("{which}the signature does not verify: the bundle was altered"))
         })?;
-        let trusted = match expected {
-            ExpectedSigner::Certificate(c) => c.der() == cert.der(),
-            ExpectedSigner::AnyOf(list) => list.contains(&cert.x5t_s256()),
-            ExpectedSigner::SelfAsserted => true,
-        };
-        if !trusted {
-            return Err(bundle_err(format!(
-                "{which}signed by {} (x5t#S256 {}), who is not an expected signer",
-                cert.subject(),
-                cert.x5t_s256()
-            )));
-        }
         if signers.iter().any(|c: &Certificate| c.der() == cert.der()) {
             return Err(bundle_err(format!("{which}the same signer appears twice")));
         }
         signers.push(cert);
     }
-    Ok(VerifiedBundle { kind, payload, signers })
+    Ok(SignedBundle { kind, payload, signers })
 }

@@ -189,6 +189,11 @@ impl Certificate {
         self.parsed.tbs_certificate().subject().to_string()
     }
 
+    /// notBefore as seconds since the Unix epoch.
+    pub fn not_before_unix(&self) -> u64 {
+        self.parsed.tbs_certificate().validity().not_before.to_unix_duration().as_secs()
+    }
+
     /// notAfter as seconds since the Unix epoch.
     pub fn not_after_unix(&self) -> u64 {
         self.parsed.tbs_certificate().validity().not_after.to_unix_duration().as_secs()

@@ -21,7 +21,10 @@
 //! - [`restore_blob`]: the restore blob uploaded to a recovering HSM;
 //! - [`download_request`]: the JWKs and quorum sent to activate an HSM;
 //! - [`transfer_key`]: the HSM's exchange key as the upload endpoint returns it;
-//! - [`bundle`]: signed JSON bundles (JWS JSON serialization, PS256, `x5c`).
+//! - [`quorum`]: rebuilding the master key from a quorum, the SD file judging the shares;
+//! - [`bundle`]: signed JSON bundles (JWS JSON serialization, PS256, `x5c`);
+//! - [`handoff`]: each hand-off between the offline and online sides, with its
+//!   constructor and its verifier (pinned operator, SD-listed custodians).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -32,9 +35,11 @@ pub mod cert;
 pub mod download_request;
 pub mod enc_data;
 mod error;
+pub mod handoff;
 pub mod jwe;
 pub mod kdf;
 pub mod private_key;
+pub mod quorum;
 pub mod restore_blob;
 pub mod rsa_key;
 pub mod sd_file;

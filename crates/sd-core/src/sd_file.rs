@@ -122,6 +122,8 @@ struct SdJson {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityDomain {
     json: SdJson,
+    /// SHA-256 (hex) of the file's exact bytes: what hand-offs bind to.
+    sha256: String,
 }
 
 /// A custodian's decrypted share and where it came from.
@@ -158,7 +160,7 @@ impl SecurityDomain {
             &unwrapped
         };
         let json: SdJson = serde_json::from_str(json_text).map_err(|e| sd_err(format!("JSON: {e}")))?;
-        let sd = SecurityDomain { json };
+        let sd = SecurityDomain { json, sha256: crate::sha256_hex(bytes) };
         sd.validate()?;
         Ok(sd)
     }
@@ -219,6 +221,12 @@ impl SecurityDomain {
     /// The file as the HSM writes it: compact JSON, no trailing newline.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.json).unwrap_or_default()
+    }
+
+    /// SHA-256 (hex) of the file's bytes as read (or, for a file made here,
+    /// as [`SecurityDomain::to_json`] writes it).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// Format version (1 or 2).
@@ -284,6 +292,17 @@ impl SecurityDomain {
                             MasterKey::LEN
                         )));
                     }
+                    // The HSM gives the share at position i the x-coordinate i + 1
+                    // (as every real SD file does); another x means entries were
+                    // reordered or copied in from another file.
+                    if usize::from(share.x()) != index + 1 {
+                        return Err(sd_err(format!(
+                            "share {} carries x = {}, not {}: the entries were reordered or copied from another file",
+                            index + 1,
+                            share.x(),
+                            index + 1
+                        )));
+                    }
                     return Ok(OpenedShare { index, x5t_256: entry.x5t_256.clone(), share });
                 }
                 Err(Error::KeyUnwrap) => continue,
@@ -293,19 +312,10 @@ impl SecurityDomain {
         Err(Error::NoMatchingShare)
     }
 
-    /// Rebuilds the master key from opened shares (version 2) and proves it by
-    /// decrypting every EncData entry. Returns the key and the secrets.
-    pub fn recover(&self, shares: &[OpenedShare]) -> Result<(MasterKey, Vec<DomainSecret>), Error> {
-        let plain: Vec<Share> = shares.iter().map(|s| s.share.clone()).collect();
-        let secret = shamir::combine(&plain, self.required())?;
-        let master = MasterKey::from_slice(secret.expose())
-            .ok_or_else(|| sd_err(format!("the shares rebuild {} bytes, not 32", secret.len())))?;
-        let secrets = self
-            .json
-            .enc_data
-            .decrypt(&master)
-            .map_err(|e| sd_err(format!("the rebuilt master key does not open EncData ({e})")))?;
-        Ok((master, secrets))
+    /// Rebuilds the master key from opened shares (version 2), with this
+    /// file's EncData MACs deciding which shares are good (see [`crate::quorum`]).
+    pub fn recover(&self, shares: &[OpenedShare]) -> Result<crate::quorum::Recovered, crate::quorum::QuorumError> {
+        crate::quorum::rebuild(self, shares)
     }
 
     /// Rebuilds the master key of a version-1 file: the first pair whose two
@@ -398,8 +408,7 @@ impl SecurityDomain {
                 EncKey::encrypt(rng, cert, &kid, share.to_bytes().expose())
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let sd = SecurityDomain {
-            json: SdJson {
+        let json = SdJson {
                 enc_data,
                 shared_keys: Some(SharedKeys {
                     enc_shares,
@@ -410,8 +419,9 @@ impl SecurityDomain {
                 split_keys: None,
                 version: 2,
                 extra: Map::new(),
-            },
         };
+        let text = serde_json::to_string(&json).map_err(|e| sd_err(format!("serialising: {e}")))?;
+        let sd = SecurityDomain { sha256: crate::sha256_hex(text.as_bytes()), json };
         sd.validate()?;
         Ok(sd)
     }

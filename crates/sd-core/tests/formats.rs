@@ -6,8 +6,9 @@
 use std::process::Command;
 
 use proptest::prelude::*;
-use sd_core::bundle::payloads::{Enrollment, Timestamp};
-use sd_core::bundle::{self, BundleKind, ExpectedSigner, Signer};
+use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::handoff::Timestamp;
+use sd_core::handoff::enrollment::Enrollment;
 use sd_core::cert::{self, Certificate};
 use sd_core::enc_data::DomainSecret;
 use sd_core::sd_file::{EncKey, SecurityDomain};
@@ -69,20 +70,21 @@ fn bundle_sign_verify_and_refusals() {
     let signed =
         bundle::sign(BundleKind::Enrollment, &payload, &[Signer { key: &key, cert: &cert }]).unwrap();
     assert_eq!(bundle::peek_kind(signed.as_bytes()).unwrap(), BundleKind::Enrollment);
-    let v = bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::Certificate(&cert))
-        .unwrap();
-    assert_eq!(v.payload_as::<Enrollment>().unwrap(), payload);
+    let v = bundle::verify_signatures(signed.as_bytes(), BundleKind::Enrollment).unwrap();
+    assert_eq!(v.signers(), std::slice::from_ref(&cert));
+    assert_eq!(v.payload_for_display().unwrap(), serde_json::to_value(&payload).unwrap());
     assert_eq!(payload.created.utc, "2026-01-01T00:00:00Z");
-    let ok_list = [cert.x5t_s256()];
-    bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::AnyOf(&ok_list)).unwrap();
+    let e = Enrollment::verify(signed.as_bytes()).unwrap();
+    assert_eq!((e.custodian(), e.certificate()), ("alice", &cert));
 
-    // Wrong kind, wrong signer.
-    let err = bundle::verify(signed.as_bytes(), BundleKind::Share, ExpectedSigner::SelfAsserted).unwrap_err();
-    assert_eq!(err.to_string(), "bundle rejected: this is a enrollment bundle, not a share bundle");
-    let err =
-        bundle::verify(signed.as_bytes(), BundleKind::Enrollment, ExpectedSigner::Certificate(&other_cert))
-            .unwrap_err();
-    assert!(err.to_string().contains("not an expected signer"), "{err}");
+    // Wrong kind.
+    let err = bundle::verify_signatures(signed.as_bytes(), BundleKind::Share).unwrap_err();
+    assert_eq!(err.to_string(), "bundle rejected: this is an enrollment bundle, not a share bundle");
+    // An enrollment naming another certificate than its signer's proves nothing.
+    let forged = Enrollment { certificate: other_cert.to_pem(), x5t_s256: other_cert.x5t_s256(), ..payload.clone() };
+    let forged = bundle::sign(BundleKind::Enrollment, &forged, &[Signer { key: &key, cert: &cert }]).unwrap();
+    let err = Enrollment::verify(forged.as_bytes()).unwrap_err();
+    assert_eq!(err.to_string(), "the custodian certificate it carries is not the key that signed it");
 
     // A key that does not match the certificate cannot sign.
     assert!(
@@ -99,11 +101,7 @@ fn bundle_sign_verify_and_refusals() {
             bad[i] ^= 0x04;
             let mut d = doc.clone();
             d[member] = serde_json::Value::String(b64::url_encode(&bad));
-            let r = bundle::verify(
-                d.to_string().as_bytes(),
-                BundleKind::Enrollment,
-                ExpectedSigner::SelfAsserted,
-            );
+            let r = bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment);
             assert!(r.is_err(), "{member} byte {i} accepted");
             cases += 1;
         }
@@ -118,8 +116,7 @@ fn bundle_sign_verify_and_refusals() {
         b64::std_encode(cert.der())
     );
     d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
-    let err = bundle::verify(d.to_string().as_bytes(), BundleKind::Enrollment, ExpectedSigner::SelfAsserted)
-        .unwrap_err();
+    let err = bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment).unwrap_err();
     assert!(err.to_string().contains("only PS256"), "{err}");
     let mut d = doc.clone();
     let hdr = format!(
@@ -128,10 +125,7 @@ fn bundle_sign_verify_and_refusals() {
         b64::std_encode(other_cert.der())
     );
     d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
-    assert!(
-        bundle::verify(d.to_string().as_bytes(), BundleKind::Enrollment, ExpectedSigner::SelfAsserted)
-            .is_err()
-    );
+    assert!(bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment).is_err());
 }
 
 #[test]
@@ -146,14 +140,8 @@ fn multi_signer_bundle_uses_general_serialization() {
     .unwrap();
     let doc: serde_json::Value = serde_json::from_str(&signed).unwrap();
     assert_eq!(doc["signatures"].as_array().unwrap().len(), 2);
-    let both = [c1.x5t_s256(), c2.x5t_s256()];
-    let v = bundle::verify(signed.as_bytes(), BundleKind::DrillReport, ExpectedSigner::AnyOf(&both)).unwrap();
+    let v = bundle::verify_signatures(signed.as_bytes(), BundleKind::DrillReport).unwrap();
     assert_eq!(v.signers(), &[c1.clone(), c2.clone()]);
-    // If one signer is not expected, the whole bundle is refused.
-    let only_one = [c1.x5t_s256()];
-    assert!(
-        bundle::verify(signed.as_bytes(), BundleKind::DrillReport, ExpectedSigner::AnyOf(&only_one)).is_err()
-    );
 }
 
 fn openssl(args: &[&str], dir: &std::path::Path) -> std::process::Output {

@@ -124,12 +124,12 @@ fn check_real_file(path: &str, golden: &Golden) {
     let subsets: [&[usize]; 7] = [&[0, 1], &[0, 2], &[1, 2], &[1, 0], &[2, 1], &[0, 1, 2], &[2, 0, 1]];
     for subset in subsets {
         let chosen: Vec<OpenedShare> = subset.iter().map(|&i| opened[i].clone()).collect();
-        let (master, secrets) = sd.recover(&chosen).unwrap();
+        let sd_core::quorum::Recovered { master, secrets, .. } = sd.recover(&chosen).unwrap();
         assert_eq!(sha256_hex(master.expose()), golden.master, "{subset:?}");
         assert_secrets(&secrets, golden);
     }
     // One share is not a quorum.
-    assert!(matches!(sd.recover(&opened[..1]), Err(Error::Shamir(_))));
+    assert!(matches!(sd.recover(&opened[..1]), Err(sd_core::quorum::QuorumError::TooFew { given: 1, .. })));
     // The same share twice: Azure's tools silently make an all-zero key; we refuse.
     let twice = [opened[0].clone(), opened[0].clone()];
     let err = sd.recover(&twice).unwrap_err();
@@ -184,7 +184,7 @@ fn our_restore_blob_opens_to_the_same_plaintexts() {
     let dir = "generated/az-2.91.0-restore-blob";
     let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
     let shares = [sd.open_share(&quorum_key(0), None).unwrap(), sd.open_share(&quorum_key(2), None).unwrap()];
-    let (_, secrets) = sd.recover(&shares).unwrap();
+    let secrets = sd.recover(&shares).unwrap().secrets;
     let exchange_cert = Certificate::from_pem_or_der(&read(&format!("{dir}/test-exchange.pem"))).unwrap();
     let blob = RestoreBlob::build(&mut getrandom::SysRng, &secrets, &exchange_cert).unwrap();
     let text = blob.to_json();
@@ -258,14 +258,14 @@ fn tampered_real_files_are_rejected() {
     let shares =
         [bad.open_share(&quorum_key(0), None).unwrap(), bad.open_share(&quorum_key(1), None).unwrap()];
     let err = bad.recover(&shares).unwrap_err();
-    assert!(err.to_string().contains("does not open EncData"), "{err}");
+    assert!(err.to_string().contains("do not rebuild a master key that opens this file's EncData"), "{err}");
 }
 
 #[test]
 fn rotation_keeps_enc_data_and_moves_shares() {
     let sd = SecurityDomain::parse(&read(SD_2020)).unwrap();
     let shares = [sd.open_share(&quorum_key(1), None).unwrap(), sd.open_share(&quorum_key(2), None).unwrap()];
-    let (master, _) = sd.recover(&shares).unwrap();
+    let master = sd.recover(&shares).unwrap().master;
     // New custodians: the azure-cli sdkeys2 set (3 certificates with keys).
     let new_keys: Vec<_> = (0..3)
         .map(|i| {
@@ -286,7 +286,7 @@ fn rotation_keeps_enc_data_and_moves_shares() {
     // Old keys open nothing, new keys open everything.
     assert_eq!(reparsed.open_share(&quorum_key(0), None).unwrap_err(), Error::NoMatchingShare);
     let opened: Vec<_> = new_keys.iter().map(|k| reparsed.open_share(k, None).unwrap()).collect();
-    let (m2, secrets) = reparsed.recover(&opened).unwrap();
+    let sd_core::quorum::Recovered { master: m2, secrets, .. } = reparsed.recover(&opened).unwrap();
     assert_eq!(m2, master);
     assert_secrets(&secrets, &GOLDEN_2020);
     assert!(reparsed.recover(&opened[..2]).is_err());

@@ -84,20 +84,28 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Start a recovery: fetch the exchange key and write a signed recovery request.
+    /// Start a recovery: fetch the exchange key and write a signed recovery
+    /// request naming it and the combiner (distributed recovery), and/or save
+    /// the exchange key as az does (one-laptop recovery).
+    #[command(group = clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "exchange_key_out"]))]
     InitRecovery {
         /// The SD file to be recovered.
         #[arg(long, value_name = "SD.json")]
         sd: PathBuf,
-        /// The operator's key (operator.cer beside it).
-        #[arg(long, value_name = "OP.key")]
-        operator_key: PathBuf,
+        /// The combiner's bundle (from keyholder combiner-init): custodians
+        /// will seal their shares to this combiner only. Confirm its
+        /// fingerprint aloud with the combiner before signing.
+        #[arg(long, value_name = "COMBINER.json", requires = "out")]
+        combiner: Option<PathBuf>,
+        /// The operator's key (operator.cer beside it), to sign the request.
+        #[arg(long, value_name = "OP.key", requires = "out")]
+        operator_key: Option<PathBuf>,
         /// Passphrase file for the operator key.
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
-        /// Where to write the recovery request.
-        #[arg(long, value_name = "REQUEST.json")]
-        out: PathBuf,
+        /// Where to write the recovery request (needs --combiner).
+        #[arg(long, value_name = "REQUEST.json", requires_all = ["combiner", "operator_key"])]
+        out: Option<PathBuf>,
         /// Also write the exchange key as PEM, exactly as az init-recovery does.
         #[arg(long, value_name = "EXCHANGE.pem")]
         exchange_key_out: Option<PathBuf>,

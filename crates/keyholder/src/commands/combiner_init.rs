@@ -7,8 +7,8 @@ use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::identity::{self, Protection};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
-use sd_core::bundle::payloads::{Combiner, Timestamp};
-use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::bundle::Signer;
+use sd_core::handoff::combiner::{Combiner, MAX_COMBINER_DAYS};
 
 use super::{now_unix, print_fingerprint};
 
@@ -19,8 +19,8 @@ pub fn run(out: &Path, protection: Protection<'_>, pkcs11: Option<&str>, force: 
     let key_path = out.join("combiner.key");
     let bundle_path = out.join("combiner.json");
     files::check_writable(&bundle_path, force)?;
-    // One recovery: a week is plenty.
-    const DAYS: u32 = 7;
+    // One recovery: a week is plenty, and the most a combiner may be valid.
+    const DAYS: u32 = MAX_COMBINER_DAYS as u32;
     // Either a key file (written last) or a key that stays on a token.
     let (key, cert, key_file): (Box<dyn RsaKey>, _, _) = match pkcs11 {
         Some(uri) => {
@@ -33,13 +33,7 @@ pub fn run(out: &Path, protection: Protection<'_>, pkcs11: Option<&str>, force: 
             (Box::new(id.key), id.cert, Some(id.key_pem))
         }
     };
-    let payload = Combiner {
-        certificate: cert.to_pem(),
-        x5t_s256: cert.x5t_s256(),
-        created: Timestamp::from_unix(now_unix()),
-    };
-    let signed = bundle::sign(BundleKind::Combiner, &payload, &[Signer { key: &key, cert: &cert }])
-        .in_file(&bundle_path)?;
+    let signed = Combiner::sign(&Signer { key: &key, cert: &cert }, now_unix()).in_file(&bundle_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&bundle_path, signed.as_bytes(), PUBLIC_MODE, force)?;
     if let Some(pem) = key_file {

@@ -1,17 +1,16 @@
 //! `keyholder drill`: prove a quorum can recover, and sign a report.
 
-use ceremony_cli::outln;
-
 use std::path::Path;
 
-use sd_core::bundle::payloads::{DrillEntry, DrillReport, Timestamp};
-use sd_core::bundle::{self, BundleKind, Signer};
+use ceremony_cli::error::{CliResult, InFile};
+use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::outln;
+use sd_core::bundle::Signer;
+use sd_core::handoff::drill_report::DrillReport;
 
 use super::now_unix;
 use crate::cli::KeysArgs;
 use crate::security_domain;
-use ceremony_cli::error::{CliResult, InFile};
-use ceremony_cli::files::{self, PUBLIC_MODE};
 
 pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;
@@ -20,31 +19,17 @@ pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResul
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
     // Signing needs every participant's certificate: check before reporting.
     let certs = opened.keys.iter().map(|k| k.require_cert().cloned()).collect::<CliResult<Vec<_>>>()?;
-    let enc_data: Vec<DrillEntry> = opened
-        .secrets
-        .iter()
-        .map(|s| DrillEntry { tag: s.tag.clone(), bytes: s.data.len(), verified: true })
-        .collect();
-    let report = DrillReport {
-        sd_sha256: sd.sha256.clone(),
-        quorum: sd.sd.required(),
-        shares: sd.sd.thumbprints().len(),
-        participants: opened.participants.clone(),
-        enc_data,
-        result: "success".into(),
-        started: Timestamp::from_unix(started),
-        finished: Timestamp::from_unix(now_unix()),
-    };
-    let custodians = opened.keys.len();
+    let report =
+        DrillReport::success(&sd.sd, &certs, &opened.secrets, started, now_unix()).in_file(sd_path)?;
     let signers: Vec<Signer<'_>> =
         opened.keys.iter().zip(&certs).map(|(k, c)| Signer { key: &k.key, cert: c }).collect();
-    let signed = bundle::sign(BundleKind::DrillReport, &report, &signers).in_file(out)?;
+    let signed = report.sign(&signers).in_file(out)?;
     drop(signers);
     drop(opened);
     files::write_atomic(out, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!(
-        "drill succeeded: master key rebuilt from {} share(s), {} EncData entries verified",
-        custodians,
+        "drill succeeded: master key rebuilt by {} custodian(s), {} EncData entries verified",
+        certs.len(),
         report.enc_data.len()
     );
     for e in &report.enc_data {

@@ -4,7 +4,7 @@ use ceremony_cli::outln;
 
 use std::path::Path;
 
-use sd_core::bundle::{self, ExpectedSigner};
+use sd_core::bundle;
 use sd_core::cert::Certificate;
 use sd_core::restore_blob::RestoreBlob;
 use sd_core::sd_file::SecurityDomain;
@@ -17,7 +17,7 @@ pub fn run(path: &Path) -> CliResult {
     let bytes = files::read(path)?;
     let sha = sd_core::sha256_hex(&bytes);
     if let Ok(kind) = bundle::peek_kind(&bytes) {
-        let verified = bundle::verify(&bytes, kind, ExpectedSigner::SelfAsserted).in_file(path)?;
+        let verified = bundle::verify_signatures(&bytes, kind).in_file(path)?;
         outln!("{} bundle, file sha256 {sha}", kind.name());
         for (i, c) in verified.signers().iter().enumerate() {
             print_fingerprint(&format!("signer {}", i + 1), c);

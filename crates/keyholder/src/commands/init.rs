@@ -8,8 +8,8 @@ use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::identity::{self, Protection};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
-use sd_core::bundle::payloads::{Enrollment, Timestamp};
-use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::bundle::Signer;
+use sd_core::handoff::enrollment::Enrollment;
 use sd_core::cert;
 
 use super::{now_unix, print_fingerprint};
@@ -45,15 +45,8 @@ pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, fo
             (Box::new(token), cert, None)
         }
     };
-    let enrollment = Enrollment {
-        custodian: name.to_owned(),
-        certificate: certificate.to_pem(),
-        x5t_s256: certificate.x5t_s256(),
-        created: Timestamp::from_unix(now_unix()),
-    };
-    let signed =
-        bundle::sign(BundleKind::Enrollment, &enrollment, &[Signer { key: &key, cert: &certificate }])
-            .in_file(&enrollment_path)?;
+    let signed = Enrollment::sign(name, &Signer { key: &key, cert: &certificate }, now_unix())
+        .in_file(&enrollment_path)?;
 
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;

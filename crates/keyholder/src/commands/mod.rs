@@ -13,13 +13,14 @@ mod verify;
 
 use std::path::Path;
 
-pub(crate) use ceremony_cli::artifacts::{load_bundle, load_certificate, print_fingerprint};
+pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 pub(crate) use ceremony_cli::{now_unix, rng};
-use sd_core::bundle::payloads::RecoveryRequest;
-use sd_core::bundle::{BundleKind, ExpectedSigner};
-use sd_core::cert::Certificate;
+use ceremony_cli::{confirm, files, outln};
+use sd_core::bundle::{self, BundleKind};
+use sd_core::handoff::Pin;
+use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
 
-use crate::cli::Command;
+use crate::cli::{Command, OperatorArgs};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 
 /// Runs one command.
@@ -41,95 +42,83 @@ pub fn run(command: Command) -> CliResult {
         Command::CombinerInit { out, protection, pkcs11, force } => {
             combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force)
         }
-        Command::Share { sd, request, operator_cert, combiner, key, passphrase_file, out, force } => {
-            share::run(
-                &share::Inputs {
+        Command::Share { sd, request, operator, combiner, key, passphrase_file, out, force } => share::run(
+            &share::Inputs {
+                sd: &sd,
+                request: &request,
+                operator: &operator,
+                combiner: combiner.as_deref(),
+                key: &key,
+                passphrase_file: passphrase_file.as_deref(),
+            },
+            &out,
+            force,
+        ),
+        Command::Combine { sd, request, operator, combiner_key, passphrase_file, shares, out, force } => {
+            combine::run(
+                &combine::Inputs {
                     sd: &sd,
                     request: &request,
-                    operator_cert: operator_cert.as_deref(),
-                    combiner: &combiner,
-                    key: &key,
+                    operator: &operator,
+                    combiner_key: &combiner_key,
                     passphrase_file: passphrase_file.as_deref(),
+                    shares: &shares,
                 },
                 &out,
                 force,
             )
         }
-        Command::Combine {
-            sd,
-            request,
-            operator_cert,
-            combiner_key,
-            passphrase_file,
-            shares,
-            out,
-            force,
-        } => combine::run(
-            &combine::Inputs {
-                sd: &sd,
-                request: &request,
-                operator_cert: operator_cert.as_deref(),
-                combiner_key: &combiner_key,
-                passphrase_file: passphrase_file.as_deref(),
-                shares: &shares,
-            },
-            &out,
-            force,
-        ),
         Command::Rotate { sd, keys, new_certs, quorum, out, force } => {
             rotate::run(&sd, &keys, &new_certs, quorum, &out, force)
         }
         Command::Drill { sd, keys, out, force } => drill::run(&sd, &keys, &out, force),
-        Command::Verify { bundle, signer } => verify::run(&bundle, signer.as_deref()),
+        Command::Verify { bundle, signer, sd } => verify::run(&bundle, signer.as_deref(), sd.as_deref()),
         Command::Fingerprint { file } => fingerprint::run(&file),
     }
 }
 
-/// A verified recovery request, its signer and its exchange certificate.
-struct Request {
-    payload: RecoveryRequest,
-    exchange: Certificate,
-}
-
-/// Loads a recovery request, checks its signer (the given operator certificate,
-/// or shows the signer's fingerprint to be confirmed aloud) and that it is for
-/// this SD file.
-fn load_request(path: &Path, operator_cert: Option<&Path>, sd_sha256: &str) -> CliResult<Request> {
-    let operator = operator_cert.map(load_certificate).transpose()?;
-    let expected = operator.as_ref().map_or(ExpectedSigner::SelfAsserted, ExpectedSigner::Certificate);
-    let verified = load_bundle(path, BundleKind::RecoveryRequest, expected)?;
-    let payload: RecoveryRequest = verified.payload_as().in_file(path)?;
-    if operator.is_none() {
-        print_fingerprint("recovery request signed by (confirm aloud with the operator)", verified.signer());
+/// The operator as pinned at the activation ceremony: the certificate or
+/// fingerprint given, or else the signer of `bundle_path` once a person
+/// confirms its fingerprint on the terminal (refused with no terminal).
+fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -> CliResult<Pin> {
+    if let Some(path) = &operator.operator_cert {
+        return Ok(Pin::Certificate(load_certificate(path)?));
     }
-    if payload.sd_sha256 != sd_sha256 {
-        return Err(CliError::file(
-            path,
-            format!("is for SD file {}, not this one ({sd_sha256})", payload.sd_sha256),
-        ));
+    if let Some(text) = &operator.operator_fingerprint {
+        return Pin::from_fingerprint(text)
+            .map_err(|e| CliError::general(format!("--operator-fingerprint: {e}")));
     }
-    let exchange = Certificate::from_pem_or_der(payload.exchange_certificate.as_bytes()).in_file(path)?;
-    exchange.require_self_signed().in_file(path)?;
-    if exchange.x5t_s256() != payload.exchange_x5t_s256 {
-        return Err(CliError::file(path, "the exchange certificate does not match its thumbprint"));
-    }
-    exchange.rsa_public_key().in_file(path)?;
-    Ok(Request { payload, exchange })
+    let signed = bundle::verify_signatures(&files::read(bundle_path)?, kind).in_file(bundle_path)?;
+    let signer = &signed.signers()[0];
+    print_fingerprint(&format!("{} signed by", kind.name()), signer);
+    let no_terminal = CliError::file(bundle_path, "no operator is pinned, and there is no terminal to confirm its signer on")
+        .hint("give --operator-cert (your copy from the activation ceremony) or --operator-fingerprint (the one read aloud then)");
+    confirm::typed(
+        "Is this the operator fingerprint recorded at the activation ceremony?",
+        "yes",
+        no_terminal,
+    )?;
+    Ok(Pin::Certificate(signer.clone()))
 }
 
 /// What both sides of a distributed recovery start from: a version-2 SD file
-/// and a verified recovery request for it, whose exchange key is shown to be
-/// confirmed aloud.
+/// and a recovery request for it, signed by the pinned operator; its target
+/// HSM, exchange key and combiner are shown to be confirmed aloud.
 fn load_distributed(
     sd_path: &Path,
     request_path: &Path,
-    operator_cert: Option<&Path>,
-) -> CliResult<(crate::security_domain::LoadedSd, Request)> {
+    operator: &OperatorArgs,
+) -> CliResult<(crate::security_domain::LoadedSd, VerifiedRequest)> {
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
         return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));
     }
-    let request = load_request(request_path, operator_cert, &sd.sha256)?;
-    print_fingerprint("exchange key of the target HSM (confirm aloud)", &request.exchange);
+    let pin = operator_pin(operator, request_path, BundleKind::RecoveryRequest)?;
+    let request = RecoveryRequest::verify(&files::read(request_path)?, &pin, &sd.sd, now_unix())
+        .in_file(request_path)?;
+    outln!("recovery request for {} (made {})", request.hsm(), request.created().utc);
+    print_fingerprint("signed by the pinned operator", request.operator());
+    print_fingerprint("exchange key of the target HSM (confirm aloud)", request.exchange());
+    print_fingerprint("combiner named by the operator (confirm aloud)", request.combiner());
     Ok((sd, request))
 }

@@ -47,5 +47,10 @@ pub fn run(
     for (i, c) in certs.iter().enumerate() {
         print_fingerprint(&format!("share {}", i + 1), c);
     }
+    // Azure's format has no re-keying: say plainly what rotation does not do.
+    outln!("important: rotation keeps the master key. {} and a quorum of its old", sd_path.display());
+    outln!("  custodian keys still recover this HSM's security domain. Destroy every copy of the");
+    outln!("  old SD file (and retire the old keys), and record that in the ceremony record;");
+    outln!("  see SECURITY.md, \"Rotation keeps the master key\".");
     Ok(())
 }

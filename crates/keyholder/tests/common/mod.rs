@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use sd_core::bundle::payloads::{RecoveryRequest, Timestamp};
-use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::bundle::Signer;
 use sd_core::cert::{self, Certificate};
+use sd_core::handoff::combiner::Combiner;
+use sd_core::handoff::recovery_request::RecoveryRequest;
 use sd_core::enc_data::DomainSecret;
 use sd_core::sd_file::SecurityDomain;
 use sd_core::secret::{MasterKey, SecretBytes};
-use sd_core::{RsaPrivateKey, b64, private_key};
+use sd_core::{RsaPrivateKey, private_key};
 
 #[allow(unused_imports)]
 pub use ceremony_tests::{combine_args, fails, listing, ok, share_args};
@@ -137,28 +138,37 @@ pub fn keypair(name: &str) -> (RsaPrivateKey, Certificate) {
     (key, cert)
 }
 
-/// A recovery request for `sd` in `dir`, signed by the fixture operator (what
-/// the uploader's init-recovery will make).
+/// Seconds since the Unix epoch, as the binaries read the clock.
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A recovery request for `sd_file` in `dir`, naming the combiner of
+/// `combiner.json` there and the exchange key `exchange`, signed by the
+/// fixture operator: what `uploader init-recovery` makes, through the same
+/// core constructor. Returns the request's nonce.
 pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> String {
-    let sd_bytes = std::fs::read(dir.join(sd_file)).unwrap();
+    let sd = SecurityDomain::parse(&std::fs::read(dir.join(sd_file)).unwrap()).unwrap();
     let ex = load_cert(&dir.join(exchange));
+    let combiner = Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now()).unwrap();
     let op_key =
         private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
     let op_cert = load_cert(&dir.join("operator.cer"));
-    let mut nonce = [0u8; 32];
-    getrandom::fill(&mut nonce).unwrap();
-    let payload = RecoveryRequest {
-        hsm: "https://test.managedhsm.azure.net".into(),
-        exchange_certificate: ex.to_pem(),
-        exchange_x5t_s256: ex.x5t_s256(),
-        sd_sha256: sd_core::sha256_hex(&sd_bytes),
-        nonce: b64::url_encode(&nonce),
-        created: Timestamp::from_unix(1_767_225_600),
-    };
-    let signed =
-        bundle::sign(BundleKind::RecoveryRequest, &payload, &[Signer { key: &op_key, cert: &op_cert }])
-            .unwrap();
-    std::fs::write(dir.join(out), signed).unwrap();
+    let signer = Signer { key: &op_key, cert: &op_cert };
+    let signed = RecoveryRequest::sign(
+        &mut rng(),
+        "https://test.managedhsm.azure.net",
+        &ex,
+        &combiner,
+        &sd,
+        &signer,
+        now(),
+    )
+    .unwrap();
+    std::fs::write(dir.join(out), &signed).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    let payload = sd_core::b64::url_decode(doc["payload"].as_str().unwrap(), "payload").unwrap();
+    let payload: RecoveryRequest = serde_json::from_slice(&payload).unwrap();
     payload.nonce
 }
 

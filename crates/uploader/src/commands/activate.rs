@@ -2,13 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use ceremony_cli::artifacts::{load_bundle, load_certificate, print_fingerprint};
+use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
 use ceremony_cli::{errln, now_unix, outln};
-use sd_core::bundle::payloads::{ActivationRecord, Enrollment, Timestamp};
-use sd_core::bundle::{self, BundleKind, ExpectedSigner, Signer};
+use sd_core::bundle::Signer;
+use sd_core::handoff::activation::ActivationRecord;
+use sd_core::handoff::enrollment::Enrollment;
 use sd_core::cert::Certificate;
 use sd_core::download_request::DownloadRequest;
 use sd_core::sd_file::SecurityDomain;
@@ -23,18 +24,10 @@ pub fn record_path(out: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// An enrollment's certificate, after checking its proof of possession.
+/// An enrollment's certificate, after checking its proof of possession (its
+/// fingerprint is then read aloud and confirmed by its custodian).
 fn enrolled_certificate(path: &Path) -> CliResult<Certificate> {
-    let verified = load_bundle(path, BundleKind::Enrollment, ExpectedSigner::SelfAsserted)?;
-    let e: Enrollment = verified.payload_as().in_file(path)?;
-    let cert = Certificate::from_pem_or_der(e.certificate.as_bytes()).in_file(path)?;
-    if &cert != verified.signer() || cert.x5t_s256() != e.x5t_s256 {
-        return Err(CliError::file(
-            path,
-            "the enrolled certificate is not the one that signed the enrollment",
-        ));
-    }
-    Ok(cert)
+    Ok(Enrollment::verify(&files::read(path)?).in_file(path)?.certificate().clone())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -94,15 +87,8 @@ pub fn run(
         )
         .hint("keep this file; do not rely on this activation until it is understood"));
     }
-    let payload = ActivationRecord {
-        hsm: client.base().to_owned(),
-        sd_sha256: sd_core::sha256_hex(value.as_bytes()),
-        quorum,
-        custodians: expected,
-        created: Timestamp::from_unix(now_unix()),
-    };
     let cert = operator.require_cert()?;
-    let signed = bundle::sign(BundleKind::ActivationRecord, &payload, &[Signer { key: &operator.key, cert }])
+    let signed = ActivationRecord::sign(client.base(), &sd, &Signer { key: &operator.key, cert }, now_unix())
         .in_file(&record)?;
     files::write_atomic(&record, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote {}", record.display());

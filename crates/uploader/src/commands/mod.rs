@@ -44,16 +44,16 @@ pub fn run(cli: Cli) -> CliResult {
                 force,
             )
         }
-        Command::InitRecovery { sd, operator_key, passphrase_file, out, exchange_key_out, force } => {
-            let operator = load_operator(&operator_key, passphrase_file.as_deref())?;
-            init_recovery::run(
-                &connect(&cli.target)?,
-                &sd,
-                &operator,
-                &out,
-                exchange_key_out.as_deref(),
-                force,
-            )
+        Command::InitRecovery { sd, combiner, operator_key, passphrase_file, out, exchange_key_out, force } => {
+            let request = match (out, combiner, operator_key) {
+                (Some(out), Some(combiner), Some(key)) => Some(init_recovery::RequestOutput {
+                    out,
+                    combiner,
+                    operator: load_operator(&key, passphrase_file.as_deref())?,
+                }),
+                _ => None,
+            };
+            init_recovery::run(&connect(&cli.target)?, &sd, request.as_ref(), exchange_key_out.as_deref(), force)
         }
         Command::Upload { restore_blob, no_wait } => {
             upload::run(&connect(&cli.target)?, &restore_blob, no_wait)

@@ -1,0 +1,448 @@
+//! The hand-offs between the offline and online sides: one module per kind of
+//! signed bundle, each with a constructor that signs it and a verifier that
+//! returns an already-checked value.
+//!
+//! Nothing self-asserted decides anything. A bundle's signature only proves
+//! that whoever holds the key in its `x5c` signed it; the verifiers here decide
+//! whom to believe:
+//! - the **operator** is pinned: a [`Pin`] (the certificate or fingerprint a
+//!   custodian confirmed at the activation ceremony) must match the signer of
+//!   a recovery request or an activation record;
+//! - **custodians** are listed in the SD file: a share bundle or a drill
+//!   report counts only when its signers' thumbprints are the file's;
+//! - the **combiner** is named in the operator-signed recovery request, so a
+//!   custodian seals only to the key the pinned operator vouched for;
+//! - **enrollments** and **combiner bundles** prove possession of a key only;
+//!   their fingerprints are confirmed aloud before anyone relies on them
+//!   (the operator at activation, the operator and custodians at recovery).
+//!
+//! Like the rest of the crate this is pure: the caller passes the time.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::SignedBundle;
+use crate::cert::Certificate;
+use crate::{Error, b64};
+
+pub mod activation;
+pub mod combiner;
+pub mod drill_report;
+pub mod enrollment;
+pub mod recovery_request;
+pub mod share;
+
+/// RFC 3339 UTC text for a Unix time (`1970-01-01T00:00:00Z` if out of range).
+pub fn rfc3339(unix: u64) -> String {
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(unix))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+/// A timestamp as carried in payloads: seconds since the Unix epoch, and the
+/// same as RFC 3339 text for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub unix: u64,
+    /// The same, as RFC 3339 text.
+    pub utc: String,
+}
+
+impl Timestamp {
+    /// From seconds since the Unix epoch.
+    pub fn from_unix(unix: u64) -> Self {
+        Timestamp { unix, utc: rfc3339(unix) }
+    }
+}
+
+/// A certificate a person confirmed in an earlier ceremony: the certificate
+/// itself (the copy kept from the activation ceremony) or its SHA-256
+/// fingerprint (the 64 hex digits read aloud then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pin {
+    /// Exactly this certificate.
+    Certificate(Certificate),
+    /// The certificate whose DER has this SHA-256.
+    Sha256([u8; 32]),
+}
+
+impl Pin {
+    /// Parses a fingerprint as people write it down: 64 hex digits, in any
+    /// case, with optional spaces or colons between them.
+    pub fn from_fingerprint(text: &str) -> Result<Pin, HandoffError> {
+        let digits: Vec<u8> =
+            text.bytes().filter(|b| !matches!(b, b' ' | b':' | b'\t' | b'\n' | b'\r')).collect();
+        let bad = || HandoffError::BadFingerprint { length: digits.len() };
+        if digits.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in digits.chunks(2).enumerate() {
+            let hex = std::str::from_utf8(pair).map_err(|_| bad())?;
+            out[i] = u8::from_str_radix(hex, 16).map_err(|_| bad())?;
+        }
+        Ok(Pin::Sha256(out))
+    }
+
+    /// True when `cert` is the pinned certificate.
+    pub fn matches(&self, cert: &Certificate) -> bool {
+        match self {
+            Pin::Certificate(c) => c.der() == cert.der(),
+            Pin::Sha256(h) => &cert.sha256() == h,
+        }
+    }
+
+    /// The pinned SHA-256, for messages.
+    pub fn sha256(&self) -> [u8; 32] {
+        match self {
+            Pin::Certificate(c) => c.sha256(),
+            Pin::Sha256(h) => *h,
+        }
+    }
+}
+
+/// The 32 random bytes that bind every share bundle to one recovery request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Nonce([u8; Nonce::LEN]);
+
+impl fmt::Debug for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nonce({})", self.encode())
+    }
+}
+
+impl Nonce {
+    /// Length in bytes.
+    pub const LEN: usize = 32;
+
+    /// A fresh nonce from `rng`.
+    pub fn generate<R: rand_core::TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Nonce, Error> {
+        let mut n = [0u8; Self::LEN];
+        rng.try_fill_bytes(&mut n).map_err(|_| Error::Rng)?;
+        Ok(Nonce(n))
+    }
+
+    /// Parses the unpadded base64url text of exactly 32 bytes, and only the
+    /// canonical encoding (so one nonce has one spelling).
+    pub fn parse(text: &str) -> Result<Nonce, HandoffError> {
+        let bytes = b64::url_decode(text, "nonce")
+            .map_err(|_| HandoffError::BadNonce { detail: "not base64url".into() })?;
+        let n: [u8; Self::LEN] = bytes.as_slice().try_into().map_err(|_| HandoffError::BadNonce {
+            detail: format!("{} bytes, it must be {}", bytes.len(), Self::LEN),
+        })?;
+        let nonce = Nonce(n);
+        if nonce.encode() != text {
+            return Err(HandoffError::BadNonce { detail: "not in canonical unpadded base64url".into() });
+        }
+        Ok(nonce)
+    }
+
+    /// Unpadded base64url, as carried in payloads and as the share JWE's `kid`.
+    pub fn encode(&self) -> String {
+        b64::url_encode(&self.0)
+    }
+}
+
+/// Which certificate a time check is about, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertRole {
+    /// The operator's signing certificate.
+    Operator,
+    /// The combiner's one-time certificate.
+    Combiner,
+    /// The recovering HSM's exchange key.
+    Exchange,
+    /// A custodian's certificate.
+    Custodian,
+}
+
+impl fmt::Display for CertRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CertRole::Operator => "operator",
+            CertRole::Combiner => "combiner",
+            CertRole::Exchange => "exchange-key",
+            CertRole::Custodian => "custodian",
+        })
+    }
+}
+
+/// Everything a hand-off verifier can refuse, with what a person needs to
+/// know to act on it. Fingerprints are `x5t#S256`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandoffError {
+    /// The bundle is malformed, of another kind, or a signature does not verify.
+    Bundle(Error),
+    /// The signer is not the pinned certificate.
+    NotPinned {
+        /// Whose signature was expected.
+        role: CertRole,
+        /// The signer's subject.
+        subject: String,
+        /// The signer's SHA-256 fingerprint, hex.
+        sha256: String,
+        /// The pinned SHA-256 fingerprint, hex.
+        pinned: String,
+    },
+    /// A signer is not one of the SD file's custodians.
+    NotACustodian {
+        /// The signer's subject.
+        subject: String,
+        /// The signer's `x5t#S256`.
+        x5t_s256: String,
+    },
+    /// The certificate a bundle names is not the key that signed it.
+    NotSignedByNamedKey {
+        /// What the certificate is.
+        role: CertRole,
+    },
+    /// A payload's thumbprint does not match the certificate beside it.
+    ThumbprintMismatch {
+        /// What the certificate is.
+        role: CertRole,
+    },
+    /// A certificate in a payload is not usable.
+    BadCertificate {
+        /// What the certificate is.
+        role: CertRole,
+        /// Why.
+        error: Error,
+    },
+    /// A certificate that must be fresh is not valid yet.
+    NotYetValid {
+        /// What the certificate is.
+        role: CertRole,
+        /// Its notBefore.
+        not_before: u64,
+        /// The time checked at (the local clock).
+        now: u64,
+    },
+    /// A certificate that must be fresh has expired.
+    Expired {
+        /// What the certificate is.
+        role: CertRole,
+        /// Its notAfter.
+        not_after: u64,
+        /// The time checked at (the local clock).
+        now: u64,
+    },
+    /// A one-time certificate is valid for longer than allowed.
+    ValidTooLong {
+        /// What the certificate is.
+        role: CertRole,
+        /// Its validity, in seconds.
+        seconds: u64,
+        /// The most allowed, in days.
+        max_days: u64,
+    },
+    /// The bundle is about another SD file.
+    OtherSdFile {
+        /// The SHA-256 the bundle names.
+        named: String,
+        /// The SHA-256 of the SD file given.
+        given: String,
+    },
+    /// A request nonce is not 32 random bytes in base64url.
+    BadNonce {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A fingerprint given to pin is not 64 hex digits.
+    BadFingerprint {
+        /// How many characters remained after removing separators.
+        length: usize,
+    },
+    /// A share bundle belongs to another recovery request (its nonce differs).
+    OtherRequest,
+    /// A share bundle names another exchange key than the request.
+    OtherExchangeKey,
+    /// A share bundle is sealed to another combiner than the request names.
+    OtherCombiner,
+    /// The combiner key given is not the one the request names.
+    WrongCombinerKey,
+    /// A share bundle's index and custodian disagree with its signer or the SD file.
+    ShareNotSignersOwn {
+        /// The share index the bundle claims (0-based).
+        share_index: usize,
+    },
+    /// The share inside a bundle has the wrong x-coordinate for its index.
+    ShareXMismatch {
+        /// The x found.
+        x: u8,
+        /// The share index the bundle claims (0-based).
+        share_index: usize,
+    },
+    /// The sealed share is malformed or does not open.
+    SealedShare(Error),
+    /// A drill report has fewer distinct custodian signatures than the quorum.
+    TooFewSigners {
+        /// Distinct custodians who signed.
+        signers: usize,
+        /// The SD file's quorum.
+        required: usize,
+    },
+    /// A drill report lists participants who are not exactly its signers.
+    ParticipantsNotSigners,
+    /// A bundle's statement about the SD file (quorum, custodians) is not what the file says.
+    DisagreesWithSd {
+        /// What differs.
+        what: &'static str,
+    },
+}
+
+impl From<Error> for HandoffError {
+    fn from(e: Error) -> Self {
+        HandoffError::Bundle(e)
+    }
+}
+
+fn clock_hint(now: u64) -> String {
+    format!("the local clock says {}; if that is wrong, set the clock and try again", rfc3339(now))
+}
+
+impl fmt::Display for HandoffError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandoffError::Bundle(e) => write!(f, "{e}"),
+            HandoffError::NotPinned { role, subject, sha256, pinned } => write!(
+                f,
+                "signed by {subject} (sha256 {sha256}), not by the pinned {role} (sha256 {pinned})"
+            ),
+            HandoffError::NotACustodian { subject, x5t_s256 } => write!(
+                f,
+                "signed by {subject} (x5t#S256 {x5t_s256}), who is not a custodian of this SD file"
+            ),
+            HandoffError::NotSignedByNamedKey { role } => {
+                write!(f, "the {role} certificate it carries is not the key that signed it")
+            }
+            HandoffError::ThumbprintMismatch { role } => {
+                write!(f, "the {role} certificate does not match its thumbprint")
+            }
+            HandoffError::BadCertificate { role, error } => write!(f, "{role} certificate: {error}"),
+            HandoffError::NotYetValid { role, not_before, now } => write!(
+                f,
+                "the {role} certificate is not valid until {}; {}",
+                rfc3339(*not_before),
+                clock_hint(*now)
+            ),
+            HandoffError::Expired { role, not_after, now } => write!(
+                f,
+                "the {role} certificate expired at {}; {}",
+                rfc3339(*not_after),
+                clock_hint(*now)
+            ),
+            HandoffError::ValidTooLong { role, seconds, max_days } => write!(
+                f,
+                "the {role} certificate is valid for {:.1} days; a one-time {role} key may be valid for at most {max_days}",
+                *seconds as f64 / 86_400.0
+            ),
+            HandoffError::OtherSdFile { named, given } => {
+                write!(f, "is for SD file {named}, not this one ({given})")
+            }
+            HandoffError::BadNonce { detail } => write!(f, "the request nonce is invalid: {detail}"),
+            HandoffError::BadFingerprint { length } => write!(
+                f,
+                "a fingerprint is 64 hex digits (spaces and colons allowed), not {length} characters"
+            ),
+            HandoffError::OtherRequest => write!(f, "is for another recovery request (its nonce differs)"),
+            HandoffError::OtherExchangeKey => {
+                write!(f, "names another exchange key than the recovery request")
+            }
+            HandoffError::OtherCombiner => {
+                write!(f, "is sealed to another combiner than the one the recovery request names")
+            }
+            HandoffError::WrongCombinerKey => {
+                write!(f, "this is not the combiner key the recovery request names")
+            }
+            HandoffError::ShareNotSignersOwn { share_index } => write!(
+                f,
+                "claims share {} of the SD file, which is not its signer's share",
+                share_index + 1
+            ),
+            HandoffError::ShareXMismatch { x, share_index } => write!(
+                f,
+                "the sealed share has x = {x}, but share {} of the file must have x = {}",
+                share_index + 1,
+                share_index + 1
+            ),
+            HandoffError::SealedShare(e) => write!(f, "the sealed share: {e}"),
+            HandoffError::TooFewSigners { signers, required } => write!(
+                f,
+                "signed by {signers} custodian(s) of this SD file; its quorum is {required}"
+            ),
+            HandoffError::ParticipantsNotSigners => {
+                write!(f, "the participants it lists are not exactly the custodians who signed it")
+            }
+            HandoffError::DisagreesWithSd { what } => {
+                write!(f, "its {what} is not what the SD file says")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HandoffError {}
+
+/// The certificate a proof-of-possession bundle carries: it must be the
+/// bundle's only signer and match its thumbprint.
+fn possessed_certificate(
+    bundle: &SignedBundle,
+    pem: &str,
+    x5t_s256: &str,
+    role: CertRole,
+) -> Result<Certificate, HandoffError> {
+    let cert = certificate_in_payload(pem, x5t_s256, role)?;
+    if bundle.sole_signer()? != &cert {
+        return Err(HandoffError::NotSignedByNamedKey { role });
+    }
+    Ok(cert)
+}
+
+/// A certificate carried as PEM in a payload, next to its `x5t#S256`: parsed,
+/// self-signed, RSA of a usable size, and matching the thumbprint.
+fn certificate_in_payload(pem: &str, x5t_s256: &str, role: CertRole) -> Result<Certificate, HandoffError> {
+    let bad = |error| HandoffError::BadCertificate { role, error };
+    let cert = Certificate::from_pem_or_der(pem.as_bytes()).map_err(bad)?;
+    cert.require_self_signed().map_err(bad)?;
+    cert.rsa_public_key().map_err(bad)?;
+    if cert.x5t_s256() != x5t_s256 {
+        return Err(HandoffError::ThumbprintMismatch { role });
+    }
+    Ok(cert)
+}
+
+/// Checks that `cert` is inside its validity at `now`.
+pub fn check_validity(cert: &Certificate, role: CertRole, now: u64) -> Result<(), HandoffError> {
+    if now < cert.not_before_unix() {
+        return Err(HandoffError::NotYetValid { role, not_before: cert.not_before_unix(), now });
+    }
+    if now > cert.not_after_unix() {
+        return Err(HandoffError::Expired { role, not_after: cert.not_after_unix(), now });
+    }
+    Ok(())
+}
+
+/// The signer of a single-signer bundle, which must be the pinned certificate.
+fn pinned_signer(bundle: &SignedBundle, pin: &Pin, role: CertRole) -> Result<Certificate, HandoffError> {
+    let signer = bundle.sole_signer()?;
+    if !pin.matches(signer) {
+        return Err(HandoffError::NotPinned {
+            role,
+            subject: signer.subject(),
+            sha256: crate::hex_lower(&signer.sha256()),
+            pinned: crate::hex_lower(&pin.sha256()),
+        });
+    }
+    Ok(signer.clone())
+}
+
+/// The SD file a bundle names must be the one given.
+fn require_sd(named: &str, sd: &crate::sd_file::SecurityDomain) -> Result<(), HandoffError> {
+    if named != sd.sha256() {
+        return Err(HandoffError::OtherSdFile { named: named.to_owned(), given: sd.sha256().to_owned() });
+    }
+    Ok(())
+}
