@@ -68,6 +68,7 @@ fn every_artifact_kind_refuses_every_tampering() {
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     drop(emu_a);
     let emu_b = Emulator::start(&dir.join("hsm-b"));
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     ok(uploader(
         &dir,
         &emu_b,
@@ -75,6 +76,8 @@ fn every_artifact_kind_refuses_every_tampering() {
             "init-recovery",
             "--sd",
             "sd.json",
+            "--combiner",
+            "combiner.json",
             "--operator-key",
             "operator.key",
             "--out",
@@ -83,7 +86,6 @@ fn every_artifact_kind_refuses_every_tampering() {
             "exchange.pem",
         ],
     ));
-    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     for n in ["a", "b"] {
         ok(run(&dir, "keyholder", &share_args(&format!("{n}.key"), &format!("{n}.share.json"), &[])));
     }

@@ -101,7 +101,14 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
     }
     let (master, secrets) = if sd.sd.version() == 2 {
         // Every share came out of this very file, so disagreement means the file was altered.
-        let recovered = sd.sd.recover(&shares).in_file(&sd.path)?;
+        let recovered = sd.sd.recover(&shares).map_err(|e| match e {
+            sd_core::quorum::QuorumError::Inconsistent { .. } => CliError::file(
+                &sd.path,
+                "the shares these keys open do not rebuild a master key that opens its EncData: \
+                 the file is damaged or was altered",
+            ),
+            other => CliError::file(&sd.path, other),
+        })?;
         for &p in &recovered.disagreeing {
             errln!(
                 "warning: {}: the share it opens disagrees with the master key this file's EncData confirms; \

@@ -41,7 +41,7 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     // The enrollment verifies against the certificate, and names it.
     let out = ok(keyholder(&dir, &["verify", "alice.enrollment.json", "--signer", "alice.cer"]));
     let cert = load_cert(&dir.join("alice.cer"));
-    assert!(out.contains("valid enrollment bundle") && out.contains(&cert.x5t_s256()), "{out}");
+    assert!(out.contains("valid enrollment of \"alice\"") && out.contains(&cert.x5t_s256()), "{out}");
     // But not against another custodian's.
     fails(
         keyholder(&dir, &["verify", "alice.enrollment.json", "--signer", "bob.cer"]),

@@ -133,11 +133,11 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     blob_opens(&dir, "blob1.json", &secrets);
     // drill with two token keys: both sign the report on their tokens.
     ok(hsm.run(&["drill", "--sd", "sd.json", "--key", &alice, "--key", &bob, "--out", "report.json"]));
-    let out = ok(hsm.run(&["verify", "report.json", "--signer", "bob.cer"]));
-    assert!(out.contains("2 signature(s)"), "{out}");
+    let out = ok(hsm.run(&["verify", "report.json", "--sd", "sd.json"]));
+    assert!(out.contains("signed by 2 custodian(s) of this SD file"), "{out}");
     // distributed: a share bundle from a token key, combined with a file key's.
-    write_request(&dir, "request.json", "sd.json", "exchange.pem");
     ok(hsm.run(&["combiner-init", "--out", ".", "--no-passphrase"]));
+    write_request(&dir, "request.json", "sd.json", "exchange.pem");
     ok(hsm.run(&share_args(&alice, "alice.share.json", &[])));
     ok(hsm.run(&share_args("carol.key", "carol.share.json", &[])));
     ok(hsm.run(&combine_args(&["alice.share.json", "carol.share.json"], "blob2.json", &[])));

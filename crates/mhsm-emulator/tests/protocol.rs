@@ -258,6 +258,7 @@ fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
     let emu_a = Emulator::start(&dir.join("hsm-a"));
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     ok(uploader(
         &dir,
         &emu_b,
@@ -265,6 +266,8 @@ fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
             "init-recovery",
             "--sd",
             "sd.json",
+            "--combiner",
+            "combiner.json",
             "--operator-key",
             "operator.key",
             "--out",
@@ -287,6 +290,8 @@ fn upload_refusals() {
             "init-recovery",
             "--sd",
             "sd.json",
+            "--combiner",
+            "combiner.json",
             "--operator-key",
             "operator.key",
             "--out",
@@ -336,6 +341,8 @@ fn upload_refusals() {
             "init-recovery",
             "--sd",
             "sd.json",
+            "--combiner",
+            "combiner.json",
             "--operator-key",
             "operator.key",
             "--out",

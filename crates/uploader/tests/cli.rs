@@ -80,6 +80,7 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         ],
     ));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     // Wrong operator passphrase: named, nothing written.
     std::fs::write(dir.join("bad"), "nope nope nope").unwrap();
     fails(
@@ -90,6 +91,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
                 "init-recovery",
                 "--sd",
                 "sd.json",
+                "--combiner",
+                "combiner.json",
                 "--operator-key",
                 "operator.key",
                 "--passphrase-file",
@@ -108,6 +111,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
             "init-recovery",
             "--sd",
             "sd.json",
+            "--combiner",
+            "combiner.json",
             "--operator-key",
             "operator.key",
             "--passphrase-file",
@@ -135,6 +140,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
                 "init-recovery",
                 "--sd",
                 "sd.json",
+                "--combiner",
+                "combiner.json",
                 "--operator-key",
                 "operator.key",
                 "--passphrase-file",

@@ -37,6 +37,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         )));
     }
     let combiner = CustodianKey::load(inputs.combiner_key, inputs.passphrase_file)?;
+    request.check_combiner_key(&combiner.key).in_file(inputs.combiner_key)?;
     let mut opened: Vec<OpenedShare> = Vec::with_capacity(inputs.shares.len());
     for path in inputs.shares {
         let verified = ShareBundle::open(&files::read(path)?, &request, &sd.sd, &combiner.key)

@@ -60,6 +60,10 @@ impl VerifiedRequest {
     pub fn combiner(&self) -> &Certificate {
         &self.combiner
     }
+    /// Fails unless `key` is the private half of the combiner this request names.
+    pub fn check_combiner_key(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<(), HandoffError> {
+        if crate::cert::key_matches(&self.combiner, key) { Ok(()) } else { Err(HandoffError::WrongCombinerKey) }
+    }
     /// The operator who signed (the pinned certificate).
     pub fn operator(&self) -> &Certificate {
         &self.operator

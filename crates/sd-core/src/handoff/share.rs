@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::recovery_request::VerifiedRequest;
 use super::{HandoffError, Timestamp, require_sd};
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::{self, Certificate};
+use crate::cert::Certificate;
 use crate::jwe::{Alg, CompactJwe, Enc};
 use crate::sd_file::{OpenedShare, SecurityDomain};
 use crate::secret::MasterKey;
@@ -110,9 +110,7 @@ impl ShareBundle {
         combiner_key: &(impl RsaKey + ?Sized),
     ) -> Result<VerifiedShare, HandoffError> {
         same_sd(request, sd)?;
-        if !cert::key_matches(request.combiner(), combiner_key) {
-            return Err(HandoffError::WrongCombinerKey);
-        }
+        request.check_combiner_key(combiner_key)?;
         let signed = bundle::verify_signatures(bytes, BundleKind::Share)?;
         let custodian = signed.sole_signer()?.clone();
         let thumbprints = sd.thumbprints();
