@@ -1,0 +1,383 @@
+//! The hand-off protocol, attacked through the core API: every bundle is made
+//! by the same constructors the tools use, or forged the way an attacker
+//! would (a valid signature on a lying payload), and each verifier must refuse
+//! at its own check.
+
+use sd_core::bundle::{self, BundleKind, Signer};
+use sd_core::cert::{self, Certificate};
+use sd_core::enc_data::DomainSecret;
+use sd_core::handoff::activation::ActivationRecord;
+use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
+use sd_core::handoff::drill_report::DrillReport;
+use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
+use sd_core::handoff::share::ShareBundle;
+use sd_core::handoff::{HandoffError, Nonce, Pin, Timestamp};
+use sd_core::jwe::{CompactJwe, Enc};
+use sd_core::quorum::QuorumError;
+use sd_core::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::secret::{MasterKey, SecretBytes};
+use sd_core::shamir::Share;
+
+const NOW: u64 = 1_800_000_000; // 2027-01-15
+const DAY: u64 = 86_400;
+
+fn rng() -> getrandom::SysRng {
+    getrandom::SysRng
+}
+
+struct Party {
+    key: rsa::PrivateKey,
+    cert: Certificate,
+}
+
+impl Party {
+    fn new(name: &str, not_before: u64, days: u32) -> Party {
+        let key = rsa::PrivateKey::new(&mut rng(), 2048).unwrap();
+        let cert = cert::self_signed(&mut rng(), &key, name, not_before, days).unwrap();
+        Party { key, cert }
+    }
+    fn signer(&self) -> Signer<'_> {
+        Signer { key: &self.key, cert: &self.cert }
+    }
+}
+
+/// Three custodians, an SD file for them (quorum 2), an operator, a combiner
+/// and an exchange key: one recovery about to happen.
+struct World {
+    custodians: Vec<Party>,
+    sd: SecurityDomain,
+    operator: Party,
+    combiner: Party,
+    exchange: Party,
+    secrets: Vec<DomainSecret>,
+}
+
+impl World {
+    fn new() -> World {
+        let custodians: Vec<Party> =
+            ["alice", "bob", "carol"].iter().map(|n| Party::new(n, NOW - 400 * DAY, 3650)).collect();
+        let certs: Vec<Certificate> = custodians.iter().map(|p| p.cert.clone()).collect();
+        let secrets = vec![
+            DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::from_slice(&[7u8; 300]) },
+            DomainSecret { tag: "base_enclave_backup".into(), data: SecretBytes::from_slice(&[9u8; 100]) },
+        ];
+        let master = MasterKey::generate(&mut rng()).unwrap();
+        let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
+        World {
+            custodians,
+            sd,
+            operator: Party::new("operator", NOW - 400 * DAY, 3650),
+            combiner: Party::new("combiner", NOW - 3600, 7),
+            exchange: Party::new("transfer-key", NOW - DAY, 365),
+            secrets,
+        }
+    }
+
+    fn combiner(&self) -> VerifiedCombiner {
+        Combiner::verify(Combiner::sign(&self.combiner.signer(), NOW).unwrap().as_bytes(), NOW).unwrap()
+    }
+
+    fn request_bytes(&self) -> String {
+        RecoveryRequest::sign(
+            &mut rng(),
+            "https://target.managedhsm.azure.net",
+            &self.exchange.cert,
+            &self.combiner(),
+            &self.sd,
+            &self.operator.signer(),
+            NOW,
+        )
+        .unwrap()
+    }
+
+    fn request(&self) -> VerifiedRequest {
+        RecoveryRequest::verify(
+            self.request_bytes().as_bytes(),
+            &Pin::Certificate(self.operator.cert.clone()),
+            &self.sd,
+            NOW,
+        )
+        .unwrap()
+    }
+
+    fn opened(&self, i: usize) -> OpenedShare {
+        self.sd.open_share(&self.custodians[i].key, Some(&self.custodians[i].cert.x5t_s256())).unwrap()
+    }
+
+    fn share_bundle(&self, request: &VerifiedRequest, i: usize) -> String {
+        ShareBundle::seal(&mut rng(), request, &self.sd, &self.opened(i), &self.custodians[i].signer(), NOW)
+            .unwrap()
+    }
+}
+
+/// The payload of a bundle, for forging a look-alike.
+fn payload(bundle: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(bundle).unwrap();
+    let bytes = sd_core::b64::url_decode(doc["payload"].as_str().unwrap(), "payload").unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn a_request_counts_only_when_the_pinned_operator_signed_it() {
+    let w = World::new();
+    let bytes = w.request_bytes();
+    // Pinned by certificate, and by the fingerprint read aloud (any spacing, any case).
+    let fp = cert::readable_fingerprint(&w.operator.cert.sha256()).to_lowercase();
+    for pin in [Pin::Certificate(w.operator.cert.clone()), Pin::from_fingerprint(&fp).unwrap()] {
+        let r = RecoveryRequest::verify(bytes.as_bytes(), &pin, &w.sd, NOW).unwrap();
+        assert_eq!(r.combiner(), &w.combiner.cert);
+        assert_eq!(r.exchange(), &w.exchange.cert);
+        assert_eq!(r.operator(), &w.operator.cert);
+    }
+    // Attack 2: a stranger signs the same payload; the pin refuses it.
+    let stranger = Party::new("operator", NOW - DAY, 365);
+    let forged = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[stranger.signer()]).unwrap();
+    let err = RecoveryRequest::verify(forged.as_bytes(), &Pin::Certificate(w.operator.cert.clone()), &w.sd, NOW)
+        .unwrap_err();
+    assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
+    assert!(err.to_string().starts_with("signed by CN=operator (sha256 "), "{err}");
+    // A fingerprint that is not 64 hex digits is refused as such.
+    assert_eq!(Pin::from_fingerprint("ABCD 1234").unwrap_err(), HandoffError::BadFingerprint { length: 8 });
+    assert!(Pin::from_fingerprint(&"zz".repeat(32)).is_err());
+    // The request is for one SD file only.
+    let other = SecurityDomain::create(
+        &mut rng(),
+        &MasterKey::generate(&mut rng()).unwrap(),
+        &w.secrets,
+        &w.custodians.iter().map(|p| p.cert.clone()).collect::<Vec<_>>(),
+        2,
+    )
+    .unwrap();
+    let err = RecoveryRequest::verify(bytes.as_bytes(), &Pin::Certificate(w.operator.cert.clone()), &other, NOW)
+        .unwrap_err();
+    assert!(matches!(err, HandoffError::OtherSdFile { .. }), "{err}");
+}
+
+#[test]
+fn a_request_nonce_is_32_random_bytes_in_canonical_base64url() {
+    let w = World::new();
+    let pin = Pin::Certificate(w.operator.cert.clone());
+    let good = w.request_bytes();
+    // Attack 5: empty, short, padded, non-base64 nonces, each signed by the real operator.
+    for (nonce, why) in [
+        ("", "0 bytes"),
+        ("AAAA", "3 bytes"),
+        (&*sd_core::b64::url_encode(&[1u8; 31]), "31 bytes"),
+        (&*format!("{}=", sd_core::b64::url_encode(&[1u8; 32])), "canonical"),
+        ("!!!!", "not base64url"),
+    ] {
+        let mut p = payload(&good);
+        p["nonce"] = nonce.into();
+        let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
+        let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, NOW).unwrap_err();
+        assert!(matches!(err, HandoffError::BadNonce { .. }), "{nonce:?}: {err}");
+        assert!(err.to_string().contains(why), "{nonce:?}: {err}");
+    }
+    let n = Nonce::generate(&mut rng()).unwrap();
+    assert_eq!(Nonce::parse(&n.encode()).unwrap(), n);
+}
+
+#[test]
+fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
+    let w = World::new();
+    let request = w.request();
+    let bundle = w.share_bundle(&request, 0);
+    // Attack 1: shares sealed to the named combiner do not open with another key.
+    let mallory = Party::new("combiner", NOW - 3600, 7);
+    assert_eq!(request.check_combiner_key(&mallory.key).unwrap_err(), HandoffError::WrongCombinerKey);
+    assert_eq!(
+        ShareBundle::open(bundle.as_bytes(), &request, &w.sd, &mallory.key).unwrap_err(),
+        HandoffError::WrongCombinerKey
+    );
+    let v = ShareBundle::open(bundle.as_bytes(), &request, &w.sd, &w.combiner.key).unwrap();
+    assert_eq!((v.share().index, v.custodian()), (0, &w.custodians[0].cert));
+
+    // An expired combiner: refused when checked after its validity, with the local clock named.
+    let signed = Combiner::sign(&w.combiner.signer(), NOW).unwrap();
+    let err = Combiner::verify(signed.as_bytes(), NOW + 8 * DAY).unwrap_err();
+    assert!(matches!(err, HandoffError::Expired { .. }), "{err}");
+    assert!(err.to_string().contains("the local clock says 2027-01-23"), "{err}");
+    let err = RecoveryRequest::verify(
+        w.request_bytes().as_bytes(),
+        &Pin::Certificate(w.operator.cert.clone()),
+        &w.sd,
+        NOW + 8 * DAY,
+    )
+    .unwrap_err();
+    assert!(matches!(err, HandoffError::Expired { .. }), "{err}");
+    // Not yet valid.
+    let err = Combiner::verify(signed.as_bytes(), NOW - 2 * 3600).unwrap_err();
+    assert!(matches!(err, HandoffError::NotYetValid { .. }), "{err}");
+    // Valid for longer than a week: not a one-time key.
+    let long = Party::new("combiner", NOW - 3600, 30);
+    let err = Combiner::sign(&long.signer(), NOW).unwrap_err();
+    assert!(matches!(err, HandoffError::ValidTooLong { max_days: 7, .. }), "{err}");
+    let forged = bundle::sign(
+        BundleKind::Combiner,
+        &Combiner { certificate: long.cert.to_pem(), x5t_s256: long.cert.x5t_s256(), created: Timestamp::from_unix(NOW) },
+        &[long.signer()],
+    )
+    .unwrap();
+    assert!(matches!(Combiner::verify(forged.as_bytes(), NOW), Err(HandoffError::ValidTooLong { .. })));
+    // A combiner bundle naming a certificate its signer does not hold.
+    let forged = bundle::sign(
+        BundleKind::Combiner,
+        &Combiner {
+            certificate: w.combiner.cert.to_pem(),
+            x5t_s256: w.combiner.cert.x5t_s256(),
+            created: Timestamp::from_unix(NOW),
+        },
+        &[mallory.signer()],
+    )
+    .unwrap();
+    assert!(matches!(Combiner::verify(forged.as_bytes(), NOW), Err(HandoffError::NotSignedByNamedKey { .. })));
+}
+
+#[test]
+fn a_share_bundle_is_bound_to_its_request_custodian_and_position() {
+    let w = World::new();
+    let request = w.request();
+    let bundle = w.share_bundle(&request, 1);
+    let open = |b: &str| ShareBundle::open(b.as_bytes(), &request, &w.sd, &w.combiner.key);
+    open(&bundle).unwrap();
+    // For another request (another nonce): refused.
+    let other_request = w.request();
+    let err = ShareBundle::open(bundle.as_bytes(), &other_request, &w.sd, &w.combiner.key).unwrap_err();
+    assert_eq!(err, HandoffError::OtherRequest);
+    // Bob signs a bundle claiming alice's share position: refused.
+    let mut p = payload(&bundle);
+    p["share_index"] = 0.into();
+    let forged = bundle::sign(BundleKind::Share, &p, &[w.custodians[1].signer()]).unwrap();
+    assert_eq!(open(&forged).unwrap_err(), HandoffError::ShareNotSignersOwn { share_index: 0 });
+    // A stranger's signature: not a custodian of this SD file.
+    let mallory = Party::new("mallory", NOW - DAY, 365);
+    let mut p = payload(&bundle);
+    p["custodian_x5t_s256"] = mallory.cert.x5t_s256().into();
+    let forged = bundle::sign(BundleKind::Share, &p, &[mallory.signer()]).unwrap();
+    assert!(matches!(open(&forged).unwrap_err(), HandoffError::NotACustodian { .. }));
+    // Attack 4b: the share inside has x = 3 although bob's position gives x = 2.
+    let wrong_x = rewrite_words(&w.opened(1), |_, y| (3, y)).share;
+    assert_eq!(wrong_x.x(), 3);
+    let sealed = CompactJwe::encrypt_rsa(
+        &mut rng(),
+        Enc::A256Gcm,
+        &w.combiner.cert.rsa_public_key().unwrap(),
+        &request.nonce().encode(),
+        wrong_x.to_bytes().expose(),
+    )
+    .unwrap();
+    let mut p = payload(&bundle);
+    p["encrypted_share"] = sealed.serialize().into();
+    let forged = bundle::sign(BundleKind::Share, &p, &[w.custodians[1].signer()]).unwrap();
+    assert_eq!(open(&forged).unwrap_err(), HandoffError::ShareXMismatch { x: 3, share_index: 1 });
+    // And seal refuses to make such a bundle in the first place.
+    let lying = OpenedShare { index: 1, x5t_256: w.custodians[1].cert.x5t_s256(), share: wrong_x };
+    let err = ShareBundle::seal(&mut rng(), &request, &w.sd, &lying, &w.custodians[1].signer(), NOW).unwrap_err();
+    assert_eq!(err, HandoffError::ShareXMismatch { x: 3, share_index: 1 });
+}
+
+/// A share of the right custodian, position and x whose values are wrong: what
+/// a dishonest (or broken) custodian hands in.
+fn corrupted(share: &OpenedShare) -> OpenedShare {
+    rewrite_words(share, |i, y| (0, if i == 2 { (y + 1) % 257 } else { y }))
+}
+
+/// The share with each word's (x, y) rewritten by `f(word index, y)` (x = 0
+/// keeps the share's x), in Azure's encoding: little-endian u16 `x << 9 | y`.
+fn rewrite_words(share: &OpenedShare, f: impl Fn(usize, u16) -> (u16, u16)) -> OpenedShare {
+    let bytes = share.share.to_bytes();
+    let mut out = Vec::new();
+    for (i, pair) in bytes.expose().chunks_exact(2).enumerate() {
+        let word = u16::from_le_bytes([pair[0], pair[1]]);
+        let (x, y) = f(i, word & 0x1ff);
+        let x = if x == 0 { word >> 9 } else { x };
+        out.extend_from_slice(&((x << 9) | y).to_le_bytes());
+    }
+    OpenedShare { share: Share::from_bytes(&out).unwrap(), ..share.clone() }
+}
+
+#[test]
+fn the_sd_file_judges_which_share_is_bad_whatever_its_position() {
+    let w = World::new();
+    let good: Vec<OpenedShare> = (0..3).map(|i| w.opened(i)).collect();
+    for bad in 0..3 {
+        let mut shares = good.clone();
+        shares[bad] = corrupted(&good[bad]);
+        let r = w.sd.recover(&shares).unwrap();
+        assert_eq!(r.disagreeing, vec![bad], "bad share at {bad}");
+        assert!(!r.basis.contains(&bad));
+        assert_eq!(r.secrets.len(), w.secrets.len());
+        assert_eq!(r.secrets[0].data.expose(), w.secrets[0].data.expose());
+    }
+    // Exactly the quorum, one of them bad: inconsistent, nobody blamed.
+    let err = w.sd.recover(&[corrupted(&good[0]), good[1].clone()]).unwrap_err();
+    assert_eq!(err, QuorumError::Inconsistent { given: 2, required: 2 });
+    assert!(err.to_string().contains("nothing can tell which"), "{err}");
+    // Two bad among three: fewer than the quorum are good.
+    let err = w.sd.recover(&[corrupted(&good[0]), corrupted(&good[1]), good[2].clone()]).unwrap_err();
+    assert!(err.to_string().contains("fewer than 2 of them are good"), "{err}");
+    // The same share twice is named by position.
+    let err = w.sd.recover(&[good[1].clone(), good[0].clone(), good[1].clone()]).unwrap_err();
+    assert_eq!(err, QuorumError::SameShare { first: 0, second: 2, index: 1 });
+}
+
+#[test]
+fn a_drill_report_counts_only_when_a_quorum_of_the_sd_custodians_signed_it() {
+    let w = World::new();
+    let (a, b) = (&w.custodians[0], &w.custodians[2]);
+    let report = DrillReport::success(&w.sd, &[a.cert.clone(), b.cert.clone()], &w.secrets, NOW, NOW + 5).unwrap();
+    let signed = report.sign(&[a.signer(), b.signer()]).unwrap();
+    let v = DrillReport::verify(signed.as_bytes(), &w.sd).unwrap();
+    assert!(v.succeeded());
+    assert_eq!(v.signers().len(), 2);
+    assert_eq!(v.report().participants[1].share_index, 2);
+
+    // Attack 3a: a stranger's report, naming two strangers, signed by both.
+    let m1 = Party::new("alice", NOW - DAY, 365);
+    let m2 = Party::new("bob", NOW - DAY, 365);
+    let mut p = serde_json::to_value(&report).unwrap();
+    p["participants"][0]["x5t_s256"] = m1.cert.x5t_s256().into();
+    p["participants"][1]["x5t_s256"] = m2.cert.x5t_s256().into();
+    let forged = bundle::sign(BundleKind::DrillReport, &p, &[m1.signer(), m2.signer()]).unwrap();
+    assert!(matches!(DrillReport::verify(forged.as_bytes(), &w.sd), Err(HandoffError::NotACustodian { .. })));
+    // Attack 3b: one custodian signs alone, claiming two participants.
+    let forged = bundle::sign(BundleKind::DrillReport, &report, &[a.signer()]).unwrap();
+    assert_eq!(
+        DrillReport::verify(forged.as_bytes(), &w.sd).unwrap_err(),
+        HandoffError::TooFewSigners { signers: 1, required: 2 }
+    );
+    // Signed by a quorum, but listing a custodian who did not sign.
+    let mut p = serde_json::to_value(&report).unwrap();
+    p["participants"][1]["x5t_s256"] = w.custodians[1].cert.x5t_s256().into();
+    p["participants"][1]["share_index"] = 1.into();
+    let forged = bundle::sign(BundleKind::DrillReport, &p, &[a.signer(), b.signer()]).unwrap();
+    assert_eq!(DrillReport::verify(forged.as_bytes(), &w.sd).unwrap_err(), HandoffError::ParticipantsNotSigners);
+    // About another SD file.
+    let mut p = serde_json::to_value(&report).unwrap();
+    p["sd_sha256"] = "00".repeat(32).into();
+    let forged = bundle::sign(BundleKind::DrillReport, &p, &[a.signer(), b.signer()]).unwrap();
+    assert!(matches!(DrillReport::verify(forged.as_bytes(), &w.sd), Err(HandoffError::OtherSdFile { .. })));
+    // The constructor refuses signers other than the participants.
+    assert_eq!(report.sign(&[a.signer(), w.custodians[1].signer()]).unwrap_err(), HandoffError::ParticipantsNotSigners);
+}
+
+#[test]
+fn an_activation_record_matches_the_sd_file_and_the_pinned_operator() {
+    let w = World::new();
+    let pin = Pin::Certificate(w.operator.cert.clone());
+    let signed = ActivationRecord::sign("https://prod.managedhsm.azure.net", &w.sd, &w.operator.signer(), NOW).unwrap();
+    let v = ActivationRecord::verify(signed.as_bytes(), &pin, &w.sd).unwrap();
+    assert_eq!(v.hsm(), "https://prod.managedhsm.azure.net");
+    // A record claiming another quorum, signed by the operator, is still refused.
+    let mut p = payload(&signed);
+    p["quorum"] = 3.into();
+    let forged = bundle::sign(BundleKind::ActivationRecord, &p, &[w.operator.signer()]).unwrap();
+    assert_eq!(
+        ActivationRecord::verify(forged.as_bytes(), &pin, &w.sd).unwrap_err(),
+        HandoffError::DisagreesWithSd { what: "quorum" }
+    );
+    // Signed by someone else.
+    let other = Party::new("operator", NOW - DAY, 365);
+    let forged = bundle::sign(BundleKind::ActivationRecord, &payload(&signed), &[other.signer()]).unwrap();
+    assert!(matches!(ActivationRecord::verify(forged.as_bytes(), &pin, &w.sd), Err(HandoffError::NotPinned { .. })));
+}
