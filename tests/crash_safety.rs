@@ -142,7 +142,8 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
                 .unwrap_or_else(|e| panic!("{name}.cer is partial: {e}"));
         }
         if let Ok(bytes) = std::fs::read(&enrollment) {
-            sd_core::handoff::enrollment::Enrollment::verify(&bytes).unwrap_or_else(|e| panic!("{name}.enrollment.json is partial: {e}"));
+            sd_core::handoff::enrollment::Enrollment::verify(&bytes)
+                .unwrap_or_else(|e| panic!("{name}.enrollment.json is partial: {e}"));
         }
     }
     // Nothing but whole outputs and hidden temporary files.

@@ -15,7 +15,6 @@ use signature::Verifier;
 use crate::cert::Certificate;
 use crate::{Error, b64};
 
-
 /// The kinds of bundle hsm-ceremony passes around; each has its own `typ`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BundleKind {

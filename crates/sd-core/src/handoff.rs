@@ -60,16 +60,19 @@ impl Timestamp {
 
 /// A certificate a person confirmed in an earlier ceremony: the certificate
 /// itself (the copy kept from the activation ceremony) or its SHA-256
-/// fingerprint (the 64 hex digits read aloud then).
+/// fingerprint (the 64 hex digits read aloud then). Both pin the same thing,
+/// the SHA-256 of the certificate's DER.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pin {
-    /// Exactly this certificate.
-    Certificate(Certificate),
-    /// The certificate whose DER has this SHA-256.
-    Sha256([u8; 32]),
+pub struct Pin {
+    sha256: [u8; 32],
 }
 
 impl Pin {
+    /// Pins exactly this certificate.
+    pub fn certificate(cert: &Certificate) -> Pin {
+        Pin { sha256: cert.sha256() }
+    }
+
     /// Parses a fingerprint as people write it down: 64 hex digits, in any
     /// case, with optional spaces or colons between them.
     pub fn from_fingerprint(text: &str) -> Result<Pin, HandoffError> {
@@ -79,28 +82,22 @@ impl Pin {
         if digits.len() != 64 {
             return Err(bad());
         }
-        let mut out = [0u8; 32];
+        let mut sha256 = [0u8; 32];
         for (i, pair) in digits.chunks(2).enumerate() {
             let hex = std::str::from_utf8(pair).map_err(|_| bad())?;
-            out[i] = u8::from_str_radix(hex, 16).map_err(|_| bad())?;
+            sha256[i] = u8::from_str_radix(hex, 16).map_err(|_| bad())?;
         }
-        Ok(Pin::Sha256(out))
+        Ok(Pin { sha256 })
     }
 
     /// True when `cert` is the pinned certificate.
     pub fn matches(&self, cert: &Certificate) -> bool {
-        match self {
-            Pin::Certificate(c) => c.der() == cert.der(),
-            Pin::Sha256(h) => &cert.sha256() == h,
-        }
+        cert.sha256() == self.sha256
     }
 
-    /// The pinned SHA-256, for messages.
+    /// The pinned SHA-256.
     pub fn sha256(&self) -> [u8; 32] {
-        match self {
-            Pin::Certificate(c) => c.sha256(),
-            Pin::Sha256(h) => *h,
-        }
+        self.sha256
     }
 }
 
@@ -308,14 +305,12 @@ impl fmt::Display for HandoffError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HandoffError::Bundle(e) => write!(f, "{e}"),
-            HandoffError::NotPinned { role, subject, sha256, pinned } => write!(
-                f,
-                "signed by {subject} (sha256 {sha256}), not by the pinned {role} (sha256 {pinned})"
-            ),
-            HandoffError::NotACustodian { subject, x5t_s256 } => write!(
-                f,
-                "signed by {subject} (x5t#S256 {x5t_s256}), who is not a custodian of this SD file"
-            ),
+            HandoffError::NotPinned { role, subject, sha256, pinned } => {
+                write!(f, "signed by {subject} (sha256 {sha256}), not by the pinned {role} (sha256 {pinned})")
+            }
+            HandoffError::NotACustodian { subject, x5t_s256 } => {
+                write!(f, "signed by {subject} (x5t#S256 {x5t_s256}), who is not a custodian of this SD file")
+            }
             HandoffError::NotSignedByNamedKey { role } => {
                 write!(f, "the {role} certificate it carries is not the key that signed it")
             }
@@ -329,12 +324,9 @@ impl fmt::Display for HandoffError {
                 rfc3339(*not_before),
                 clock_hint(*now)
             ),
-            HandoffError::Expired { role, not_after, now } => write!(
-                f,
-                "the {role} certificate expired at {}; {}",
-                rfc3339(*not_after),
-                clock_hint(*now)
-            ),
+            HandoffError::Expired { role, not_after, now } => {
+                write!(f, "the {role} certificate expired at {}; {}", rfc3339(*not_after), clock_hint(*now))
+            }
             HandoffError::ValidTooLong { role, seconds, max_days } => write!(
                 f,
                 "the {role} certificate is valid for {:.1} days; a one-time {role} key may be valid for at most {max_days}",
@@ -358,11 +350,9 @@ impl fmt::Display for HandoffError {
             HandoffError::WrongCombinerKey => {
                 write!(f, "this is not the combiner key the recovery request names")
             }
-            HandoffError::ShareNotSignersOwn { share_index } => write!(
-                f,
-                "claims share {} of the SD file, which is not its signer's share",
-                share_index + 1
-            ),
+            HandoffError::ShareNotSignersOwn { share_index } => {
+                write!(f, "claims share {} of the SD file, which is not its signer's share", share_index + 1)
+            }
             HandoffError::ShareXMismatch { x, share_index } => write!(
                 f,
                 "the sealed share has x = {x}, but share {} of the file must have x = {}",
@@ -370,10 +360,9 @@ impl fmt::Display for HandoffError {
                 share_index + 1
             ),
             HandoffError::SealedShare(e) => write!(f, "the sealed share: {e}"),
-            HandoffError::TooFewSigners { signers, required } => write!(
-                f,
-                "signed by {signers} custodian(s) of this SD file; its quorum is {required}"
-            ),
+            HandoffError::TooFewSigners { signers, required } => {
+                write!(f, "signed by {signers} custodian(s) of this SD file; its quorum is {required}")
+            }
             HandoffError::ParticipantsNotSigners => {
                 write!(f, "the participants it lists are not exactly the custodians who signed it")
             }

@@ -314,7 +314,10 @@ impl SecurityDomain {
 
     /// Rebuilds the master key from opened shares (version 2), with this
     /// file's EncData MACs deciding which shares are good (see [`crate::quorum`]).
-    pub fn recover(&self, shares: &[OpenedShare]) -> Result<crate::quorum::Recovered, crate::quorum::QuorumError> {
+    pub fn recover(
+        &self,
+        shares: &[OpenedShare],
+    ) -> Result<crate::quorum::Recovered, crate::quorum::QuorumError> {
         crate::quorum::rebuild(self, shares)
     }
 
@@ -409,16 +412,16 @@ impl SecurityDomain {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let json = SdJson {
-                enc_data,
-                shared_keys: Some(SharedKeys {
-                    enc_shares,
-                    key_algorithm: SHAMIR_ALGORITHM.into(),
-                    required,
-                    extra: Map::new(),
-                }),
-                split_keys: None,
-                version: 2,
+            enc_data,
+            shared_keys: Some(SharedKeys {
+                enc_shares,
+                key_algorithm: SHAMIR_ALGORITHM.into(),
+                required,
                 extra: Map::new(),
+            }),
+            split_keys: None,
+            version: 2,
+            extra: Map::new(),
         };
         let text = serde_json::to_string(&json).map_err(|e| sd_err(format!("serialising: {e}")))?;
         let sd = SecurityDomain { sha256: crate::sha256_hex(text.as_bytes()), json };

@@ -7,10 +7,10 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use sd_core::bundle::{self, BundleKind, Signer};
-use sd_core::handoff::Timestamp;
-use sd_core::handoff::enrollment::Enrollment;
 use sd_core::cert::{self, Certificate};
 use sd_core::enc_data::DomainSecret;
+use sd_core::handoff::Timestamp;
+use sd_core::handoff::enrollment::Enrollment;
 use sd_core::sd_file::{EncKey, SecurityDomain};
 use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{Error, b64, private_key, shamir, transfer_key};
@@ -81,7 +81,8 @@ fn bundle_sign_verify_and_refusals() {
     let err = bundle::verify_signatures(signed.as_bytes(), BundleKind::Share).unwrap_err();
     assert_eq!(err.to_string(), "bundle rejected: this is an enrollment bundle, not a share bundle");
     // An enrollment naming another certificate than its signer's proves nothing.
-    let forged = Enrollment { certificate: other_cert.to_pem(), x5t_s256: other_cert.x5t_s256(), ..payload.clone() };
+    let forged =
+        Enrollment { certificate: other_cert.to_pem(), x5t_s256: other_cert.x5t_s256(), ..payload.clone() };
     let forged = bundle::sign(BundleKind::Enrollment, &forged, &[Signer { key: &key, cert: &cert }]).unwrap();
     let err = Enrollment::verify(forged.as_bytes()).unwrap_err();
     assert_eq!(err.to_string(), "the custodian certificate it carries is not the key that signed it");

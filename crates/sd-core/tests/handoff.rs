@@ -93,7 +93,7 @@ impl World {
     fn request(&self) -> VerifiedRequest {
         RecoveryRequest::verify(
             self.request_bytes().as_bytes(),
-            &Pin::Certificate(self.operator.cert.clone()),
+            &Pin::certificate(&self.operator.cert),
             &self.sd,
             NOW,
         )
@@ -123,7 +123,7 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     let bytes = w.request_bytes();
     // Pinned by certificate, and by the fingerprint read aloud (any spacing, any case).
     let fp = cert::readable_fingerprint(&w.operator.cert.sha256()).to_lowercase();
-    for pin in [Pin::Certificate(w.operator.cert.clone()), Pin::from_fingerprint(&fp).unwrap()] {
+    for pin in [Pin::certificate(&w.operator.cert), Pin::from_fingerprint(&fp).unwrap()] {
         let r = RecoveryRequest::verify(bytes.as_bytes(), &pin, &w.sd, NOW).unwrap();
         assert_eq!(r.combiner(), &w.combiner.cert);
         assert_eq!(r.exchange(), &w.exchange.cert);
@@ -132,7 +132,7 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     // Attack 2: a stranger signs the same payload; the pin refuses it.
     let stranger = Party::new("operator", NOW - DAY, 365);
     let forged = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[stranger.signer()]).unwrap();
-    let err = RecoveryRequest::verify(forged.as_bytes(), &Pin::Certificate(w.operator.cert.clone()), &w.sd, NOW)
+    let err = RecoveryRequest::verify(forged.as_bytes(), &Pin::certificate(&w.operator.cert), &w.sd, NOW)
         .unwrap_err();
     assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
     assert!(err.to_string().starts_with("signed by CN=operator (sha256 "), "{err}");
@@ -148,7 +148,7 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
         2,
     )
     .unwrap();
-    let err = RecoveryRequest::verify(bytes.as_bytes(), &Pin::Certificate(w.operator.cert.clone()), &other, NOW)
+    let err = RecoveryRequest::verify(bytes.as_bytes(), &Pin::certificate(&w.operator.cert), &other, NOW)
         .unwrap_err();
     assert!(matches!(err, HandoffError::OtherSdFile { .. }), "{err}");
 }
@@ -156,7 +156,7 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
 #[test]
 fn a_request_nonce_is_32_random_bytes_in_canonical_base64url() {
     let w = World::new();
-    let pin = Pin::Certificate(w.operator.cert.clone());
+    let pin = Pin::certificate(&w.operator.cert);
     let good = w.request_bytes();
     // Attack 5: empty, short, padded, non-base64 nonces, each signed by the real operator.
     for (nonce, why) in [
@@ -199,7 +199,7 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
     assert!(err.to_string().contains("the local clock says 2027-01-23"), "{err}");
     let err = RecoveryRequest::verify(
         w.request_bytes().as_bytes(),
-        &Pin::Certificate(w.operator.cert.clone()),
+        &Pin::certificate(&w.operator.cert),
         &w.sd,
         NOW + 8 * DAY,
     )
@@ -214,7 +214,11 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
     assert!(matches!(err, HandoffError::ValidTooLong { max_days: 7, .. }), "{err}");
     let forged = bundle::sign(
         BundleKind::Combiner,
-        &Combiner { certificate: long.cert.to_pem(), x5t_s256: long.cert.x5t_s256(), created: Timestamp::from_unix(NOW) },
+        &Combiner {
+            certificate: long.cert.to_pem(),
+            x5t_s256: long.cert.x5t_s256(),
+            created: Timestamp::from_unix(NOW),
+        },
         &[long.signer()],
     )
     .unwrap();
@@ -230,7 +234,10 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
         &[mallory.signer()],
     )
     .unwrap();
-    assert!(matches!(Combiner::verify(forged.as_bytes(), NOW), Err(HandoffError::NotSignedByNamedKey { .. })));
+    assert!(matches!(
+        Combiner::verify(forged.as_bytes(), NOW),
+        Err(HandoffError::NotSignedByNamedKey { .. })
+    ));
 }
 
 #[test]
@@ -272,7 +279,8 @@ fn a_share_bundle_is_bound_to_its_request_custodian_and_position() {
     assert_eq!(open(&forged).unwrap_err(), HandoffError::ShareXMismatch { x: 3, share_index: 1 });
     // And seal refuses to make such a bundle in the first place.
     let lying = OpenedShare { index: 1, x5t_256: w.custodians[1].cert.x5t_s256(), share: wrong_x };
-    let err = ShareBundle::seal(&mut rng(), &request, &w.sd, &lying, &w.custodians[1].signer(), NOW).unwrap_err();
+    let err =
+        ShareBundle::seal(&mut rng(), &request, &w.sd, &lying, &w.custodians[1].signer(), NOW).unwrap_err();
     assert_eq!(err, HandoffError::ShareXMismatch { x: 3, share_index: 1 });
 }
 
@@ -325,7 +333,8 @@ fn the_sd_file_judges_which_share_is_bad_whatever_its_position() {
 fn a_drill_report_counts_only_when_a_quorum_of_the_sd_custodians_signed_it() {
     let w = World::new();
     let (a, b) = (&w.custodians[0], &w.custodians[2]);
-    let report = DrillReport::success(&w.sd, &[a.cert.clone(), b.cert.clone()], &w.secrets, NOW, NOW + 5).unwrap();
+    let report =
+        DrillReport::success(&w.sd, &[a.cert.clone(), b.cert.clone()], &w.secrets, NOW, NOW + 5).unwrap();
     let signed = report.sign(&[a.signer(), b.signer()]).unwrap();
     let v = DrillReport::verify(signed.as_bytes(), &w.sd).unwrap();
     assert!(v.succeeded());
@@ -351,21 +360,29 @@ fn a_drill_report_counts_only_when_a_quorum_of_the_sd_custodians_signed_it() {
     p["participants"][1]["x5t_s256"] = w.custodians[1].cert.x5t_s256().into();
     p["participants"][1]["share_index"] = 1.into();
     let forged = bundle::sign(BundleKind::DrillReport, &p, &[a.signer(), b.signer()]).unwrap();
-    assert_eq!(DrillReport::verify(forged.as_bytes(), &w.sd).unwrap_err(), HandoffError::ParticipantsNotSigners);
+    assert_eq!(
+        DrillReport::verify(forged.as_bytes(), &w.sd).unwrap_err(),
+        HandoffError::ParticipantsNotSigners
+    );
     // About another SD file.
     let mut p = serde_json::to_value(&report).unwrap();
     p["sd_sha256"] = "00".repeat(32).into();
     let forged = bundle::sign(BundleKind::DrillReport, &p, &[a.signer(), b.signer()]).unwrap();
     assert!(matches!(DrillReport::verify(forged.as_bytes(), &w.sd), Err(HandoffError::OtherSdFile { .. })));
     // The constructor refuses signers other than the participants.
-    assert_eq!(report.sign(&[a.signer(), w.custodians[1].signer()]).unwrap_err(), HandoffError::ParticipantsNotSigners);
+    assert_eq!(
+        report.sign(&[a.signer(), w.custodians[1].signer()]).unwrap_err(),
+        HandoffError::ParticipantsNotSigners
+    );
 }
 
 #[test]
 fn an_activation_record_matches_the_sd_file_and_the_pinned_operator() {
     let w = World::new();
-    let pin = Pin::Certificate(w.operator.cert.clone());
-    let signed = ActivationRecord::sign("https://prod.managedhsm.azure.net", &w.sd, &w.operator.signer(), NOW).unwrap();
+    let pin = Pin::certificate(&w.operator.cert);
+    let signed =
+        ActivationRecord::sign("https://prod.managedhsm.azure.net", &w.sd, &w.operator.signer(), NOW)
+            .unwrap();
     let v = ActivationRecord::verify(signed.as_bytes(), &pin, &w.sd).unwrap();
     assert_eq!(v.hsm(), "https://prod.managedhsm.azure.net");
     // A record claiming another quorum, signed by the operator, is still refused.
@@ -379,5 +396,8 @@ fn an_activation_record_matches_the_sd_file_and_the_pinned_operator() {
     // Signed by someone else.
     let other = Party::new("operator", NOW - DAY, 365);
     let forged = bundle::sign(BundleKind::ActivationRecord, &payload(&signed), &[other.signer()]).unwrap();
-    assert!(matches!(ActivationRecord::verify(forged.as_bytes(), &pin, &w.sd), Err(HandoffError::NotPinned { .. })));
+    assert!(matches!(
+        ActivationRecord::verify(forged.as_bytes(), &pin, &w.sd),
+        Err(HandoffError::NotPinned { .. })
+    ));
 }

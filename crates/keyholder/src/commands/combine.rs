@@ -40,9 +40,10 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     request.check_combiner_key(&combiner.key).in_file(inputs.combiner_key)?;
     let mut opened: Vec<OpenedShare> = Vec::with_capacity(inputs.shares.len());
     for path in inputs.shares {
-        let verified = ShareBundle::open(&files::read(path)?, &request, &sd.sd, &combiner.key)
-            .in_file(path)
-            .map_err(|e| e.hint("a share bundle must come from a custodian of this SD file, for this request"))?;
+        let verified =
+            ShareBundle::open(&files::read(path)?, &request, &sd.sd, &combiner.key).in_file(path).map_err(
+                |e| e.hint("a share bundle must come from a custodian of this SD file, for this request"),
+            )?;
         errln!(
             "{}: share {} from {}",
             path.display(),

@@ -14,8 +14,8 @@ mod verify;
 use std::path::Path;
 
 pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
-pub(crate) use ceremony_cli::{now_unix, rng};
 use ceremony_cli::{confirm, files, outln};
+pub(crate) use ceremony_cli::{now_unix, rng};
 use sd_core::bundle::{self, BundleKind};
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
@@ -82,7 +82,7 @@ pub fn run(command: Command) -> CliResult {
 /// confirms its fingerprint on the terminal (refused with no terminal).
 fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -> CliResult<Pin> {
     if let Some(path) = &operator.operator_cert {
-        return Ok(Pin::Certificate(load_certificate(path)?));
+        return Ok(Pin::certificate(&load_certificate(path)?));
     }
     if let Some(text) = &operator.operator_fingerprint {
         return Pin::from_fingerprint(text)
@@ -98,7 +98,7 @@ fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -
         "yes",
         no_terminal,
     )?;
-    Ok(Pin::Certificate(signer.clone()))
+    Ok(Pin::certificate(signer))
 }
 
 /// What both sides of a distributed recovery start from: a version-2 SD file

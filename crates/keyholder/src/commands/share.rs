@@ -29,22 +29,17 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     if let Some(path) = inputs.combiner {
         let given = Combiner::verify(&files::read(path)?, now_unix()).in_file(path)?;
         if given.certificate() != request.combiner() {
-            return Err(CliError::file(path, "is not the combiner the recovery request names")
-                .hint("shares go only to the combiner the operator signed into the request; ask the operator"));
+            return Err(CliError::file(path, "is not the combiner the recovery request names").hint(
+                "shares go only to the combiner the operator signed into the request; ask the operator",
+            ));
         }
     }
     let key = CustodianKey::load(inputs.key, inputs.passphrase_file)?;
     let cert = key.require_cert()?;
     let share = sd.open_share(&key)?;
-    let signed = ShareBundle::seal(
-        &mut rng(),
-        &request,
-        &sd.sd,
-        &share,
-        &Signer { key: &key.key, cert },
-        now_unix(),
-    )
-    .in_file(out)?;
+    let signed =
+        ShareBundle::seal(&mut rng(), &request, &sd.sd, &share, &Signer { key: &key.key, cert }, now_unix())
+            .in_file(out)?;
     let index = share.index;
     drop(share);
     files::write_atomic(out, signed.as_bytes(), PUBLIC_MODE, force)?;

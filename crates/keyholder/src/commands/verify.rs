@@ -21,10 +21,13 @@ pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>) -> CliRes
     let bytes = files::read(path)?;
     let kind = bundle::peek_kind(&bytes).in_file(path)?;
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
-    let pin = signer.map(load_certificate).transpose()?.map(Pin::Certificate);
+    let pin = signer.map(load_certificate).transpose()?.map(|c| Pin::certificate(&c));
     let sd = sd_path.map(security_domain::load).transpose()?;
     let needs_pin = || {
-        CliError::general(format!("checking a {} against the SD file needs --signer (the operator's certificate)", kind.name()))
+        CliError::general(format!(
+            "checking a {} against the SD file needs --signer (the operator's certificate)",
+            kind.name()
+        ))
     };
     match (kind, &sd, &pin) {
         (BundleKind::DrillReport, Some(sd), _) => {
@@ -49,7 +52,10 @@ pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>) -> CliRes
             );
             print_signers(&signed);
             if !report.succeeded() {
-                return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed"));
+                return Err(CliError::file(
+                    path,
+                    "the report is genuine, but the drill it reports did not succeed",
+                ));
             }
             return Ok(());
         }
@@ -71,7 +77,9 @@ pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>) -> CliRes
             print_fingerprint("exchange key", request.exchange());
             print_fingerprint("combiner", request.combiner());
         }
-        (BundleKind::ActivationRecord | BundleKind::RecoveryRequest, Some(_), None) => return Err(needs_pin()),
+        (BundleKind::ActivationRecord | BundleKind::RecoveryRequest, Some(_), None) => {
+            return Err(needs_pin());
+        }
         (BundleKind::Enrollment, _, _) => {
             let e = Enrollment::verify(&bytes).in_file(path)?;
             outln!("valid enrollment of {:?}: its key signed it (proof of possession)", e.custodian());

@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 
 use sd_core::bundle::Signer;
 use sd_core::cert::{self, Certificate};
+use sd_core::enc_data::DomainSecret;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::recovery_request::RecoveryRequest;
-use sd_core::enc_data::DomainSecret;
 use sd_core::sd_file::SecurityDomain;
 use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, private_key};

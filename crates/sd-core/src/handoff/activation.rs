@@ -49,7 +49,12 @@ impl VerifiedActivation {
 
 impl ActivationRecord {
     /// Signs the record of `sd`, as the HSM at `hsm` returned it.
-    pub fn sign(hsm: &str, sd: &SecurityDomain, operator: &Signer<'_>, now: u64) -> Result<String, HandoffError> {
+    pub fn sign(
+        hsm: &str,
+        sd: &SecurityDomain,
+        operator: &Signer<'_>,
+        now: u64,
+    ) -> Result<String, HandoffError> {
         let payload = ActivationRecord {
             hsm: hsm.to_owned(),
             sd_sha256: sd.sha256().to_owned(),
@@ -62,7 +67,11 @@ impl ActivationRecord {
 
     /// Verifies a record: signed by the `operator` pin, about `sd`, naming
     /// exactly its quorum and custodians.
-    pub fn verify(bytes: &[u8], operator: &Pin, sd: &SecurityDomain) -> Result<VerifiedActivation, HandoffError> {
+    pub fn verify(
+        bytes: &[u8],
+        operator: &Pin,
+        sd: &SecurityDomain,
+    ) -> Result<VerifiedActivation, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::ActivationRecord)?;
         let operator = pinned_signer(&signed, operator, CertRole::Operator)?;
         let p: ActivationRecord = signed.payload_as()?;

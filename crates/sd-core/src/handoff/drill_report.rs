@@ -163,7 +163,8 @@ impl DrillReport {
         let mut signing: Vec<String> = signers.iter().map(Certificate::x5t_s256).collect();
         listed.sort_unstable();
         signing.sort_unstable();
-        let positions_ok = report.participants.iter().all(|p| thumbprints.get(p.share_index) == Some(&p.x5t_s256));
+        let positions_ok =
+            report.participants.iter().all(|p| thumbprints.get(p.share_index) == Some(&p.x5t_s256));
         if listed != signing.iter().map(String::as_str).collect::<Vec<_>>() || !positions_ok {
             return Err(HandoffError::ParticipantsNotSigners);
         }

@@ -62,7 +62,11 @@ impl VerifiedRequest {
     }
     /// Fails unless `key` is the private half of the combiner this request names.
     pub fn check_combiner_key(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<(), HandoffError> {
-        if crate::cert::key_matches(&self.combiner, key) { Ok(()) } else { Err(HandoffError::WrongCombinerKey) }
+        if crate::cert::key_matches(&self.combiner, key) {
+            Ok(())
+        } else {
+            Err(HandoffError::WrongCombinerKey)
+        }
     }
     /// The operator who signed (the pinned certificate).
     pub fn operator(&self) -> &Certificate {
@@ -95,7 +99,9 @@ impl RecoveryRequest {
         now: u64,
     ) -> Result<String, HandoffError> {
         check_combiner_certificate(combiner.certificate(), now)?;
-        exchange.rsa_public_key().map_err(|error| HandoffError::BadCertificate { role: CertRole::Exchange, error })?;
+        exchange
+            .rsa_public_key()
+            .map_err(|error| HandoffError::BadCertificate { role: CertRole::Exchange, error })?;
         let payload = RecoveryRequest {
             hsm: hsm.to_owned(),
             exchange_certificate: exchange.to_pem(),
@@ -122,8 +128,10 @@ impl RecoveryRequest {
         let p: RecoveryRequest = signed.payload_as()?;
         require_sd(&p.sd_sha256, sd)?;
         let nonce = Nonce::parse(&p.nonce)?;
-        let exchange = certificate_in_payload(&p.exchange_certificate, &p.exchange_x5t_s256, CertRole::Exchange)?;
-        let combiner = certificate_in_payload(&p.combiner_certificate, &p.combiner_x5t_s256, CertRole::Combiner)?;
+        let exchange =
+            certificate_in_payload(&p.exchange_certificate, &p.exchange_x5t_s256, CertRole::Exchange)?;
+        let combiner =
+            certificate_in_payload(&p.combiner_certificate, &p.combiner_x5t_s256, CertRole::Combiner)?;
         check_combiner_certificate(&combiner, now)?;
         Ok(VerifiedRequest {
             hsm: p.hsm,

@@ -62,7 +62,12 @@ fn same_sd(request: &VerifiedRequest, sd: &SecurityDomain) -> Result<(), Handoff
 }
 
 /// The share at `index` of `sd` belongs to `custodian` and has x = index + 1.
-fn check_own_share(sd: &SecurityDomain, index: usize, custodian: &Certificate, share: &Share) -> Result<(), HandoffError> {
+fn check_own_share(
+    sd: &SecurityDomain,
+    index: usize,
+    custodian: &Certificate,
+    share: &Share,
+) -> Result<(), HandoffError> {
     if sd.thumbprints().get(index) != Some(&custodian.x5t_s256()) {
         return Err(HandoffError::ShareNotSignersOwn { share_index: index });
     }
@@ -87,7 +92,13 @@ impl ShareBundle {
         check_own_share(sd, share.index, custodian.cert, &share.share)?;
         let combiner_key = request.combiner().rsa_public_key()?;
         let nonce = request.nonce().encode();
-        let sealed = CompactJwe::encrypt_rsa(rng, Enc::A256Gcm, &combiner_key, &nonce, share.share.to_bytes().expose())?;
+        let sealed = CompactJwe::encrypt_rsa(
+            rng,
+            Enc::A256Gcm,
+            &combiner_key,
+            &nonce,
+            share.share.to_bytes().expose(),
+        )?;
         let payload = ShareBundle {
             request_nonce: nonce,
             sd_sha256: sd.sha256().to_owned(),
@@ -115,7 +126,10 @@ impl ShareBundle {
         let custodian = signed.sole_signer()?.clone();
         let thumbprints = sd.thumbprints();
         if !thumbprints.contains(&custodian.x5t_s256()) {
-            return Err(HandoffError::NotACustodian { subject: custodian.subject(), x5t_s256: custodian.x5t_s256() });
+            return Err(HandoffError::NotACustodian {
+                subject: custodian.subject(),
+                x5t_s256: custodian.x5t_s256(),
+            });
         }
         let p: ShareBundle = signed.payload_as()?;
         let nonce = request.nonce().encode();
@@ -135,7 +149,9 @@ impl ShareBundle {
         let jwe = CompactJwe::parse(&p.encrypted_share).map_err(HandoffError::SealedShare)?;
         jwe.expect(Alg::RsaOaep256, Enc::A256Gcm).map_err(HandoffError::SealedShare)?;
         if jwe.kid() != Some(nonce.as_str()) {
-            return Err(HandoffError::SealedShare(Error::JweFormat("its kid is not this request's nonce".into())));
+            return Err(HandoffError::SealedShare(Error::JweFormat(
+                "its kid is not this request's nonce".into(),
+            )));
         }
         let plain = jwe.decrypt_rsa(combiner_key).map_err(|e| match e {
             Error::KeyUnwrap => HandoffError::OtherCombiner,

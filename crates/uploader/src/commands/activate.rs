@@ -8,10 +8,10 @@ use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::key_file::CustodianKey;
 use ceremony_cli::{errln, now_unix, outln};
 use sd_core::bundle::Signer;
-use sd_core::handoff::activation::ActivationRecord;
-use sd_core::handoff::enrollment::Enrollment;
 use sd_core::cert::Certificate;
 use sd_core::download_request::DownloadRequest;
+use sd_core::handoff::activation::ActivationRecord;
+use sd_core::handoff::enrollment::Enrollment;
 use sd_core::sd_file::SecurityDomain;
 
 use crate::client::HsmClient;

@@ -50,8 +50,16 @@ pub fn run(
         (Some(r), Some(combiner)) => {
             let cert = r.operator.require_cert()?;
             let signer = Signer { key: &r.operator.key, cert };
-            let signed = RecoveryRequest::sign(&mut rng(), client.base(), &exchange, combiner, &sd, &signer, now_unix())
-                .in_file(&r.out)?;
+            let signed = RecoveryRequest::sign(
+                &mut rng(),
+                client.base(),
+                &exchange,
+                combiner,
+                &sd,
+                &signer,
+                now_unix(),
+            )
+            .in_file(&r.out)?;
             Some((r, signed))
         }
         _ => None,
@@ -66,7 +74,10 @@ pub fn run(
     }
     print_fingerprint("exchange key of the target HSM (read aloud to the witnesses)", &exchange);
     if let (Some((r, _)), Some(combiner)) = (&signed, &combiner) {
-        print_fingerprint("combiner named in the request (confirm aloud with the combiner)", combiner.certificate());
+        print_fingerprint(
+            "combiner named in the request (confirm aloud with the combiner)",
+            combiner.certificate(),
+        );
         print_fingerprint("recovery request signed by", r.operator.require_cert()?);
     }
     Ok(())

@@ -44,7 +44,15 @@ pub fn run(cli: Cli) -> CliResult {
                 force,
             )
         }
-        Command::InitRecovery { sd, combiner, operator_key, passphrase_file, out, exchange_key_out, force } => {
+        Command::InitRecovery {
+            sd,
+            combiner,
+            operator_key,
+            passphrase_file,
+            out,
+            exchange_key_out,
+            force,
+        } => {
             let request = match (out, combiner, operator_key) {
                 (Some(out), Some(combiner), Some(key)) => Some(init_recovery::RequestOutput {
                     out,
@@ -53,7 +61,13 @@ pub fn run(cli: Cli) -> CliResult {
                 }),
                 _ => None,
             };
-            init_recovery::run(&connect(&cli.target)?, &sd, request.as_ref(), exchange_key_out.as_deref(), force)
+            init_recovery::run(
+                &connect(&cli.target)?,
+                &sd,
+                request.as_ref(),
+                exchange_key_out.as_deref(),
+                force,
+            )
         }
         Command::Upload { restore_blob, no_wait } => {
             upload::run(&connect(&cli.target)?, &restore_blob, no_wait)

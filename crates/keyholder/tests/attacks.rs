@@ -1,0 +1,323 @@
+//! The attacks on the hand-offs, each through the real binary: a swapped
+//! combiner, an unpinned or stranger operator, self-asserted drill reports, a
+//! dishonest custodian's share, an expired combiner, and what `check` and
+//! `rotate` must say. Each refusal leaves no output behind.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use sd_core::bundle::Signer;
+use sd_core::cert;
+use sd_core::handoff::Pin;
+use sd_core::handoff::combiner::Combiner;
+use sd_core::handoff::recovery_request::RecoveryRequest;
+use sd_core::handoff::share::ShareBundle;
+use sd_core::private_key;
+use sd_core::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::shamir::Share;
+
+/// A distributed recovery with a combiner and a request naming it.
+fn recovery(test: &str) -> std::path::PathBuf {
+    let dir = fixture().copy_to(test);
+    ok(keyholder(&dir, &["combiner-init", "--out", ".", "--no-passphrase"]));
+    write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    dir
+}
+
+fn share(dir: &Path, who: &str, extra: &[&str]) -> std::process::Output {
+    let (key, out) = (format!("{who}.key"), format!("{who}.share.json"));
+    let mut args = share_args(&key, &out, &["--passphrase-file", "pw"]);
+    args.extend(extra);
+    keyholder(dir, &args)
+}
+
+#[test]
+fn share_refuses_a_combiner_the_request_does_not_name() {
+    let dir = recovery("attack-combiner-swap");
+    // Mallory's combiner bundle replaces the real one on the media.
+    std::fs::create_dir(dir.join("mallory")).unwrap();
+    ok(keyholder(&dir, &["combiner-init", "--out", "mallory", "--no-passphrase"]));
+    let before = listing(&dir);
+    fails(
+        share(&dir, "alice", &["--combiner", "mallory/combiner.json"]),
+        &["mallory/combiner.json: is not the combiner the recovery request names", "hint: shares go only"],
+    );
+    assert_eq!(listing(&dir), before);
+    // The real one is accepted, and without --combiner the request alone decides.
+    let out = ok(share(&dir, "alice", &["--combiner", "combiner.json"]));
+    assert!(out.contains("combiner named by the operator (confirm aloud)"), "{out}");
+}
+
+#[test]
+fn a_request_needs_a_pinned_operator() {
+    let dir = recovery("attack-unpinned");
+    let args = ["share", "--sd", "sd.json", "--request", "request.json", "--key", "alice.key"];
+    // No pin and no terminal: refused, after showing who signed.
+    let o = keyholder(&dir, &[&args[..], &["--passphrase-file", "pw", "--out", "a.share.json"]].concat());
+    let out = stdout(&o);
+    fails(o, &["request.json: no operator is pinned", "hint: give --operator-cert"]);
+    assert!(out.contains("recovery request signed by: CN=operator"), "{out}");
+    // A fingerprint that is not the operator's.
+    let alice = load_cert(&dir.join("alice.cer"));
+    let wrong = cert::readable_fingerprint(&alice.sha256());
+    let o = keyholder(
+        &dir,
+        &[&args[..], &["--operator-fingerprint", &wrong, "--passphrase-file", "pw", "--out", "a.share.json"]]
+            .concat(),
+    );
+    fails(o, &["request.json: signed by CN=operator", "not by the pinned operator"]);
+    // A fingerprint that is not a fingerprint.
+    let o = keyholder(
+        &dir,
+        &[&args[..], &["--operator-fingerprint", "12AB", "--passphrase-file", "pw", "--out", "a.share.json"]]
+            .concat(),
+    );
+    fails(o, &["--operator-fingerprint: a fingerprint is 64 hex digits"]);
+    // A request re-signed by a stranger, naming the stranger's combiner: refused by the pin.
+    let (k, c) = keypair("operator");
+    std::fs::write(dir.join("stranger.cer"), c.to_pem()).unwrap();
+    std::fs::create_dir(dir.join("evil")).unwrap();
+    std::fs::write(dir.join("evil/operator.key"), private_key::to_plain_pem(&k).unwrap().as_bytes()).unwrap();
+    std::fs::write(dir.join("evil/operator.cer"), c.to_pem()).unwrap();
+    for f in ["sd.json", "exchange.pem"] {
+        std::fs::copy(dir.join(f), dir.join("evil").join(f)).unwrap();
+    }
+    ok(keyholder(&dir.join("evil"), &["combiner-init", "--out", ".", "--no-passphrase"]));
+    write_request(&dir.join("evil"), "request.json", "sd.json", "exchange.pem");
+    let before = listing(&dir);
+    let o = keyholder(
+        &dir,
+        &[
+            "share",
+            "--sd",
+            "sd.json",
+            "--request",
+            "evil/request.json",
+            "--operator-cert",
+            "operator.cer",
+            "--key",
+            "alice.key",
+            "--passphrase-file",
+            "pw",
+            "--out",
+            "a.share.json",
+        ],
+    );
+    fails(o, &["evil/request.json: signed by CN=operator", "not by the pinned operator"]);
+    assert_eq!(listing(&dir), before);
+    assert!(!dir.join("a.share.json").exists());
+}
+
+#[test]
+fn share_refuses_an_expired_combiner_naming_the_local_clock() {
+    let dir = fixture().copy_to("attack-expired-combiner");
+    // A combiner made ten days ago, signed into a request by the real operator then.
+    let then = now() - 10 * 86_400;
+    let key = private_key::generate(&mut rng(), 2048).unwrap();
+    let cert = cert::self_signed(&mut rng(), &key, "combiner", then - 3600, 7).unwrap();
+    let combiner =
+        Combiner::verify(Combiner::sign(&Signer { key: &key, cert: &cert }, then).unwrap().as_bytes(), then)
+            .unwrap();
+    let sd = SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
+    let op_key =
+        private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
+    let op_cert = load_cert(&dir.join("operator.cer"));
+    let ex = load_cert(&dir.join("exchange.pem"));
+    let signed = RecoveryRequest::sign(
+        &mut rng(),
+        "https://test.managedhsm.azure.net",
+        &ex,
+        &combiner,
+        &sd,
+        &Signer { key: &op_key, cert: &op_cert },
+        then,
+    )
+    .unwrap();
+    std::fs::write(dir.join("request.json"), signed).unwrap();
+    let before = listing(&dir);
+    fails(
+        share(&dir, "alice", &[]),
+        &["request.json: the combiner certificate expired at", "the local clock says", "set the clock"],
+    );
+    assert_eq!(listing(&dir), before);
+}
+
+/// Alice, turned dishonest: a share bundle she really signs, for the real
+/// request and combiner, carrying a share with one value changed.
+fn dishonest_share(dir: &Path, out: &str) {
+    let sd = SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
+    let pin = Pin::certificate(&load_cert(&dir.join("operator.cer")));
+    let request =
+        RecoveryRequest::verify(&std::fs::read(dir.join("request.json")).unwrap(), &pin, &sd, now()).unwrap();
+    let key = private_key::from_pem(
+        &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
+        Some(PASS.as_bytes()),
+    )
+    .unwrap();
+    let cert = load_cert(&dir.join("alice.cer"));
+    let real = sd.open_share(&key, Some(&cert.x5t_s256())).unwrap();
+    let mut bytes = real.share.to_bytes().expose().to_vec();
+    let word = u16::from_le_bytes([bytes[6], bytes[7]]);
+    let changed = (word & !0x1ff) | (((word & 0x1ff) + 1) % 257);
+    bytes[6..8].copy_from_slice(&changed.to_le_bytes());
+    let bad = OpenedShare { share: Share::from_bytes(&bytes).unwrap(), ..real };
+    let signed =
+        ShareBundle::seal(&mut rng(), &request, &sd, &bad, &Signer { key: &key, cert: &cert }, now())
+            .unwrap();
+    std::fs::write(dir.join(out), signed).unwrap();
+}
+
+#[test]
+fn combine_names_the_bad_share_whatever_its_position() {
+    let dir = recovery("attack-blame");
+    dishonest_share(&dir, "alice.share.json");
+    ok(share(&dir, "bob", &[]));
+    ok(share(&dir, "carol", &[]));
+    let orders: [[&str; 3]; 3] = [
+        ["alice.share.json", "bob.share.json", "carol.share.json"],
+        ["bob.share.json", "alice.share.json", "carol.share.json"],
+        ["bob.share.json", "carol.share.json", "alice.share.json"],
+    ];
+    for (i, order) in orders.iter().enumerate() {
+        let out = format!("blob{i}.json");
+        let o = keyholder(&dir, &combine_args(order, &out, &[]));
+        let err = stderr(&o);
+        let said = ok(o);
+        assert!(
+            err.contains(
+                "warning: alice.share.json: its share disagrees with the master key this SD file confirms"
+            ),
+            "{err}"
+        );
+        assert!(
+            !err.contains("warning: bob") && !err.contains("warning: carol"),
+            "honest share blamed: {err}"
+        );
+        assert!(said.contains("from bob.share.json, carol.share.json"), "{said}");
+        fixture().assert_blob_restores(&dir, &out);
+    }
+    // Exactly the quorum with the bad share: inconsistent, every file named, no culprit, no blob.
+    let before = listing(&dir);
+    let err = fails(
+        keyholder(&dir, &combine_args(&["bob.share.json", "alice.share.json"], "blob.json", &[])),
+        &[
+            "sd.json: the quorum is inconsistent",
+            "nothing can tell which",
+            "hint: the share bundles given: bob.share.json, alice.share.json",
+        ],
+    );
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(listing(&dir), before);
+}
+
+#[test]
+fn verify_checks_drill_reports_against_the_sd_file() {
+    let dir = fixture().copy_to("attack-drill-report");
+    let keys =
+        ["--key", "alice.key", "--key", "carol.key", "--passphrase-file", "pw", "--passphrase-file", "pw"];
+    ok(keyholder(&dir, &[&["drill", "--sd", "sd.json"][..], &keys, &["--out", "report.json"]].concat()));
+    let out = ok(keyholder(&dir, &["verify", "report.json", "--sd", "sd.json"]));
+    assert!(
+        out.contains("valid drill report for sd.json: signed by 2 custodian(s) of this SD file (quorum 2)"),
+        "{out}"
+    );
+    // Without --sd: plainly only the signatures.
+    let out = ok(keyholder(&dir, &["verify", "report.json"]));
+    assert!(out.contains("note: only the signatures were checked, nothing about who signed"), "{out}");
+
+    // A stranger's report: two strangers sign a report for this SD file.
+    let payload: serde_json::Value = serde_json::from_str(&ceremony_tests::bundle_payload(
+        &std::fs::read(dir.join("report.json")).unwrap(),
+    ))
+    .unwrap();
+    let (k1, c1) = keypair("alice");
+    let (k2, c2) = keypair("carol");
+    let mut p = payload.clone();
+    p["participants"][0]["x5t_s256"] = c1.x5t_s256().into();
+    p["participants"][1]["x5t_s256"] = c2.x5t_s256().into();
+    let forged = sd_core::bundle::sign(
+        sd_core::bundle::BundleKind::DrillReport,
+        &p,
+        &[Signer { key: &k1, cert: &c1 }, Signer { key: &k2, cert: &c2 }],
+    )
+    .unwrap();
+    std::fs::write(dir.join("stranger.json"), forged).unwrap();
+    fails(
+        keyholder(&dir, &["verify", "stranger.json", "--sd", "sd.json"]),
+        &["stranger.json: signed by CN=alice", "who is not a custodian of this SD file"],
+    );
+    // One custodian alone claims both participants.
+    let alice_key = private_key::from_pem(
+        &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
+        Some(PASS.as_bytes()),
+    )
+    .unwrap();
+    let alice = load_cert(&dir.join("alice.cer"));
+    let forged = sd_core::bundle::sign(
+        sd_core::bundle::BundleKind::DrillReport,
+        &payload,
+        &[Signer { key: &alice_key, cert: &alice }],
+    )
+    .unwrap();
+    std::fs::write(dir.join("alone.json"), forged).unwrap();
+    fails(
+        keyholder(&dir, &["verify", "alone.json", "--sd", "sd.json"]),
+        &["alone.json: signed by 1 custodian(s) of this SD file; its quorum is 2"],
+    );
+}
+
+#[test]
+fn check_and_rotate_say_what_they_prove_and_what_they_do_not() {
+    let dir = fixture().copy_to("attack-overstate");
+    let out =
+        ok(keyholder(&dir, &["check", "--sd", "sd.json", "--key", "bob.key", "--passphrase-file", "pw"]));
+    assert!(out.contains("verified:     this key opens its own share of the file"), "{out}");
+    assert!(
+        out.contains(
+            "not verified: that the shares belong together and rebuild a key that opens the file's EncData"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("`keyholder drill`"), "{out}");
+    let json = ok(keyholder(
+        &dir,
+        &["check", "--sd", "sd.json", "--key", "bob.key", "--passphrase-file", "pw", "--json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["not_verified"].as_array().unwrap().len(), 1, "{v}");
+
+    ok(keyholder(&dir, &["init", "--name", "dave", "--out", ".", "--no-passphrase", "--bits", "2048"]));
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "rotate",
+            "--sd",
+            "sd.json",
+            "--key",
+            "alice.key",
+            "--key",
+            "bob.key",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--new-cert",
+            "bob.cer",
+            "--new-cert",
+            "carol.cer",
+            "--new-cert",
+            "dave.cer",
+            "--quorum",
+            "2",
+            "--out",
+            "new-sd.json",
+        ],
+    ));
+    assert!(
+        out.contains("important: rotation keeps the master key. sd.json and a quorum of its old"),
+        "{out}"
+    );
+    assert!(out.contains("Destroy every copy of the"), "{out}");
+}
