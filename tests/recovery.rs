@@ -39,22 +39,7 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
         Mode::Distributed => {
             // The ceremony order: the combiner's key first, then the request that names it.
             ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
-            ok(uploader(
-                dir,
-                emu,
-                &[
-                    "init-recovery",
-                    "--sd",
-                    sd,
-                    "--combiner",
-                    "combiner.json",
-                    "--operator-key",
-                    "operator.key",
-                    "--out",
-                    "request.json",
-                    "--force",
-                ],
-            ));
+            ok(init_recovery(dir, emu, sd, &["--force"]));
             let mut combine = vec![
                 "combine".to_owned(),
                 "--sd".into(),

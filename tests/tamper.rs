@@ -69,23 +69,7 @@ fn every_artifact_kind_refuses_every_tampering() {
     drop(emu_a);
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
-    ok(uploader(
-        &dir,
-        &emu_b,
-        &[
-            "init-recovery",
-            "--sd",
-            "sd.json",
-            "--combiner",
-            "combiner.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "request.json",
-            "--exchange-key-out",
-            "exchange.pem",
-        ],
-    ));
+    ok(init_recovery(&dir, &emu_b, "sd.json", &["--exchange-key-out", "exchange.pem"]));
     for n in ["a", "b"] {
         ok(run(&dir, "keyholder", &share_args(&format!("{n}.key"), &format!("{n}.share.json"), &[])));
     }

@@ -203,6 +203,16 @@ pub fn activate(
     uploader(dir, emu, &args)
 }
 
+/// `uploader init-recovery` against `emu`: the request for `sd` naming the
+/// combiner of `combiner.json`, signed with `operator.key`, into
+/// `request.json`; `extra` arguments follow.
+pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json"];
+    args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
+    args.extend(extra);
+    uploader(dir, emu, &args)
+}
+
 /// The payload of a signed bundle as JSON text, decoded without verifying
 /// anything: for tests that inspect (or tamper with) what a tool wrote.
 pub fn bundle_payload(bundle: &[u8]) -> String {

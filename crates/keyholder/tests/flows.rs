@@ -273,7 +273,34 @@ fn rotate_then_recover_with_the_new_custodians() {
         ],
     ));
     assert!(out.contains("quorum 3 of 4"), "{out}");
-    // Old custodians no longer open anything; new ones do.
+    // Rotation says what it does not do: the master key stays, so the old file still recovers.
+    assert!(
+        out.contains("important: rotation keeps the master key. sd.json and a quorum of its old"),
+        "{out}"
+    );
+    assert!(out.contains("Destroy every copy of the"), "{out}");
+    ok(keyholder(
+        &dir,
+        &[
+            "restore-blob",
+            "--sd",
+            "sd.json",
+            "--exchange-key",
+            "exchange.pem",
+            "--key",
+            "alice.key",
+            "--key",
+            "bob.key",
+            "--passphrase-file",
+            "pw",
+            "--passphrase-file",
+            "pw",
+            "--out",
+            "old-blob.json",
+        ],
+    ));
+    f.assert_blob_restores(&dir, "old-blob.json");
+    // Old custodians open nothing in the new file; new ones do.
     fails(
         keyholder(&dir, &["check", "--sd", "new-sd.json", "--key", "alice.key", "--passphrase-file", "pw"]),
         &["alice.key", "opens no share"],

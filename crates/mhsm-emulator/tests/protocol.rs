@@ -259,23 +259,7 @@ fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
-    ok(uploader(
-        &dir,
-        &emu_b,
-        &[
-            "init-recovery",
-            "--sd",
-            "sd.json",
-            "--combiner",
-            "combiner.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "request.json",
-            "--exchange-key-out",
-            "exchange.pem",
-        ],
-    ));
+    ok(init_recovery(&dir, &emu_b, "sd.json", &["--exchange-key-out", "exchange.pem"]));
     (dir, emu_a, emu_b)
 }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use sd_core::bundle::Signer;
 use sd_core::cert::{self, Certificate};
 use sd_core::enc_data::DomainSecret;
-use sd_core::handoff::combiner::Combiner;
+use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
 use sd_core::handoff::recovery_request::RecoveryRequest;
 use sd_core::sd_file::SecurityDomain;
 use sd_core::secret::{MasterKey, SecretBytes};
@@ -148,28 +148,31 @@ pub fn now() -> u64 {
 /// fixture operator: what `uploader init-recovery` makes, through the same
 /// core constructor. Returns the request's nonce.
 pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> String {
+    let combiner = Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now()).unwrap();
+    let signed = sign_request(dir, sd_file, exchange, &combiner, now());
+    std::fs::write(dir.join(out), &signed).unwrap();
+    let payload: RecoveryRequest =
+        serde_json::from_str(&ceremony_tests::bundle_payload(signed.as_bytes())).unwrap();
+    payload.nonce
+}
+
+/// The fixture operator's request for `sd_file`, naming `combiner` and
+/// `exchange`, as signed at time `at`.
+pub fn sign_request(
+    dir: &Path,
+    sd_file: &str,
+    exchange: &str,
+    combiner: &VerifiedCombiner,
+    at: u64,
+) -> String {
     let sd = SecurityDomain::parse(&std::fs::read(dir.join(sd_file)).unwrap()).unwrap();
     let ex = load_cert(&dir.join(exchange));
-    let combiner = Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now()).unwrap();
     let op_key =
         private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
     let op_cert = load_cert(&dir.join("operator.cer"));
     let signer = Signer { key: &op_key, cert: &op_cert };
-    let signed = RecoveryRequest::sign(
-        &mut rng(),
-        "https://test.managedhsm.azure.net",
-        &ex,
-        &combiner,
-        &sd,
-        &signer,
-        now(),
-    )
-    .unwrap();
-    std::fs::write(dir.join(out), &signed).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&signed).unwrap();
-    let payload = sd_core::b64::url_decode(doc["payload"].as_str().unwrap(), "payload").unwrap();
-    let payload: RecoveryRequest = serde_json::from_slice(&payload).unwrap();
-    payload.nonce
+    RecoveryRequest::sign(&mut rng(), "https://test.managedhsm.azure.net", &ex, combiner, &sd, &signer, at)
+        .unwrap()
 }
 
 /// Where the shared test vectors are.

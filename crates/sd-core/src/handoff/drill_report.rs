@@ -125,11 +125,7 @@ impl DrillReport {
 
     /// Signs the report by every participant; `signers` must be exactly them.
     pub fn sign(&self, signers: &[Signer<'_>]) -> Result<String, HandoffError> {
-        let mut listed: Vec<&str> = self.participants.iter().map(|p| p.x5t_s256.as_str()).collect();
-        let mut signing: Vec<String> = signers.iter().map(|s| s.cert.x5t_s256()).collect();
-        listed.sort_unstable();
-        signing.sort_unstable();
-        if listed != signing.iter().map(String::as_str).collect::<Vec<_>>() {
+        if !same_custodians(&self.participants, signers.iter().map(|s| s.cert)) {
             return Err(HandoffError::ParticipantsNotSigners);
         }
         Ok(bundle::sign(BundleKind::DrillReport, self, signers)?)
@@ -159,15 +155,23 @@ impl DrillReport {
         if report.shares != thumbprints.len() {
             return Err(HandoffError::DisagreesWithSd { what: "number of shares" });
         }
-        let mut listed: Vec<&str> = report.participants.iter().map(|p| p.x5t_s256.as_str()).collect();
-        let mut signing: Vec<String> = signers.iter().map(Certificate::x5t_s256).collect();
-        listed.sort_unstable();
-        signing.sort_unstable();
         let positions_ok =
             report.participants.iter().all(|p| thumbprints.get(p.share_index) == Some(&p.x5t_s256));
-        if listed != signing.iter().map(String::as_str).collect::<Vec<_>>() || !positions_ok {
+        if !positions_ok || !same_custodians(&report.participants, signers.iter()) {
             return Err(HandoffError::ParticipantsNotSigners);
         }
         Ok(VerifiedReport { report, signers })
     }
+}
+
+/// True when the participants listed are exactly these certificates, each once.
+fn same_custodians<'a>(
+    participants: &[DrillParticipant],
+    certs: impl Iterator<Item = &'a Certificate>,
+) -> bool {
+    let mut listed: Vec<&str> = participants.iter().map(|p| p.x5t_s256.as_str()).collect();
+    let mut signing: Vec<String> = certs.map(Certificate::x5t_s256).collect();
+    listed.sort_unstable();
+    signing.sort_unstable();
+    listed.len() == signing.len() && listed.iter().zip(&signing).all(|(a, b)| a == b)
 }
