@@ -261,6 +261,8 @@ pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
 struct SelfSignedLeaf {
     subject: Name,
     server_names: Vec<GeneralName>,
+    usage: KeyUsage,
+    extra: Vec<Extension>,
 }
 
 impl BuilderProfile for SelfSignedLeaf {
@@ -281,10 +283,7 @@ impl BuilderProfile for SelfSignedLeaf {
         exts.push(
             BasicConstraints { ca: false, path_len_constraint: None }.to_extension(tbs.subject(), &exts)?,
         );
-        exts.push(
-            KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
-                .to_extension(tbs.subject(), &exts)?,
-        );
+        exts.push(self.usage.to_extension(tbs.subject(), &exts)?);
         exts.push(ski.to_extension(tbs.subject(), &exts)?);
         if !self.server_names.is_empty() {
             exts.push(SubjectAltName(self.server_names.clone()).to_extension(tbs.subject(), &exts)?);
@@ -293,6 +292,7 @@ impl BuilderProfile for SelfSignedLeaf {
                     .to_extension(tbs.subject(), &exts)?,
             );
         }
+        exts.extend(self.extra.iter().cloned());
         Ok(exts)
     }
 }
@@ -322,7 +322,48 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
     days: u32,
 ) -> Result<Certificate, Error> {
     validate_common_name(common_name)?;
-    build_self_signed(rng, key, common_name, Vec::new(), not_before_unix, days)
+    build_self_signed(
+        rng,
+        key,
+        common_name,
+        SelfSignedLeaf::usage_signing(),
+        Vec::new(),
+        Vec::new(),
+        not_before_unix,
+        days,
+    )
+}
+
+/// The SubjectPublicKeyInfo (DER) of an RSA public key, as a certificate carries it.
+pub fn spki_der(key: &rsa::PublicKey) -> Result<Vec<u8>, Error> {
+    spki::SubjectPublicKeyInfoOwned::from_key(key)
+        .and_then(|s| s.to_der().map_err(Into::into))
+        .map_err(|e| Error::Certificate(e.to_string()))
+}
+
+/// An exchange-key certificate shaped like a Managed HSM's: self-signed,
+/// CN = `NAME.managedhsm.azure.net`, CA:FALSE, keyUsage keyEncipherment, and
+/// the given extensions (the attestation evidence).
+pub fn exchange_certificate<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &(impl crate::RsaKey + ?Sized),
+    hsm_name: &str,
+    extensions: Vec<Extension>,
+    not_before_unix: u64,
+    days: u32,
+) -> Result<Certificate, Error> {
+    validate_common_name(hsm_name)?;
+    let cn = format!("{hsm_name}{}", crate::attestation::HSM_DNS_SUFFIX);
+    build_self_signed(
+        rng,
+        key,
+        &cn,
+        KeyUsage(KeyUsages::KeyEncipherment.into()),
+        Vec::new(),
+        extensions,
+        not_before_unix,
+        days,
+    )
 }
 
 /// A self-signed TLS server certificate for `dns_names` and `ips` (the
@@ -350,14 +391,24 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
         names.push(GeneralName::IpAddress(os));
     }
     let cn = dns_names.first().copied().unwrap_or("localhost");
-    build_self_signed(rng, key, cn, names, not_before_unix, days)
+    build_self_signed(rng, key, cn, SelfSignedLeaf::usage_signing(), names, Vec::new(), not_before_unix, days)
 }
 
+impl SelfSignedLeaf {
+    /// digitalSignature + keyEncipherment: custodian, operator, combiner and TLS certificates.
+    fn usage_signing() -> KeyUsage {
+        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn build_self_signed<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
     key: &(impl crate::RsaKey + ?Sized),
     common_name: &str,
+    usage: KeyUsage,
     server_names: Vec<GeneralName>,
+    extra: Vec<Extension>,
     not_before_unix: u64,
     days: u32,
 ) -> Result<Certificate, Error> {
@@ -381,8 +432,13 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     let public = key.public_key();
     let spki =
         spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
-    let builder = CertificateBuilder::new(SelfSignedLeaf { subject, server_names }, serial, validity, spki)
-        .map_err(|e| Error::Certificate(e.to_string()))?;
+    let builder = CertificateBuilder::new(
+        SelfSignedLeaf { subject, server_names, usage, extra },
+        serial,
+        validity,
+        spki,
+    )
+    .map_err(|e| Error::Certificate(e.to_string()))?;
     let signer = CertSigner { key, public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public) };
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)

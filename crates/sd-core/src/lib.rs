@@ -21,6 +21,7 @@
 //! - [`restore_blob`]: the restore blob uploaded to a recovering HSM;
 //! - [`download_request`]: the JWKs and quorum sent to activate an HSM;
 //! - [`transfer_key`]: the HSM's exchange key as the upload endpoint returns it;
+//! - [`attestation`]: the exchange key's SGX evidence, verified offline to Intel's root;
 //! - [`quorum`]: rebuilding the master key from a quorum, the SD file judging the shares;
 //! - [`bundle`]: signed JSON bundles (JWS JSON serialization, PS256, `x5c`);
 //! - [`handoff`]: each hand-off between the offline and online sides, with its
@@ -29,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod aead;
+pub mod attestation;
 pub mod b64;
 pub mod bundle;
 pub mod cert;

@@ -27,6 +27,7 @@ struct TransferJwk {
     e: Option<String>,
     #[serde(rename = "x5t#S256")]
     x5t_s256: Option<String>,
+    x5t: Option<String>,
 }
 
 fn tk_err(m: impl Into<String>) -> Error {
@@ -50,6 +51,35 @@ pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
         }
         (f, _) => Err(tk_err(format!("key_format {f:?} with this transfer_key is not supported"))),
     }
+}
+
+/// The strict reading used before trusting an exchange key: `key_format`
+/// `jwk`, a JWK (as a string or an object) with exactly one `x5c`, whose
+/// `n`, `e` and thumbprints are present and equal the certificate's.
+pub fn parse_response_strict(body: &[u8]) -> Result<Certificate, Error> {
+    let resp: Response = serde_json::from_slice(body).map_err(|e| tk_err(format!("JSON: {e}")))?;
+    if resp.key_format.as_deref() != Some("jwk") {
+        return Err(tk_err(format!("key_format is {:?}, expected \"jwk\"", resp.key_format)));
+    }
+    let jwk: TransferJwk = match resp.transfer_key {
+        Value::String(s) => serde_json::from_str(&s).map_err(|e| tk_err(format!("JWK: {e}")))?,
+        obj @ Value::Object(_) => serde_json::from_value(obj).map_err(|e| tk_err(format!("JWK: {e}")))?,
+        _ => return Err(tk_err("transfer_key is neither a JWK nor a JSON string holding one")),
+    };
+    if jwk.x5c.len() != 1 {
+        return Err(tk_err(format!(
+            "the JWK has {} x5c certificates; exactly one is expected",
+            jwk.x5c.len()
+        )));
+    }
+    if jwk.n.is_none() || jwk.e.is_none() || jwk.x5t_s256.is_none() {
+        return Err(tk_err("the JWK lacks n, e or x5t#S256"));
+    }
+    let cert = jwk_certificate(&jwk)?;
+    if jwk.x5t.as_ref().is_some_and(|t| *t != cert.x5t_sha1()) {
+        return Err(tk_err("the JWK's x5t does not match its x5c certificate"));
+    }
+    Ok(cert)
 }
 
 fn jwk_certificate(jwk: &TransferJwk) -> Result<Certificate, Error> {
