@@ -74,7 +74,7 @@ impl Identity {
 }
 
 /// Every check made, in order, and what was seen.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttestationReport {
     /// The checks, in order; on failure the last one failed.
     pub checks: Vec<Check>,
@@ -93,7 +93,7 @@ pub struct AttestationReport {
 }
 
 /// The attestation failed: the report ends with the check that failed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationFailure {
     /// What was checked up to the failure.
     pub report: Box<AttestationReport>,
@@ -127,6 +127,7 @@ pub enum Basis {
 #[derive(Debug, Clone)]
 pub struct VerifiedExchangeKey {
     certificate: Certificate,
+    hsm: String,
     basis: Basis,
 }
 
@@ -140,7 +141,7 @@ impl VerifiedExchangeKey {
         at: u64,
     ) -> Result<VerifiedExchangeKey, AttestationFailure> {
         let (certificate, _evidence, report) = verify::run(&source, hsm, pins, at)?;
-        Ok(VerifiedExchangeKey { certificate, basis: Basis::Attested(report) })
+        Ok(VerifiedExchangeKey { certificate, hsm: hsm.to_owned(), basis: Basis::Attested(report) })
     }
 
     /// Verifies, then evaluates the platform's and QE's TCB status with
@@ -154,13 +155,14 @@ impl VerifiedExchangeKey {
     ) -> Result<VerifiedExchangeKey, AttestationFailure> {
         let (certificate, evidence, report) = verify::run(&source, hsm, pins, at)?;
         let report = collateral::evaluate(report, &evidence, collateral, at)?;
-        Ok(VerifiedExchangeKey { certificate, basis: Basis::Attested(report) })
+        Ok(VerifiedExchangeKey { certificate, hsm: hsm.to_owned(), basis: Basis::Attested(report) })
     }
 
-    /// Accepts an exchange key without attestation, because a person
-    /// confirmed its `x5t#S256` out of band and gave it here.
+    /// Accepts an exchange key for the HSM named `hsm` without attestation,
+    /// because a person confirmed its `x5t#S256` out of band and gave it here.
     pub fn confirmed_unattested(
         certificate: &Certificate,
+        hsm: &str,
         confirmed_x5t_s256: &str,
     ) -> Result<VerifiedExchangeKey, crate::Error> {
         certificate.rsa_public_key()?;
@@ -171,7 +173,11 @@ impl VerifiedExchangeKey {
                 confirmed_x5t_s256.trim()
             )));
         }
-        Ok(VerifiedExchangeKey { certificate: certificate.clone(), basis: Basis::ConfirmedUnattested })
+        Ok(VerifiedExchangeKey {
+            certificate: certificate.clone(),
+            hsm: hsm.to_owned(),
+            basis: Basis::ConfirmedUnattested,
+        })
     }
 
     /// The exchange certificate.
@@ -179,9 +185,60 @@ impl VerifiedExchangeKey {
         &self.certificate
     }
 
+    /// The name of the HSM it was verified for.
+    pub fn hsm_name(&self) -> &str {
+        &self.hsm
+    }
+
     /// Why it is trusted.
     pub fn basis(&self) -> &Basis {
         &self.basis
+    }
+}
+
+/// How exchange keys are judged: against `pins` (and, when given, Intel's
+/// collateral); a key that fails is still accepted only when a person
+/// confirmed its `x5t#S256` out of band and gave it as `allow_unattested`.
+#[derive(Debug, Clone, Default)]
+pub struct ExchangeKeyPolicy {
+    /// The root, QE and enclave pins.
+    pub pins: Pins,
+    /// Intel's TCB Info and QE Identity, to evaluate TCB status.
+    pub collateral: Option<collateral::Collateral>,
+    /// The fingerprint of an exchange key accepted without attestation.
+    pub allow_unattested: Option<String>,
+}
+
+impl ExchangeKeyPolicy {
+    /// Verifies `source` for the HSM named `hsm` at Unix time `at`.
+    pub fn verify(
+        &self,
+        source: ExchangeKeySource<'_>,
+        hsm: &str,
+        at: u64,
+    ) -> Result<VerifiedExchangeKey, AttestationFailure> {
+        let attested = match &self.collateral {
+            Some(c) => VerifiedExchangeKey::attested_with_collateral(source, hsm, &self.pins, at, c),
+            None => VerifiedExchangeKey::attested(source, hsm, &self.pins, at),
+        };
+        let (Err(mut failure), Some(x5t)) = (attested.clone(), &self.allow_unattested) else {
+            return attested;
+        };
+        let cert = match source {
+            ExchangeKeySource::Certificate(c) => Ok(c.clone()),
+            ExchangeKeySource::Response(body) => crate::transfer_key::parse_response(body),
+        };
+        match cert.and_then(|c| VerifiedExchangeKey::confirmed_unattested(&c, hsm, x5t)) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                failure.report.checks.push(Check {
+                    name: "confirmed fingerprint",
+                    passed: false,
+                    detail: e.to_string(),
+                });
+                Err(failure)
+            }
+        }
     }
 }
 

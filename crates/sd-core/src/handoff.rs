@@ -284,6 +284,8 @@ pub enum HandoffError {
     },
     /// A drill report lists participants who are not exactly its signers.
     ParticipantsNotSigners,
+    /// The exchange key failed its attestation (and was not accepted by a confirmed fingerprint).
+    ExchangeKey(crate::attestation::AttestationFailure),
     /// A bundle's statement about the SD file (quorum, custodians) is not what the file says.
     DisagreesWithSd {
         /// What differs.
@@ -366,6 +368,7 @@ impl fmt::Display for HandoffError {
             HandoffError::ParticipantsNotSigners => {
                 write!(f, "the participants it lists are not exactly the custodians who signed it")
             }
+            HandoffError::ExchangeKey(failure) => write!(f, "{failure}"),
             HandoffError::DisagreesWithSd { what } => {
                 write!(f, "its {what} is not what the SD file says")
             }

@@ -208,10 +208,11 @@ fn the_legacy_unattested_key_is_refused_unless_its_fingerprint_was_confirmed() {
     // Even with the certificate checks out of the way, it carries no evidence.
     let ext = cert.x509().tbs_certificate().extensions().into_iter().flatten();
     assert!(ext.map(|e| e.extn_id.to_string()).all(|o| o != evidence::EVIDENCE_OID));
-    let ok = VerifiedExchangeKey::confirmed_unattested(&cert, &cert.x5t_s256()).unwrap();
+    let ok = VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &cert.x5t_s256()).unwrap();
     assert!(matches!(ok.basis(), Basis::ConfirmedUnattested));
     let other = cert_of(&format!("{TK}/{V2025}"));
-    let err = VerifiedExchangeKey::confirmed_unattested(&cert, &other.x5t_s256()).unwrap_err();
+    let err =
+        VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &other.x5t_s256()).unwrap_err();
     assert!(err.to_string().contains("not the confirmed"), "{err}");
 }
 

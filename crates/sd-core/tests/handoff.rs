@@ -3,6 +3,8 @@
 //! would (a valid signature on a lying payload), and each verifier must refuse
 //! at its own check.
 
+use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
+use sd_core::attestation::{Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind, Signer};
 use sd_core::cert::{self, Certificate};
 use sd_core::enc_data::DomainSecret;
@@ -48,8 +50,24 @@ struct World {
     sd: SecurityDomain,
     operator: Party,
     combiner: Party,
-    exchange: Party,
+    exchange: VerifiedExchangeKey,
+    /// Exchange keys are attested by a simulated platform under a test root.
+    policy: ExchangeKeyPolicy,
+    platform: SimulatedPlatform,
     secrets: Vec<DomainSecret>,
+}
+
+/// An exchange certificate for the HSM `name`, with `evidence` in it.
+fn exchange_cert(key: &rsa::PrivateKey, name: &str, evidence: Option<Vec<u8>>) -> Certificate {
+    let exts = evidence.map(|e| vec![evidence_extension(&e).unwrap()]).unwrap_or_default();
+    cert::exchange_certificate(&mut rng(), key, name, exts, NOW - DAY, 365).unwrap()
+}
+
+/// A key attested by `platform` for the HSM `name`.
+fn attested_exchange(platform: &SimulatedPlatform, name: &str) -> Certificate {
+    let key = rsa::PrivateKey::new(&mut rng(), 3072).unwrap();
+    let spki = cert::spki_der(&rsa::PublicKey::from(&key)).unwrap();
+    exchange_cert(&key, name, Some(platform.evidence(&spki, &EnclaveClaims::default()).unwrap()))
 }
 
 impl World {
@@ -63,12 +81,21 @@ impl World {
         ];
         let master = MasterKey::generate(&mut rng()).unwrap();
         let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
+        let platform = SimulatedPlatform::generate(&mut rng(), "Test Root", NOW - DAY, 365).unwrap();
+        let policy = ExchangeKeyPolicy {
+            pins: Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap(),
+            ..ExchangeKeyPolicy::default()
+        };
+        let cert = attested_exchange(&platform, "target");
+        let exchange = policy.verify(ExchangeKeySource::Certificate(&cert), "target", NOW).unwrap();
         World {
             custodians,
             sd,
             operator: Party::new("operator", NOW - 400 * DAY, 3650),
             combiner: Party::new("combiner", NOW - 3600, 7),
-            exchange: Party::new("transfer-key", NOW - DAY, 365),
+            exchange,
+            policy,
+            platform,
             secrets,
         }
     }
@@ -81,7 +108,7 @@ impl World {
         RecoveryRequest::sign(
             &mut rng(),
             "https://target.managedhsm.azure.net",
-            &self.exchange.cert,
+            &self.exchange,
             &self.combiner(),
             &self.sd,
             &self.operator.signer(),
@@ -95,6 +122,7 @@ impl World {
             self.request_bytes().as_bytes(),
             &Pin::certificate(&self.operator.cert),
             &self.sd,
+            &self.policy,
             NOW,
         )
         .unwrap()
@@ -124,16 +152,23 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     // Pinned by certificate, and by the fingerprint read aloud (any spacing, any case).
     let fp = cert::readable_fingerprint(&w.operator.cert.sha256()).to_lowercase();
     for pin in [Pin::certificate(&w.operator.cert), Pin::from_fingerprint(&fp).unwrap()] {
-        let r = RecoveryRequest::verify(bytes.as_bytes(), &pin, &w.sd, NOW).unwrap();
+        let r = RecoveryRequest::verify(bytes.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap();
         assert_eq!(r.combiner(), &w.combiner.cert);
-        assert_eq!(r.exchange(), &w.exchange.cert);
+        assert_eq!(r.exchange(), w.exchange.certificate());
+        assert_eq!(r.hsm_name(), "target");
         assert_eq!(r.operator(), &w.operator.cert);
     }
     // Attack 2: a stranger signs the same payload; the pin refuses it.
     let stranger = Party::new("operator", NOW - DAY, 365);
     let forged = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[stranger.signer()]).unwrap();
-    let err = RecoveryRequest::verify(forged.as_bytes(), &Pin::certificate(&w.operator.cert), &w.sd, NOW)
-        .unwrap_err();
+    let err = RecoveryRequest::verify(
+        forged.as_bytes(),
+        &Pin::certificate(&w.operator.cert),
+        &w.sd,
+        &w.policy,
+        NOW,
+    )
+    .unwrap_err();
     assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
     assert!(err.to_string().starts_with("signed by CN=operator (sha256 "), "{err}");
     // A fingerprint that is not 64 hex digits is refused as such.
@@ -148,9 +183,58 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
         2,
     )
     .unwrap();
-    let err = RecoveryRequest::verify(bytes.as_bytes(), &Pin::certificate(&w.operator.cert), &other, NOW)
-        .unwrap_err();
+    let err = RecoveryRequest::verify(
+        bytes.as_bytes(),
+        &Pin::certificate(&w.operator.cert),
+        &other,
+        &w.policy,
+        NOW,
+    )
+    .unwrap_err();
     assert!(matches!(err, HandoffError::OtherSdFile { .. }), "{err}");
+}
+
+#[test]
+fn a_request_naming_an_unattested_or_misnamed_exchange_key_is_refused() {
+    let w = World::new();
+    let pin = Pin::certificate(&w.operator.cert);
+    // The rogue endpoint: the operator's machine got an attacker's key (no evidence)
+    // and the operator signed it into a request. The custodians' check refuses it.
+    let rogue_key = rsa::PrivateKey::new(&mut rng(), 3072).unwrap();
+    let rogue = exchange_cert(&rogue_key, "target", None);
+    let mut p = payload(&w.request_bytes());
+    p["exchange_certificate"] = rogue.to_pem().into();
+    p["exchange_x5t_s256"] = rogue.x5t_s256().into();
+    let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
+    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    let HandoffError::ExchangeKey(failure) = &err else { panic!("{err}") };
+    assert_eq!(failure.report.checks.last().unwrap().name, "evidence extension");
+    // Accepted only with its fingerprint confirmed out of band, and then marked unattested.
+    let confirmed = ExchangeKeyPolicy { allow_unattested: Some(rogue.x5t_s256()), ..w.policy.clone() };
+    let r = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &confirmed, NOW).unwrap();
+    assert!(matches!(r.exchange_key().basis(), Basis::ConfirmedUnattested));
+    let wrong =
+        ExchangeKeyPolicy { allow_unattested: Some(w.exchange.certificate().x5t_s256()), ..w.policy.clone() };
+    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &wrong, NOW).unwrap_err();
+    assert!(err.to_string().contains("not the confirmed"), "{err}");
+    // A key genuinely attested, but for another HSM than the request names.
+    let other = attested_exchange(&w.platform, "someone-else");
+    let mut p = payload(&w.request_bytes());
+    p["exchange_certificate"] = other.to_pem().into();
+    p["exchange_x5t_s256"] = other.x5t_s256().into();
+    let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
+    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert!(err.to_string().contains("\"certificate names the HSM\""), "{err}");
+    // And with Intel's pins (no test root), the emulator-style evidence is refused at the root.
+    let err = RecoveryRequest::verify(
+        w.request_bytes().as_bytes(),
+        &pin,
+        &w.sd,
+        &ExchangeKeyPolicy::default(),
+        NOW,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("\"attestation root pin\""), "{err}");
 }
 
 #[test]
@@ -169,7 +253,7 @@ fn a_request_nonce_is_32_random_bytes_in_canonical_base64url() {
         let mut p = payload(&good);
         p["nonce"] = nonce.into();
         let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
-        let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, NOW).unwrap_err();
+        let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
         assert!(matches!(err, HandoffError::BadNonce { .. }), "{nonce:?}: {err}");
         assert!(err.to_string().contains(why), "{nonce:?}: {err}");
     }
@@ -201,6 +285,7 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
         w.request_bytes().as_bytes(),
         &Pin::certificate(&w.operator.cert),
         &w.sd,
+        &w.policy,
         NOW + 8 * DAY,
     )
     .unwrap_err();

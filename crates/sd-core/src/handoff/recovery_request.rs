@@ -8,6 +8,7 @@ use super::combiner::{VerifiedCombiner, check_combiner_certificate};
 use super::{
     CertRole, HandoffError, Nonce, Pin, Timestamp, certificate_in_payload, pinned_signer, require_sd,
 };
+use crate::attestation::{ExchangeKeyPolicy, ExchangeKeySource, VerifiedExchangeKey};
 use crate::bundle::{self, BundleKind, Signer};
 use crate::cert::Certificate;
 use crate::sd_file::SecurityDomain;
@@ -18,6 +19,9 @@ use crate::sd_file::SecurityDomain;
 pub struct RecoveryRequest {
     /// The target HSM's URL.
     pub hsm: String,
+    /// The target HSM's name: its exchange certificate must be for
+    /// `NAME.managedhsm.azure.net`. Read aloud and confirmed at the ceremony.
+    pub hsm_name: String,
     /// Its exchange-key certificate, PEM.
     pub exchange_certificate: String,
     /// The exchange certificate's `x5t#S256`.
@@ -39,7 +43,8 @@ pub struct RecoveryRequest {
 #[derive(Debug, Clone)]
 pub struct VerifiedRequest {
     hsm: String,
-    exchange: Certificate,
+    hsm_name: String,
+    exchange: VerifiedExchangeKey,
     combiner: Certificate,
     operator: Certificate,
     nonce: Nonce,
@@ -52,8 +57,16 @@ impl VerifiedRequest {
     pub fn hsm(&self) -> &str {
         &self.hsm
     }
-    /// The target HSM's exchange key.
+    /// The target HSM's name, as the operator signed it.
+    pub fn hsm_name(&self) -> &str {
+        &self.hsm_name
+    }
+    /// The target HSM's exchange key certificate.
     pub fn exchange(&self) -> &Certificate {
+        self.exchange.certificate()
+    }
+    /// The exchange key with why it is trusted (its attestation report).
+    pub fn exchange_key(&self) -> &VerifiedExchangeKey {
         &self.exchange
     }
     /// The combiner the operator named.
@@ -87,23 +100,24 @@ impl VerifiedRequest {
 }
 
 impl RecoveryRequest {
-    /// Makes and signs a request to recover `sd` into the HSM at `hsm`, whose
-    /// exchange key is `exchange`, through `combiner`, with a fresh nonce.
+    /// Makes and signs a request to recover `sd` into the HSM at `hsm` (URL),
+    /// whose exchange key is `exchange` (verified for the HSM's name, which
+    /// the request carries), through `combiner`, with a fresh nonce.
     pub fn sign<R: rand_core::TryCryptoRng + ?Sized>(
         rng: &mut R,
         hsm: &str,
-        exchange: &Certificate,
+        exchange: &VerifiedExchangeKey,
         combiner: &VerifiedCombiner,
         sd: &SecurityDomain,
         operator: &Signer<'_>,
         now: u64,
     ) -> Result<String, HandoffError> {
         check_combiner_certificate(combiner.certificate(), now)?;
-        exchange
-            .rsa_public_key()
-            .map_err(|error| HandoffError::BadCertificate { role: CertRole::Exchange, error })?;
+        let hsm_name = exchange.hsm_name().to_owned();
+        let exchange = exchange.certificate();
         let payload = RecoveryRequest {
             hsm: hsm.to_owned(),
+            hsm_name,
             exchange_certificate: exchange.to_pem(),
             exchange_x5t_s256: exchange.x5t_s256(),
             combiner_certificate: combiner.certificate().to_pem(),
@@ -116,11 +130,13 @@ impl RecoveryRequest {
     }
 
     /// Verifies a request: signed by the `operator` pin, for `sd`, with a
-    /// valid nonce, a usable exchange key, and a combiner valid at `now`.
+    /// valid nonce, an exchange key that passes `exchange_policy` for the HSM
+    /// the request names, and a combiner valid at `now`.
     pub fn verify(
         bytes: &[u8],
         operator: &Pin,
         sd: &SecurityDomain,
+        exchange_policy: &ExchangeKeyPolicy,
         now: u64,
     ) -> Result<VerifiedRequest, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::RecoveryRequest)?;
@@ -133,8 +149,12 @@ impl RecoveryRequest {
         let combiner =
             certificate_in_payload(&p.combiner_certificate, &p.combiner_x5t_s256, CertRole::Combiner)?;
         check_combiner_certificate(&combiner, now)?;
+        let exchange = exchange_policy
+            .verify(ExchangeKeySource::Certificate(&exchange), &p.hsm_name, now)
+            .map_err(HandoffError::ExchangeKey)?;
         Ok(VerifiedRequest {
             hsm: p.hsm,
+            hsm_name: p.hsm_name,
             exchange,
             combiner,
             operator,
