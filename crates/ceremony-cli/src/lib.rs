@@ -6,6 +6,7 @@
 pub mod artifacts;
 pub mod confirm;
 pub mod error;
+pub mod exchange_key;
 pub mod files;
 pub mod hardening;
 pub mod identity;

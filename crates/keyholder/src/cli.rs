@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::identity::NewKeyArgs;
 use clap::{Args, Parser, Subcommand};
 
@@ -100,9 +101,16 @@ pub enum Command {
         /// The security-domain file.
         #[arg(long, value_name = "SD.json")]
         sd: PathBuf,
-        /// The recovering HSM's exchange key (PEM certificate, as az init-recovery saves it).
-        #[arg(long, value_name = "EXCHANGE.pem")]
+        /// The recovering HSM's exchange key: the transfer-key response
+        /// (uploader init-recovery keeps it) or the PEM certificate az saves.
+        #[arg(long, value_name = "EXCHANGE")]
         exchange_key: PathBuf,
+        /// The recovering HSM's name: its exchange key must be attested for
+        /// NAME.managedhsm.azure.net (confirm it aloud with the operator).
+        #[arg(long, value_name = "NAME")]
+        hsm: String,
+        #[command(flatten)]
+        attestation: AttestationArgs,
         #[command(flatten)]
         keys: KeysArgs,
         /// Where to write the restore blob.
@@ -137,6 +145,8 @@ pub enum Command {
         request: PathBuf,
         #[command(flatten)]
         operator: OperatorArgs,
+        #[command(flatten)]
+        attestation: AttestationArgs,
         /// The combiner's bundle, if you were given it: checked to be the
         /// combiner the request names (shares are sealed to that one only).
         #[arg(long, value_name = "COMBINER.json")]
@@ -164,6 +174,8 @@ pub enum Command {
         request: PathBuf,
         #[command(flatten)]
         operator: OperatorArgs,
+        #[command(flatten)]
+        attestation: AttestationArgs,
         /// The combiner's private key (combiner.key): the combiner the request names.
         #[arg(long, value_name = "KEY")]
         combiner_key: PathBuf,
@@ -230,6 +242,28 @@ pub enum Command {
         /// The SD file the bundle is about.
         #[arg(long, value_name = "SD.json")]
         sd: Option<PathBuf>,
+        /// For a recovery request: how its exchange key is judged.
+        #[command(flatten)]
+        attestation: AttestationArgs,
+    },
+    /// Verify an exchange key's SGX attestation, offline, check by check.
+    ///
+    /// FILE is a transfer-key response, an exchange certificate (PEM or DER)
+    /// or a recovery request. Exit 0 only when every check passes.
+    ExchangeKey {
+        /// The exchange key.
+        file: PathBuf,
+        /// The HSM it must belong to (NAME of NAME.managedhsm.azure.net).
+        #[arg(long, value_name = "NAME")]
+        hsm: String,
+        /// Check at this time (RFC 3339) instead of the local clock.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        #[command(flatten)]
+        attestation: AttestationArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the fingerprint of a certificate, exchange key, SD file or bundle.
     Fingerprint {

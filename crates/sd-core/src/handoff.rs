@@ -40,6 +40,12 @@ pub fn rfc3339(unix: u64) -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
+/// Parses RFC 3339 UTC text (`2025-04-22T09:00:00Z`) to a Unix time.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    use std::str::FromStr;
+    der::DateTime::from_str(text).ok().map(|d| d.unix_duration().as_secs())
+}
+
 /// A timestamp as carried in payloads: seconds since the Unix epoch, and the
 /// same as RFC 3339 text for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

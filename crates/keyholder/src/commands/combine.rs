@@ -15,11 +15,13 @@ use sd_core::sd_file::OpenedShare;
 
 use super::{load_distributed, rng};
 use crate::cli::OperatorArgs;
+use ceremony_cli::exchange_key::AttestationArgs;
 
 pub struct Inputs<'a> {
     pub sd: &'a Path,
     pub request: &'a Path,
     pub operator: &'a OperatorArgs,
+    pub attestation: &'a AttestationArgs,
     pub combiner_key: &'a Path,
     pub passphrase_file: Option<&'a Path>,
     pub shares: &'a [PathBuf],
@@ -27,7 +29,7 @@ pub struct Inputs<'a> {
 
 pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator)?;
+    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator, inputs.attestation)?;
     let required = sd.sd.required();
     if inputs.shares.len() < required {
         return Err(CliError::general(format!(

@@ -4,6 +4,7 @@ mod check;
 mod combine;
 mod combiner_init;
 mod drill;
+mod exchange_key;
 mod fingerprint;
 mod init;
 mod restore_blob;
@@ -17,10 +18,13 @@ pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::{confirm, files, outln};
 pub(crate) use ceremony_cli::{now_unix, rng};
 use sd_core::bundle::{self, BundleKind};
+use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
+use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
 
 use crate::cli::{Command, OperatorArgs};
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 
 /// Runs one command.
@@ -36,17 +40,18 @@ pub fn run(command: Command) -> CliResult {
         Command::Check { sd, key, passphrase_file, json } => {
             check::run(&sd, &key, passphrase_file.as_deref(), json)
         }
-        Command::RestoreBlob { sd, exchange_key, keys, out, force } => {
-            restore_blob::run(&sd, &exchange_key, &keys, &out, force)
+        Command::RestoreBlob { sd, exchange_key, hsm, attestation, keys, out, force } => {
+            restore_blob::run(&sd, &exchange_key, &hsm, &attestation, &keys, &out, force)
         }
         Command::CombinerInit { out, protection, pkcs11, force } => {
             combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force)
         }
-        Command::Share { sd, request, operator, combiner, key, passphrase_file, out, force } => share::run(
+        Command::Share { sd, request, operator, attestation, combiner, key, passphrase_file, out, force } => share::run(
             &share::Inputs {
                 sd: &sd,
                 request: &request,
                 operator: &operator,
+                attestation: &attestation,
                 combiner: combiner.as_deref(),
                 key: &key,
                 passphrase_file: passphrase_file.as_deref(),
@@ -54,12 +59,13 @@ pub fn run(command: Command) -> CliResult {
             &out,
             force,
         ),
-        Command::Combine { sd, request, operator, combiner_key, passphrase_file, shares, out, force } => {
+        Command::Combine { sd, request, operator, attestation, combiner_key, passphrase_file, shares, out, force } => {
             combine::run(
                 &combine::Inputs {
                     sd: &sd,
                     request: &request,
                     operator: &operator,
+                    attestation: &attestation,
                     combiner_key: &combiner_key,
                     passphrase_file: passphrase_file.as_deref(),
                     shares: &shares,
@@ -72,7 +78,12 @@ pub fn run(command: Command) -> CliResult {
             rotate::run(&sd, &keys, &new_certs, quorum, &out, force)
         }
         Command::Drill { sd, keys, out, force } => drill::run(&sd, &keys, &out, force),
-        Command::Verify { bundle, signer, sd } => verify::run(&bundle, signer.as_deref(), sd.as_deref()),
+        Command::Verify { bundle, signer, sd, attestation } => {
+            verify::run(&bundle, signer.as_deref(), sd.as_deref(), &attestation)
+        }
+        Command::ExchangeKey { file, hsm, at, attestation, json } => {
+            exchange_key::run(&file, &hsm, at.as_deref(), &attestation, json)
+        }
         Command::Fingerprint { file } => fingerprint::run(&file),
     }
 }
@@ -108,17 +119,70 @@ fn load_distributed(
     sd_path: &Path,
     request_path: &Path,
     operator: &OperatorArgs,
+    attestation: &AttestationArgs,
 ) -> CliResult<(crate::security_domain::LoadedSd, VerifiedRequest)> {
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
         return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));
     }
     let pin = operator_pin(operator, request_path, BundleKind::RecoveryRequest)?;
-    let request = RecoveryRequest::verify(&files::read(request_path)?, &pin, &sd.sd, now_unix())
+    let policy = attestation.policy()?;
+    let request = RecoveryRequest::verify(&files::read(request_path)?, &pin, &sd.sd, &policy, now_unix())
         .in_file(request_path)?;
-    outln!("recovery request for {} (made {})", request.hsm(), request.created().utc);
+    outln!(
+        "recovery request for HSM {:?} at {} (made {})",
+        request.hsm_name(),
+        request.hsm(),
+        request.created().utc
+    );
     print_fingerprint("signed by the pinned operator", request.operator());
     print_fingerprint("exchange key of the target HSM (confirm aloud)", request.exchange());
+    ceremony_cli::exchange_key::print_verdict(request.exchange_key());
     print_fingerprint("combiner named by the operator (confirm aloud)", request.combiner());
     Ok((sd, request))
+}
+
+/// An exchange key as a file holds it: a transfer-key response (JSON), a
+/// recovery request (its exchange certificate), or a certificate.
+enum ExchangeFile {
+    Response(Vec<u8>),
+    Certificate(Certificate),
+}
+
+impl ExchangeFile {
+    fn read(path: &Path) -> CliResult<ExchangeFile> {
+        let bytes = files::read(path)?;
+        if let Ok(BundleKind::RecoveryRequest) = bundle::peek_kind(&bytes) {
+            // Only the certificate is taken from it here; whoever signed it is not trusted for that.
+            let signed = bundle::verify_signatures(&bytes, BundleKind::RecoveryRequest).in_file(path)?;
+            let payload = signed.payload_for_display().in_file(path)?;
+            let pem = payload["exchange_certificate"].as_str().unwrap_or_default();
+            return Ok(ExchangeFile::Certificate(Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?));
+        }
+        if bytes.trim_ascii_start().starts_with(b"{") {
+            return Ok(ExchangeFile::Response(bytes));
+        }
+        Ok(ExchangeFile::Certificate(Certificate::from_pem_or_der(&bytes).in_file(path)?))
+    }
+
+    fn source(&self) -> ExchangeKeySource<'_> {
+        match self {
+            ExchangeFile::Response(b) => ExchangeKeySource::Response(b),
+            ExchangeFile::Certificate(c) => ExchangeKeySource::Certificate(c),
+        }
+    }
+}
+
+/// Reads and verifies an exchange key for the HSM `hsm`, at `at` (default: now).
+fn load_exchange_key(
+    path: &Path,
+    hsm: &str,
+    attestation: &AttestationArgs,
+    at: Option<u64>,
+) -> CliResult<VerifiedExchangeKey> {
+    let file = ExchangeFile::read(path)?;
+    let policy = attestation.policy()?;
+    policy.verify(file.source(), hsm, at.unwrap_or_else(now_unix)).map_err(|f| {
+        CliError::file(path, f).hint("`keyholder exchange-key FILE --hsm NAME` shows every check")
+    })
 }

@@ -13,11 +13,13 @@ use sd_core::handoff::share::ShareBundle;
 
 use super::{load_distributed, now_unix, rng};
 use crate::cli::OperatorArgs;
+use ceremony_cli::exchange_key::AttestationArgs;
 
 pub struct Inputs<'a> {
     pub sd: &'a Path,
     pub request: &'a Path,
     pub operator: &'a OperatorArgs,
+    pub attestation: &'a AttestationArgs,
     pub combiner: Option<&'a Path>,
     pub key: &'a Path,
     pub passphrase_file: Option<&'a Path>,
@@ -25,7 +27,7 @@ pub struct Inputs<'a> {
 
 pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator)?;
+    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator, inputs.attestation)?;
     if let Some(path) = inputs.combiner {
         let given = Combiner::verify(&files::read(path)?, now_unix()).in_file(path)?;
         if given.certificate() != request.combiner() {

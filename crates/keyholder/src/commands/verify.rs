@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::files;
 use ceremony_cli::outln;
 use sd_core::bundle::{self, BundleKind, SignedBundle};
@@ -17,7 +18,7 @@ use sd_core::handoff::recovery_request::RecoveryRequest;
 use super::{load_certificate, now_unix, print_fingerprint};
 use crate::security_domain;
 
-pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>) -> CliResult {
+pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>, attestation: &AttestationArgs) -> CliResult {
     let bytes = files::read(path)?;
     let kind = bundle::peek_kind(&bytes).in_file(path)?;
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
@@ -68,13 +69,15 @@ pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>) -> CliRes
             );
         }
         (BundleKind::RecoveryRequest, Some(sd), Some(pin)) => {
-            let request = RecoveryRequest::verify(&bytes, pin, &sd.sd, now_unix()).in_file(path)?;
+            let request =
+                RecoveryRequest::verify(&bytes, pin, &sd.sd, &attestation.policy()?, now_unix()).in_file(path)?;
             outln!(
                 "valid recovery request for {} into {}: signed by the pinned operator",
                 sd.path.display(),
                 request.hsm()
             );
             print_fingerprint("exchange key", request.exchange());
+            ceremony_cli::exchange_key::print_verdict(request.exchange_key());
             print_fingerprint("combiner", request.combiner());
         }
         (BundleKind::ActivationRecord | BundleKind::RecoveryRequest, Some(_), None) => {

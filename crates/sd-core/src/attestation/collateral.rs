@@ -105,11 +105,6 @@ pub fn signature_from_hex(text: &str) -> Option<[u8; 64]> {
     unhex(text)?.try_into().ok()
 }
 
-fn parse_time(text: &str) -> Option<u64> {
-    use std::str::FromStr;
-    der::DateTime::from_str(text).ok().map(|d| d.unix_duration().as_secs())
-}
-
 /// Checks the collateral's signatures to the pinned root (taken from the
 /// evidence's own verified chain), matches it to the platform, and evaluates
 /// the platform's and the QE's TCB status.
@@ -245,7 +240,7 @@ pub(super) fn evaluate(
         qe_identity_dates: (qe_id.issue_date.clone(), qe_id.next_update.clone()),
         evaluation_data_number: tcb.tcb_evaluation_data_number,
     };
-    let stale = |next: &str| parse_time(next).is_some_and(|n| at > n);
+    let stale = |next: &str| crate::handoff::parse_rfc3339(next).is_some_and(|n| at > n);
     let note = |next: &str| {
         if stale(next) { format!(" (collateral past its nextUpdate {next})") } else { String::new() }
     };
