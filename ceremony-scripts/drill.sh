@@ -88,7 +88,7 @@ step() {
     return 1
   fi
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
@@ -96,7 +96,7 @@ fingerprint() { say "    $1: sha256 $(sha256sum "$WORK/$2" | cut -d' ' -f1)"; }
 
 start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
   local name="$1"
-  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --activation-delay-ms 1500 >"$WORK/$name.log" 2>&1 &
+  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --hsm-name "$name" --activation-delay-ms 1500 >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 600); do
     [ -s "$WORK/$name/url" ] && break
@@ -109,7 +109,7 @@ start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
 }
 
 target() { # target NAME: uploader arguments for the emulated HSM NAME
-  printf '%s\n' --hsm-url "$(cat "$WORK/$1/url")" --ca-cert "$WORK/$1/ca.pem" --token-file "$WORK/$1/token"
+  printf '%s\n' --hsm-url "$(cat "$WORK/$1/url")" --hsm-name "$1" --ca-cert "$WORK/$1/ca.pem" --token-file "$WORK/$1/token"
 }
 
 say "hsm-ceremony drill $(date -u +%Y-%m-%dT%H:%M:%SZ): $N custodians, quorum $M, $MODE recovery"
@@ -183,33 +183,44 @@ done
 STEP=$((STEP + 1)); say "[$STEP] operator: start a fresh HSM for the recovery (emulated)"
 start_hsm hsm-recovery
 mapfile -t T < <(target hsm-recovery)
+# The emulator attests its exchange key like a real Managed HSM, but under a
+# test root it made; every tool is given that root explicitly and says it is
+# not Intel's. A real recovery uses Intel's root, built into the tools.
+cp "$WORK/hsm-recovery/attestation-root.pem" "$WORK/attestation-root.pem"
+say "    attestation root for this drill: the emulator's test root (NOT Intel's), sha256 $(sha256sum "$WORK/attestation-root.pem" | cut -d' ' -f1)"
+ATT=(--attestation-root attestation-root.pem)
 
 if [ "$MODE" = one-laptop ]; then
-  step operator "fetch the recovering HSM's exchange key" -- \
-    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --exchange-key-out exchange.pem
+  step operator "fetch the recovering HSM's exchange key and verify its attestation" -- \
+    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json "${ATT[@]}" --exchange-key-out exchange.pem
+  step witness "check the exchange key's attestation, offline, check by check" -- \
+    "$BIN/keyholder" exchange-key exchange.pem.transfer-key.json --hsm hsm-recovery "${ATT[@]}"
   # --passphrase-file values pair with the --key values in the order given.
   KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
   for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
   step "${QUORUM[*]}" "one laptop: unlock each key in turn, write the restore blob" -- \
-    "$BIN/keyholder" restore-blob --sd sd.json --exchange-key exchange.pem "${KEYARGS[@]}" --out restore-blob.json
+    "$BIN/keyholder" restore-blob --sd sd.json --exchange-key exchange.pem --hsm hsm-recovery "${ATT[@]}" \
+    "${KEYARGS[@]}" --out restore-blob.json
 else
   # The combiner's one-time key comes first: the operator's signed request names
   # it, and custodians seal their shares to that combiner only.
   step combiner "make the one-time combiner key" -- \
     "$BIN/keyholder" combiner-init --out . --passphrase-file secrets/combiner.pass
-  step operator "fetch the exchange key; sign the recovery request naming it and the combiner" -- \
-    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json --combiner combiner.json --operator-key operator.key \
-    --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
+  step operator "fetch the exchange key, verify its attestation; sign the request naming it and the combiner" -- \
+    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json "${ATT[@]}" --combiner combiner.json \
+    --operator-key operator.key --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
+  step witness "check the exchange key's attestation, offline, check by check" -- \
+    "$BIN/keyholder" exchange-key request.json.transfer-key.json --hsm hsm-recovery "${ATT[@]}"
   # Each custodian pins the operator with the certificate kept from the activation.
   SHARES=()
   for c in "${QUORUM[@]}"; do
     step "$c" "verify the request (pinned operator), seal my share to the combiner it names" -- \
-      "$BIN/keyholder" share --sd sd.json --request request.json --operator-cert operator.cer \
+      "$BIN/keyholder" share --sd sd.json --request request.json --operator-cert operator.cer "${ATT[@]}" \
       --key "$c.key" --passphrase-file "secrets/$c.pass" --out "$c.share.json"
     SHARES+=(--share "$c.share.json")
   done
   step combiner "verify the share bundles, rebuild, write the restore blob" -- \
-    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer \
+    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer "${ATT[@]}" \
     --combiner-key combiner.key --passphrase-file secrets/combiner.pass "${SHARES[@]}" --out restore-blob.json
   rm -f "$WORK/combiner.key"
 fi

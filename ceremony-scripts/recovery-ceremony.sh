@@ -17,6 +17,10 @@
 #   recovery-ceremony.sh upload (--hsm NAME | --hsm-url URL ...) --media DIR
 #       (operator, online) upload the restore blob and wait until the HSM is active.
 #
+# Every role that relies on the exchange key verifies its SGX attestation
+# offline (Intel's root is built in); --attestation-root ROOT.pem (emulator
+# drills only), --attestation-pins, --collateral DIR and --allow-unattested X5T
+# are passed through. With --hsm-url, --hsm-name NAME names the HSM.
 # Roles: operator, combiner, custodian, witness. The exchange-key and combiner
 # fingerprints are read aloud at every step: a swapped key would receive the
 # domain. Custodians pin the operator with the certificate or fingerprint they
@@ -25,7 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 role="${1:-}"; shift || true
-MEDIA="" OPKEY="" OPIN=() CDIR="" KEYS=() TARGET=() PASS=()
+MEDIA="" OPKEY="" OPIN=() CDIR="" KEYS=() TARGET=() PASS=() ATT=() HSMNAME=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --media) MEDIA="$2"; shift 2 ;;
@@ -33,7 +37,9 @@ while [ $# -gt 0 ]; do
     --operator-cert|--operator-fingerprint) OPIN=("$1" "$2"); shift 2 ;;
     --combiner-dir) CDIR="$2"; shift 2 ;;
     --key) KEYS+=(--key "$2"); shift 2 ;;
-    --hsm|--hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
+    --hsm|--hsm-name) TARGET+=("$1" "$2"); HSMNAME="$2"; shift 2 ;;
+    --hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
+    --attestation-root|--attestation-pins|--collateral|--allow-unattested) ATT+=("$1" "$2"); shift 2 ;;
     --passphrase-file) PASS+=(--passphrase-file "$2"); shift 2 ;;
     *) echo "recovery-ceremony: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -48,12 +54,12 @@ case "$role" in
     banner "Recovery ceremony — operator: recovery request (online machine)"
     if [ -f "$MEDIA/combiner.json" ]; then
       step operator "fetch the exchange key; sign the recovery request naming it and the combiner" -- \
-        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --combiner "$MEDIA/combiner.json" \
+        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --combiner "$MEDIA/combiner.json" "${ATT[@]}" \
         --operator-key "$OPKEY" "${PASS[@]}" --out "$MEDIA/request.json" --exchange-key-out "$MEDIA/exchange.pem"
       confirm "the combiner's fingerprint shown equals the one the combiner read aloud."
     else
       step operator "fetch the exchange key (no combiner.json on the media: one-laptop recovery)" -- \
-        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" --exchange-key-out "$MEDIA/exchange.pem"
+        "$UP" "${TARGET[@]}" init-recovery --sd "$MEDIA/sd.json" "${ATT[@]}" --exchange-key-out "$MEDIA/exchange.pem"
     fi
     confirm "the exchange key's fingerprint was read aloud and written on the ceremony record."
     ;;
@@ -71,7 +77,7 @@ case "$role" in
     name="$(basename "${KEYS[1]}" .key)"
     banner "Recovery ceremony — custodian $name: share (own offline laptop)"
     step custodian "verify the request and the combiner, seal my share to the combiner" -- \
-      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" \
+      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" "${ATT[@]}" \
       --combiner "$MEDIA/combiner.json" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
     confirm "the exchange-key and combiner fingerprints shown equal the ones on the ceremony record."
     ;;
@@ -82,17 +88,18 @@ case "$role" in
     SHARES=()
     for s in "$MEDIA"/*.share.json; do [ -e "$s" ] && SHARES+=(--share "$s"); done
     step combiner "verify every share bundle, rebuild the key, write the restore blob" -- \
-      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" \
+      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" "${ATT[@]}" \
       --combiner-key "$CDIR/combiner.key" "${PASS[@]}" "${SHARES[@]}" --out "$MEDIA/restore-blob.json"
     confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     step combiner "destroy the one-time combiner key" -- rm -f "$CDIR/combiner.key"
     ;;
   one-laptop)
     [ ${#KEYS[@]} -ge 4 ] || { echo "recovery-ceremony: one-laptop needs at least two --key" >&2; exit 2; }
+    need "--hsm NAME (the recovering HSM, whose exchange key must be attested)" "$HSMNAME"
     KH="$(tool keyholder)"
     banner "Recovery ceremony — one laptop (offline): custodians come one at a time"
     step custodians "each custodian unlocks their key in turn; the restore blob is written" -- \
-      "$KH" restore-blob --sd "$MEDIA/sd.json" --exchange-key "$MEDIA/exchange.pem" "${KEYS[@]}" "${PASS[@]}" \
+      "$KH" restore-blob --sd "$MEDIA/sd.json" --exchange-key "$MEDIA/exchange.pem" --hsm "$HSMNAME" "${ATT[@]}" "${KEYS[@]}" "${PASS[@]}" \
       --out "$MEDIA/restore-blob.json"
     confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     ;;
@@ -104,5 +111,5 @@ case "$role" in
       "$UP" "${TARGET[@]}" upload --restore-blob "$MEDIA/restore-blob.json"
     confirm "the HSM reports 'Success: The resource is active.'"
     ;;
-  *) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

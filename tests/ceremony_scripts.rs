@@ -75,6 +75,7 @@ fn activation_and_distributed_recovery_by_script() {
 
     let new_hsm = Emulator::start(&dir.join("new-hsm"));
     let target = new_hsm.target();
+    let root = new_hsm.attestation_root();
     // The combiner's key first: the operator's request names it.
     let cdir = dir.join("combiner").display().to_string();
     passes(script(
@@ -84,7 +85,7 @@ fn activation_and_distributed_recovery_by_script() {
     ));
     let mut args = vec!["request"];
     args.extend(target.iter().map(String::as_str));
-    args.extend(["--media", &media, "--operator-key", &opkey]);
+    args.extend(["--media", &media, "--operator-key", &opkey, "--attestation-root", &root]);
     let out = passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
     assert!(out.contains("combiner named in the request"), "{out}");
     for who in ["bob", "carol"] {
@@ -99,11 +100,14 @@ fn activation_and_distributed_recovery_by_script() {
                 &format!("{who}.key"),
                 "--operator-cert",
                 &opcert,
+                "--attestation-root",
+                &root,
                 "--passphrase-file",
                 &pw,
             ],
         ));
         assert!(out.contains("exchange key of the target HSM"), "{out}");
+        assert!(out.contains("exchange key attested for HSM \"emulated-hsm\""), "{out}");
     }
     passes(script(
         &dir.join("combiner"),
@@ -116,6 +120,8 @@ fn activation_and_distributed_recovery_by_script() {
             &cdir,
             "--operator-cert",
             &opcert,
+            "--attestation-root",
+            &root,
             "--passphrase-file",
             &pw,
         ],
@@ -131,7 +137,7 @@ fn activation_and_distributed_recovery_by_script() {
     let o = script(
         &dir.join("operator"),
         "recovery-ceremony.sh",
-        &["one-laptop", "--media", &media, "--key", "nope.key", "--key", "nada.key"],
+        &["one-laptop", "--media", &media, "--hsm", "emulated-hsm", "--key", "nope.key", "--key", "nada.key"],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("FAILED"), "{}", String::from_utf8_lossy(&o.stderr));

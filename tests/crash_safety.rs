@@ -58,7 +58,17 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     let span = (0..3)
         .map(|_| {
             let start = Instant::now();
-            let args = ["restore-blob", "--sd", "sd.json", "--exchange-key", "exchange.pem"];
+            let args = [
+                "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
+                "--sd",
+                "sd.json",
+                "--exchange-key",
+                "exchange.pem",
+            ];
             let mut args = args.to_vec();
             args.extend(["--key", "a.key", "--key", "b.key", "--out", "timing.json", "--force"]);
             ok(run(&dir, "keyholder", &args));
@@ -75,6 +85,10 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",

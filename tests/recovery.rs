@@ -26,10 +26,30 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
             ok(uploader(
                 dir,
                 emu,
-                &["init-recovery", "--sd", sd, "--exchange-key-out", "exchange.pem", "--force"],
+                &[
+                    "init-recovery",
+                    "--attestation-root",
+                    "attestation-root.pem",
+                    "--sd",
+                    sd,
+                    "--exchange-key-out",
+                    "exchange.pem",
+                    "--force",
+                ],
             ));
-            let mut args =
-                vec!["restore-blob", "--sd", sd, "--exchange-key", "exchange.pem", "--out", "blob.json"];
+            let mut args = vec![
+                "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
+                "--sd",
+                sd,
+                "--exchange-key",
+                "exchange.pem",
+                "--out",
+                "blob.json",
+            ];
             let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
             for k in &keys {
                 args.extend(["--key", k.as_str()]);
@@ -60,6 +80,8 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
                     "keyholder",
                     &[
                         "share",
+                        "--attestation-root",
+                        "attestation-root.pem",
                         "--sd",
                         sd,
                         "--request",
@@ -212,4 +234,58 @@ fn five_custodians_every_quorum() {
 fn rotation_then_recovery_with_the_new_custodians() {
     ceremony("rotate-n3-m2", 3, 2, Mode::Distributed, true);
     ceremony("rotate-n4-m3", 4, 3, Mode::OneLaptop, true);
+}
+
+/// The attack issue 11 closes: a host that answers the transfer-key request
+/// with its own key. The uploader refuses to sign a request for it; and when a
+/// request names it anyway (a compromised operator machine), every custodian's
+/// `share` refuses, so no share leaves.
+#[test]
+fn a_rogue_exchange_key_gets_no_share() {
+    let dir = scratch("rogue-endpoint");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm-a"));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    drop(emu);
+    // The rogue answers like an HSM, with a key "attested" under its own root.
+    let rogue_dir = dir.join("rogue");
+    std::fs::create_dir_all(&rogue_dir).unwrap();
+    let rogue_platform = sd_core::attestation::simulated::SimulatedPlatform::generate(
+        &mut getrandom::SysRng,
+        "Intel SGX Root CA",
+        1_767_225_600,
+        3650,
+    )
+    .unwrap();
+    std::fs::write(rogue_dir.join("attestation-platform.pem"), rogue_platform.to_pem().unwrap()).unwrap();
+    let rogue = Emulator::start(&rogue_dir);
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
+    let before = listing(&dir);
+    let err = fails(
+        init_recovery(&dir, &rogue, "sd.json", &["--exchange-key-out", "exchange.pem"]),
+        &["exchange-key attestation failed at \"attestation root pin\"", "nothing was written"],
+    );
+    assert!(!err.contains("panicked"));
+    assert_eq!(listing(&dir), before, "nothing written for a rogue key");
+    // The operator's machine is compromised: it signs the rogue key in anyway.
+    // The operator's machine is compromised: it signs the rogue key in anyway,
+    // with the override meant for legacy HSMs.
+    let mut resp = rogue
+        .agent()
+        .get(&format!("{}/securitydomain/upload?api-version=7.5", rogue.url))
+        .header("Authorization", &format!("Bearer {}", rogue.token()))
+        .call()
+        .unwrap();
+    let body = resp.body_mut().read_to_vec().unwrap();
+    let rogue_cert = sd_core::transfer_key::parse_response(&body).unwrap().x5t_s256();
+    ok(init_recovery(&dir, &rogue, "sd.json", &["--allow-unattested", &rogue_cert]));
+    for who in ["a", "b"] {
+        let out = format!("{who}.share.json");
+        fails(
+            run(&dir, "keyholder", &share_args(&format!("{who}.key"), &out, &[])),
+            &["request.json: exchange-key attestation failed at \"attestation root pin\""],
+        );
+        assert!(!dir.join(&out).exists(), "no share bundle for a rogue key");
+    }
 }

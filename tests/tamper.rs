@@ -91,6 +91,10 @@ fn every_artifact_kind_refuses_every_tampering() {
             stride_divisor: 60,
             args: s(&[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "{}",
                 "--exchange-key",
@@ -147,6 +151,8 @@ fn every_artifact_kind_refuses_every_tampering() {
             stride_divisor: 40,
             args: s(&[
                 "share",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--request",
@@ -169,6 +175,8 @@ fn every_artifact_kind_refuses_every_tampering() {
             stride_divisor: 40,
             args: s(&[
                 "share",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--request",
@@ -223,6 +231,10 @@ fn every_artifact_kind_refuses_every_tampering() {
             stride_divisor: 40,
             args: s(&[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+
+use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use std::time::{Duration, Instant};
 
 /// The folder holding the workspace's binaries: the test executable is
@@ -83,6 +85,44 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
+/// The HSM name every emulator in the tests has (its default).
+pub const TEST_HSM: &str = "emulated-hsm";
+
+/// One simulated SGX platform for the whole test process: every emulator a
+/// test starts, and every exchange key a fixture makes, is attested under its
+/// root, which each test folder holds as `attestation-root.pem`.
+pub fn test_platform() -> &'static SimulatedPlatform {
+    static P: OnceLock<SimulatedPlatform> = OnceLock::new();
+    P.get_or_init(|| {
+        SimulatedPlatform::generate(
+            &mut getrandom::SysRng,
+            "hsm-ceremony test root (NOT Intel)",
+            1_767_225_600,
+            3650,
+        )
+        .expect("simulated platform")
+    })
+}
+
+/// Writes the test platform's root to `dir/attestation-root.pem`.
+pub fn install_attestation_root(dir: &Path) {
+    std::fs::write(dir.join("attestation-root.pem"), test_platform().root_pem().expect("root"))
+        .expect("write root");
+}
+
+/// An exchange key attested by the test platform for the HSM `name`.
+pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::cert::Certificate) {
+    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 3072).expect("key");
+    let spki = sd_core::cert::spki_der(&sd_core::RsaPublicKey::from(&key)).expect("spki");
+    let evidence = test_platform().evidence(&spki, &EnclaveClaims::default()).expect("evidence");
+    let ext = evidence_extension(&evidence).expect("extension");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let cert =
+        sd_core::cert::exchange_certificate(&mut getrandom::SysRng, &key, name, vec![ext], now - 3600, 365)
+            .expect("exchange certificate");
+    (key, cert)
+}
+
 /// A running emulator, killed when dropped.
 pub struct Emulator {
     child: Child,
@@ -94,12 +134,22 @@ pub struct Emulator {
 
 impl Emulator {
     /// Starts an emulator on a free port with state in `dir` (kept across restarts).
+    /// Its exchange key is attested by [`test_platform`], whose root is
+    /// also written into the folder above `dir` (the test's folder).
     pub fn start(dir: &Path) -> Emulator {
         let _ = std::fs::remove_file(dir.join("url"));
+        std::fs::create_dir_all(dir).expect("emulator folder");
+        let platform = dir.join("attestation-platform.pem");
+        if !platform.exists() {
+            std::fs::write(&platform, test_platform().to_pem().expect("platform")).expect("write platform");
+        }
+        if let Some(parent) = dir.parent() {
+            install_attestation_root(parent);
+        }
         let child = Command::new(bin("mhsm-emulator"))
             .args(["--data-dir"])
             .arg(dir)
-            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "2048"])
+            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "3072"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -129,7 +179,14 @@ impl Emulator {
             self.dir.join("ca.pem").display().to_string(),
             "--token-file".into(),
             self.dir.join("token").display().to_string(),
+            "--hsm-name".into(),
+            "emulated-hsm".into(),
         ]
+    }
+
+    /// The test root this emulator's exchange-key evidence chains to.
+    pub fn attestation_root(&self) -> String {
+        self.dir.join("attestation-root.pem").display().to_string()
     }
 
     /// The bearer token.
@@ -205,9 +262,12 @@ pub fn activate(
 
 /// `uploader init-recovery` against `emu`: the request for `sd` naming the
 /// combiner of `combiner.json`, signed with `operator.key`, into
-/// `request.json`; `extra` arguments follow.
+/// `request.json`, judging the exchange key under the test root in the
+/// folder; `extra` arguments follow.
 pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json"];
+    let root = emu.attestation_root();
+    let mut args =
+        vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json", "--attestation-root", &root];
     args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
     args.extend(extra);
     uploader(dir, emu, &args)
@@ -226,7 +286,7 @@ pub fn bundle_payload(bundle: &[u8]) -> String {
 pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args =
         vec!["share", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend(["--key", key, "--out", out]);
+    args.extend(["--attestation-root", "attestation-root.pem", "--key", key, "--out", out]);
     args.extend(extra);
     args
 }
@@ -236,7 +296,14 @@ pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a 
 pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args =
         vec!["combine", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend(["--combiner-key", "combiner.key", "--out", out]);
+    args.extend([
+        "--attestation-root",
+        "attestation-root.pem",
+        "--combiner-key",
+        "combiner.key",
+        "--out",
+        out,
+    ]);
     for s in shares {
         args.extend(["--share", s]);
     }

@@ -53,13 +53,16 @@ impl AttestationArgs {
 }
 
 fn find(dir: &Path, prefix: &str, suffix: &str) -> CliResult<PathBuf> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CliError::file(dir, format!("cannot read the folder ({e})")))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| CliError::file(dir, format!("cannot read the folder ({e})")))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(prefix) && n.ends_with(suffix) && (suffix != ".json" || !n.ends_with(".sig.json"))
+                n.starts_with(prefix)
+                    && n.ends_with(suffix)
+                    && (suffix != ".json" || !n.ends_with(".sig.json"))
             })
         })
         .collect();
@@ -67,7 +70,10 @@ fn find(dir: &Path, prefix: &str, suffix: &str) -> CliResult<PathBuf> {
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(CliError::file(dir, format!("holds no {prefix}*{suffix}"))),
-        _ => Err(CliError::file(dir, format!("holds more than one {prefix}*{suffix}; keep one set of collateral per folder"))),
+        _ => Err(CliError::file(
+            dir,
+            format!("holds more than one {prefix}*{suffix}; keep one set of collateral per folder"),
+        )),
     }
 }
 
@@ -101,7 +107,11 @@ pub fn print_verdict(key: &VerifiedExchangeKey) {
     let cert = key.certificate();
     match key.basis() {
         Basis::Attested(report) => {
-            outln!("exchange key attested for HSM {:?}: {} checks passed", key.hsm_name(), report.checks.len());
+            outln!(
+                "exchange key attested for HSM {:?}: {} checks passed",
+                key.hsm_name(),
+                report.checks.len()
+            );
             print_identity(report);
         }
         Basis::ConfirmedUnattested => {

@@ -53,7 +53,17 @@ fn share_refuses_a_combiner_the_request_does_not_name() {
 #[test]
 fn a_request_needs_a_pinned_operator() {
     let dir = recovery("attack-unpinned");
-    let args = ["share", "--sd", "sd.json", "--request", "request.json", "--key", "alice.key"];
+    let args = [
+        "share",
+        "--attestation-root",
+        "attestation-root.pem",
+        "--sd",
+        "sd.json",
+        "--request",
+        "request.json",
+        "--key",
+        "alice.key",
+    ];
     // No pin and no terminal: refused, after showing who signed.
     let o = keyholder(&dir, &[&args[..], &["--passphrase-file", "pw", "--out", "a.share.json"]].concat());
     let out = stdout(&o);
@@ -91,6 +101,8 @@ fn a_request_needs_a_pinned_operator() {
         &dir,
         &[
             "share",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--request",
@@ -135,8 +147,14 @@ fn share_refuses_an_expired_combiner_naming_the_local_clock() {
 fn dishonest_share(dir: &Path, out: &str) {
     let sd = SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
     let pin = Pin::certificate(&load_cert(&dir.join("operator.cer")));
-    let request =
-        RecoveryRequest::verify(&std::fs::read(dir.join("request.json")).unwrap(), &pin, &sd, now()).unwrap();
+    let request = RecoveryRequest::verify(
+        &std::fs::read(dir.join("request.json")).unwrap(),
+        &pin,
+        &sd,
+        &test_policy(dir),
+        now(),
+    )
+    .unwrap();
     let key = private_key::from_pem(
         &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
         Some(PASS.as_bytes()),

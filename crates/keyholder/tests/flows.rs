@@ -96,6 +96,10 @@ fn restore_blob_with_every_pair_of_custodians() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -119,6 +123,10 @@ fn restore_blob_with_every_pair_of_custodians() {
         &dir,
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--exchange-key",
@@ -163,6 +171,8 @@ fn distributed_recovery_share_bundles_and_combine() {
         &dir,
         &[
             "share",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--request",
@@ -214,6 +224,8 @@ fn distributed_recovery_share_bundles_and_combine() {
         &dir,
         &[
             "combine",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--request",
@@ -283,6 +295,10 @@ fn rotate_then_recover_with_the_new_custodians() {
         &dir,
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--exchange-key",
@@ -314,6 +330,10 @@ fn rotate_then_recover_with_the_new_custodians() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "new-sd.json",
                 "--exchange-key",
@@ -332,6 +352,10 @@ fn rotate_then_recover_with_the_new_custodians() {
         &dir,
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "new-sd.json",
             "--exchange-key",

@@ -119,6 +119,10 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     // restore-blob with one token key and one file key.
     ok(hsm.run(&[
         "restore-blob",
+        "--hsm",
+        "emulated-hsm",
+        "--attestation-root",
+        "attestation-root.pem",
         "--sd",
         "sd.json",
         "--exchange-key",
@@ -166,6 +170,10 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     fails(hsm.run(&["check", "--sd", "rotated.json", "--key", &alice]), &["this key opens no share"]);
     ok(hsm.run(&[
         "restore-blob",
+        "--hsm",
+        "emulated-hsm",
+        "--attestation-root",
+        "attestation-root.pem",
         "--sd",
         "rotated.json",
         "--exchange-key",

@@ -43,6 +43,10 @@ fn wrong_passphrase_names_the_key_file() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -84,6 +88,10 @@ fn keys_that_open_no_share_too_few_and_twice() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -105,6 +113,10 @@ fn keys_that_open_no_share_too_few_and_twice() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -124,6 +136,10 @@ fn keys_that_open_no_share_too_few_and_twice() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -149,6 +165,10 @@ fn keys_that_open_no_share_too_few_and_twice() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--exchange-key",
@@ -178,6 +198,10 @@ fn outputs_are_never_overwritten_without_force() {
     std::fs::write(dir.join("blob.json"), "precious").unwrap();
     let args = [
         "restore-blob",
+        "--hsm",
+        "emulated-hsm",
+        "--attestation-root",
+        "attestation-root.pem",
         "--sd",
         "sd.json",
         "--exchange-key",
@@ -260,6 +284,10 @@ fn damaged_sd_files_are_refused() {
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "emulated-hsm",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "flipped.json",
                 "--exchange-key",
@@ -299,6 +327,8 @@ fn distributed(test: &str) -> std::path::PathBuf {
 fn combine(dir: &std::path::Path, shares: &[&str]) -> std::process::Output {
     let mut args = vec![
         "combine",
+        "--attestation-root",
+        "attestation-root.pem",
         "--sd",
         "sd.json",
         "--request",
@@ -358,6 +388,8 @@ fn share_bundle_for_another_request_is_refused() {
         &dir,
         &[
             "combine",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--request",
@@ -387,6 +419,8 @@ fn share_bundle_for_another_request_is_refused() {
             &dir,
             &[
                 "share",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "other-sd.json",
                 "--request",
@@ -411,6 +445,8 @@ fn share_bundle_for_another_request_is_refused() {
             &dir,
             &[
                 "share",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--request",
@@ -451,6 +487,8 @@ fn share_bundle_from_a_stranger_is_refused() {
         &dir,
         &[
             "share",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "fake-sd.json",
             "--request",
@@ -481,6 +519,8 @@ fn sealed_to_another_combiner_is_refused() {
         &dir,
         &[
             "combine",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--request",

@@ -42,10 +42,16 @@ fn check_and_restore_blob_on_real_azure_files() {
             &["other.key: this key opens no share"],
         );
         let blob = format!("{sd}.blob");
+        // az's test exchange key carries no attestation: only its confirmed fingerprint admits it.
+        let x5t = load_cert(&dir.join("exchange.pem")).x5t_s256();
         ok(keyholder(
             &dir,
             &[
                 "restore-blob",
+                "--hsm",
+                "azure-test",
+                "--allow-unattested",
+                &x5t,
                 "--sd",
                 sd,
                 "--exchange-key",
@@ -67,6 +73,33 @@ fn check_and_restore_blob_on_real_azure_files() {
         let tags: Vec<&str> = opened.iter().map(|s| s.tag.as_str()).collect();
         assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
     }
+    // Without the confirmed fingerprint, the unattested key gets nothing, before any key is unlocked.
+    let before = listing(&dir);
+    fails(
+        keyholder(
+            &dir,
+            &[
+                "restore-blob",
+                "--hsm",
+                "azure-test",
+                "--sd",
+                "sd2020.json",
+                "--exchange-key",
+                "exchange.pem",
+                "--key",
+                "certificate2.pem",
+                "--key",
+                "certificate0.pem",
+                "--out",
+                "refused.blob",
+            ],
+        ),
+        &[
+            "exchange.pem: exchange-key attestation failed at",
+            "hint: `keyholder exchange-key FILE --hsm NAME`",
+        ],
+    );
+    assert_eq!(listing(&dir), before);
     // Golden value of the 2020 file's hsm_backup plaintext (AZURE-SD-FORMAT.md §9).
     let blob =
         sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join("sd2020.json.blob")).unwrap())

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
+use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::{b64, cert, private_key};
 
 use crate::app::App;
@@ -29,8 +30,10 @@ use crate::app::App;
     version,
     about,
     after_help = "\
-Writes DIR/url, DIR/ca.pem (the server certificate to trust) and DIR/token (the
-bearer token, mode 0600) so scripts can find them. State is kept in DIR/state.json
+Writes DIR/url, DIR/ca.pem (the server certificate to trust), DIR/token (the
+bearer token, mode 0600) and DIR/attestation-root.pem (the test root its exchange
+key's SGX evidence chains to: pass it to the tools with --attestation-root; it is
+not Intel's) so scripts can find them. State is kept in DIR/state.json
 (mode 0600: it holds the emulated HSM's secrets; this is a test tool, not an HSM).
 Stops cleanly on SIGINT or SIGTERM."
 )]
@@ -47,15 +50,19 @@ struct Cli {
     /// How long a download or upload stays InProgress before the HSM is active.
     #[arg(long, value_name = "MS", default_value_t = 1500)]
     activation_delay_ms: u64,
-    /// Size of the exchange (transfer) key; the real service uses 4096.
+    /// Size of the exchange (transfer) key; the real service uses 4096, and
+    /// an attested exchange key must have at least 3072.
     #[arg(long, default_value_t = 4096, value_parser = parse_bits)]
     transfer_key_bits: usize,
+    /// The HSM's name: its exchange certificate is for NAME.managedhsm.azure.net.
+    #[arg(long, value_name = "NAME", default_value = "emulated-hsm")]
+    hsm_name: String,
 }
 
 fn parse_bits(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
-        Ok(b @ (2048 | 3072 | 4096)) => Ok(b),
-        _ => Err("use 2048, 3072 or 4096".into()),
+        Ok(b @ (3072 | 4096)) => Ok(b),
+        _ => Err("use 3072 or 4096".into()),
     }
 }
 
@@ -116,13 +123,45 @@ fn token(dir: &Path, token_file: Option<&Path>) -> Result<String, String> {
     Ok(token)
 }
 
-fn initial_state(dir: &Path, bits: usize) -> Result<state::State, String> {
+/// The simulated SGX platform that attests the exchange key: made once,
+/// kept in DIR/attestation-platform.pem (0600); its root in DIR/attestation-root.pem.
+fn attestation_platform(dir: &Path) -> Result<SimulatedPlatform, String> {
+    let path = dir.join("attestation-platform.pem");
+    let root_path = dir.join("attestation-root.pem");
+    let platform = if path.is_file() {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        SimulatedPlatform::from_pem(&text).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        let p = SimulatedPlatform::generate(
+            &mut getrandom::SysRng,
+            "hsm-ceremony emulator attestation root (NOT Intel)",
+            now() - 3600,
+            3650,
+        )
+        .map_err(|e| e.to_string())?;
+        state::write_atomic(&path, p.to_pem().map_err(|e| e.to_string())?.as_bytes(), 0o600)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        p
+    };
+    let root = platform.root_pem().map_err(|e| e.to_string())?;
+    state::write_atomic(&root_path, root.as_bytes(), 0o644)
+        .map_err(|e| format!("{}: {e}", root_path.display()))?;
+    Ok(platform)
+}
+
+fn initial_state(dir: &Path, bits: usize, hsm_name: &str) -> Result<state::State, String> {
+    let platform = attestation_platform(dir)?;
     if let Some(s) = state::load(dir)? {
         return Ok(s);
     }
     let key = private_key::generate(&mut getrandom::SysRng, bits).map_err(|e| e.to_string())?;
-    let cert = cert::self_signed(&mut getrandom::SysRng, &key, "transfer-key", now() - 3600, 365)
-        .map_err(|e| e.to_string())?;
+    // Attested like a real Managed HSM's: the enclave binds this very key.
+    let spki = cert::spki_der(&sd_core::RsaPublicKey::from(&key)).map_err(|e| e.to_string())?;
+    let evidence = platform.evidence(&spki, &EnclaveClaims::default()).map_err(|e| e.to_string())?;
+    let ext = evidence_extension(&evidence).map_err(|e| e.to_string())?;
+    let cert =
+        cert::exchange_certificate(&mut getrandom::SysRng, &key, hsm_name, vec![ext], now() - 3600, 365)
+            .map_err(|e| e.to_string())?;
     let s = state::State::new(
         private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(),
         cert.to_pem(),
@@ -138,7 +177,7 @@ fn main() -> ExitCode {
         return fail(format!("{}: {e}", dir.display()));
     }
     let setup = (|| {
-        let st = initial_state(dir, cli.transfer_key_bits)?;
+        let st = initial_state(dir, cli.transfer_key_bits, &cli.hsm_name)?;
         let (cert_pem, key_pem) = tls_material(dir)?;
         let token = token(dir, cli.token_file.as_deref())?;
         let listener =

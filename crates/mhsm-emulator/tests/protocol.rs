@@ -272,6 +272,8 @@ fn upload_refusals() {
         &emu_a,
         &[
             "init-recovery",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--combiner",
@@ -289,6 +291,10 @@ fn upload_refusals() {
         "keyholder",
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--exchange-key",
@@ -323,6 +329,8 @@ fn upload_refusals() {
         &emu_c,
         &[
             "init-recovery",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--combiner",
@@ -340,6 +348,10 @@ fn upload_refusals() {
         "keyholder",
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--exchange-key",
@@ -411,6 +423,10 @@ fn state_survives_a_crash_mid_activation_and_after() {
         "keyholder",
         &[
             "restore-blob",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--exchange-key",

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::identity::NewKeyArgs;
 use clap::{Args, Parser, Subcommand};
 
@@ -33,6 +34,10 @@ pub struct Target {
     /// Full HSM URL, e.g. the emulator's https://127.0.0.1:PORT.
     #[arg(long, global = true, value_name = "URL")]
     pub hsm_url: Option<String>,
+    /// With --hsm-url to a host that is not NAME.managedhsm.azure.net (the
+    /// emulator): the HSM's name, which its exchange key must be attested for.
+    #[arg(long, global = true, value_name = "NAME", requires = "hsm_url")]
+    pub hsm_name: Option<String>,
     /// Trust only this CA certificate (PEM), e.g. the emulator's ca.pem.
     #[arg(long, global = true, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
@@ -109,6 +114,8 @@ pub enum Command {
         /// Also write the exchange key as PEM, exactly as az init-recovery does.
         #[arg(long, value_name = "EXCHANGE.pem")]
         exchange_key_out: Option<PathBuf>,
+        #[command(flatten)]
+        attestation: AttestationArgs,
         /// Replace existing output files.
         #[arg(long)]
         force: bool,

@@ -89,6 +89,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
             &emu_b,
             &[
                 "init-recovery",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--combiner",
@@ -109,6 +111,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         &emu_b,
         &[
             "init-recovery",
+            "--attestation-root",
+            "attestation-root.pem",
             "--sd",
             "sd.json",
             "--combiner",
@@ -138,6 +142,8 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
             &emu_b,
             &[
                 "init-recovery",
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 "sd.json",
                 "--combiner",

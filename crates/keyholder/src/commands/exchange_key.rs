@@ -11,7 +11,13 @@ use serde_json::json;
 
 use super::{ExchangeFile, now_unix};
 
-pub fn run(path: &Path, hsm: &str, at: Option<&str>, attestation: &AttestationArgs, as_json: bool) -> CliResult {
+pub fn run(
+    path: &Path,
+    hsm: &str,
+    at: Option<&str>,
+    attestation: &AttestationArgs,
+    as_json: bool,
+) -> CliResult {
     let at = match at {
         Some(text) => parse_rfc3339(text)?,
         None => now_unix(),
@@ -24,15 +30,19 @@ pub fn run(path: &Path, hsm: &str, at: Option<&str>, attestation: &AttestationAr
             Basis::Attested(r) => ((**r).clone(), "PASS: every check passed".to_owned(), false),
             Basis::ConfirmedUnattested => (
                 AttestationReport::default(),
-                "PASS (UNATTESTED): accepted only by the fingerprint given with --allow-unattested".to_owned(),
+                "PASS (UNATTESTED): accepted only by the fingerprint given with --allow-unattested"
+                    .to_owned(),
                 true,
             ),
         },
         Err(f) => ((*f.report).clone(), format!("FAIL: {f}"), false),
     };
     if as_json {
-        let checks: Vec<_> =
-            report.checks.iter().map(|c| json!({"check": c.name, "passed": c.passed, "detail": c.detail})).collect();
+        let checks: Vec<_> = report
+            .checks
+            .iter()
+            .map(|c| json!({"check": c.name, "passed": c.passed, "detail": c.detail}))
+            .collect();
         let v = json!({
             "file": path.display().to_string(),
             "hsm": hsm,
@@ -47,7 +57,11 @@ pub fn run(path: &Path, hsm: &str, at: Option<&str>, attestation: &AttestationAr
         });
         outln!("{v:#}");
     } else {
-        outln!("exchange key {} for HSM {hsm:?}, checked at {}", path.display(), sd_core::handoff::rfc3339(at));
+        outln!(
+            "exchange key {} for HSM {hsm:?}, checked at {}",
+            path.display(),
+            sd_core::handoff::rfc3339(at)
+        );
         print_checks(&report);
         if let (Some(sha), Some(x5t)) = (&report.certificate_sha256, &report.x5t_s256) {
             outln!("certificate sha256 {sha}");
@@ -60,11 +74,15 @@ pub fn run(path: &Path, hsm: &str, at: Option<&str>, attestation: &AttestationAr
     }
     match result {
         Ok(_) => Ok(()),
-        Err(_) => Err(CliError::file(path, "the exchange key did not pass its attestation; do not send it the master key")),
+        Err(_) => Err(CliError::file(
+            path,
+            "the exchange key did not pass its attestation; do not send it the master key",
+        )),
     }
 }
 
 fn parse_rfc3339(text: &str) -> CliResult<u64> {
-    sd_core::handoff::parse_rfc3339(text)
-        .ok_or_else(|| CliError::general(format!("--at {text:?} is not an RFC 3339 UTC time like 2025-04-22T09:00:00Z")))
+    sd_core::handoff::parse_rfc3339(text).ok_or_else(|| {
+        CliError::general(format!("--at {text:?} is not an RFC 3339 UTC time like 2025-04-22T09:00:00Z"))
+    })
 }

@@ -17,15 +17,15 @@ use std::path::Path;
 pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::{confirm, files, outln};
 pub(crate) use ceremony_cli::{now_unix, rng};
-use sd_core::bundle::{self, BundleKind};
 use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
+use sd_core::bundle::{self, BundleKind};
 use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
 
 use crate::cli::{Command, OperatorArgs};
-use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::exchange_key::AttestationArgs;
 
 /// Runs one command.
 pub fn run(command: Command) -> CliResult {
@@ -46,34 +46,44 @@ pub fn run(command: Command) -> CliResult {
         Command::CombinerInit { out, protection, pkcs11, force } => {
             combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force)
         }
-        Command::Share { sd, request, operator, attestation, combiner, key, passphrase_file, out, force } => share::run(
-            &share::Inputs {
-                sd: &sd,
-                request: &request,
-                operator: &operator,
-                attestation: &attestation,
-                combiner: combiner.as_deref(),
-                key: &key,
-                passphrase_file: passphrase_file.as_deref(),
-            },
-            &out,
-            force,
-        ),
-        Command::Combine { sd, request, operator, attestation, combiner_key, passphrase_file, shares, out, force } => {
-            combine::run(
-                &combine::Inputs {
+        Command::Share { sd, request, operator, attestation, combiner, key, passphrase_file, out, force } => {
+            share::run(
+                &share::Inputs {
                     sd: &sd,
                     request: &request,
                     operator: &operator,
                     attestation: &attestation,
-                    combiner_key: &combiner_key,
+                    combiner: combiner.as_deref(),
+                    key: &key,
                     passphrase_file: passphrase_file.as_deref(),
-                    shares: &shares,
                 },
                 &out,
                 force,
             )
         }
+        Command::Combine {
+            sd,
+            request,
+            operator,
+            attestation,
+            combiner_key,
+            passphrase_file,
+            shares,
+            out,
+            force,
+        } => combine::run(
+            &combine::Inputs {
+                sd: &sd,
+                request: &request,
+                operator: &operator,
+                attestation: &attestation,
+                combiner_key: &combiner_key,
+                passphrase_file: passphrase_file.as_deref(),
+                shares: &shares,
+            },
+            &out,
+            force,
+        ),
         Command::Rotate { sd, keys, new_certs, quorum, out, force } => {
             rotate::run(&sd, &keys, &new_certs, quorum, &out, force)
         }
@@ -157,7 +167,9 @@ impl ExchangeFile {
             let signed = bundle::verify_signatures(&bytes, BundleKind::RecoveryRequest).in_file(path)?;
             let payload = signed.payload_for_display().in_file(path)?;
             let pem = payload["exchange_certificate"].as_str().unwrap_or_default();
-            return Ok(ExchangeFile::Certificate(Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?));
+            return Ok(ExchangeFile::Certificate(
+                Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?,
+            ));
         }
         if bytes.trim_ascii_start().starts_with(b"{") {
             return Ok(ExchangeFile::Response(bytes));

@@ -18,7 +18,12 @@ use sd_core::handoff::recovery_request::RecoveryRequest;
 use super::{load_certificate, now_unix, print_fingerprint};
 use crate::security_domain;
 
-pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>, attestation: &AttestationArgs) -> CliResult {
+pub fn run(
+    path: &Path,
+    signer: Option<&Path>,
+    sd_path: Option<&Path>,
+    attestation: &AttestationArgs,
+) -> CliResult {
     let bytes = files::read(path)?;
     let kind = bundle::peek_kind(&bytes).in_file(path)?;
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
@@ -69,8 +74,8 @@ pub fn run(path: &Path, signer: Option<&Path>, sd_path: Option<&Path>, attestati
             );
         }
         (BundleKind::RecoveryRequest, Some(sd), Some(pin)) => {
-            let request =
-                RecoveryRequest::verify(&bytes, pin, &sd.sd, &attestation.policy()?, now_unix()).in_file(path)?;
+            let request = RecoveryRequest::verify(&bytes, pin, &sd.sd, &attestation.policy()?, now_unix())
+                .in_file(path)?;
             outln!(
                 "valid recovery request for {} into {}: signed by the pinned operator",
                 sd.path.display(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use sd_core::attestation::{ExchangeKeyPolicy, ExchangeKeySource, Pins};
 use sd_core::bundle::Signer;
 use sd_core::cert::{self, Certificate};
 use sd_core::enc_data::DomainSecret;
@@ -87,8 +88,10 @@ pub fn fixture() -> &'static Fixture {
         let master = MasterKey::generate(&mut rng()).unwrap();
         let sd = SecurityDomain::create(&mut rng(), &master, &domain, &certs, 2).unwrap();
         std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
-        // An exchange key standing in for the recovering HSM's.
-        let (ex_key, ex_cert) = keypair("transfer-key");
+        // An exchange key standing in for the recovering HSM's, attested by the
+        // test platform whose root the folder holds (attestation-root.pem).
+        let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
+        ceremony_tests::install_attestation_root(&dir);
         std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
         std::fs::write(dir.join("exchange.key"), private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
             .unwrap();
@@ -156,6 +159,14 @@ pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> St
     payload.nonce
 }
 
+/// Exchange keys judged as the tools judge them with `--attestation-root attestation-root.pem` in `dir`.
+pub fn test_policy(dir: &Path) -> ExchangeKeyPolicy {
+    ExchangeKeyPolicy {
+        pins: Pins::default().with_root(&std::fs::read(dir.join("attestation-root.pem")).unwrap()).unwrap(),
+        ..ExchangeKeyPolicy::default()
+    }
+}
+
 /// The fixture operator's request for `sd_file`, naming `combiner` and
 /// `exchange`, as signed at time `at`.
 pub fn sign_request(
@@ -167,12 +178,15 @@ pub fn sign_request(
 ) -> String {
     let sd = SecurityDomain::parse(&std::fs::read(dir.join(sd_file)).unwrap()).unwrap();
     let ex = load_cert(&dir.join(exchange));
+    // Verified the way uploader init-recovery verifies it, under the test root.
+    let ex = test_policy(dir)
+        .verify(ExchangeKeySource::Certificate(&ex), ceremony_tests::TEST_HSM, now())
+        .unwrap();
     let op_key =
         private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
     let op_cert = load_cert(&dir.join("operator.cer"));
     let signer = Signer { key: &op_key, cert: &op_cert };
-    RecoveryRequest::sign(&mut rng(), "https://test.managedhsm.azure.net", &ex, combiner, &sd, &signer, at)
-        .unwrap()
+    RecoveryRequest::sign(&mut rng(), "https://127.0.0.1:8443", &ex, combiner, &sd, &signer, at).unwrap()
 }
 
 /// Where the shared test vectors are.

@@ -51,8 +51,11 @@ pub fn run(cli: Cli) -> CliResult {
             passphrase_file,
             out,
             exchange_key_out,
+            attestation,
             force,
         } => {
+            let exchange =
+                init_recovery::Exchange { hsm_name: hsm_name(&cli.target)?, policy: attestation.policy()? };
             let request = match (out, combiner, operator_key) {
                 (Some(out), Some(combiner), Some(key)) => Some(init_recovery::RequestOutput {
                     out,
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> CliResult {
             init_recovery::run(
                 &connect(&cli.target)?,
                 &sd,
+                &exchange,
                 request.as_ref(),
                 exchange_key_out.as_deref(),
                 force,
@@ -74,6 +78,23 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Status { download } => status::run(&connect(&cli.target)?, download),
         Command::Key(k) => key::run(&connect(&cli.target)?, k),
+    }
+}
+
+/// The target HSM's name: `--hsm NAME`, the NAME of a Managed HSM URL, or `--hsm-name`.
+fn hsm_name(target: &Target) -> CliResult<String> {
+    let from_url = target.hsm_url.as_deref().and_then(sd_core::attestation::hsm_name_from_url);
+    match (&target.hsm, from_url, &target.hsm_name) {
+        (Some(name), _, _) => Ok(name.clone()),
+        (None, Some(name), None) => Ok(name.to_owned()),
+        (None, Some(name), Some(given)) if name == given => Ok(name.to_owned()),
+        (None, Some(name), Some(given)) => Err(CliError::general(format!(
+            "--hsm-name {given:?} disagrees with the URL, which names {name:?}"
+        ))),
+        (None, None, Some(given)) => Ok(given.clone()),
+        (None, None, None) => Err(CliError::general(
+            "which HSM is this? The exchange key must be attested for a named HSM: give --hsm-name NAME with --hsm-url",
+        )),
     }
 }
 
