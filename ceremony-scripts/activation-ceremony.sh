@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --operator-key) OPKEY="$2"; shift 2 ;;
     --operator-cert) OPCERT="$2"; shift 2 ;;
     --key) KEY="$2"; shift 2 ;;
-    --hsm|--hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
+    --hsm|--hsm-url|--hsm-name|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
     --passphrase-file) PASS+=(--passphrase-file "$2"); shift 2 ;;
     *) echo "activation-ceremony: unknown argument $1" >&2; exit 2 ;;
   esac

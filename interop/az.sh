@@ -33,12 +33,11 @@ cp "$K"/certificate0.pem "$K"/certificate0.cer "$K"/certificate1.pem "$K"/certif
   --new-cert alice.cer --new-cert bob.cer --new-cert carol.cer --quorum 2 --out rotated-sd.json >/dev/null
 echo "keyholder rotate: rotated-sd.json for alice, bob, carol"
 
-"$B/mhsm-emulator" --data-dir hsm --transfer-key-bits 2048 >/dev/null 2>&1 &
+"$B/mhsm-emulator" --data-dir hsm --transfer-key-bits 3072 >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s hsm/url ] && break; sleep 0.1; done; sleep 0.3
-T=(--hsm-url "$(cat hsm/url)" --ca-cert hsm/ca.pem --token-file hsm/token)
-"$B/uploader" operator-init --out . --no-passphrase >/dev/null
-"$B/uploader" "${T[@]}" init-recovery --sd rotated-sd.json --operator-key operator.key \
-  --out request.json --exchange-key-out exchange.pem >/dev/null
+T=(--hsm-url "$(cat hsm/url)" --hsm-name emulated-hsm --ca-cert hsm/ca.pem --token-file hsm/token)
+"$B/uploader" "${T[@]}" init-recovery --sd rotated-sd.json --attestation-root hsm/attestation-root.pem \
+  --exchange-key-out exchange.pem >/dev/null
 echo "uploader init-recovery: exchange.pem"
 
 "$AZ" keyvault security-domain restore-blob --sd-file rotated-sd.json --sd-exchange-key exchange.pem \

@@ -52,7 +52,8 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
         .unwrap();
     std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
-    std::fs::copy(dir.join("c.cer"), dir.join("exchange.pem")).unwrap();
+    std::fs::write(dir.join("exchange.pem"), attested_exchange(TEST_HSM).1.to_pem()).unwrap();
+    install_attestation_root(&dir);
 
     // How long a whole run takes (the fastest of three), to spread the kills over it.
     let span = (0..3)

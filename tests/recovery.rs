@@ -62,6 +62,8 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
             ok(init_recovery(dir, emu, sd, &["--force"]));
             let mut combine = vec![
                 "combine".to_owned(),
+                "--attestation-root".into(),
+                "attestation-root.pem".into(),
                 "--sd".into(),
                 sd.into(),
                 "--request".into(),

@@ -265,9 +265,8 @@ pub fn activate(
 /// `request.json`, judging the exchange key under the test root in the
 /// folder; `extra` arguments follow.
 pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Output {
-    let root = emu.attestation_root();
-    let mut args =
-        vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json", "--attestation-root", &root];
+    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json"];
+    args.extend(["--attestation-root", "attestation-root.pem"]);
     args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
     args.extend(extra);
     uploader(dir, emu, &args)

@@ -91,7 +91,7 @@ fn a_request_needs_a_pinned_operator() {
     std::fs::create_dir(dir.join("evil")).unwrap();
     std::fs::write(dir.join("evil/operator.key"), private_key::to_plain_pem(&k).unwrap().as_bytes()).unwrap();
     std::fs::write(dir.join("evil/operator.cer"), c.to_pem()).unwrap();
-    for f in ["sd.json", "exchange.pem"] {
+    for f in ["sd.json", "exchange.pem", "attestation-root.pem"] {
         std::fs::copy(dir.join(f), dir.join("evil").join(f)).unwrap();
     }
     ok(keyholder(&dir.join("evil"), &["combiner-init", "--out", ".", "--no-passphrase"]));

@@ -104,7 +104,8 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     let master = MasterKey::generate(&mut rng()).unwrap();
     let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
     std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
-    let (ex_key, ex_cert) = keypair("transfer-key");
+    let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
+    ceremony_tests::install_attestation_root(&dir);
     std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem()).unwrap();
     std::fs::write(dir.join("exchange.key"), sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
         .unwrap();

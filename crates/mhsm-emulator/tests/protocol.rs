@@ -468,7 +468,7 @@ fn stops_cleanly_on_sigterm_and_sigint() {
         let mut child = std::process::Command::new(bin("mhsm-emulator"))
             .arg("--data-dir")
             .arg(&data)
-            .args(["--transfer-key-bits", "2048"])
+            .args(["--transfer-key-bits", "3072"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -156,7 +156,7 @@ fn load_distributed(
 /// recovery request (its exchange certificate), or a certificate.
 enum ExchangeFile {
     Response(Vec<u8>),
-    Certificate(Certificate),
+    Certificate(Box<Certificate>),
 }
 
 impl ExchangeFile {
@@ -167,14 +167,13 @@ impl ExchangeFile {
             let signed = bundle::verify_signatures(&bytes, BundleKind::RecoveryRequest).in_file(path)?;
             let payload = signed.payload_for_display().in_file(path)?;
             let pem = payload["exchange_certificate"].as_str().unwrap_or_default();
-            return Ok(ExchangeFile::Certificate(
-                Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?,
-            ));
+            let cert = Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?;
+            return Ok(ExchangeFile::Certificate(Box::new(cert)));
         }
         if bytes.trim_ascii_start().starts_with(b"{") {
             return Ok(ExchangeFile::Response(bytes));
         }
-        Ok(ExchangeFile::Certificate(Certificate::from_pem_or_der(&bytes).in_file(path)?))
+        Ok(ExchangeFile::Certificate(Box::new(Certificate::from_pem_or_der(&bytes).in_file(path)?)))
     }
 
     fn source(&self) -> ExchangeKeySource<'_> {
