@@ -114,3 +114,63 @@ fn check_and_restore_blob_on_real_azure_files() {
     let fp = ok(keyholder(&dir, &["fingerprint", "certificate0.cer"]));
     assert!(fp.contains("vODZF4xDVWHyFob2nfI5Li1MPOmEhVJqlnojTK_HuYg"), "{fp}");
 }
+
+/// `keyholder exchange-key` on Azure's real transfer-key responses.
+#[test]
+fn exchange_key_command_on_real_azure_responses() {
+    let dir = scratch("exchange-key-vectors");
+    let tk = vectors().join("azure-cli/transfer-keys");
+    let v2025 = tk.join("azure-cli-2025-04-22-test-mhsm-sd2q2avldvp4tl.json");
+    let v2025 = v2025.to_str().unwrap();
+    let hsm = "test-mhsm-sd2q2avldvp4tl";
+    let out = ok(keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm, "--at", "2025-04-22T09:00:00Z"]));
+    assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 17, "{out}");
+    assert!(out.contains("PASS attestation root pin: root key SHA-256 a0af0312"), "{out}");
+    assert!(out.contains("TCB status and revocation were NOT checked (no --collateral)"), "{out}");
+    assert!(out.trim_end().ends_with("PASS: every check passed"), "{out}");
+    // With Intel's collateral: the platform's TCB status, as Intel rates it.
+    let collateral = vectors().join("intel-collateral");
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "exchange-key",
+            v2025,
+            "--hsm",
+            hsm,
+            "--at",
+            "2025-04-22T09:00:00Z",
+            "--collateral",
+            collateral.to_str().unwrap(),
+        ],
+    ));
+    assert!(out.contains("PASS platform TCB: OutOfDateConfigurationNeeded"), "{out}");
+    assert!(out.contains("PASS QE TCB: UpToDate"), "{out}");
+    // JSON.
+    let json =
+        ok(keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm, "--at", "2025-04-22T09:00:00Z", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!((v["verdict"].as_str(), v["checks"].as_array().unwrap().len()), (Some("pass"), 17));
+    assert_eq!(v["platform"]["fmspc"], "00606a000000");
+    // Another HSM's name; today's date (expired, with the clock named).
+    let o = keyholder(&dir, &["exchange-key", v2025, "--hsm", "contoso", "--at", "2025-04-22T09:00:00Z"]);
+    assert!(stdout(&o).contains("FAIL certificate names the HSM"), "{}", stdout(&o));
+    fails(o, &["the exchange key did not pass its attestation"]);
+    let o = keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm]);
+    assert!(stdout(&o).contains("if the local clock is wrong, set it (or give --at)"), "{}", stdout(&o));
+    fails(o, &["did not pass"]);
+    // The legacy, unattested key: refused, and admitted only by its confirmed fingerprint.
+    let legacy = tk.join("azure-cli-2020-09-14-clitest0914b-legacy-no-attestation.json");
+    let legacy = legacy.to_str().unwrap();
+    let at = "2020-09-14T12:00:00Z";
+    fails(keyholder(&dir, &["exchange-key", legacy, "--hsm", "clitest0914b", "--at", at]), &["did not pass"]);
+    let x5t = sd_core::transfer_key::parse_response(&std::fs::read(legacy).unwrap()).unwrap().x5t_s256();
+    let out = ok(keyholder(
+        &dir,
+        &["exchange-key", legacy, "--hsm", "clitest0914b", "--at", at, "--allow-unattested", &x5t],
+    ));
+    assert!(out.contains("PASS (UNATTESTED)"), "{out}");
+    fails(
+        keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm, "--at", "yesterday"]),
+        &["--at \"yesterday\" is not an RFC 3339"],
+    );
+}

@@ -133,7 +133,7 @@ pub(super) fn run(
         Ok(k) => k,
         Err(()) => return Err(AttestationFailure { report: c.report }),
     };
-    c.report.platform = Some(pck.platform.clone());
+    c.report.platform = pck.platform.clone();
 
     // 6. The QE report, signed by the PCK key.
     require!(c.check(
@@ -252,7 +252,8 @@ fn certificate_checks(c: &mut Checks, cert: &Certificate, expected_cn: &str, at:
 /// The PCK leaf's key and the platform it describes.
 struct Pck {
     key: VerifyingKey,
-    platform: Platform,
+    /// `None` when the PCK certificate carries no (readable) SGX extension.
+    platform: Option<Platform>,
 }
 
 fn pck_chain(c: &mut Checks, pem: &str, pins: &Pins, at: u64) -> Result<Pck, ()> {
@@ -316,7 +317,7 @@ fn pck_chain(c: &mut Checks, pem: &str, pins: &Pins, at: u64) -> Result<Pck, ()>
             hex_lower(&pins.root_spki_sha256)
         ),
     )?;
-    let platform = Platform::from_pck(leaf).unwrap_or_default();
+    let platform = Platform::from_pck(leaf);
     Ok(Pck { key: keys[0], platform })
 }
 
