@@ -349,3 +349,75 @@ fn hsm_names_come_only_from_managed_hsm_urls() {
     assert_eq!(hsm_name_from_url("https://evil.example/contoso.managedhsm.azure.net"), None);
     assert_eq!(hsm_name_from_url("http://contoso.managedhsm.azure.net"), None);
 }
+
+/// Collateral for the simulated platform, signed under its root, with the
+/// platform TCB level rated `platform_status`.
+fn simulated_collateral(platform: &SimulatedPlatform, platform_status: &str, fmspc: &str) -> Collateral {
+    use sd_core::attestation::simulated::{SIMULATED_PCE_SVN, SIMULATED_TCB};
+    let mut tcb = serde_json::Map::new();
+    for (i, svn) in SIMULATED_TCB.iter().enumerate() {
+        tcb.insert(format!("sgxtcbcomp{:02}svn", i + 1), (*svn).into());
+    }
+    tcb.insert("pcesvn".into(), SIMULATED_PCE_SVN.into());
+    let tcb_info = serde_json::json!({
+        "version": 2, "issueDate": "2025-04-01T00:00:00Z", "nextUpdate": "2025-05-01T00:00:00Z",
+        "fmspc": fmspc, "pceId": "0000", "tcbType": 0, "tcbEvaluationDataNumber": 17,
+        "tcbLevels": [{"tcb": tcb, "tcbDate": "2024-03-13T00:00:00Z", "tcbStatus": platform_status}],
+    });
+    let qe = serde_json::json!({
+        "id": "QE", "version": 2, "issueDate": "2025-04-01T00:00:00Z", "nextUpdate": "2025-05-01T00:00:00Z",
+        "tcbEvaluationDataNumber": 17, "miscselect": "00000000", "miscselectMask": "FFFFFFFF",
+        "attributes": "05000000000000000000000000000000", "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000",
+        "mrsigner": sd_core::attestation::pins::INTEL_QE_MRSIGNER.to_uppercase(), "isvprodid": 1,
+        "tcbLevels": [{"tcb": {"isvsvn": 8}, "tcbDate": "2024-03-13T00:00:00Z", "tcbStatus": "UpToDate"}],
+    });
+    platform
+        .sign_collateral(
+            &mut rng(),
+            tcb_info.to_string().as_bytes(),
+            qe.to_string().as_bytes(),
+            (AT_2025 - 86_400, 365),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_revoked_platform_is_refused_and_other_statuses_are_reported() {
+    let key = attacker_key();
+    let spki = cert::spki_der(&rsa::PublicKey::from(&key)).unwrap();
+    let platform = SimulatedPlatform::generate(&mut rng(), "Test Root", AT_2025 - 86_400, 365).unwrap();
+    let pins = Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap();
+    let cert = attacker_cert(&key, &[&platform.evidence(&spki, &EnclaveClaims::default()).unwrap()]);
+    let src = ExchangeKeySource::Certificate(&cert);
+    let fmspc = sd_core::attestation::simulated::SIMULATED_FMSPC;
+    for status in ["UpToDate", "SWHardeningNeeded", "OutOfDate"] {
+        let c = simulated_collateral(&platform, status, fmspc);
+        let v = VerifiedExchangeKey::attested_with_collateral(src, HSM_2025, &pins, AT_2025, &c).unwrap();
+        let Basis::Attested(report) = v.basis() else { panic!() };
+        assert_eq!(report.tcb.as_ref().unwrap().platform_status, status);
+        assert_eq!(report.platform.as_ref().unwrap().fmspc, fmspc);
+    }
+    let c = simulated_collateral(&platform, "Revoked", fmspc);
+    let (name, detail) =
+        failed_at(VerifiedExchangeKey::attested_with_collateral(src, HSM_2025, &pins, AT_2025, &c));
+    assert_eq!(name, "platform TCB");
+    assert!(detail.contains("revoked; refused"), "{detail}");
+    // Collateral for another platform does not apply.
+    let c = simulated_collateral(&platform, "UpToDate", "00906ed50000");
+    let (name, detail) =
+        failed_at(VerifiedExchangeKey::attested_with_collateral(src, HSM_2025, &pins, AT_2025, &c));
+    assert_eq!(name, "platform TCB");
+    assert!(detail.contains("the TCB Info is for FMSPC 00906ed50000"), "{detail}");
+    // Intel's real collateral is not signed under a test root.
+    let (name, detail) = failed_at(VerifiedExchangeKey::attested_with_collateral(
+        src,
+        HSM_2025,
+        &pins,
+        AT_2025,
+        &collateral(),
+    ));
+    assert_eq!(
+        (name.as_str(), detail.as_str()),
+        ("Intel collateral", "the TCB Signing certificate is not signed by the pinned root")
+    );
+}

@@ -58,6 +58,65 @@ impl Default for EnclaveClaims {
     }
 }
 
+/// The platform the simulated PCK certificate describes (the FMSPC of the
+/// real 2025 Azure vector's platform, at its TCB level).
+pub const SIMULATED_FMSPC: &str = "00606a000000";
+/// Its TCB component SVNs.
+pub const SIMULATED_TCB: [u8; 16] = [11, 11, 3, 3, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+/// Its PCE SVN.
+pub const SIMULATED_PCE_SVN: u16 = 13;
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n < 0x100 {
+        out.extend([0x81, n as u8]);
+    } else {
+        out.extend([0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn oid_der(dotted: &str) -> Result<Vec<u8>, Error> {
+    let oid = const_oid::ObjectIdentifier::new(dotted).map_err(cert_err)?;
+    oid.to_der().map_err(cert_err)
+}
+
+fn int_der(v: u16) -> Result<Vec<u8>, Error> {
+    u32::from(v).to_der().map_err(cert_err)
+}
+
+/// Intel's SGX extension (OID 1.2.840.113741.1.13.1) for the simulated PCK:
+/// TCB level, PCE ID and FMSPC, as Intel's PCK certificates carry them.
+fn sgx_extension() -> Result<Extension, Error> {
+    const BASE: &str = "1.2.840.113741.1.13.1";
+    let entry = |oid: &str, value: Vec<u8>| -> Result<Vec<u8>, Error> {
+        Ok(tlv(0x30, &[oid_der(oid)?, value].concat()))
+    };
+    let mut tcb = Vec::new();
+    for (i, svn) in SIMULATED_TCB.iter().enumerate() {
+        tcb.extend(entry(&format!("{BASE}.2.{}", i + 1), int_der(u16::from(*svn))?)?);
+    }
+    tcb.extend(entry(&format!("{BASE}.2.17"), int_der(SIMULATED_PCE_SVN)?)?);
+    tcb.extend(entry(&format!("{BASE}.2.18"), tlv(0x04, &SIMULATED_TCB))?);
+    let fmspc: Vec<u8> =
+        (0..6).map(|i| u8::from_str_radix(&SIMULATED_FMSPC[2 * i..2 * i + 2], 16).unwrap_or(0)).collect();
+    let body = [
+        entry(&format!("{BASE}.2"), tlv(0x30, &tcb))?,
+        entry(&format!("{BASE}.3"), tlv(0x04, &[0, 0]))?,
+        entry(&format!("{BASE}.4"), tlv(0x04, &fmspc))?,
+    ]
+    .concat();
+    Ok(Extension {
+        extn_id: const_oid::ObjectIdentifier::new(BASE).map_err(cert_err)?,
+        critical: false,
+        extn_value: OctetString::new(tlv(0x30, &body)).map_err(cert_err)?,
+    })
+}
+
 /// A test root and everything below it.
 pub struct SimulatedPlatform {
     root: (SigningKey, Vec<u8>),
@@ -85,6 +144,7 @@ struct Profile {
     subject: Name,
     issuer: Name,
     ca: bool,
+    extra: Vec<Extension>,
 }
 
 impl BuilderProfile for Profile {
@@ -111,15 +171,14 @@ impl BuilderProfile for Profile {
         };
         exts.push(KeyUsage(usage).to_extension(tbs.subject(), &exts)?);
         exts.push(SubjectKeyIdentifier::try_from(spk)?.to_extension(tbs.subject(), &exts)?);
+        exts.extend(self.extra.iter().cloned());
         Ok(exts)
     }
 }
 
 fn issue<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
-    subject: &str,
-    issuer: &str,
-    ca: bool,
+    (subject, issuer, ca, extra): (&str, &str, bool, Vec<Extension>),
     (key, issuer_key): (&SigningKey, &SigningKey),
     (not_before, days): (u64, u32),
 ) -> Result<Vec<u8>, Error> {
@@ -132,7 +191,7 @@ fn issue<R: TryCryptoRng + ?Sized>(
     rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
     let spki = spki::SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(cert_err)?;
-    let profile = Profile { subject: name(subject)?, issuer: name(issuer)?, ca };
+    let profile = Profile { subject: name(subject)?, issuer: name(issuer)?, ca, extra };
     let builder =
         CertificateBuilder::new(profile, SerialNumber::new(&serial).map_err(cert_err)?, validity, spki)
             .map_err(cert_err)?;
@@ -155,10 +214,15 @@ impl SimulatedPlatform {
     ) -> Result<SimulatedPlatform, Error> {
         let (root_key, ca_key, pck_key) = (new_key(rng)?, new_key(rng)?, new_key(rng)?);
         let when = (not_before, days);
-        let root = issue(rng, root_name, root_name, true, (&root_key, &root_key), when)?;
+        let root = issue(rng, (root_name, root_name, true, vec![]), (&root_key, &root_key), when)?;
         let ca_name = "Test SGX PCK Platform CA";
-        let ca = issue(rng, ca_name, root_name, true, (&ca_key, &root_key), when)?;
-        let pck = issue(rng, "Test SGX PCK Certificate", ca_name, false, (&pck_key, &ca_key), when)?;
+        let ca = issue(rng, (ca_name, root_name, true, vec![]), (&ca_key, &root_key), when)?;
+        let pck = issue(
+            rng,
+            ("Test SGX PCK Certificate", ca_name, false, vec![sgx_extension()?]),
+            (&pck_key, &ca_key),
+            when,
+        )?;
         Ok(SimulatedPlatform {
             root: (root_key, root),
             ca: (ca_key, ca),
@@ -225,6 +289,45 @@ impl SimulatedPlatform {
             qe_auth_data: &qe_auth_data,
             pck_chain_pem: &chain,
         }))
+    }
+
+    /// Collateral for this platform, signed under its root as Intel signs
+    /// its own (for tests of the TCB evaluation): `tcb_info` and
+    /// `qe_identity` are the exact JSON members to sign.
+    pub fn sign_collateral<R: TryCryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        tcb_info: &[u8],
+        qe_identity: &[u8],
+        (not_before, days): (u64, u32),
+    ) -> Result<super::collateral::Collateral, Error> {
+        use p256::ecdsa::signature::Signer;
+        let key = new_key(rng)?;
+        let root_name = x509_cert::Certificate::from_der(&self.root.1)
+            .map_err(cert_err)?
+            .tbs_certificate()
+            .subject()
+            .to_string();
+        let cn = root_name.split(',').find_map(|p| p.strip_prefix("CN=")).unwrap_or("root").to_owned();
+        let cert = issue(
+            rng,
+            ("Test SGX TCB Signing", &cn, false, vec![]),
+            (&key, &self.root.0),
+            (not_before, days),
+        )?;
+        let sign = |m: &[u8]| -> [u8; 64] {
+            let sig: Signature = key.sign(m);
+            let mut out = [0u8; 64];
+            out.copy_from_slice(&sig.to_bytes());
+            out
+        };
+        Ok(super::collateral::Collateral {
+            tcb_info: tcb_info.to_vec(),
+            tcb_info_signature: sign(tcb_info),
+            qe_identity: qe_identity.to_vec(),
+            qe_identity_signature: sign(qe_identity),
+            signing_chain_pem: format!("{}{}", pem(&cert)?, pem(&self.root.1)?),
+        })
     }
 
     /// The platform's keys and certificates as one PEM document (private: the
