@@ -72,6 +72,8 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
             let passphrase = passphrase.ok_or(Error::PassphraseRequired)?;
             let info = EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
                 .map_err(|e| Error::PrivateKey(format!("bad encrypted PKCS#8 structure ({e})")))?;
+            // Before any work: a crafted file must not make us allocate or spin without bound.
+            check_kdf_limits(&info.encryption_algorithm)?;
             // The structure is valid, so any failure from here on means the
             // passphrase is wrong (a wrong key can pass the CBC padding check by
             // chance and then fail to parse).
@@ -86,6 +88,51 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
         )));
     }
     Ok(key)
+}
+
+/// Largest scrypt cost accepted, as log2 N (OpenSSL, age and our own writer use 14 to 20).
+pub const MAX_SCRYPT_LOG_N: u32 = 22;
+/// Largest scrypt block size r.
+pub const MAX_SCRYPT_R: u16 = 32;
+/// Largest scrypt parallelism p.
+pub const MAX_SCRYPT_P: u16 = 16;
+/// Most PBKDF2 iterations accepted (OWASP's 2023 advice for SHA-256 is 600 000).
+pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
+/// Refuses key-derivation parameters beyond what any sane writer uses: with
+/// them a key file alone could exhaust memory (scrypt) or time (PBKDF2).
+fn check_kdf_limits(scheme: &pkcs5::EncryptionScheme) -> Result<(), Error> {
+    let too = |what: String| {
+        Err(Error::PrivateKey(format!(
+            "{what}; refused (a key file's KDF must stay within OpenSSL's and our limits)"
+        )))
+    };
+    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Err(Error::PrivateKey("PBES1 encryption is obsolete; only PBES2 is accepted".into()));
+    };
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Scrypt(p) => {
+            let n = p.cost_parameter;
+            if !n.is_power_of_two() || n.trailing_zeros() > MAX_SCRYPT_LOG_N {
+                return too(format!("scrypt N = {n} is above 2^{MAX_SCRYPT_LOG_N} (or not a power of two)"));
+            }
+            if p.block_size > MAX_SCRYPT_R {
+                return too(format!("scrypt r = {} is above {MAX_SCRYPT_R}", p.block_size));
+            }
+            if p.parallelization > MAX_SCRYPT_P {
+                return too(format!("scrypt p = {} is above {MAX_SCRYPT_P}", p.parallelization));
+            }
+        }
+        pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
+            return too(format!(
+                "PBKDF2 iteration count {} is above {MAX_PBKDF2_ITERATIONS}",
+                p.iteration_count
+            ));
+        }
+        pkcs5::pbes2::Kdf::Pbkdf2(_) => {}
+        _ => return Err(Error::PrivateKey("unknown key-derivation function; only scrypt and PBKDF2".into())),
+    }
+    Ok(())
 }
 
 fn from_pkcs8(der: &[u8], err: impl Fn(String) -> Error) -> Result<rsa::PrivateKey, Error> {
