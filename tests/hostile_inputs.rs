@@ -81,7 +81,7 @@ fn key_files_beyond_the_kdf_caps_are_refused_before_any_work() {
             Box::new(|k: &mut Kdf| {
                 let Kdf::Scrypt(s) = k else { return };
                 *k = Kdf::Pbkdf2(Pbkdf2Params {
-                    salt: s.salt.clone(),
+                    salt: s.salt,
                     iteration_count: u32::MAX,
                     key_length: None,
                     prf: Pbkdf2Prf::HmacWithSha256,
