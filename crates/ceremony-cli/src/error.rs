@@ -17,12 +17,17 @@ pub struct CliError {
 impl CliError {
     /// An error about `file`.
     pub fn file(file: &Path, message: impl fmt::Display) -> Self {
-        CliError { file: Some(file.to_path_buf()), message: message.to_string(), hint: None }
+        CliError {
+            file: Some(file.to_path_buf()),
+            message: crate::terminal::message(&message.to_string()),
+            hint: None,
+        }
     }
 
-    /// An error not tied to one file.
+    /// An error not tied to one file. Messages may quote outside text: they
+    /// are escaped and cut (see [`crate::terminal::message`]).
     pub fn general(message: impl fmt::Display) -> Self {
-        CliError { file: None, message: message.to_string(), hint: None }
+        CliError { file: None, message: crate::terminal::message(&message.to_string()), hint: None }
     }
 
     /// Adds advice on what to do next.

@@ -7,9 +7,11 @@
 //! partial output is ever left behind.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
+
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroize;
 
 use crate::error::{CliError, CliResult, InFile};
 
@@ -21,24 +23,36 @@ pub const PUBLIC_MODE: u32 = 0o644;
 /// Largest input we read: SD files are ~20 KB, bundles smaller.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
-/// Reads a whole input file, naming it in any error.
+/// Reads a whole input file, naming it in any error. At most [`MAX_INPUT`]
+/// bytes are read whatever the file is (a device, a FIFO, a file that grows):
+/// its size as reported is not trusted.
 pub fn read(path: &Path) -> CliResult<Vec<u8>> {
-    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+    let file = File::open(path).map_err(|e| match e.kind() {
         ErrorKind::NotFound => CliError::file(path, "no such file"),
         _ => CliError::file(path, e),
     })?;
-    if meta.is_dir() {
+    if file.metadata().in_file(path)?.is_dir() {
         return Err(CliError::file(path, "is a directory, not a file"));
     }
-    if meta.len() > MAX_INPUT {
-        return Err(CliError::file(path, format!("is {} bytes; that is not a ceremony file", meta.len())));
+    let mut data = Vec::new();
+    file.take(MAX_INPUT + 1).read_to_end(&mut data).in_file(path)?;
+    if data.len() as u64 > MAX_INPUT {
+        data.zeroize();
+        return Err(CliError::file(
+            path,
+            format!("is larger than {} MiB; that is not a ceremony file", MAX_INPUT >> 20),
+        ));
     }
-    fs::read(path).in_file(path)
+    Ok(data)
 }
 
 /// Reads an input file that must be UTF-8 text.
 pub fn read_text(path: &Path) -> CliResult<String> {
-    String::from_utf8(read(path)?).map_err(|_| CliError::file(path, "is not UTF-8 text"))
+    String::from_utf8(read(path)?).map_err(|e| {
+        // It may be a key or a passphrase: wipe it even on this path.
+        e.into_bytes().zeroize();
+        CliError::file(path, "is not UTF-8 text")
+    })
 }
 
 /// Fails if `path` exists and `force` is not set. Used to refuse before any work is done.

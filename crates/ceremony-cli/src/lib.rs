@@ -12,24 +12,28 @@ pub mod hardening;
 pub mod identity;
 pub mod key_file;
 pub mod passphrase;
+pub mod terminal;
 pub mod token;
 
 /// `println!` that never panics: a closed pipe (`tool … | head`) must not turn
-/// into a crash. The results that matter are files.
+/// into a crash (the results that matter are files); and whatever came from
+/// outside reaches the terminal with its control characters escaped.
 #[macro_export]
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let line = $crate::terminal::printable_lines(&format!($($arg)*));
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
     }};
 }
 
-/// `eprintln!` that never panics (progress and errors).
+/// `eprintln!` that never panics (progress and errors), escaped like [`outln!`].
 #[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = $crate::terminal::printable_lines(&format!($($arg)*));
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }};
 }
 

@@ -69,6 +69,9 @@ impl Certificate {
         if oid != tbs_cert.signature().oid {
             return Err(Error::Certificate("the outer and inner signature algorithms differ".into()));
         }
+        if oid == const_oid::db::rfc5912::ID_RSASSA_PSS {
+            return self.check_pss_self_signature();
+        }
         let known = [
             SHA_256_WITH_RSA_ENCRYPTION,
             SHA_384_WITH_RSA_ENCRYPTION,
@@ -76,7 +79,8 @@ impl Certificate {
             SHA_1_WITH_RSA_ENCRYPTION,
         ];
         if !known.contains(&oid) {
-            return Ok(()); // e.g. RSASSA-PSS: not checked
+            // Not RSA (an ECDSA CA of an attestation chain is checked where it is used).
+            return Ok(());
         }
         let key = self.rsa_public_key_any_size().map_err(|_| {
             Error::Certificate("signed with RSA but the public key is not RSA: damaged".into())
@@ -106,6 +110,54 @@ impl Certificate {
             Err(Error::Certificate(
                 "the self-signature does not verify: the certificate is damaged or altered".into(),
             ))
+        }
+    }
+
+    /// The self-signature of a certificate signed with RSASSA-PSS: the hash,
+    /// the MGF1 hash and the salt length come from its parameters.
+    fn check_pss_self_signature(&self) -> Result<(), Error> {
+        use const_oid::db::rfc5912::{ID_MGF_1, ID_SHA_256, ID_SHA_384, ID_SHA_512};
+        use rsa::pss::{Signature, VerifyingKey};
+        use signature::Verifier;
+        let bad = |m: &str| Err(Error::Certificate(m.into()));
+        let alg = self.parsed.signature_algorithm();
+        let Some(params) = alg.parameters.as_ref() else {
+            return bad("an RSASSA-PSS signature without parameters");
+        };
+        let der = params.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let Ok(pss) = rsa::pkcs1::RsaPssParams::<der::Any>::from_der(&der) else {
+            return bad("malformed RSASSA-PSS parameters");
+        };
+        let hash = pss.hash.oid;
+        let mgf_hash = pss.mask_gen.parameters.as_ref().map(|h| h.oid);
+        if pss.mask_gen.oid != ID_MGF_1 || mgf_hash != Some(hash) {
+            return bad("RSASSA-PSS with a mask generation other than MGF1 over the same hash");
+        }
+        let key = self.rsa_public_key_any_size()?;
+        let tbs = self.parsed.tbs_certificate().to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let sig = self
+            .parsed
+            .signature()
+            .as_bytes()
+            .and_then(|b| Signature::try_from(b).ok())
+            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+        let salt = usize::from(pss.salt_len);
+        let ok = match hash {
+            h if h == ID_SHA_256 => {
+                VerifyingKey::<Sha256>::new_with_salt_len(key, salt).verify(&tbs, &sig).is_ok()
+            }
+            h if h == ID_SHA_384 => {
+                VerifyingKey::<sha2::Sha384>::new_with_salt_len(key, salt).verify(&tbs, &sig).is_ok()
+            }
+            h if h == ID_SHA_512 => {
+                VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, salt).verify(&tbs, &sig).is_ok()
+            }
+            _ => return bad("RSASSA-PSS with a hash other than SHA-256, SHA-384 or SHA-512"),
+        };
+        if ok {
+            Ok(())
+        } else {
+            bad("the RSASSA-PSS self-signature does not verify: the certificate is damaged or altered")
         }
     }
 

@@ -325,3 +325,50 @@ fn damaged_self_signed_certificates_are_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("self-signature does not verify"), "{err}");
 }
+
+#[test]
+fn rsa_pss_self_signatures_are_verified() {
+    let dir = std::env::temp_dir().join(format!("sd-core-pss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // openssl makes a self-signed certificate signed with RSASSA-PSS (SHA-256, salt 32).
+    let o = openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "pss.key",
+            "-out",
+            "pss.cer",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=pss-custodian",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pem = std::fs::read(dir.join("pss.cer")).unwrap();
+    let cert = Certificate::from_pem_or_der(&pem).unwrap();
+    assert_eq!(cert.x509().signature_algorithm().oid, const_oid::db::rfc5912::ID_RSASSA_PSS);
+    // A bad self-signature: the last signature byte flipped.
+    let mut der = cert.der().to_vec();
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    let err = Certificate::from_der(&der).unwrap_err();
+    assert!(err.to_string().contains("the RSASSA-PSS self-signature does not verify"), "{err}");
+    // And a changed name (issuer and subject alike, so still self-issued), same signature.
+    let mut der = cert.der().to_vec();
+    while let Some(at) = der.windows(13).position(|w| w == b"pss-custodian") {
+        der[at] = b'P';
+    }
+    assert!(Certificate::from_der(&der).unwrap_err().to_string().contains("does not verify"));
+    std::fs::remove_dir_all(&dir).ok();
+}

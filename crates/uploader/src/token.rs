@@ -18,12 +18,22 @@ fn clean(raw: &str) -> Option<Zeroizing<String>> {
     (!t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic())).then(|| Zeroizing::new(t.to_owned()))
 }
 
-/// Finds a token, saying which sources were tried when none works.
-pub fn obtain(token_file: Option<&Path>) -> CliResult<Zeroizing<String>> {
+/// Finds a token for the HSM at `base`, saying which sources were tried when
+/// none works. A token from the environment or az is a real Azure token: it
+/// goes only to `https://NAME.managedhsm.azure.net`; any other host (the
+/// emulator, a typo, a hostile host) gets only a token from `--token-file`.
+pub fn obtain(token_file: Option<&Path>, base: &str) -> CliResult<Zeroizing<String>> {
     let mut tried = Vec::new();
     if let Some(f) = token_file {
         let text = Zeroizing::new(files::read_text(f)?);
         return clean(&text).ok_or_else(|| CliError::file(f, "does not hold a bearer token"));
+    }
+    if sd_core::attestation::hsm_name_from_url(base).is_none() {
+        return Err(CliError::general(format!(
+            "{base} is not a Managed HSM (https://NAME.managedhsm.azure.net): an Azure token from \
+             AZURE_ACCESS_TOKEN or az is never sent there"
+        ))
+        .hint("for the emulator or another test host, give --token-file (the emulator's DIR/token)"));
     }
     tried.push("--token-file (not given)".to_owned());
     match std::env::var("AZURE_ACCESS_TOKEN") {

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::combiner::{VerifiedCombiner, check_combiner_certificate};
 use super::{
-    CertRole, HandoffError, Nonce, Pin, Timestamp, certificate_in_payload, pinned_signer, require_sd,
+    CertRole, HandoffError, Nonce, Pin, Timestamp, certificate_in_payload, check_validity, pinned_signer,
+    require_sd,
 };
 use crate::attestation::{ExchangeKeyPolicy, ExchangeKeySource, VerifiedExchangeKey};
 use crate::bundle::{self, BundleKind, Signer};
@@ -141,6 +142,8 @@ impl RecoveryRequest {
     ) -> Result<VerifiedRequest, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::RecoveryRequest)?;
         let operator = pinned_signer(&signed, operator, CertRole::Operator)?;
+        // The operator signs now, for this recovery: their certificate must be valid now.
+        check_validity(&operator, CertRole::Operator, now)?;
         let p: RecoveryRequest = signed.payload_as()?;
         require_sd(&p.sd_sha256, sd)?;
         let nonce = Nonce::parse(&p.nonce)?;

@@ -113,7 +113,7 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
     if !base.starts_with("https://") {
         return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
     }
-    let token = token::obtain(target.token_file.as_deref())?;
+    let token = token::obtain(target.token_file.as_deref(), &base)?;
     HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)
 }
 
