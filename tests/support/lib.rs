@@ -189,6 +189,11 @@ impl Emulator {
         self.dir.join("attestation-root.pem").display().to_string()
     }
 
+    /// The emulator's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The bearer token.
     pub fn token(&self) -> String {
         std::fs::read_to_string(self.dir.join("token")).expect("token").trim().to_owned()

@@ -34,6 +34,7 @@ impl CustodianKey {
         }
         let pem = zeroize::Zeroizing::new(files::read_text(path)?);
         let encoding = private_key::encoding_of(&pem).in_file(path)?;
+        warn_if_exposed(path, encoding);
         let key = if encoding == KeyEncoding::EncryptedPkcs8 {
             let pass = passphrase::for_key(path, passphrase_file)?;
             private_key::from_pem(&pem, Some(&pass)).map_err(|e| match e {
@@ -92,6 +93,28 @@ impl CustodianKey {
             )
             .hint("keep NAME.cer beside NAME.key, as keyholder init writes them")
         })
+    }
+}
+
+/// Tells the custodian (it is their decision) when a key file is not
+/// encrypted, or can be read by anyone but its owner.
+fn warn_if_exposed(path: &Path, encoding: KeyEncoding) {
+    use std::os::unix::fs::PermissionsExt;
+    if encoding != KeyEncoding::EncryptedPkcs8 {
+        crate::errln!(
+            "warning: {}: the private key is NOT encrypted; whoever copies the file has the key",
+            path.display()
+        );
+    }
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            crate::errln!(
+                "warning: {}: readable by others than its owner (mode {mode:04o}); `chmod 600 {}` if that is not meant",
+                path.display(),
+                path.display()
+            );
+        }
     }
 }
 

@@ -7,9 +7,7 @@
 //! moment finds either the old or the new state, never a mix.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -186,25 +184,12 @@ pub fn load(dir: &Path) -> Result<Option<State>, String> {
     }
 }
 
-/// Writes `data` to `path` atomically (temp file, fsync, rename, fsync folder).
+/// Writes `data` to `path` atomically with `mode`, replacing it: the CLIs'
+/// writer (a random temporary name created exclusively, so a symlink planted
+/// there is never followed; fsync; rename; fsync of the folder).
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    ceremony_cli::files::write_atomic(path, data, mode, true)
+        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// Persists the state.

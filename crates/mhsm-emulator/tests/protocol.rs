@@ -493,3 +493,24 @@ fn stops_cleanly_on_sigterm_and_sigint() {
         );
     }
 }
+
+/// The state (with the emulated HSM's private keys) is written through a
+/// temporary file created exclusively under a random name: a symlink planted
+/// where the old, predictable name was is never followed.
+#[test]
+fn state_writes_never_follow_a_planted_symlink() {
+    let dir = scratch("planted-symlink");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm"));
+    let stolen = dir.join("stolen.json");
+    let planted = emu.dir.join(format!(".state.json.tmp-{}", emu.pid()));
+    std::os::unix::fs::symlink(&stolen, &planted).unwrap();
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    assert!(!stolen.exists(), "the emulator wrote its state through the planted symlink");
+    assert!(std::fs::symlink_metadata(&planted).unwrap().file_type().is_symlink());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(emu.dir.join("state.json")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+}

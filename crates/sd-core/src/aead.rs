@@ -60,7 +60,7 @@ pub fn open(key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) ->
     let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(iv)
         .map_err(|_| Error::Crypto(format!("AES-GCM nonce must be {IV_LEN} bytes, not {}", iv.len())))?;
     let tag = aes_gcm::aead::Tag::<aes_gcm::Aes256Gcm>::try_from(tag)
-        .map_err(|_| Error::JweTagLength(tag.len()))?;
+        .map_err(|_| Error::JweTagLength { found: tag.len(), expected: TAG_LEN })?;
     let mut buf = ciphertext.to_vec();
     match cipher(key)?.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag) {
         Ok(()) => Ok(SecretBytes::new(buf)),

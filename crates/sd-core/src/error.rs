@@ -31,7 +31,12 @@ pub enum Error {
         enc: String,
     },
     /// The authentication tag has the wrong length (Azure's tools skip the check then; we refuse).
-    JweTagLength(usize),
+    JweTagLength {
+        /// The length found.
+        found: usize,
+        /// The length the content encryption needs (32 for A256CBC-HS512, 16 for A256GCM).
+        expected: usize,
+    },
     /// The authentication tag does not match: the JWE was altered or the key is wrong.
     JweIntegrity,
     /// RSA-OAEP decryption failed: the JWE was encrypted to another key, or altered.
@@ -73,8 +78,8 @@ impl fmt::Display for Error {
             Error::JweAlgorithm { alg, enc } => {
                 write!(f, "JWE algorithm alg={alg:?} enc={enc:?} is not one Azure uses; refused")
             }
-            Error::JweTagLength(n) => {
-                write!(f, "JWE authentication tag is {n} bytes, it must be exactly 32; refused")
+            Error::JweTagLength { found, expected } => {
+                write!(f, "JWE authentication tag is {found} bytes, it must be exactly {expected}; refused")
             }
             Error::JweIntegrity => {
                 write!(f, "JWE authentication tag does not match: the data was altered or the key is wrong")

@@ -148,7 +148,7 @@ impl CompactJwe {
             )));
         }
         if jwe.tag.len() != enc.tag_len() {
-            return Err(Error::JweTagLength(jwe.tag.len()));
+            return Err(Error::JweTagLength { found: jwe.tag.len(), expected: enc.tag_len() });
         }
         if enc == Enc::A256CbcHs512 && (jwe.ciphertext.is_empty() || !jwe.ciphertext.len().is_multiple_of(16))
         {
@@ -217,7 +217,7 @@ impl CompactJwe {
         }
         // Tag length was checked by `parse`; re-check so this can never be skipped.
         if self.tag.len() != self.enc.tag_len() {
-            return Err(Error::JweTagLength(self.tag.len()));
+            return Err(Error::JweTagLength { found: self.tag.len(), expected: self.enc.tag_len() });
         }
         let aad = self.header_b64.as_bytes();
         match self.enc {
@@ -368,12 +368,28 @@ mod tests {
     }
 
     #[test]
+    fn a256gcm_tag_length_must_be_16() {
+        let key = rsa::PrivateKey::new(&mut rng(), 2048).unwrap();
+        let text = CompactJwe::encrypt_rsa(&mut rng(), Enc::A256Gcm, &rsa::PublicKey::from(&key), "n", b"x")
+            .unwrap()
+            .serialize();
+        let bad = tamper(&text, 4, |t| t.resize(32, 0));
+        let err = CompactJwe::parse(&bad).unwrap_err();
+        assert_eq!(err, Error::JweTagLength { found: 32, expected: 16 });
+        assert_eq!(err.to_string(), "JWE authentication tag is 32 bytes, it must be exactly 16; refused");
+    }
+
+    #[test]
     fn tag_length_must_be_32() {
         let text =
             CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, &cek(), "t", b"x").unwrap().serialize();
         for len in [0usize, 3, 16, 31, 33, 64] {
             let bad = tamper(&text, 4, |t| t.resize(len, 0));
-            assert_eq!(CompactJwe::parse(&bad).unwrap_err(), Error::JweTagLength(len), "len {len}");
+            assert_eq!(
+                CompactJwe::parse(&bad).unwrap_err(),
+                Error::JweTagLength { found: len, expected: 32 },
+                "len {len}"
+            );
         }
     }
 

@@ -150,6 +150,20 @@ impl SecurityDomain {
         if text.is_empty() {
             return Err(sd_err("the file is empty".into()));
         }
+        // JSON, but not an object: say what it is (base64 of it would be nonsense).
+        if let Ok(v) = serde_json::from_str::<Value>(text)
+            && !v.is_object()
+        {
+            let what = match v {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a JSON string",
+                Value::Array(_) => "a JSON array",
+                Value::Object(_) => "an object",
+            };
+            return Err(sd_err(format!("the file holds {what}, not a security-domain JSON object")));
+        }
         let unwrapped;
         let json_text = if text.starts_with('{') {
             text
@@ -304,6 +318,15 @@ impl SecurityDomain {
                         )));
                     }
                     return Ok(OpenedShare { index, x5t_256: entry.x5t_256.clone(), share });
+                }
+                // Listed for this very key's certificate, yet it does not open:
+                // the entry is damaged, not a key mismatch.
+                Err(Error::KeyUnwrap) if thumbprint.is_some() => {
+                    return Err(sd_err(format!(
+                        "share {} is listed for this key's certificate but does not open with the key: \
+                         the entry is damaged (or the certificate beside the key is another key's)",
+                        index + 1
+                    )));
                 }
                 Err(Error::KeyUnwrap) => continue,
                 Err(e) => return Err(sd_err(format!("share {index}: {e}"))),

@@ -1,6 +1,7 @@
 //! Retries: connection errors, 5xx and 429 are retried with backoff (honouring
-//! Retry-After); other 4xx are not. A scripted HTTPS server stands in for the
-//! HSM and counts the requests it gets.
+//! Retry-After); other 4xx are not. And what a hostile server cannot do: move
+//! the terminal with escape sequences, or get an Azure token. A scripted HTTPS
+//! server stands in for the HSM and counts the requests it gets.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -138,4 +139,37 @@ fn client_errors_are_not_retried_and_persistent_failures_give_up() {
     let s = serve(&dir, vec![(500, None, r#"{"error":{"code":"InternalError","message":"down"}}"#)]);
     fails(status(&dir, &s), &["HTTP 500 InternalError: down"]);
     assert_eq!(s.hits.load(Ordering::SeqCst), 5, "five attempts, then the error");
+}
+
+#[test]
+fn escape_sequences_from_the_server_are_printed_escaped() {
+    let dir = scratch("hostile-escapes");
+    let evil = r#"{"error":{"code":"Bad\u001b[2J","message":"clear\u009b31m\u202eesrever"}}"#;
+    let s = serve(&dir, vec![(400, None, evil)]);
+    let o = status(&dir, &s);
+    let err = fails(o, &["Bad\\u{1b}[2J", "clear\\u{9b}31m\\u{202e}esrever"]);
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{9b}') && !err.contains('\u{202e}'), "{err:?}");
+    let dir = scratch("hostile-status");
+    let s =
+        serve(&dir, vec![(200, None, r#"{"status":"Success","status_details":"ok\u001b]0;owned\u0007"}"#)]);
+    let out = ok(status(&dir, &s));
+    assert!(out.contains("ok\\u{1b}]0;owned\\u{7}") && !out.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn an_azure_token_is_never_sent_to_another_host() {
+    let dir = scratch("token-host");
+    let s = serve(&dir, vec![(200, None, OK)]);
+    let o = std::process::Command::new(bin("uploader"))
+        .args(["--hsm-url", &s.url, "--ca-cert", "ca.pem", "status"])
+        .current_dir(&dir)
+        .env("AZURE_ACCESS_TOKEN", "a-real-azure-token")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    fails(
+        o,
+        &["is not a Managed HSM (https://NAME.managedhsm.azure.net)", "never sent there", "--token-file"],
+    );
+    assert_eq!(s.hits.load(Ordering::SeqCst), 0, "refused before any connection");
 }
