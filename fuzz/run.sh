@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECS="${1:-60}"; shift || true
-ALL=(sd_file restore_blob compact_jwe bundle transfer_key private_key certificate download_request shares evidence)
+ALL=(sd_file restore_blob compact_jwe bundle transfer_key private_key encrypted_key_der certificate download_request shares evidence)
 TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 export RUSTC_BOOTSTRAP=1
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT

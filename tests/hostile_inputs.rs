@@ -59,6 +59,15 @@ fn key_files_beyond_the_kdf_caps_are_refused_before_any_work() {
             "scrypt N = 1099511627776 is above 2^22",
         ),
         (
+            "scrypt-memory.key",
+            Box::new(|k: &mut Kdf| {
+                if let Kdf::Scrypt(p) = k {
+                    p.cost_parameter = 1 << 22
+                }
+            }),
+            "scrypt N = 4194304, r = 8 would take 4096 MiB of memory, above 1024 MiB",
+        ),
+        (
             "scrypt-r.key",
             Box::new(|k: &mut Kdf| {
                 if let Kdf::Scrypt(p) = k {

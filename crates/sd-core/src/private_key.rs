@@ -96,6 +96,9 @@ pub const MAX_SCRYPT_LOG_N: u32 = 22;
 pub const MAX_SCRYPT_R: u16 = 32;
 /// Largest scrypt parallelism p.
 pub const MAX_SCRYPT_P: u16 = 16;
+/// Most memory scrypt may take (128 · N · r bytes): 1 GiB, four times age's
+/// largest default and 64 times OpenSSL's.
+pub const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
 /// Most PBKDF2 iterations accepted (OWASP's 2023 advice for SHA-256 is 600 000).
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
@@ -121,6 +124,15 @@ fn check_kdf_limits(scheme: &pkcs5::EncryptionScheme) -> Result<(), Error> {
             }
             if p.parallelization > MAX_SCRYPT_P {
                 return too(format!("scrypt p = {} is above {MAX_SCRYPT_P}", p.parallelization));
+            }
+            let memory = 128 * n * u64::from(p.block_size);
+            if memory > MAX_SCRYPT_MEMORY {
+                return too(format!(
+                    "scrypt N = {n}, r = {} would take {} MiB of memory, above {} MiB",
+                    p.block_size,
+                    memory >> 20,
+                    MAX_SCRYPT_MEMORY >> 20
+                ));
             }
         }
         pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
