@@ -171,6 +171,16 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     .unwrap_err();
     assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
     assert!(err.to_string().starts_with("signed by CN=operator (sha256 "), "{err}");
+    // The operator's own certificate, expired: refused, with the local clock named.
+    let old = Party::new("operator", NOW - 400 * DAY, 365);
+    let stale = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[old.signer()]).unwrap();
+    let err = RecoveryRequest::verify(stale.as_bytes(), &Pin::certificate(&old.cert), &w.sd, &w.policy, NOW)
+        .unwrap_err();
+    assert!(matches!(err, HandoffError::Expired { role: sd_core::handoff::CertRole::Operator, .. }), "{err}");
+    assert!(
+        err.to_string().contains("the operator certificate expired at")
+            && err.to_string().contains("local clock")
+    );
     // A fingerprint that is not 64 hex digits is refused as such.
     assert_eq!(Pin::from_fingerprint("ABCD 1234").unwrap_err(), HandoffError::BadFingerprint { length: 8 });
     assert!(Pin::from_fingerprint(&"zz".repeat(32)).is_err());
