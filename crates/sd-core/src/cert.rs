@@ -307,19 +307,29 @@ pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
         .join(" ")
 }
 
-/// Profile for a self-signed end-entity certificate: CA:FALSE, keyUsage
-/// digitalSignature + keyEncipherment, SKI; for a TLS server also the
-/// subjectAltName and extendedKeyUsage serverAuth that rustls requires.
-struct SelfSignedLeaf {
-    subject: Name,
-    server_names: Vec<GeneralName>,
-    usage: KeyUsage,
-    extra: Vec<Extension>,
+/// The one certificate profile everything here is built with: issued by
+/// `issuer` (self-issued when `None`), basicConstraints from `ca`, the given
+/// keyUsage, SKI; for a TLS server also the subjectAltName and
+/// extendedKeyUsage serverAuth that rustls requires; then `extra` extensions.
+pub(crate) struct Profile {
+    pub(crate) subject: Name,
+    pub(crate) issuer: Option<Name>,
+    pub(crate) ca: bool,
+    pub(crate) usage: KeyUsage,
+    pub(crate) server_names: Vec<GeneralName>,
+    pub(crate) extra: Vec<Extension>,
 }
 
-impl BuilderProfile for SelfSignedLeaf {
+impl Profile {
+    /// digitalSignature + keyEncipherment: custodian, operator, combiner and TLS certificates.
+    fn usage_signing() -> KeyUsage {
+        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
+    }
+}
+
+impl BuilderProfile for Profile {
     fn get_issuer(&self, subject: &Name) -> Name {
-        subject.clone()
+        self.issuer.clone().unwrap_or_else(|| subject.clone())
     }
     fn get_subject(&self) -> Name {
         self.subject.clone()
@@ -333,7 +343,7 @@ impl BuilderProfile for SelfSignedLeaf {
         let mut exts: Vec<Extension> = Vec::new();
         let ski = SubjectKeyIdentifier::try_from(spk)?;
         exts.push(
-            BasicConstraints { ca: false, path_len_constraint: None }.to_extension(tbs.subject(), &exts)?,
+            BasicConstraints { ca: self.ca, path_len_constraint: None }.to_extension(tbs.subject(), &exts)?,
         );
         exts.push(self.usage.to_extension(tbs.subject(), &exts)?);
         exts.push(ski.to_extension(tbs.subject(), &exts)?);
@@ -347,6 +357,25 @@ impl BuilderProfile for SelfSignedLeaf {
         exts.extend(self.extra.iter().cloned());
         Ok(exts)
     }
+}
+
+/// A random, positive 16-byte serial number of fixed DER length.
+pub(crate) fn random_serial<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SerialNumber, Error> {
+    let mut serial = [0u8; 16];
+    rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
+    serial[0] &= 0x7f; // positive
+    serial[0] |= 0x01; // no leading zero byte, so the DER length is fixed
+    SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))
+}
+
+/// A certificate validity from `not_before_unix`, `days` long.
+pub(crate) fn validity(not_before_unix: u64, days: u32) -> Result<Validity, Error> {
+    let time = |secs: u64| -> Result<Time, Error> {
+        der::DateTime::from_unix_duration(Duration::from_secs(secs))
+            .map(Time::from)
+            .map_err(|e| Error::Certificate(format!("validity: {e}")))
+    };
+    Ok(Validity::new(time(not_before_unix)?, time(not_before_unix + u64::from(days) * 86_400)?))
 }
 
 /// Checks that a common name is safe to put in a certificate and a file name.
@@ -378,7 +407,7 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
         rng,
         key,
         common_name,
-        SelfSignedLeaf::usage_signing(),
+        Profile::usage_signing(),
         Vec::new(),
         Vec::new(),
         not_before_unix,
@@ -443,14 +472,7 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
         names.push(GeneralName::IpAddress(os));
     }
     let cn = dns_names.first().copied().unwrap_or("localhost");
-    build_self_signed(rng, key, cn, SelfSignedLeaf::usage_signing(), names, Vec::new(), not_before_unix, days)
-}
-
-impl SelfSignedLeaf {
-    /// digitalSignature + keyEncipherment: custodian, operator, combiner and TLS certificates.
-    fn usage_signing() -> KeyUsage {
-        KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
-    }
+    build_self_signed(rng, key, cn, Profile::usage_signing(), names, Vec::new(), not_before_unix, days)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -469,23 +491,13 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     }
     let subject = Name::from_str(&format!("CN={common_name}"))
         .map_err(|e| Error::Certificate(format!("subject: {e}")))?;
-    let time = |secs: u64| -> Result<Time, Error> {
-        der::DateTime::from_unix_duration(Duration::from_secs(secs))
-            .map(Time::from)
-            .map_err(|e| Error::Certificate(format!("validity: {e}")))
-    };
-    let not_after = not_before_unix + u64::from(days) * 86_400;
-    let validity = Validity::new(time(not_before_unix)?, time(not_after)?);
-    let mut serial = [0u8; 16];
-    rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
-    serial[0] &= 0x7f; // positive
-    serial[0] |= 0x01; // no leading zero byte, so the DER length is fixed
-    let serial = SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))?;
+    let validity = validity(not_before_unix, days)?;
+    let serial = random_serial(rng)?;
     let public = key.public_key();
     let spki =
         spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
     let builder = CertificateBuilder::new(
-        SelfSignedLeaf { subject, server_names, usage, extra },
+        Profile { subject, issuer: None, ca: false, usage, server_names, extra },
         serial,
         validity,
         spki,

@@ -3,7 +3,9 @@
 //! unattested), Intel's real collateral, and negative evidence made from the
 //! real evidence: each must fail at its own check.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{read, vectors};
 
 use sd_core::attestation::collateral::{Collateral, signature_from_hex};
 use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
@@ -11,23 +13,6 @@ use sd_core::attestation::{
     AttestationFailure, Basis, ExchangeKeySource, Pins, VerifiedExchangeKey, evidence, hsm_name_from_url,
 };
 use sd_core::cert::{self, Certificate};
-
-fn vectors() -> PathBuf {
-    let dir = std::env::var_os("HSM_CEREMONY_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    assert!(
-        dir.join("azure-cli").is_dir(),
-        "test vectors not found at {} (set HSM_CEREMONY_VECTORS)",
-        dir.display()
-    );
-    dir
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let p = vectors().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 const TK: &str = "azure-cli/transfer-keys";
 const V2025: &str = "azure-cli-2025-04-22-test-mhsm-sd2q2avldvp4tl.json";

@@ -3,7 +3,9 @@
 //! made by az 2.91.0. Golden SHA-256 values are from AZURE-SD-FORMAT.md §9,
 //! computed there by an independent implementation.
 
-use std::path::PathBuf;
+mod common;
+
+use common::read;
 
 use sd_core::cert::Certificate;
 use sd_core::download_request::{CertificateJwk, DownloadRequest};
@@ -11,23 +13,6 @@ use sd_core::enc_data::DomainSecret;
 use sd_core::restore_blob::RestoreBlob;
 use sd_core::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::{Error, private_key, sha256_hex};
-
-fn vectors() -> PathBuf {
-    let dir = std::env::var_os("HSM_CEREMONY_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"));
-    assert!(
-        dir.join("azure-cli").is_dir(),
-        "test vectors not found at {} (set HSM_CEREMONY_VECTORS)",
-        dir.display()
-    );
-    dir
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let p = vectors().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
 const SD_2020: &str = "azure-cli/security_domain_keys/sdtest/sdfile.json";

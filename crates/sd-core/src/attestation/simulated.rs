@@ -8,22 +8,16 @@
 //! test root, which a verifier accepts only when told to, explicitly.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use der::asn1::OctetString;
 use der::{Decode, Encode, EncodePem, pem::LineEnding};
 use p256::ecdsa::{DerSignature, Signature, SigningKey};
 use rand_core::TryCryptoRng;
 use sha2::{Digest, Sha256};
-use spki::SubjectPublicKeyInfoRef;
-use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
-use x509_cert::certificate::TbsCertificate;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier};
-use x509_cert::ext::{Extension, ToExtension};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
-use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::{Time, Validity};
 
 use super::evidence::{self, EvidenceParts};
 use super::pins::Pins;
@@ -139,43 +133,6 @@ fn new_key<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SigningKey, Error> {
     }
 }
 
-/// CA or leaf, issued by `issuer`.
-struct Profile {
-    subject: Name,
-    issuer: Name,
-    ca: bool,
-    extra: Vec<Extension>,
-}
-
-impl BuilderProfile for Profile {
-    fn get_issuer(&self, _subject: &Name) -> Name {
-        self.issuer.clone()
-    }
-    fn get_subject(&self) -> Name {
-        self.subject.clone()
-    }
-    fn build_extensions(
-        &self,
-        spk: SubjectPublicKeyInfoRef<'_>,
-        _issuer_spk: SubjectPublicKeyInfoRef<'_>,
-        tbs: &TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        let mut exts: Vec<Extension> = Vec::new();
-        exts.push(
-            BasicConstraints { ca: self.ca, path_len_constraint: None }.to_extension(tbs.subject(), &exts)?,
-        );
-        let usage = if self.ca {
-            KeyUsages::KeyCertSign | KeyUsages::CRLSign
-        } else {
-            KeyUsages::DigitalSignature.into()
-        };
-        exts.push(KeyUsage(usage).to_extension(tbs.subject(), &exts)?);
-        exts.push(SubjectKeyIdentifier::try_from(spk)?.to_extension(tbs.subject(), &exts)?);
-        exts.extend(self.extra.iter().cloned());
-        Ok(exts)
-    }
-}
-
 fn issue<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
     (subject, issuer, ca, extra): (&str, &str, bool, Vec<Extension>),
@@ -183,18 +140,20 @@ fn issue<R: TryCryptoRng + ?Sized>(
     (not_before, days): (u64, u32),
 ) -> Result<Vec<u8>, Error> {
     let name = |cn: &str| Name::from_str(&format!("CN={cn},O=hsm-ceremony test platform")).map_err(cert_err);
-    let time = |secs: u64| {
-        der::DateTime::from_unix_duration(Duration::from_secs(secs)).map(Time::from).map_err(cert_err)
+    let usage =
+        if ca { KeyUsages::KeyCertSign | KeyUsages::CRLSign } else { KeyUsages::DigitalSignature.into() };
+    let profile = crate::cert::Profile {
+        subject: name(subject)?,
+        issuer: Some(name(issuer)?),
+        ca,
+        usage: KeyUsage(usage),
+        server_names: Vec::new(),
+        extra,
     };
-    let validity = Validity::new(time(not_before)?, time(not_before + u64::from(days) * 86_400)?);
-    let mut serial = [0u8; 16];
-    rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
     let spki = spki::SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(cert_err)?;
-    let profile = Profile { subject: name(subject)?, issuer: name(issuer)?, ca, extra };
-    let builder =
-        CertificateBuilder::new(profile, SerialNumber::new(&serial).map_err(cert_err)?, validity, spki)
-            .map_err(cert_err)?;
+    let validity = crate::cert::validity(not_before, days)?;
+    let builder = CertificateBuilder::new(profile, crate::cert::random_serial(rng)?, validity, spki)
+        .map_err(cert_err)?;
     let cert = builder.build::<_, DerSignature>(issuer_key).map_err(cert_err)?;
     cert.to_der().map_err(cert_err)
 }
