@@ -67,5 +67,37 @@ fn shares(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, keygen, shares);
+/// Verifying the exchange key's SGX attestation (Azure's real 2025 response),
+/// and the honest quorum rebuild when one of three shares is bad.
+fn attestation_and_quorum(c: &mut Criterion) {
+    use sd_core::attestation::{ExchangeKeySource, Pins, VerifiedExchangeKey};
+    let body = read("azure-cli/transfer-keys/azure-cli-2025-04-22-test-mhsm-sd2q2avldvp4tl.json");
+    let pins = Pins::default();
+    c.bench_function("attestation/verify_2025_response", |b| {
+        b.iter(|| {
+            VerifiedExchangeKey::attested(
+                ExchangeKeySource::Response(black_box(&body)),
+                "test-mhsm-sd2q2avldvp4tl",
+                &pins,
+                1_745_312_400,
+            )
+            .unwrap()
+        })
+    });
+    let sd = SecurityDomain::parse(&read("azure-cli/security_domain_keys/sdtest/sdfile.json")).unwrap();
+    let mut opened: Vec<_> = (0..3).map(|i| sd.open_share(&key(i), None).unwrap()).collect();
+    // The first share is bad: the first subset tried fails, as does the second.
+    let mut bytes = opened[0].share.to_bytes().expose().to_vec();
+    let word = u16::from_le_bytes([bytes[0], bytes[1]]);
+    bytes[..2].copy_from_slice(&((word & !0x1ff) | (((word & 0x1ff) + 1) % 257)).to_le_bytes());
+    opened[0].share = sd_core::shamir::Share::from_bytes(&bytes).unwrap();
+    c.bench_function("recover/one_bad_share_of_3_2020", |b| {
+        b.iter(|| {
+            let r = sd.recover(black_box(&opened)).unwrap();
+            assert_eq!(r.disagreeing, [0]);
+        })
+    });
+}
+
+criterion_group!(benches, keygen, shares, attestation_and_quorum);
 criterion_main!(benches);

@@ -16,7 +16,8 @@ fn target_and_token_sources() {
     assert_eq!(o.status.code(), Some(2), "conflicting targets are a usage error");
 
     let emu = Emulator::start(&dir.join("hsm"));
-    // The token from the environment works, and is never printed.
+    // A token from the environment is a real Azure token: never sent to the
+    // emulator (or any host but NAME.managedhsm.azure.net), and never printed.
     let token = emu.token();
     let o = std::process::Command::new(bin("uploader"))
         .args([
@@ -32,8 +33,11 @@ fn target_and_token_sources() {
         .output()
         .unwrap();
     let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert!(all.contains("HTTP 404"), "no download yet: {all}");
+    assert!(all.contains("an Azure token from AZURE_ACCESS_TOKEN or az is never sent there"), "{all}");
     assert!(!all.contains(&token), "the token was printed");
+    // From --token-file it is used.
+    let o = uploader(&dir, &emu, &["status", "--download"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "no download yet");
     fails(
         uploader(&dir, &emu, &["upload", "--restore-blob", "missing.json"]),
         &["missing.json: no such file"],
