@@ -156,6 +156,34 @@ fn distributed_recovery_share_bundles_and_combine() {
     let dir = f.copy_to("distributed");
     ok(keyholder(&dir, &["combiner-init", "--out", ".", "--passphrase-file", "pw"]));
     let nonce = write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    // The exchange key the request names passes its attestation, checked on its own.
+    let args = [
+        "exchange-key",
+        "request.json",
+        "--hsm",
+        "emulated-hsm",
+        "--attestation-root",
+        "attestation-root.pem",
+    ];
+    let out = ok(keyholder(&dir, &args));
+    assert!(out.trim_end().ends_with("PASS: every check passed"), "{out}");
+    let out = ok(keyholder(
+        &dir,
+        &[
+            "exchange-key",
+            "exchange.pem",
+            "--hsm",
+            "emulated-hsm",
+            "--attestation-root",
+            "attestation-root.pem",
+            "--json",
+        ],
+    ));
+    assert!(out.contains("\"verdict\": \"pass\""), "{out}");
+    // Without the test root it is refused: the root is not Intel's.
+    let o = keyholder(&dir, &args[..4]);
+    assert!(stdout(&o).contains("FAIL attestation root pin"), "{}", stdout(&o));
+    fails(o, &["did not pass its attestation"]);
     assert_eq!(std::fs::metadata(dir.join("combiner.key")).unwrap().permissions().mode() & 0o777, 0o600);
     for n in ["alice", "carol"] {
         let out = ok(keyholder(
