@@ -292,3 +292,44 @@ fn check_says_what_it_proves_and_what_it_does_not() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["not_verified"].as_array().unwrap().len(), 1, "{v}");
 }
+
+/// On a terminal, an unpinned request goes on only when a person types "yes"
+/// after comparing the signer's fingerprint with the ceremony record
+/// (`script` gives the command a pseudo-terminal and types the answer).
+#[test]
+fn an_unpinned_operator_is_confirmed_on_the_terminal() {
+    let dir = recovery("attack-confirm-on-terminal");
+    let command = |out: &str| {
+        format!(
+            "{} share --sd sd.json --request request.json --attestation-root attestation-root.pem \
+             --key alice.key --passphrase-file pw --out {out}",
+            env!("CARGO_BIN_EXE_keyholder")
+        )
+    };
+    let on_terminal = |answer: &str, out: &str| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command(out), "/dev/null"])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs the command on a pseudo-terminal");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    let (code, shown) = on_terminal("no\n", "refused.share.json");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("recovery request signed by: CN=operator"), "{shown}");
+    assert!(
+        shown.contains("Is this the operator fingerprint recorded at the activation ceremony?"),
+        "{shown}"
+    );
+    assert!(shown.contains("not confirmed; nothing was done"), "{shown}");
+    assert!(!dir.join("refused.share.json").exists());
+    let (code, shown) = on_terminal("yes\n", "alice.share.json");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(dir.join("alice.share.json").exists(), "{shown}");
+}
