@@ -123,6 +123,12 @@ fn exchange_key_command_on_real_azure_responses() {
     let v2025 = tk.join("azure-cli-2025-04-22-test-mhsm-sd2q2avldvp4tl.json");
     let v2025 = v2025.to_str().unwrap();
     let hsm = "test-mhsm-sd2q2avldvp4tl";
+    let out = ok(keyholder(&dir, &["fingerprint", v2025]));
+    assert!(
+        out.starts_with("transfer-key response")
+            && out.contains("wGaLpPbFtC8C85LDJlnn7jdp53x6NOxS8MZmd-l8Rb0"),
+        "{out}"
+    );
     let out = ok(keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm, "--at", "2025-04-22T09:00:00Z"]));
     assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), 17, "{out}");
     assert!(out.contains("PASS attestation root pin: root key SHA-256 a0af0312"), "{out}");

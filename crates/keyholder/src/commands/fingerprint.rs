@@ -31,12 +31,16 @@ pub fn run(path: &Path) -> CliResult {
     } else if let Ok(blob) = RestoreBlob::parse(&bytes) {
         outln!("restore blob, sha256 {sha}");
         outln!("  wrapped to exchange key x5t#S256 {}", blob.exchange_x5t_s256());
+    } else if let Ok(cert) = sd_core::transfer_key::parse_response(&bytes) {
+        outln!("transfer-key response (an HSM's exchange key), sha256 {sha}");
+        print_fingerprint("exchange certificate", &cert);
+        outln!("  its attestation: keyholder exchange-key {} --hsm NAME", path.display());
     } else if let Ok(cert) = Certificate::from_pem_or_der(&bytes) {
         print_fingerprint("certificate", &cert);
     } else {
         return Err(CliError::file(
             path,
-            "is not a certificate, SD file, restore blob or hsm-ceremony bundle",
+            "is not a certificate, SD file, restore blob, transfer-key response or hsm-ceremony bundle",
         ));
     }
     Ok(())
