@@ -125,7 +125,10 @@ else
   if ! (cd "$ROOT" && cargo build --release --locked -q -p keyholder -p uploader -p mhsm-emulator) >"$LOG" 2>&1; then
     sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; exit 1
   fi
-  BIN="$ROOT/target/release"
+  # Wherever cargo put them (CARGO_TARGET_DIR and .cargo/config are honoured).
+  TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --locked \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+  BIN="$TARGET_DIR/release"
 fi
 for b in keyholder uploader mhsm-emulator; do
   say "    $b: sha256 $(sha256sum "$BIN/$b" | cut -d' ' -f1)"
