@@ -4,7 +4,7 @@
 //!
 //! This module only decodes (and, for the emulator, encodes) the bytes; every
 //! read is bounds-checked, so no input can make it panic. What the values
-//! mean is decided in [`super::verify`].
+//! mean is decided by [`super::VerifiedExchangeKey`].
 
 use std::fmt;
 
