@@ -82,27 +82,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         let out = format!("blob{i}.json");
         // Kills cluster around the end of the run, where the output is written.
         let delay = Duration::from_micros(span * 6 / 10 + random_below(span * 7 / 10));
-        let done = kill_after(
-            &dir,
-            &[
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                "a.key",
-                "--key",
-                "b.key",
-                "--out",
-                &out,
-            ],
-            delay,
-        );
+        let done = kill_after(&dir, &restore_blob_args("sd.json", &["a.key", "b.key"], &out, &[]), delay);
         if done {
             completed += 1
         } else {

@@ -295,6 +295,20 @@ pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a 
     args
 }
 
+/// `keyholder restore-blob` for the SD file `sd` with `keys`, wrapping to the
+/// test HSM's attested `exchange.pem` (under the folder's test root), into
+/// `out`; `extra` arguments follow.
+pub fn restore_blob_args<'a>(sd: &'a str, keys: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["restore-blob", "--hsm", TEST_HSM, "--attestation-root", "attestation-root.pem"];
+    args.extend(["--sd", sd, "--exchange-key", "exchange.pem"]);
+    for k in keys {
+        args.extend(["--key", k]);
+    }
+    args.extend(["--out", out]);
+    args.extend(extra);
+    args
+}
+
 /// `keyholder combine` with the same file names and `combiner.key`, one
 /// `--share` per bundle, then `extra`.
 pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {

@@ -94,58 +94,24 @@ fn restore_blob_with_every_pair_of_custodians() {
         let out = format!("blob-{a}-{b}.json");
         ok(keyholder(
             &dir,
-            &[
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
+            &restore_blob_args(
                 "sd.json",
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                &format!("{a}.key"),
-                "--key",
-                &format!("{b}.key"),
-                "--passphrase-file",
-                "pw",
-                "--passphrase-file",
-                "pw",
-                "--out",
+                &[&format!("{a}.key"), &format!("{b}.key")],
                 &out,
-            ],
+                &["--passphrase-file", "pw", "--passphrase-file", "pw"],
+            ),
         ));
         f.assert_blob_restores(&dir, &out);
     }
     // All three also works (the third share must agree with the other two).
     ok(keyholder(
         &dir,
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
+        &restore_blob_args(
             "sd.json",
-            "--exchange-key",
-            "exchange.pem",
-            "--key",
-            "alice.key",
-            "--key",
-            "bob.key",
-            "--key",
-            "carol.key",
-            "--passphrase-file",
-            "pw",
-            "--passphrase-file",
-            "pw",
-            "--passphrase-file",
-            "pw",
-            "--out",
+            &["alice.key", "bob.key", "carol.key"],
             "blob3.json",
-        ],
+            &["--passphrase-file", "pw", "--passphrase-file", "pw", "--passphrase-file", "pw"],
+        ),
     ));
     f.assert_blob_restores(&dir, "blob3.json");
 }
@@ -321,27 +287,12 @@ fn rotate_then_recover_with_the_new_custodians() {
     assert!(out.contains("Destroy every copy of the"), "{out}");
     ok(keyholder(
         &dir,
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
+        &restore_blob_args(
             "sd.json",
-            "--exchange-key",
-            "exchange.pem",
-            "--key",
-            "alice.key",
-            "--key",
-            "bob.key",
-            "--passphrase-file",
-            "pw",
-            "--passphrase-file",
-            "pw",
-            "--out",
+            &["alice.key", "bob.key"],
             "old-blob.json",
-        ],
+            &["--passphrase-file", "pw", "--passphrase-file", "pw"],
+        ),
     ));
     f.assert_blob_restores(&dir, "old-blob.json");
     // Old custodians open nothing in the new file; new ones do.
@@ -354,49 +305,12 @@ fn rotate_then_recover_with_the_new_custodians() {
         assert!(out.starts_with(&format!("share {} of 4 opens (quorum 3)", i + 1)), "{out}");
     }
     fails(
-        keyholder(
-            &dir,
-            &[
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "new-sd.json",
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                "dave.key",
-                "--key",
-                "grace.key",
-                "--out",
-                "blob.json",
-            ],
-        ),
+        keyholder(&dir, &restore_blob_args("new-sd.json", &["dave.key", "grace.key"], "blob.json", &[])),
         &["2 --key given", "needs 3 custodians"],
     );
     ok(keyholder(
         &dir,
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "new-sd.json",
-            "--exchange-key",
-            "exchange.pem",
-            "--key",
-            "grace.key",
-            "--key",
-            "dave.key",
-            "--key",
-            "frank.key",
-            "--out",
-            "blob.json",
-        ],
+        &restore_blob_args("new-sd.json", &["grace.key", "dave.key", "frank.key"], "blob.json", &[]),
     ));
     f.assert_blob_restores(&dir, "blob.json");
     let fp = ok(keyholder(&dir, &["fingerprint", "new-sd.json"]));

@@ -118,23 +118,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     let out = ok(hsm.run(&["check", "--sd", "sd.json", "--key", &alice]));
     assert!(out.starts_with("share 1 of 3 opens (quorum 2)"), "{out}");
     // restore-blob with one token key and one file key.
-    ok(hsm.run(&[
-        "restore-blob",
-        "--hsm",
-        "emulated-hsm",
-        "--attestation-root",
-        "attestation-root.pem",
-        "--sd",
-        "sd.json",
-        "--exchange-key",
-        "exchange.pem",
-        "--key",
-        &bob,
-        "--key",
-        "carol.key",
-        "--out",
-        "blob1.json",
-    ]));
+    ok(hsm.run(&restore_blob_args("sd.json", &[&bob, "carol.key"], "blob1.json", &[])));
     blob_opens(&dir, "blob1.json", &secrets);
     // drill with two token keys: both sign the report on their tokens.
     ok(hsm.run(&["drill", "--sd", "sd.json", "--key", &alice, "--key", &bob, "--out", "report.json"]));
@@ -169,23 +153,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
         "rotated.json",
     ]));
     fails(hsm.run(&["check", "--sd", "rotated.json", "--key", &alice]), &["this key opens no share"]);
-    ok(hsm.run(&[
-        "restore-blob",
-        "--hsm",
-        "emulated-hsm",
-        "--attestation-root",
-        "attestation-root.pem",
-        "--sd",
-        "rotated.json",
-        "--exchange-key",
-        "exchange.pem",
-        "--key",
-        &bob,
-        "--key",
-        "dave.key",
-        "--out",
-        "blob3.json",
-    ]));
+    ok(hsm.run(&restore_blob_args("rotated.json", &[&bob, "dave.key"], "blob3.json", &[])));
     blob_opens(&dir, "blob3.json", &secrets);
 }
 

@@ -19,7 +19,7 @@ use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, private_key};
 
 #[allow(unused_imports)]
-pub use ceremony_tests::{combine_args, fails, listing, ok, share_args};
+pub use ceremony_tests::{combine_args, fails, listing, ok, restore_blob_args, share_args};
 
 pub const PASS: &str = "correct horse battery staple";
 
