@@ -37,21 +37,7 @@ fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
 fn keyholder_killed_mid_write_leaves_no_partial_output() {
     let dir = scratch("crash-keyholder");
     custodians(&dir, &["a", "b", "c"]);
-    let certs: Vec<_> = ["a", "b", "c"]
-        .iter()
-        .map(|n| {
-            sd_core::cert::Certificate::from_pem_or_der(&std::fs::read(dir.join(format!("{n}.cer"))).unwrap())
-                .unwrap()
-        })
-        .collect();
-    let master = sd_core::secret::MasterKey::generate(&mut getrandom::SysRng).unwrap();
-    let secrets = [sd_core::enc_data::DomainSecret {
-        tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::new(vec![7u8; 200_000]),
-    }];
-    let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
-        .unwrap();
-    std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+    write_sd(&dir, &["a", "b", "c"], 200_000);
     std::fs::write(dir.join("exchange.pem"), attested_exchange(TEST_HSM).1.to_pem()).unwrap();
     install_attestation_root(&dir);
 
@@ -59,19 +45,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     let span = (0..3)
         .map(|_| {
             let start = Instant::now();
-            let args = [
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--exchange-key",
-                "exchange.pem",
-            ];
-            let mut args = args.to_vec();
-            args.extend(["--key", "a.key", "--key", "b.key", "--out", "timing.json", "--force"]);
+            let args = restore_blob_args("sd.json", &["a.key", "b.key"], "timing.json", &["--force"]);
             ok(run(&dir, "keyholder", &args));
             start.elapsed().as_micros() as u64
         })

@@ -23,23 +23,10 @@ fn key_file_with_kdf(dir: &Path, name: &str, change: Change) {
     std::fs::write(dir.join("pw"), "pass phrase").unwrap();
 }
 
-/// A valid SD file in `dir` (for three throwaway custodians), so a command reaches the key.
+/// A valid SD file in `dir` (for three custodians made here), so a command reaches the key.
 fn some_sd(dir: &Path) {
-    let certs: Vec<_> = (0..3)
-        .map(|i| {
-            let k = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
-            sd_core::cert::self_signed(&mut getrandom::SysRng, &k, &format!("c{i}"), 1_767_225_600, 30)
-                .unwrap()
-        })
-        .collect();
-    let master = sd_core::secret::MasterKey::generate(&mut getrandom::SysRng).unwrap();
-    let secrets = [sd_core::enc_data::DomainSecret {
-        tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::from_slice(b"x"),
-    }];
-    let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
-        .unwrap();
-    std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+    custodians(dir, &["a", "b", "c"]);
+    write_sd(dir, &["a", "b", "c"], 1);
 }
 
 type Change = Box<dyn Fn(&mut Kdf)>;
@@ -212,20 +199,7 @@ fn messages_say_exactly_what_is_wrong() {
     );
     // A damaged entry for this custodian's own certificate is called damaged, not "opens no share".
     custodians(&dir, &["a", "b", "c"]);
-    let certs: Vec<_> = ["a", "b", "c"]
-        .iter()
-        .map(|n| {
-            sd_core::cert::Certificate::from_pem_or_der(&std::fs::read(dir.join(format!("{n}.cer"))).unwrap())
-                .unwrap()
-        })
-        .collect();
-    let master = sd_core::secret::MasterKey::generate(&mut getrandom::SysRng).unwrap();
-    let secrets = [sd_core::enc_data::DomainSecret {
-        tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::from_slice(b"x"),
-    }];
-    let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
-        .unwrap();
+    let sd = write_sd(&dir, &["a", "b", "c"], 1);
     let text = sd.to_json();
     let entry = &sd.shares()[1].enc_key;
     let mut parts: Vec<String> = entry.split('.').map(str::to_owned).collect();

@@ -244,6 +244,30 @@ pub fn custodians(dir: &Path, names: &[&str]) {
     }
 }
 
+/// An SD file for the custodians `names` (their `NAME.cer` in `dir`), quorum
+/// 2, holding one `hsm_backup` secret of `secret_len` bytes; written to
+/// `dir/sd.json` and returned.
+pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::sd_file::SecurityDomain {
+    let certs: Vec<_> = names
+        .iter()
+        .map(|n| {
+            sd_core::cert::Certificate::from_pem_or_der(
+                &std::fs::read(dir.join(format!("{n}.cer"))).expect("NAME.cer"),
+            )
+            .expect("certificate")
+        })
+        .collect();
+    let master = sd_core::secret::MasterKey::generate(&mut getrandom::SysRng).expect("master key");
+    let secrets = [sd_core::enc_data::DomainSecret {
+        tag: "hsm_backup".into(),
+        data: sd_core::secret::SecretBytes::new(vec![7u8; secret_len]),
+    }];
+    let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
+        .expect("SD file");
+    std::fs::write(dir.join("sd.json"), sd.to_json()).expect("write sd.json");
+    sd
+}
+
 /// `uploader activate` of the custodians `names` (their enrollments in `dir`)
 /// with quorum `quorum`, the operator key `operator.key`, the SD file to `out`;
 /// `extra` arguments follow.
