@@ -200,7 +200,7 @@ fn messages_say_exactly_what_is_wrong() {
     // A damaged entry for this custodian's own certificate is called damaged, not "opens no share".
     custodians(&dir, &["a", "b", "c"]);
     let sd = write_sd(&dir, &["a", "b", "c"], 1);
-    let text = sd.to_json();
+    let text = sd.to_json().unwrap();
     let entry = &sd.shares()[1].enc_key;
     let mut parts: Vec<String> = entry.split('.').map(str::to_owned).collect();
     let mut wrapped = sd_core::b64::url_decode(&parts[1], "k").unwrap();

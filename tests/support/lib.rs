@@ -264,7 +264,7 @@ pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::sd_fi
     }];
     let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
         .expect("SD file");
-    std::fs::write(dir.join("sd.json"), sd.to_json()).expect("write sd.json");
+    std::fs::write(dir.join("sd.json"), sd.to_json().expect("serialise sd.json")).expect("write sd.json");
     sd
 }
 

@@ -22,3 +22,14 @@ pub fn print_fingerprint(label: &str, cert: &Certificate) {
     outln!("  x5t#S256:    {}", cert.x5t_s256());
     outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
 }
+
+/// A certificate's fingerprints as JSON, for `--json` output.
+pub fn fingerprint_json(label: &str, cert: &Certificate) -> serde_json::Value {
+    serde_json::json!({
+        "label": label,
+        "subject": cert.subject(),
+        "sha256": sd_core::hex_lower(&cert.sha256()),
+        "x5t_s256": cert.x5t_s256(),
+        "read_aloud": cert::readable_fingerprint(&cert.sha256()),
+    })
+}

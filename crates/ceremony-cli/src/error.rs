@@ -1,9 +1,16 @@
-//! The keyholder's error: which file, what is wrong with it, what to do next.
+//! The tools' error: which file, what is wrong with it, what to do next.
+//!
+//! Formatting lives in one layer: `Display` is the message alone (with the
+//! file it is about), wrapping adds context in front of it without losing the
+//! hint, and only [`exit`] — called once, by `main` — writes `error:` and
+//! `hint:`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Exit status for every failure the tool detects (bad input, failed check).
+/// clap uses 2 for a wrong command line.
 pub const EXIT_FAILURE: u8 = 1;
 
 /// An error as the user sees it.
@@ -30,28 +37,50 @@ impl CliError {
         CliError { file: None, message: crate::terminal::message(&message.to_string()), hint: None }
     }
 
-    /// Adds advice on what to do next.
+    /// Adds advice on what to do next (replacing any earlier advice).
     pub fn hint(mut self, hint: impl fmt::Display) -> Self {
         self.hint = Some(hint.to_string());
         self
+    }
+
+    /// Puts `what` in front of the message ("what: file: message"), keeping
+    /// the hint: for an error that means something more where it is caught.
+    pub fn context(self, what: impl fmt::Display) -> Self {
+        CliError { file: None, message: format!("{what}: {self}"), hint: self.hint }
+    }
+
+    /// The advice, if any.
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
-            Some(p) => write!(f, "error: {}: {}", p.display(), self.message)?,
-            None => write!(f, "error: {}", self.message)?,
+            Some(p) => write!(f, "{}: {}", p.display(), self.message),
+            None => f.write_str(&self.message),
         }
-        if let Some(h) = &self.hint {
-            write!(f, "\nhint: {h}")?;
-        }
-        Ok(())
     }
 }
 
 /// Result of a command.
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// Ends a command: prints a failure as `error: …` and `hint: …` on stderr
+/// and turns the result into the exit status.
+pub fn exit(result: CliResult) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            if let Some(hint) = e.hint_text() {
+                crate::errln!("hint: {hint}");
+            }
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
 
 /// Attaches a file name to a core error.
 pub trait InFile<T> {
@@ -62,5 +91,20 @@ pub trait InFile<T> {
 impl<T, E: fmt::Display> InFile<T> for Result<T, E> {
     fn in_file(self, file: &Path) -> CliResult<T> {
         self.map_err(|e| CliError::file(file, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_wraps_once_and_keeps_the_hint() {
+        let inner =
+            CliError::file(Path::new("blob.json"), "recovery failed").hint("ask for the shares again");
+        let outer = inner.context("combine");
+        assert_eq!(outer.to_string(), "combine: blob.json: recovery failed");
+        assert_eq!(outer.hint_text(), Some("ask for the shares again"));
+        assert!(!outer.to_string().contains("error:"));
     }
 }

@@ -23,6 +23,27 @@ pub const PUBLIC_MODE: u32 = 0o644;
 /// Largest input we read: SD files are ~20 KB, bundles smaller.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
+/// Makes sure `dir` is a folder to write new key material into: creates it
+/// (and missing parents) with mode 0700 and says so, or checks that what is
+/// there is a folder.
+pub fn output_dir(dir: &Path) -> CliResult {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(CliError::file(dir, "exists and is not a folder")),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| CliError::file(dir, format!("cannot create the folder: {e}")))?;
+            crate::errln!("created folder {} (mode 0700)", dir.display());
+            Ok(())
+        }
+        Err(e) => Err(CliError::file(dir, e)),
+    }
+}
+
 /// Reads a whole input file, naming it in any error. At most [`MAX_INPUT`]
 /// bytes are read whatever the file is (a device, a FIFO, a file that grows):
 /// its size as reported is not trusted.

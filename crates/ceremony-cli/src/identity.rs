@@ -92,11 +92,11 @@ pub fn generate_on_token(
     bits: usize,
     days: u32,
     uri: &str,
-) -> CliResult<(crate::token::TokenKey, Certificate)> {
-    use crate::token::{TokenKey, TokenUri};
-    let parsed = TokenUri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
+) -> CliResult<(crate::pkcs11::Pkcs11Key, Certificate)> {
+    use crate::pkcs11::{Pkcs11Key, Pkcs11Uri};
+    let parsed = Pkcs11Uri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
     errln!("generating an RSA-{bits} key for {name} on token {:?}...", parsed.token);
-    let token = TokenKey::generate(&parsed, bits)?;
+    let token = Pkcs11Key::generate(&parsed, bits)?;
     let cert = cert::self_signed(&mut rng(), &token, name, now_unix().saturating_sub(3600), days)
         .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
     token.store_certificate(&cert)?;

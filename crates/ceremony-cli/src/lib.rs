@@ -3,6 +3,7 @@
 //! No networking: the offline `keyholder` depends on this crate.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod artifacts;
 pub mod confirm;
 pub mod error;
@@ -10,10 +11,11 @@ pub mod exchange_key;
 pub mod files;
 pub mod hardening;
 pub mod identity;
-pub mod key_file;
+pub mod manual;
 pub mod passphrase;
+pub mod pkcs11;
 pub mod terminal;
-pub mod token;
+pub mod unlocked_key;
 
 /// `println!` that never panics: a closed pipe (`tool … | head`) must not turn
 /// into a crash (the results that matter are files); and whatever came from

@@ -20,11 +20,5 @@ fn main() -> ExitCode {
         return ExitCode::from(ceremony_cli::error::EXIT_FAILURE);
     }
     let cli = cli::Cli::parse();
-    match commands::run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            errln!("{e}");
-            ExitCode::from(ceremony_cli::error::EXIT_FAILURE)
-        }
-    }
+    ceremony_cli::error::exit(commands::run(cli.command))
 }

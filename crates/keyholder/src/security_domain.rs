@@ -9,7 +9,7 @@ use sd_core::secret::MasterKey;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files;
-use ceremony_cli::key_file::{CustodianKey, pair_passphrases};
+use ceremony_cli::unlocked_key::{KeySource, UnlockedKey, pair_passphrases};
 
 /// A parsed SD file with its path and hash.
 pub struct LoadedSd {
@@ -29,12 +29,12 @@ pub fn load(path: &Path) -> CliResult<LoadedSd> {
 impl LoadedSd {
     /// Finds this key's share (by its certificate's thumbprint when the
     /// certificate is beside the key, else by trying every share).
-    pub fn open_share(&self, key: &CustodianKey) -> CliResult<OpenedShare> {
+    pub fn open_share(&self, key: &UnlockedKey) -> CliResult<OpenedShare> {
         let thumbprint = key.cert.as_ref().map(|c| c.x5t_s256());
         match self.sd.open_share(&key.key, thumbprint.as_deref()) {
             Ok(s) => Ok(s),
             Err(sd_core::Error::NoMatchingShare) => {
-                Err(CliError::file(&key.path, format!("this key opens no share in {}", self.path.display()))
+                Err(CliError::file(key.name(), format!("this key opens no share in {}", self.path.display()))
                     .hint(
                         "is this the right key for this security domain? `keyholder fingerprint` shows both",
                     ))
@@ -51,12 +51,16 @@ pub struct OpenedQuorum {
     /// Every EncData plaintext, authenticated.
     pub secrets: Vec<DomainSecret>,
     /// The keys that took part, in the order given.
-    pub keys: Vec<CustodianKey>,
+    pub keys: Vec<UnlockedKey>,
 }
 
 /// Unlocks each key in turn, opens its share, and rebuilds the master key.
 /// Refuses a key that opens no share, the same share twice, and too few shares.
-pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]) -> CliResult<OpenedQuorum> {
+pub fn open_quorum(
+    sd: &LoadedSd,
+    keys: &[KeySource],
+    passphrase_files: &[PathBuf],
+) -> CliResult<OpenedQuorum> {
     let pairs = pair_passphrases(keys, passphrase_files)?;
     let required = sd.sd.required();
     if keys.len() < required {
@@ -67,13 +71,16 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
         ))
         .hint(format!("pass at least {required} custodian keys")));
     }
-    let mut loaded: Vec<CustodianKey> = Vec::with_capacity(pairs.len());
+    let mut loaded: Vec<UnlockedKey> = Vec::with_capacity(pairs.len());
     let mut shares: Vec<OpenedShare> = Vec::new();
-    for (n, (path, pass)) in pairs.into_iter().enumerate() {
-        if let Some(prev) = loaded.iter().find(|k| k.path == path) {
-            return Err(CliError::file(path, format!("is given twice (also as {})", prev.path.display())));
+    for (n, (source, pass)) in pairs.into_iter().enumerate() {
+        let path = source.name();
+        if loaded.iter().any(|k| k.source == *source) {
+            return Err(
+                CliError::file(path, "is given twice as --key").hint("each custodian brings their own key")
+            );
         }
-        let key = CustodianKey::load(path, pass)?;
+        let key = UnlockedKey::load(source, pass)?;
         if sd.sd.version() == 2 {
             let share = sd.open_share(&key)?;
             if let Some(i) = shares.iter().position(|s| s.index == share.index) {
@@ -82,7 +89,7 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
                     format!(
                         "opens share {}, the same share as {}",
                         share.index + 1,
-                        loaded[i].path.display()
+                        loaded[i].name().display()
                     ),
                 )
                 .hint("each custodian must bring their own key"));
@@ -113,7 +120,7 @@ pub fn open_quorum(sd: &LoadedSd, keys: &[PathBuf], passphrase_files: &[PathBuf]
             errln!(
                 "warning: {}: the share it opens disagrees with the master key this file's EncData confirms; \
                  the file's entry for it was altered",
-                loaded[p].path.display()
+                loaded[p].name().display()
             );
         }
         (recovered.master, recovered.secrets)

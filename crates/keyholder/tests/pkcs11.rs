@@ -103,7 +103,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
         .collect();
     let master = MasterKey::generate(&mut rng()).unwrap();
     let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
-    std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+    std::fs::write(dir.join("sd.json"), sd.to_json().unwrap()).unwrap();
     let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
     ceremony_tests::install_attestation_root(&dir);
     std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem()).unwrap();
@@ -167,7 +167,7 @@ fn token_errors_are_named() {
     let secrets = [DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::new(vec![1u8; 64]) }];
     let master = MasterKey::generate(&mut rng()).unwrap();
     let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
-    std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+    std::fs::write(dir.join("sd.json"), sd.to_json().unwrap()).unwrap();
     ok(hsm.run(&["check", "--sd", "sd.json", "--key", &good]));
     let pin = dir.join("pin").display().to_string();
     let bad_pin = dir.join("bad-pin").display().to_string();
@@ -192,14 +192,17 @@ fn token_errors_are_named() {
             format!("pkcs11:token=custodian-a;object=other?module-path={MODULE}&pin-source=file:{pin}"),
             "no private key with this object/id",
         ),
-        (
-            format!("pkcs11:token=custodian-a;object=sd-recovery?module-path={MODULE}&pin-value=1234"),
-            "pin-value is refused",
-        ),
     ];
     for (uri, needle) in &cases {
         fails(hsm.run(&["check", "--sd", "sd.json", "--key", uri]), &[needle]);
     }
+    // A PIN on the command line is a usage error, and the PIN is not echoed back.
+    let pin_value =
+        format!("pkcs11:token=custodian-a;object=sd-recovery?module-path={MODULE}&pin-value=1234");
+    let out = hsm.run(&["check", "--sd", "sd.json", "--key", &pin_value]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pin-value is refused") && !stderr.contains("1234"), "{stderr}");
     // Without pin-source and without a terminal: a clear message.
     let no_source = format!("pkcs11:token=custodian-a;object=sd-recovery?module-path={MODULE}");
     fails(

@@ -392,7 +392,7 @@ fn share_bundle_from_a_stranger_is_refused() {
         data: sd_core::secret::SecretBytes::from_slice(b"x"),
     }];
     let fake = sd_core::sd_file::SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
-    std::fs::write(dir.join("fake-sd.json"), fake.to_json()).unwrap();
+    std::fs::write(dir.join("fake-sd.json"), fake.to_json().unwrap()).unwrap();
     write_request(&dir, "fake-request.json", "fake-sd.json", "exchange.pem");
     ok(keyholder(
         &dir,
@@ -465,7 +465,10 @@ fn rotation_limits_are_checked_before_any_passphrase() {
         args.extend(["--quorum", quorum, "--out", "new.json"]);
         keyholder(&dir, &args)
     };
-    fails(rotate(&["alice.cer", "bob.cer"], "2"), &["2 certificates given; Azure takes 3 to 10"]);
+    fails(
+        rotate(&["alice.cer", "bob.cer"], "2"),
+        &["the new custodians (--new-cert, --quorum): 2 custodian certificates given; Azure takes 3 to 10"],
+    );
     fails(rotate(&["alice.cer", "bob.cer", "carol.cer"], "4"), &["quorum 4 is invalid"]);
     assert!(!dir.join("new.json").exists());
 }

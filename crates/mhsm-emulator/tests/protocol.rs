@@ -213,7 +213,7 @@ fn download_limits_and_second_download() {
             "sd.json",
         ],
     );
-    fails(o, &["2 certificates given; Azure takes 3 to 10"]);
+    fails(o, &["2 custodian certificates given; Azure takes 3 to 10"]);
     let o = uploader(
         &dir,
         &emu,

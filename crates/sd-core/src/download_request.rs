@@ -52,22 +52,27 @@ pub struct DownloadRequest {
 /// number of certificates, every key RSA ≥ 2048 bits, no certificate twice.
 pub fn check_limits(certs: &[Certificate], required: usize) -> Result<(), Error> {
     if !CERTIFICATE_RANGE.contains(&certs.len()) {
-        return Err(Error::DownloadRequest(format!(
-            "{} certificates given; Azure takes 3 to 10",
+        return Err(Error::CustodianSet(format!(
+            "{} custodian certificates given; Azure takes 3 to 10",
             certs.len()
         )));
     }
     if !QUORUM_RANGE.contains(&required) || required > certs.len() {
-        return Err(Error::DownloadRequest(format!(
-            "quorum {required} is invalid; it must be 2 to 10 and at most the number of certificates ({})",
+        return Err(Error::CustodianSet(format!(
+            "quorum {required} is invalid; it must be 2 to 10 and at most the number of custodian certificates ({})",
             certs.len()
         )));
     }
     for (i, c) in certs.iter().enumerate() {
-        c.rsa_public_key()
-            .map_err(|e| Error::DownloadRequest(format!("certificate {i} ({}): {e}", c.subject())))?;
+        c.rsa_public_key().map_err(|e| {
+            Error::CustodianSet(format!("custodian certificate {} ({}): {e}", i + 1, c.subject()))
+        })?;
         if certs[..i].iter().any(|o| o.der() == c.der()) {
-            return Err(Error::DownloadRequest(format!("certificate {i} ({}) is given twice", c.subject())));
+            return Err(Error::CustodianSet(format!(
+                "custodian certificate {} ({}) is given twice",
+                i + 1,
+                c.subject()
+            )));
         }
     }
     Ok(())
@@ -130,8 +135,8 @@ impl DownloadRequest {
     }
 
     /// Compact JSON body.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn to_json(&self) -> Result<String, Error> {
+        serde_json::to_string(self).map_err(|e| Error::Serialize(e.to_string()))
     }
 
     /// Parses a request body and returns its certificates (in order) and quorum,

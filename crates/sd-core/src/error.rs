@@ -57,6 +57,11 @@ pub enum Error {
     RestoreBlob(String),
     /// A download request (certificates + quorum) is invalid.
     DownloadRequest(String),
+    /// A set of custodian certificates and quorum is outside what Azure takes
+    /// (for an activation or a rotation alike).
+    CustodianSet(String),
+    /// Serialising a value to JSON failed (a bug; never silently an empty string).
+    Serialize(String),
     /// A transfer-key response is invalid.
     TransferKey(String),
     /// A signed bundle is malformed, of the wrong kind, or does not verify.
@@ -93,6 +98,8 @@ impl fmt::Display for Error {
             Error::SdFile(d) => write!(f, "invalid security domain file: {d}"),
             Error::RestoreBlob(d) => write!(f, "invalid restore blob: {d}"),
             Error::DownloadRequest(d) => write!(f, "invalid download request: {d}"),
+            Error::CustodianSet(d) => f.write_str(d),
+            Error::Serialize(d) => write!(f, "cannot serialise to JSON: {d}"),
             Error::TransferKey(d) => write!(f, "invalid transfer key: {d}"),
             Error::Bundle(d) => write!(f, "bundle rejected: {d}"),
             Error::NoMatchingShare => write!(f, "this key opens no share in this file"),

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use ceremony_cli::exchange_key::AttestationArgs;
-use ceremony_cli::identity::NewKeyArgs;
+use ceremony_cli::unlocked_key::KeySource;
 use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
 
 const AFTER_HELP: &str = "\
 Target: --hsm NAME means https://NAME.managedhsm.azure.net; --hsm-url for anything
@@ -49,142 +50,37 @@ pub struct Target {
     pub token_file: Option<PathBuf>,
 }
 
-#[derive(Subcommand)]
-pub enum Command {
-    /// Make the operator's signing key (operator.key) and certificate (operator.cer).
-    OperatorInit {
-        /// Folder to write operator.key and operator.cer into.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        #[command(flatten)]
-        protection: NewKeyArgs,
-        /// Replace an existing operator.cer (never the key).
-        #[arg(long)]
-        force: bool,
-    },
-    /// Activate the HSM: send the custodians' certificates and quorum, save the SD file.
-    Activate {
-        /// The quorum (2 to 10, at most the number of custodians).
-        #[arg(long)]
-        quorum: usize,
-        /// A custodian's enrollment bundle; repeat (3 to 10 custodians in all).
-        #[arg(long = "enrollment", value_name = "ENROLLMENT.json")]
-        enrollments: Vec<PathBuf>,
-        /// A custodian certificate without an enrollment (e.g. made by az); after the enrollments.
-        #[arg(long = "cert", value_name = "CERT.cer")]
-        certs: Vec<PathBuf>,
-        /// The operator's key (operator.cer beside it), to sign the activation record.
-        #[arg(long, value_name = "OP.key")]
-        operator_key: PathBuf,
-        /// Passphrase file for the operator key.
-        #[arg(long, value_name = "FILE")]
-        passphrase_file: Option<PathBuf>,
-        /// Where to save the SD file (the activation record goes to OUT.activation.json).
-        #[arg(long, value_name = "SD.json")]
-        out: PathBuf,
-        /// Do not wait for the HSM to report Success.
-        #[arg(long)]
-        no_wait: bool,
-        /// Replace existing output files.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Start a recovery: fetch the exchange key and write a signed recovery
-    /// request naming it and the combiner (distributed recovery), and/or save
-    /// the exchange key as az does (one-laptop recovery).
-    #[command(group = clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "exchange_key_out"]))]
-    InitRecovery {
-        /// The SD file to be recovered.
-        #[arg(long, value_name = "SD.json")]
-        sd: PathBuf,
-        /// The combiner's bundle (from keyholder combiner-init): custodians
-        /// will seal their shares to this combiner only. Confirm its
-        /// fingerprint aloud with the combiner before signing.
-        #[arg(long, value_name = "COMBINER.json", requires = "out")]
-        combiner: Option<PathBuf>,
-        /// The operator's key (operator.cer beside it), to sign the request.
-        #[arg(long, value_name = "OP.key", requires = "out")]
-        operator_key: Option<PathBuf>,
-        /// Passphrase file for the operator key.
-        #[arg(long, value_name = "FILE")]
-        passphrase_file: Option<PathBuf>,
-        /// Where to write the recovery request (needs --combiner).
-        #[arg(long, value_name = "REQUEST.json", requires_all = ["combiner", "operator_key"])]
-        out: Option<PathBuf>,
-        /// Also write the exchange key as PEM, exactly as az init-recovery does.
-        #[arg(long, value_name = "EXCHANGE.pem")]
-        exchange_key_out: Option<PathBuf>,
-        #[command(flatten)]
-        attestation: AttestationArgs,
-        /// Replace existing output files.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Upload a restore blob and wait until the HSM is active.
-    Upload {
-        /// The restore blob (from keyholder restore-blob / combine, or az).
-        #[arg(long, value_name = "BLOB.json")]
-        restore_blob: PathBuf,
-        /// Do not wait for the HSM to report Success.
-        #[arg(long)]
-        no_wait: bool,
-    },
-    /// Print the status of the last security-domain upload (or download).
-    Status {
-        /// Report the download (activation) instead of the upload (recovery).
-        #[arg(long)]
-        download: bool,
-    },
-    /// Key operations to prove that keys survive a recovery (drills).
-    #[command(subcommand)]
-    Key(KeyCommand),
+/// The operator's signing key (`--operator-key`, with operator.cer beside it).
+#[derive(Args, Clone)]
+pub struct OperatorKeyArgs {
+    /// The operator's key (operator.key or a pkcs11: URI; operator.cer beside
+    /// it or on the token), to sign what this command produces.
+    #[arg(long, value_name = "OP.key")]
+    pub operator_key: KeySource,
+    /// Passphrase file for the operator key.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
-pub enum KeyCommand {
-    /// Create an AES-256 key (oct-HSM).
-    Create {
-        /// Key name.
-        #[arg(long)]
-        name: String,
-    },
-    /// Encrypt a file with A256GCM; writes the Key Vault result JSON.
-    Encrypt {
-        /// Key name.
-        #[arg(long)]
-        name: String,
-        /// Plaintext file.
-        #[arg(long = "in", value_name = "FILE")]
-        input: PathBuf,
-        /// Where to write the ciphertext JSON.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
-    /// Decrypt a ciphertext JSON made by `key encrypt`.
-    Decrypt {
-        /// Key name.
-        #[arg(long)]
-        name: String,
-        /// Ciphertext JSON.
-        #[arg(long = "in", value_name = "FILE")]
-        input: PathBuf,
-        /// Where to write the plaintext.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
-    /// Back up a key (protected by the security domain).
-    Backup {
-        /// Key name.
-        #[arg(long)]
-        name: String,
-        /// Where to write the backup.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
-    /// Restore a key backup into this HSM.
-    Restore {
-        /// The backup file.
-        #[arg(long = "in", value_name = "FILE")]
-        input: PathBuf,
-    },
+pub enum Command {
+    /// Make the operator's signing key (operator.key) and certificate (operator.cer).
+    OperatorInit(commands::operator_init::Args),
+    /// Activate the HSM: send the custodians' certificates and quorum, save the SD file.
+    Activate(commands::activate::Args),
+    /// Start a recovery: fetch the exchange key and write a signed recovery
+    /// request naming it and the combiner (distributed recovery), and/or save
+    /// the exchange key as az does (one-laptop recovery).
+    InitRecovery(commands::init_recovery::Args),
+    /// Upload a restore blob and wait until the HSM is active.
+    Upload(commands::upload::Args),
+    /// Print the status of the last security-domain upload (or download).
+    Status(commands::status::Args),
+    /// Key operations to prove that keys survive a recovery (drills).
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions(ceremony_cli::manual::CompletionsArgs),
+    /// Write the man pages (uploader.1 and one per command) into a folder.
+    Manpages(ceremony_cli::manual::ManpagesArgs),
 }

@@ -19,7 +19,7 @@ pub struct HsmClient {
     agent: ureq::Agent,
     base: String,
     api_version: String,
-    token: Zeroizing<String>,
+    access_token: Zeroizing<String>,
 }
 
 /// A response with its status, body and the headers we use.
@@ -71,7 +71,7 @@ impl HsmClient {
         base: &str,
         ca_cert: Option<&Path>,
         api_version: &str,
-        token: Zeroizing<String>,
+        access_token: Zeroizing<String>,
     ) -> CliResult<Self> {
         let base = base.trim_end_matches('/').to_owned();
         if !base.starts_with("https://") {
@@ -94,7 +94,7 @@ impl HsmClient {
             .user_agent(concat!("hsm-ceremony-uploader/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        Ok(HsmClient { agent: config.into(), base, api_version: api_version.to_owned(), token })
+        Ok(HsmClient { agent: config.into(), base, api_version: api_version.to_owned(), access_token })
     }
 
     /// The HSM's base URL.
@@ -106,24 +106,16 @@ impl HsmClient {
         format!("{}{path}?api-version={}", self.base, self.api_version)
     }
 
-    fn once(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<HttpResponse, ureq::Error> {
-        let auth = Zeroizing::new(format!("Bearer {}", self.token.as_str()));
-        let mut resp = match body {
-            Some(b) => self
+    fn once(&self, method: Method<'_>, path: &str) -> Result<HttpResponse, ureq::Error> {
+        let auth = Zeroizing::new(format!("Bearer {}", self.access_token.as_str()));
+        let mut resp = match method {
+            Method::Post(body) => self
                 .agent
                 .post(&self.url(path))
                 .header("Authorization", auth.as_str())
                 .header("Content-Type", "application/json")
-                .send(b)?,
-            None if method == "GET" => {
-                self.agent.get(&self.url(path)).header("Authorization", auth.as_str()).call()?
-            }
-            None => self
-                .agent
-                .post(&self.url(path))
-                .header("Authorization", auth.as_str())
-                .header("Content-Type", "application/json")
-                .send(&b"{}"[..])?,
+                .send(body)?,
+            Method::Get => self.agent.get(&self.url(path)).header("Authorization", auth.as_str()).call()?,
         };
         let retry_after = resp
             .headers()
@@ -135,12 +127,22 @@ impl HsmClient {
         Ok(HttpResponse { status, body, retry_after })
     }
 
+    /// GETs `path` (see [`HsmClient::send`]).
+    pub fn get(&self, path: &str) -> CliResult<HttpResponse> {
+        self.send(Method::Get, path)
+    }
+
+    /// POSTs a JSON `body` to `path` (see [`HsmClient::send`]).
+    pub fn post(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
+        self.send(Method::Post(body), path)
+    }
+
     /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
-    pub fn send(&self, method: &str, path: &str, body: Option<&[u8]>) -> CliResult<HttpResponse> {
+    fn send(&self, method: Method<'_>, path: &str) -> CliResult<HttpResponse> {
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
-            match self.once(method, path, body) {
+            match self.once(method, path) {
                 Ok(r) if (r.status == 429 || r.status >= 500) && !last => {
                     let wait = r.retry_after.map_or(delay, Duration::from_secs).min(MAX_BACKOFF);
                     errln!("{method} {path}: HTTP {}; retrying in {:.1} s", r.status, wait.as_secs_f32());
@@ -159,6 +161,22 @@ impl HsmClient {
             delay = (delay * 2).min(MAX_BACKOFF);
         }
         Err(CliError::general(format!("{method} {}{path}: no answer after {ATTEMPTS} attempts", self.base)))
+    }
+}
+
+/// The requests the data plane needs: every write is a POST with a JSON body.
+#[derive(Clone, Copy)]
+enum Method<'a> {
+    Get,
+    Post(&'a [u8]),
+}
+
+impl std::fmt::Display for Method<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post(_) => "POST",
+        })
     }
 }
 

@@ -4,11 +4,11 @@
 //! blob, and polls status. It never sees a share or the master key.
 #![forbid(unsafe_code)]
 
+mod access_token;
 mod cli;
 mod client;
 mod commands;
 mod poll;
-mod token;
 
 use std::process::ExitCode;
 
@@ -22,11 +22,5 @@ fn main() -> ExitCode {
         return ExitCode::from(ceremony_cli::error::EXIT_FAILURE);
     }
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            errln!("{e}");
-            ExitCode::from(ceremony_cli::error::EXIT_FAILURE)
-        }
-    }
+    ceremony_cli::error::exit(commands::run(cli))
 }

@@ -33,7 +33,7 @@ impl Status {
 
 /// Reads `path` once.
 pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
-    let resp = client.send("GET", path, None)?;
+    let resp = client.get(path)?;
     if resp.status != 200 {
         return Err(resp.error(&format!("GET {path}")));
     }

@@ -2,13 +2,12 @@
 
 use ceremony_cli::outln;
 
-use std::path::Path;
-
 use serde_json::json;
 
 use crate::security_domain;
+use ceremony_cli::args::{KeyArg, SdFileArg};
 use ceremony_cli::error::CliResult;
-use ceremony_cli::key_file::CustodianKey;
+use ceremony_cli::unlocked_key::UnlockedKey;
 
 /// What opening one share proves; said in both output forms.
 const VERIFIED_OPENS: &str = "this key opens its own share of the file";
@@ -16,9 +15,21 @@ const VERIFIED_WELL_FORMED: &str = "the share is well-formed (32 bytes, x-coordi
 /// What it cannot prove, since no master key is rebuilt.
 const NOT_VERIFIED: &str = "that the shares belong together and rebuild a key that opens the file's EncData";
 
-pub fn run(sd_path: &Path, key_path: &Path, passphrase_file: Option<&Path>, as_json: bool) -> CliResult {
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    #[command(flatten)]
+    key: KeyArg,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let (sd_path, as_json) = (args.sd.sd.as_path(), args.json);
     let sd = security_domain::load(sd_path)?;
-    let key = CustodianKey::load(key_path, passphrase_file)?;
+    let key = UnlockedKey::load(&args.key.key, args.key.passphrase_file.as_deref())?;
     let share = sd.open_share(&key)?;
     let total = sd.sd.shares().len();
     let required = sd.sd.required();

@@ -2,11 +2,12 @@
 //! file's MACs judging the shares), write the restore blob to the exchange key
 //! named in the signed request.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use ceremony_cli::args::{OutputArgs, SdFileArg};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
-use ceremony_cli::key_file::CustodianKey;
+use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{errln, outln};
 use sd_core::handoff::share::ShareBundle;
 use sd_core::quorum::QuorumError;
@@ -17,31 +18,48 @@ use super::{load_distributed, rng};
 use crate::cli::OperatorArgs;
 use ceremony_cli::exchange_key::AttestationArgs;
 
-pub struct Inputs<'a> {
-    pub sd: &'a Path,
-    pub request: &'a Path,
-    pub operator: &'a OperatorArgs,
-    pub attestation: &'a AttestationArgs,
-    pub combiner_key: &'a Path,
-    pub passphrase_file: Option<&'a Path>,
-    pub shares: &'a [PathBuf],
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    /// The operator's signed recovery request.
+    #[arg(long, value_name = "REQUEST.json")]
+    request: PathBuf,
+    #[command(flatten)]
+    operator: OperatorArgs,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    /// The combiner's private key (combiner.key, or a pkcs11: URI): the
+    /// combiner the request names.
+    #[arg(long, value_name = "KEY")]
+    combiner_key: KeySource,
+    /// Passphrase file for the combiner key.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// A custodian's share bundle; repeat for each.
+    #[arg(long = "share", value_name = "SHARE.json", required = true)]
+    shares: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
-pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
+pub fn run(args: Args) -> CliResult {
+    let (out, force, sd_path) = (args.output.out.as_path(), args.output.force, args.sd.sd.as_path());
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator, inputs.attestation)?;
+    let (sd, request) = load_distributed(sd_path, &args.request, &args.operator, &args.attestation)?;
     let required = sd.sd.required();
-    if inputs.shares.len() < required {
+    if args.shares.len() < required {
         return Err(CliError::general(format!(
-            "{} share bundle(s) given, the quorum of {} is {required}",
-            inputs.shares.len(),
-            inputs.sd.display()
-        )));
+            "{} share bundle(s) given, but the quorum of {} is {required}",
+            args.shares.len(),
+            sd_path.display()
+        ))
+        .hint(format!("ask for share bundles from at least {required} custodians")));
     }
-    let combiner = CustodianKey::load(inputs.combiner_key, inputs.passphrase_file)?;
-    request.check_combiner_key(&combiner.key).in_file(inputs.combiner_key)?;
-    let mut opened: Vec<OpenedShare> = Vec::with_capacity(inputs.shares.len());
-    for path in inputs.shares {
+    let combiner = UnlockedKey::load(&args.combiner_key, args.passphrase_file.as_deref())?;
+    request.check_combiner_key(&combiner.key).in_file(combiner.name())?;
+    let mut opened: Vec<OpenedShare> = Vec::with_capacity(args.shares.len());
+    for path in &args.shares {
         let verified =
             ShareBundle::open(&files::read(path)?, &request, &sd.sd, &combiner.key).in_file(path).map_err(
                 |e| e.hint("a share bundle must come from a custodian of this SD file, for this request"),
@@ -54,17 +72,17 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
         );
         opened.push(verified.share().clone());
     }
-    let name = |p: usize| inputs.shares[p].display().to_string();
+    let name = |p: usize| args.shares[p].display().to_string();
     let recovered = sd.sd.recover(&opened).map_err(|e| match e {
         QuorumError::SameShare { first, second, index } => CliError::file(
-            &inputs.shares[second],
+            &args.shares[second],
             format!("carries share {}, the same share as {}", index + 1, name(first)),
         ),
         QuorumError::Inconsistent { .. } => {
             let all: Vec<String> = (0..opened.len()).map(name).collect();
-            CliError::file(inputs.sd, e).hint(format!("the share bundles given: {}", all.join(", ")))
+            CliError::file(sd_path, e).hint(format!("the share bundles given: {}", all.join(", ")))
         }
-        other => CliError::file(inputs.sd, other),
+        other => CliError::file(sd_path, other),
     })?;
     for p in &recovered.disagreeing {
         errln!(
@@ -77,7 +95,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
     outln!("master key rebuilt and proven on every EncData entry, from {}", used.join(", "));
     let blob = RestoreBlob::build(&mut rng(), &recovered.secrets, request.exchange()).in_file(out)?;
     drop(recovered);
-    files::write_atomic(out, blob.to_json().as_bytes(), PUBLIC_MODE, force)?;
+    files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote restore blob {} for exchange key {}", out.display(), request.exchange().x5t_s256());
     Ok(())
 }

@@ -1,10 +1,9 @@
 //! `keyholder combiner-init`: the ephemeral keypair shares are sealed to.
 
-use std::path::Path;
-
-use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::args::OutDirArgs;
+use ceremony_cli::error::{CliResult, InFile};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity::{self, Protection};
+use ceremony_cli::identity::{self, NewKeyArgs};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
 use sd_core::bundle::Signer;
@@ -12,10 +11,21 @@ use sd_core::handoff::combiner::{Combiner, MAX_COMBINER_DAYS};
 
 use super::{now_unix, print_fingerprint};
 
-pub fn run(out: &Path, protection: Protection<'_>, pkcs11: Option<&str>, force: bool) -> CliResult {
-    if !out.is_dir() {
-        return Err(CliError::file(out, "is not an existing folder"));
-    }
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    output: OutDirArgs,
+    #[command(flatten)]
+    protection: NewKeyArgs,
+    /// Generate the combiner key on a hardware token (pkcs11: URI) instead of combiner.key.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_file", "no_passphrase"])]
+    pkcs11: Option<String>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let (out, force, pkcs11) = (args.output.out.as_path(), args.output.force, args.pkcs11.as_deref());
+    let protection = args.protection.protection();
+    files::output_dir(out)?;
     let key_path = out.join("combiner.key");
     let bundle_path = out.join("combiner.json");
     files::check_writable(&bundle_path, force)?;

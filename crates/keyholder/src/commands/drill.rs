@@ -1,7 +1,6 @@
 //! `keyholder drill`: prove a quorum can recover, and sign a report.
 
-use std::path::Path;
-
+use ceremony_cli::args::{OutputArgs, SdFileArg};
 use ceremony_cli::error::{CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::outln;
@@ -12,7 +11,19 @@ use super::now_unix;
 use crate::cli::KeysArgs;
 use crate::security_domain;
 
-pub fn run(sd_path: &Path, keys: &KeysArgs, out: &Path, force: bool) -> CliResult {
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    #[command(flatten)]
+    keys: KeysArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let Args { sd, keys, output } = &args;
+    let (sd_path, out, force) = (sd.sd.as_path(), output.out.as_path(), output.force);
     files::check_writable(out, force)?;
     let started = now_unix();
     let sd = security_domain::load(sd_path)?;

@@ -1,7 +1,7 @@
 //! `keyholder exchange-key`: every attestation check on an exchange key, one
 //! line each, with the identities and platform, and a verdict.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::exchange_key::{AttestationArgs, print_checks, print_identity};
@@ -11,14 +11,27 @@ use serde_json::json;
 
 use super::{ExchangeFile, now_unix};
 
-pub fn run(
-    path: &Path,
-    hsm: &str,
-    at: Option<&str>,
-    attestation: &AttestationArgs,
-    as_json: bool,
-) -> CliResult {
-    let at = match at {
+#[derive(clap::Args)]
+pub struct Args {
+    /// The exchange key.
+    file: PathBuf,
+    /// The HSM it must belong to (NAME of NAME.managedhsm.azure.net).
+    #[arg(long, value_name = "NAME")]
+    hsm: String,
+    /// Check at this time (RFC 3339) instead of the local clock.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let Args { file: path, hsm, at, attestation, json: as_json } = &args;
+    let (path, hsm, as_json) = (path.as_path(), hsm.as_str(), *as_json);
+    let at = match at.as_deref() {
         Some(text) => parse_rfc3339(text)?,
         None => now_unix(),
     };

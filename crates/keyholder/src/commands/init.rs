@@ -1,11 +1,10 @@
 //! `keyholder init`: a custodian's keypair, certificate and enrollment — the
 //! key in an encrypted key file, or generated on a hardware token.
 
-use std::path::Path;
-
+use ceremony_cli::args::OutDirArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity::{self, Protection};
+use ceremony_cli::identity::{self, NewKeyArgs, Protection};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
 use sd_core::bundle::Signer;
@@ -14,19 +13,45 @@ use sd_core::handoff::enrollment::Enrollment;
 
 use super::{now_unix, print_fingerprint};
 
+#[derive(clap::Args)]
+pub struct Args {
+    /// Custodian name: the certificate CN and the base name of the files.
+    #[arg(long)]
+    name: String,
+    #[command(flatten)]
+    output: OutDirArgs,
+    /// RSA key size.
+    #[arg(long, default_value_t = 3072, value_parser = parse_bits)]
+    bits: usize,
+    /// Certificate validity in days.
+    #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    days: u32,
+    #[command(flatten)]
+    protection: NewKeyArgs,
+    /// Generate the key on a hardware token instead (RFC 7512 URI, e.g.
+    /// 'pkcs11:token=custodian-a;object=sd-recovery?module-path=/usr/lib/softhsm/libsofthsm2.so');
+    /// no .key file is written; the certificate is also stored on the token.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_file", "no_passphrase"])]
+    pkcs11: Option<String>,
+}
+
 /// Where the new key goes.
-pub enum KeyHome<'a> {
+enum KeyHome<'a> {
     /// `DIR/NAME.key`, protected as chosen.
     File(Protection<'a>),
     /// A hardware token (pkcs11: URI); no key file is written.
     Token(&'a str),
 }
 
-pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, force: bool) -> CliResult {
+pub fn run(args: Args) -> CliResult {
+    let Args { name, output: OutDirArgs { out, force }, bits, days, protection, pkcs11 } = &args;
+    let (name, out, force) = (name.as_str(), out.as_path(), *force);
+    let home = match pkcs11 {
+        Some(uri) => KeyHome::Token(uri),
+        None => KeyHome::File(protection.protection()),
+    };
     cert::validate_common_name(name).map_err(|e| CliError::general(format!("--name: {e}")))?;
-    if !out.is_dir() {
-        return Err(CliError::file(out, "is not an existing folder"));
-    }
+    files::output_dir(out)?;
     let key_path = out.join(format!("{name}.key"));
     let cer_path = out.join(format!("{name}.cer"));
     let enrollment_path = out.join(format!("{name}.enrollment.json"));
@@ -36,12 +61,12 @@ pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, fo
     let (key, certificate, key_file): (Box<dyn RsaKey>, _, _) = match home {
         KeyHome::File(protection) => {
             files::check_writable(&key_path, false)?;
-            let id = identity::generate(name, bits, days, protection, &key_path)?;
+            let id = identity::generate(name, *bits, *days, protection, &key_path)?;
             let encrypted = id.encrypted;
             (Box::new(id.key), id.cert, Some((id.key_pem, encrypted)))
         }
         KeyHome::Token(uri) => {
-            let (token, cert) = identity::generate_on_token(name, bits, days, uri)?;
+            let (token, cert) = identity::generate_on_token(name, *bits, *days, uri)?;
             (Box::new(token), cert, None)
         }
     };
@@ -68,4 +93,12 @@ pub fn run(name: &str, out: &Path, bits: usize, days: u32, home: KeyHome<'_>, fo
     outln!("wrote {}", enrollment_path.display());
     print_fingerprint("custodian certificate", &certificate);
     Ok(())
+}
+
+fn parse_bits(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(b @ (2048 | 3072 | 4096)) => Ok(b),
+        Ok(b) if b < 2048 => Err(format!("{b} bits is too weak; use 3072 or 4096")),
+        _ => Err("use 2048, 3072 or 4096".into()),
+    }
 }

@@ -1,100 +1,49 @@
 //! One module per command; this one dispatches and holds what they share.
 
-mod check;
-mod combine;
-mod combiner_init;
-mod drill;
-mod exchange_key;
-mod fingerprint;
-mod init;
-mod restore_blob;
-mod rotate;
-mod share;
-mod verify;
+pub mod check;
+pub mod combine;
+pub mod combiner_init;
+pub mod drill;
+pub mod exchange_key;
+pub mod fingerprint;
+pub mod init;
+pub mod restore_blob;
+pub mod rotate;
+pub mod share;
+pub mod verify;
 
 use std::path::Path;
 
 pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::{confirm, files, outln};
 pub(crate) use ceremony_cli::{now_unix, rng};
+use clap::CommandFactory;
 use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind};
 use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
 
-use crate::cli::{Command, OperatorArgs};
+use crate::cli::{Cli, Command, OperatorArgs};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::exchange_key::AttestationArgs;
 
 /// Runs one command.
 pub fn run(command: Command) -> CliResult {
     match command {
-        Command::Init { name, out, bits, days, protection, pkcs11, force } => {
-            let home = match &pkcs11 {
-                Some(uri) => init::KeyHome::Token(uri),
-                None => init::KeyHome::File(protection.protection()),
-            };
-            init::run(&name, &out, bits, days, home, force)
-        }
-        Command::Check { sd, key, passphrase_file, json } => {
-            check::run(&sd, &key, passphrase_file.as_deref(), json)
-        }
-        Command::RestoreBlob { sd, exchange_key, hsm, attestation, keys, out, force } => {
-            restore_blob::run(&sd, &exchange_key, &hsm, &attestation, &keys, &out, force)
-        }
-        Command::CombinerInit { out, protection, pkcs11, force } => {
-            combiner_init::run(&out, protection.protection(), pkcs11.as_deref(), force)
-        }
-        Command::Share { sd, request, operator, attestation, combiner, key, passphrase_file, out, force } => {
-            share::run(
-                &share::Inputs {
-                    sd: &sd,
-                    request: &request,
-                    operator: &operator,
-                    attestation: &attestation,
-                    combiner: combiner.as_deref(),
-                    key: &key,
-                    passphrase_file: passphrase_file.as_deref(),
-                },
-                &out,
-                force,
-            )
-        }
-        Command::Combine {
-            sd,
-            request,
-            operator,
-            attestation,
-            combiner_key,
-            passphrase_file,
-            shares,
-            out,
-            force,
-        } => combine::run(
-            &combine::Inputs {
-                sd: &sd,
-                request: &request,
-                operator: &operator,
-                attestation: &attestation,
-                combiner_key: &combiner_key,
-                passphrase_file: passphrase_file.as_deref(),
-                shares: &shares,
-            },
-            &out,
-            force,
-        ),
-        Command::Rotate { sd, keys, new_certs, quorum, out, force } => {
-            rotate::run(&sd, &keys, &new_certs, quorum, &out, force)
-        }
-        Command::Drill { sd, keys, out, force } => drill::run(&sd, &keys, &out, force),
-        Command::Verify { bundle, signer, sd, attestation } => {
-            verify::run(&bundle, signer.as_deref(), sd.as_deref(), &attestation)
-        }
-        Command::ExchangeKey { file, hsm, at, attestation, json } => {
-            exchange_key::run(&file, &hsm, at.as_deref(), &attestation, json)
-        }
-        Command::Fingerprint { file } => fingerprint::run(&file),
+        Command::Init(args) => init::run(args),
+        Command::Check(args) => check::run(args),
+        Command::RestoreBlob(args) => restore_blob::run(args),
+        Command::CombinerInit(args) => combiner_init::run(args),
+        Command::Share(args) => share::run(args),
+        Command::Combine(args) => combine::run(args),
+        Command::Rotate(args) => rotate::run(args),
+        Command::Drill(args) => drill::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::ExchangeKey(args) => exchange_key::run(args),
+        Command::Fingerprint(args) => fingerprint::run(args),
+        Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
+        Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }
 }
 

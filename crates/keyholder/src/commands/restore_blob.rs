@@ -2,26 +2,41 @@
 
 use ceremony_cli::outln;
 
-use std::path::Path;
+use std::path::PathBuf;
 
+use ceremony_cli::args::{OutputArgs, SdFileArg};
 use ceremony_cli::exchange_key::{AttestationArgs, print_verdict};
 use sd_core::restore_blob::RestoreBlob;
 
 use super::{load_exchange_key, print_fingerprint, rng};
 use crate::cli::KeysArgs;
 use crate::security_domain;
-use ceremony_cli::error::{CliResult, InFile};
+use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 
-pub fn run(
-    sd_path: &Path,
-    exchange_path: &Path,
-    hsm: &str,
-    attestation: &AttestationArgs,
-    keys: &KeysArgs,
-    out: &Path,
-    force: bool,
-) -> CliResult {
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    /// The recovering HSM's exchange key: the transfer-key response
+    /// (uploader init-recovery keeps it) or the PEM certificate az saves.
+    #[arg(long, value_name = "EXCHANGE")]
+    exchange_key: PathBuf,
+    /// The recovering HSM's name: its exchange key must be attested for
+    /// NAME.managedhsm.azure.net (confirm it aloud with the operator).
+    #[arg(long, value_name = "NAME")]
+    hsm: String,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    #[command(flatten)]
+    keys: KeysArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let Args { sd, exchange_key: exchange_path, hsm, attestation, keys, output } = &args;
+    let (sd_path, out, force) = (sd.sd.as_path(), output.out.as_path(), output.force);
     files::check_writable(out, force)?;
     let sd = security_domain::load(sd_path)?;
     // The master key goes only to an exchange key proven to be the HSM's, checked before any passphrase.
@@ -31,7 +46,7 @@ pub fn run(
     let quorum = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
     let blob = RestoreBlob::build(&mut rng(), &quorum.secrets, exchange.certificate()).in_file(out)?;
     drop(quorum);
-    files::write_atomic(out, blob.to_json().as_bytes(), PUBLIC_MODE, force)?;
+    files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote restore blob {} for exchange key {}", out.display(), exchange.certificate().x5t_s256());
     Ok(())
 }

@@ -2,7 +2,9 @@
 
 use ceremony_cli::outln;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use ceremony_cli::args::{OutputArgs, SdFileArg};
 
 use sd_core::sd_file::SecurityDomain;
 
@@ -12,14 +14,25 @@ use crate::security_domain;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 
-pub fn run(
-    sd_path: &Path,
-    keys: &KeysArgs,
-    new_certs: &[PathBuf],
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    #[command(flatten)]
+    keys: KeysArgs,
+    /// A new custodian's certificate; give 3 to 10.
+    #[arg(long = "new-cert", value_name = "CERT.cer", required = true)]
+    new_certs: Vec<PathBuf>,
+    /// The new quorum (2 to 10, at most the number of new certificates).
+    #[arg(long)]
     quorum: usize,
-    out: &Path,
-    force: bool,
-) -> CliResult {
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let Args { sd, keys, new_certs, quorum, output } = &args;
+    let (sd_path, quorum, out, force) = (sd.sd.as_path(), *quorum, output.out.as_path(), output.force);
     files::check_writable(out, force)?;
     let sd = security_domain::load(sd_path)?;
     let certs = new_certs.iter().map(|p| load_certificate(p)).collect::<CliResult<Vec<_>>>()?;
@@ -27,11 +40,12 @@ pub fn run(
         c.rsa_public_key().in_file(p)?;
     }
     // Check the limits before anyone types a passphrase.
-    sd_core::download_request::check_limits(&certs, quorum).map_err(CliError::general)?;
+    sd_core::download_request::check_limits(&certs, quorum)
+        .map_err(|e| CliError::general(format!("the new custodians (--new-cert, --quorum): {e}")))?;
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
     let rotated = sd.sd.resplit(&mut rng(), &opened.master, &certs, quorum).map_err(CliError::general)?;
     drop(opened);
-    let json = rotated.to_json();
+    let json = rotated.to_json().map_err(CliError::general)?;
     // The new file must parse and carry exactly the old EncData.
     let check = SecurityDomain::parse(json.as_bytes()).in_file(out)?;
     if check.enc_data() != sd.sd.enc_data() {

@@ -1,12 +1,13 @@
 //! `keyholder share`: one custodian's share, sealed to the combiner the
 //! operator's recovery request names and bound to that request.
 
-use std::path::Path;
+use std::path::PathBuf;
 
+use ceremony_cli::args::{KeyArg, OutputArgs, SdFileArg};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
-use ceremony_cli::key_file::CustodianKey;
 use ceremony_cli::outln;
+use ceremony_cli::unlocked_key::UnlockedKey;
 use sd_core::bundle::Signer;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::share::ShareBundle;
@@ -15,20 +16,32 @@ use super::{load_distributed, now_unix, rng};
 use crate::cli::OperatorArgs;
 use ceremony_cli::exchange_key::AttestationArgs;
 
-pub struct Inputs<'a> {
-    pub sd: &'a Path,
-    pub request: &'a Path,
-    pub operator: &'a OperatorArgs,
-    pub attestation: &'a AttestationArgs,
-    pub combiner: Option<&'a Path>,
-    pub key: &'a Path,
-    pub passphrase_file: Option<&'a Path>,
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    /// The operator's signed recovery request.
+    #[arg(long, value_name = "REQUEST.json")]
+    request: PathBuf,
+    #[command(flatten)]
+    operator: OperatorArgs,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    /// The combiner's bundle, if you were given it: checked to be the
+    /// combiner the request names (shares are sealed to that one only).
+    #[arg(long, value_name = "COMBINER.json")]
+    combiner: Option<PathBuf>,
+    #[command(flatten)]
+    key: KeyArg,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
-pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
+pub fn run(args: Args) -> CliResult {
+    let (out, force) = (args.output.out.as_path(), args.output.force);
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(inputs.sd, inputs.request, inputs.operator, inputs.attestation)?;
-    if let Some(path) = inputs.combiner {
+    let (sd, request) = load_distributed(&args.sd.sd, &args.request, &args.operator, &args.attestation)?;
+    if let Some(path) = &args.combiner {
         let given = Combiner::verify(&files::read(path)?, now_unix()).in_file(path)?;
         if given.certificate() != request.combiner() {
             return Err(CliError::file(path, "is not the combiner the recovery request names").hint(
@@ -36,7 +49,7 @@ pub fn run(inputs: &Inputs<'_>, out: &Path, force: bool) -> CliResult {
             ));
         }
     }
-    let key = CustodianKey::load(inputs.key, inputs.passphrase_file)?;
+    let key = UnlockedKey::load(&args.key.key, args.key.passphrase_file.as_deref())?;
     let cert = key.require_cert()?;
     let share = sd.open_share(&key)?;
     let signed =

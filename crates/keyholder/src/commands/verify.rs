@@ -1,116 +1,201 @@
 //! `keyholder verify`: check a bundle against what anchors it (the SD file's
 //! custodians, the pinned operator) and show what it says.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use ceremony_cli::artifacts::fingerprint_json;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::files;
 use ceremony_cli::outln;
+use sd_core::attestation::{Basis, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind, SignedBundle};
+use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::drill_report::DrillReport;
 use sd_core::handoff::enrollment::Enrollment;
 use sd_core::handoff::recovery_request::RecoveryRequest;
+use serde_json::json;
 
 use super::{load_certificate, now_unix, print_fingerprint};
 use crate::security_domain;
 
-pub fn run(
-    path: &Path,
-    signer: Option<&Path>,
-    sd_path: Option<&Path>,
-    attestation: &AttestationArgs,
-) -> CliResult {
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bundle.
+    bundle: PathBuf,
+    /// The pinned signer's certificate (the operator's, for an activation
+    /// record or recovery request); for other bundles, required among the signers.
+    #[arg(long, value_name = "CERT.cer")]
+    signer: Option<PathBuf>,
+    /// The SD file the bundle is about.
+    #[arg(long, value_name = "SD.json")]
+    sd: Option<PathBuf>,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What was established about the bundle.
+struct Finding {
+    /// One sentence: what is valid, and against what.
+    summary: String,
+    /// Certificates worth reading aloud beyond the signers (exchange key, combiner).
+    named: Vec<(&'static str, Certificate)>,
+    /// True when who signed was checked (against the SD file or a pin).
+    anchored: bool,
+    /// For a drill report: whether the drill it reports succeeded.
+    drill_succeeded: Option<bool>,
+    /// For a recovery request: its exchange key, as judged.
+    exchange_key: Option<VerifiedExchangeKey>,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let path = args.bundle.as_path();
     let bytes = files::read(path)?;
     let kind = bundle::peek_kind(&bytes).in_file(path)?;
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
-    let pin = signer.map(load_certificate).transpose()?.map(|c| Pin::certificate(&c));
-    let sd = sd_path.map(security_domain::load).transpose()?;
-    let needs_pin = || {
-        CliError::general(format!(
-            "checking a {} against the SD file needs --signer (the operator's certificate)",
-            kind.name()
-        ))
+    let pin = args.signer.as_deref().map(load_certificate).transpose()?.map(|c| Pin::certificate(&c));
+    let sd = args.sd.as_deref().map(security_domain::load).transpose()?;
+    let finding =
+        check(path, &bytes, kind, sd.as_ref(), pin.as_ref(), &args.attestation, signed.signers().len())?;
+    if let Some(p) = &pin {
+        require_signer(path, &signed, p)?;
+    }
+    let anchored = finding.anchored || pin.is_some();
+    let note = (!anchored).then(|| {
+        format!(
+            "only the signatures were checked, nothing about who signed; pass --signer CERT{}",
+            if kind == BundleKind::DrillReport { " or --sd SD.json" } else { "" }
+        )
+    });
+    let payload = signed.payload_for_display().in_file(path)?;
+    if args.json {
+        let v = json!({
+            "file": path.display().to_string(),
+            "kind": kind.name(),
+            "valid": finding.drill_succeeded != Some(false),
+            "summary": finding.summary,
+            "signer_checked": anchored,
+            "note": note,
+            "signers": signed.signers().iter().enumerate()
+                .map(|(i, c)| fingerprint_json(&format!("signer {}", i + 1), c)).collect::<Vec<_>>(),
+            "certificates": finding.named.iter().map(|(l, c)| fingerprint_json(l, c)).collect::<Vec<_>>(),
+            "exchange_key_attested": finding.exchange_key.as_ref().map(|k| matches!(k.basis(), Basis::Attested(_))),
+            "payload": payload,
+        });
+        outln!("{v:#}");
+    } else {
+        outln!("{}", finding.summary);
+        for (label, cert) in &finding.named {
+            print_fingerprint(label, cert);
+        }
+        if let Some(key) = &finding.exchange_key {
+            ceremony_cli::exchange_key::print_verdict(key);
+        }
+        if let Some(n) = &note {
+            outln!("note: {n}");
+        }
+        for (i, c) in signed.signers().iter().enumerate() {
+            print_fingerprint(&format!("signer {}", i + 1), c);
+        }
+        outln!("{payload:#}");
+    }
+    if finding.drill_succeeded == Some(false) {
+        return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed"));
+    }
+    Ok(())
+}
+
+/// Runs the hand-off verifier that fits the bundle and what was given.
+fn check(
+    path: &Path,
+    bytes: &[u8],
+    kind: BundleKind,
+    sd: Option<&security_domain::LoadedSd>,
+    pin: Option<&Pin>,
+    attestation: &AttestationArgs,
+    signer_count: usize,
+) -> CliResult<Finding> {
+    let plain = |summary: String| Finding {
+        summary,
+        named: Vec::new(),
+        anchored: false,
+        drill_succeeded: None,
+        exchange_key: None,
     };
-    match (kind, &sd, &pin) {
+    Ok(match (kind, sd, pin) {
         (BundleKind::DrillReport, Some(sd), _) => {
-            let report = DrillReport::verify(&bytes, &sd.sd).in_file(path)?;
+            let report = DrillReport::verify(bytes, &sd.sd).in_file(path)?;
             let r = report.report();
-            if let Some(p) = &pin {
-                require_signer(path, &signed, p)?;
+            Finding {
+                summary: format!(
+                    "valid drill report for {}: signed by {} custodian(s) of this SD file (quorum {}); \
+                     result: {} ({} of {} EncData entries verified), {} to {}",
+                    sd.path.display(),
+                    report.signers().len(),
+                    sd.sd.required(),
+                    r.result,
+                    r.enc_data.iter().filter(|e| e.verified).count(),
+                    r.enc_data.len(),
+                    r.started.utc,
+                    r.finished.utc
+                ),
+                named: Vec::new(),
+                anchored: true,
+                drill_succeeded: Some(report.succeeded()),
+                exchange_key: None,
             }
-            outln!(
-                "valid drill report for {}: signed by {} custodian(s) of this SD file (quorum {})",
-                sd.path.display(),
-                report.signers().len(),
-                sd.sd.required()
-            );
-            outln!(
-                "  result: {} ({} of {} EncData entries verified), {} to {}",
-                r.result,
-                r.enc_data.iter().filter(|e| e.verified).count(),
-                r.enc_data.len(),
-                r.started.utc,
-                r.finished.utc
-            );
-            print_signers(&signed);
-            if !report.succeeded() {
-                return Err(CliError::file(
-                    path,
-                    "the report is genuine, but the drill it reports did not succeed",
-                ));
-            }
-            return Ok(());
         }
         (BundleKind::ActivationRecord, Some(sd), Some(pin)) => {
-            let record = ActivationRecord::verify(&bytes, pin, &sd.sd).in_file(path)?;
-            outln!(
-                "valid activation record of {} for {}: signed by the pinned operator; quorum and custodians match",
-                record.hsm(),
-                sd.path.display()
-            );
+            let record = ActivationRecord::verify(bytes, pin, &sd.sd).in_file(path)?;
+            Finding {
+                anchored: true,
+                ..plain(format!(
+                    "valid activation record of {} for {}: signed by the pinned operator; quorum and custodians match",
+                    record.hsm(),
+                    sd.path.display()
+                ))
+            }
         }
         (BundleKind::RecoveryRequest, Some(sd), Some(pin)) => {
-            let request = RecoveryRequest::verify(&bytes, pin, &sd.sd, &attestation.policy()?, now_unix())
+            let request = RecoveryRequest::verify(bytes, pin, &sd.sd, &attestation.policy()?, now_unix())
                 .in_file(path)?;
-            outln!(
-                "valid recovery request for {} into {}: signed by the pinned operator",
-                sd.path.display(),
-                request.hsm()
-            );
-            print_fingerprint("exchange key", request.exchange());
-            ceremony_cli::exchange_key::print_verdict(request.exchange_key());
-            print_fingerprint("combiner", request.combiner());
+            Finding {
+                summary: format!(
+                    "valid recovery request for {} into {}: signed by the pinned operator",
+                    sd.path.display(),
+                    request.hsm()
+                ),
+                named: vec![
+                    ("exchange key", request.exchange().clone()),
+                    ("combiner", request.combiner().clone()),
+                ],
+                anchored: true,
+                drill_succeeded: None,
+                exchange_key: Some(request.exchange_key().clone()),
+            }
         }
         (BundleKind::ActivationRecord | BundleKind::RecoveryRequest, Some(_), None) => {
-            return Err(needs_pin());
+            return Err(CliError::general(format!(
+                "checking a {} against the SD file needs --signer (the operator's certificate)",
+                kind.name()
+            )));
         }
         (BundleKind::Enrollment, _, _) => {
-            let e = Enrollment::verify(&bytes).in_file(path)?;
-            outln!("valid enrollment of {:?}: its key signed it (proof of possession)", e.custodian());
+            let e = Enrollment::verify(bytes).in_file(path)?;
+            plain(format!("valid enrollment of {:?}: its key signed it (proof of possession)", e.custodian()))
         }
         (BundleKind::Combiner, _, _) => {
-            Combiner::verify(&bytes, now_unix()).in_file(path)?;
-            outln!("valid combiner bundle: its key signed it (proof of possession), valid now");
+            Combiner::verify(bytes, now_unix()).in_file(path)?;
+            plain("valid combiner bundle: its key signed it (proof of possession), valid now".to_owned())
         }
-        _ => {
-            outln!("valid {} bundle, {} signature(s)", kind.name(), signed.signers().len());
-        }
-    }
-    match &pin {
-        Some(p) => require_signer(path, &signed, p)?,
-        None if sd.is_none() => outln!(
-            "note: only the signatures were checked, nothing about who signed; pass --signer CERT{}",
-            if kind == BundleKind::DrillReport { " or --sd SD.json" } else { "" }
-        ),
-        None => {}
-    }
-    print_signers(&signed);
-    outln!("{:#}", signed.payload_for_display().in_file(path)?);
-    Ok(())
+        _ => plain(format!("valid {} bundle, {signer_count} signature(s)", kind.name())),
+    })
 }
 
 fn require_signer(path: &Path, signed: &SignedBundle, pin: &Pin) -> CliResult {
@@ -118,11 +203,5 @@ fn require_signer(path: &Path, signed: &SignedBundle, pin: &Pin) -> CliResult {
         Ok(())
     } else {
         Err(CliError::file(path, "is not signed by the --signer certificate"))
-    }
-}
-
-fn print_signers(signed: &SignedBundle) {
-    for (i, c) in signed.signers().iter().enumerate() {
-        print_fingerprint(&format!("signer {}", i + 1), c);
     }
 }

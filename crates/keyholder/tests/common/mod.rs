@@ -87,7 +87,7 @@ pub fn fixture() -> &'static Fixture {
             .collect();
         let master = MasterKey::generate(&mut rng()).unwrap();
         let sd = SecurityDomain::create(&mut rng(), &master, &domain, &certs, 2).unwrap();
-        std::fs::write(dir.join("sd.json"), sd.to_json()).unwrap();
+        std::fs::write(dir.join("sd.json"), sd.to_json().unwrap()).unwrap();
         // An exchange key standing in for the recovering HSM's, attested by the
         // test platform whose root the folder holds (attestation-root.pem).
         let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);

@@ -58,7 +58,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
         let secrets = domain::generate(&host, now_ms() / 1000)?;
         let master = MasterKey::generate(&mut getrandom::SysRng)?;
         let sd = SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, required)?;
-        Ok::<_, sd_core::Error>((sd.to_json(), domain::to_stored(&secrets)))
+        Ok::<_, sd_core::Error>((sd.to_json()?, domain::to_stored(&secrets)))
     })();
     let (sd_json, stored) = match made {
         Ok(x) => x,

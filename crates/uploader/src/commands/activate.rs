@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use ceremony_cli::args::OutputArgs;
 use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
-use ceremony_cli::key_file::CustodianKey;
 use ceremony_cli::{errln, now_unix, outln};
 use sd_core::bundle::Signer;
 use sd_core::cert::Certificate;
@@ -14,7 +14,7 @@ use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::enrollment::Enrollment;
 use sd_core::sd_file::SecurityDomain;
 
-use crate::client::HsmClient;
+use crate::cli::{OperatorKeyArgs, Target};
 use crate::poll;
 
 /// The activation record's path: `SD.json.activation.json`.
@@ -30,20 +30,33 @@ fn enrolled_certificate(path: &Path) -> CliResult<Certificate> {
     Ok(Enrollment::verify(&files::read(path)?).in_file(path)?.certificate().clone())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    client: &HsmClient,
+#[derive(clap::Args)]
+pub struct Args {
+    /// The quorum (2 to 10, at most the number of custodians).
+    #[arg(long)]
     quorum: usize,
-    enrollments: &[PathBuf],
-    extra_certs: &[PathBuf],
-    operator: &CustodianKey,
-    out: &Path,
+    /// A custodian's enrollment bundle; repeat (3 to 10 custodians in all).
+    #[arg(long = "enrollment", value_name = "ENROLLMENT.json")]
+    enrollments: Vec<PathBuf>,
+    /// A custodian certificate without an enrollment (e.g. made by az); after the enrollments.
+    #[arg(long = "cert", value_name = "CERT.cer")]
+    certs: Vec<PathBuf>,
+    #[command(flatten)]
+    operator: OperatorKeyArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Do not wait for the HSM to report Success.
+    #[arg(long)]
     no_wait: bool,
-    force: bool,
-) -> CliResult {
+}
+
+pub fn run(target: &Target, args: Args) -> CliResult {
+    let Args { quorum, enrollments, certs: extra_certs, operator, output, no_wait } = &args;
+    let (quorum, out, force, no_wait) = (*quorum, output.out.as_path(), output.force, *no_wait);
     let record = record_path(out);
     files::check_writable(out, force)?;
     files::check_writable(&record, force)?;
+    let operator = super::load_operator(operator)?;
     let mut certs = Vec::new();
     for p in enrollments {
         certs.push(enrolled_certificate(p)?);
@@ -53,14 +66,17 @@ pub fn run(
         c.rsa_public_key().in_file(p)?;
         certs.push(c);
     }
-    let request = DownloadRequest::new(&certs, quorum).map_err(CliError::general)?;
+    let request = DownloadRequest::new(&certs, quorum)
+        .map_err(|e| CliError::general(format!("the custodians (--enrollment, --cert, --quorum): {e}")))?;
+    let client = super::connect(target)?;
     outln!("custodians, in share order (confirm each fingerprint aloud):");
     for (i, c) in certs.iter().enumerate() {
         print_fingerprint(&format!("share {}", i + 1), c);
     }
 
     errln!("activating {} with quorum {quorum} of {}...", client.base(), certs.len());
-    let resp = client.send("POST", "/securitydomain/download", Some(request.to_json().as_bytes()))?;
+    let resp =
+        client.post("/securitydomain/download", request.to_json().map_err(CliError::general)?.as_bytes())?;
     if resp.status != 202 && resp.status != 200 {
         return Err(resp.error("security-domain download"));
     }
@@ -96,7 +112,7 @@ pub fn run(
         outln!("not waiting; check with `uploader status --download`");
         return Ok(());
     }
-    let s = poll::wait(client, "/securitydomain/download/pending", "activation")?;
+    let s = poll::wait(&client, "/securitydomain/download/pending", "activation")?;
     outln!("{}: {}", s.status, s.details);
     Ok(())
 }

@@ -4,11 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use ceremony_cli::args::SdFileArg;
 use ceremony_cli::artifacts::print_fingerprint;
 use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::exchange_key::print_verdict;
 use ceremony_cli::files::{self, PUBLIC_MODE};
-use ceremony_cli::key_file::CustodianKey;
+use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{now_unix, outln, rng};
 use sd_core::attestation::{ExchangeKeyPolicy, ExchangeKeySource};
 use sd_core::bundle::Signer;
@@ -16,53 +18,96 @@ use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::recovery_request::RecoveryRequest;
 use sd_core::sd_file::SecurityDomain;
 
-use crate::client::HsmClient;
+use crate::cli::{OperatorKeyArgs, Target};
+
+#[derive(clap::Args)]
+#[command(group = clap::ArgGroup::new("output").required(true).multiple(true).args(["out", "exchange_key_out"]))]
+pub struct Args {
+    #[command(flatten)]
+    sd: SdFileArg,
+    /// The combiner's bundle (from keyholder combiner-init): custodians
+    /// will seal their shares to this combiner only. Confirm its
+    /// fingerprint aloud with the combiner before signing.
+    #[arg(long, value_name = "COMBINER.json", requires = "out")]
+    combiner: Option<PathBuf>,
+    /// The operator's key (operator.cer beside it), to sign the request.
+    #[arg(long, value_name = "OP.key", requires = "out")]
+    operator_key: Option<KeySource>,
+    /// Passphrase file for the operator key.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Where to write the recovery request (needs --combiner and --operator-key).
+    #[arg(long, value_name = "REQUEST.json", requires_all = ["combiner", "operator_key"])]
+    out: Option<PathBuf>,
+    /// Also write the exchange key as PEM, exactly as az init-recovery does.
+    #[arg(long, value_name = "EXCHANGE.pem")]
+    exchange_key_out: Option<PathBuf>,
+    #[command(flatten)]
+    attestation: AttestationArgs,
+    /// Replace existing output files.
+    #[arg(long)]
+    force: bool,
+}
 
 /// What a signed recovery request needs besides the HSM and the SD file.
-pub struct RequestOutput {
+struct RequestOutput {
     /// Where to write it.
-    pub out: PathBuf,
+    out: PathBuf,
     /// The combiner's bundle, to name its certificate.
-    pub combiner: PathBuf,
+    combiner: PathBuf,
     /// The operator's key, to sign.
-    pub operator: CustodianKey,
+    operator: UnlockedKey,
 }
 
 /// Which HSM the exchange key must belong to, and how it is judged.
-pub struct Exchange {
+struct Exchange {
     /// The HSM's name (its certificate is for NAME.managedhsm.azure.net).
-    pub hsm_name: String,
+    hsm_name: String,
     /// Attestation pins, collateral, or a confirmed fingerprint.
-    pub policy: ExchangeKeyPolicy,
+    policy: ExchangeKeyPolicy,
 }
 
 /// Where the raw transfer-key response is kept: beside the request, or
 /// beside the exchange PEM.
-fn response_path(request: Option<&RequestOutput>, exchange_out: Option<&Path>) -> Option<PathBuf> {
-    let base = request.map(|r| r.out.as_path()).or(exchange_out)?;
+fn response_path(request_out: Option<&Path>, exchange_out: Option<&Path>) -> Option<PathBuf> {
+    let base = request_out.or(exchange_out)?;
     let mut p = base.as_os_str().to_owned();
     p.push(".transfer-key.json");
     Some(PathBuf::from(p))
 }
 
-pub fn run(
-    client: &HsmClient,
-    sd_path: &Path,
-    exchange: &Exchange,
-    request: Option<&RequestOutput>,
-    exchange_out: Option<&Path>,
-    force: bool,
-) -> CliResult {
-    let raw_path = response_path(request, exchange_out);
-    for p in request.map(|r| r.out.as_path()).into_iter().chain(exchange_out).chain(raw_path.as_deref()) {
+pub fn run(target: &Target, args: Args) -> CliResult {
+    let exchange = &Exchange { hsm_name: super::hsm_name(target)?, policy: args.attestation.policy()? };
+    let (sd_path, exchange_out, force) = (args.sd.sd.as_path(), args.exchange_key_out.as_deref(), args.force);
+    // clap's `requires` makes --out come with both --combiner and --operator-key.
+    let wanted = match (&args.out, &args.combiner, &args.operator_key) {
+        (Some(out), Some(combiner), Some(key)) => Some((out, combiner, key)),
+        _ => None,
+    };
+    let request_out = wanted.map(|(out, _, _)| out.as_path());
+    let raw_path = response_path(request_out, exchange_out);
+    for p in request_out.into_iter().chain(exchange_out).chain(raw_path.as_deref()) {
         files::check_writable(p, force)?;
     }
+    let request = match wanted {
+        Some((out, combiner, key)) => Some(RequestOutput {
+            out: out.clone(),
+            combiner: combiner.clone(),
+            operator: super::load_operator(&OperatorKeyArgs {
+                operator_key: key.clone(),
+                passphrase_file: args.passphrase_file.clone(),
+            })?,
+        }),
+        None => None,
+    };
+    let request = request.as_ref();
+    let client = &super::connect(target)?;
     let sd = SecurityDomain::parse(&files::read(sd_path)?).in_file(sd_path)?;
     // Everything offline is checked before the HSM is asked.
     let combiner = request
         .map(|r| Combiner::verify(&files::read(&r.combiner)?, now_unix()).in_file(&r.combiner))
         .transpose()?;
-    let resp = client.send("GET", "/securitydomain/upload", None)?;
+    let resp = client.get("/securitydomain/upload")?;
     if resp.status != 200 {
         return Err(resp.error("fetching the exchange (transfer) key"));
     }

@@ -7,11 +7,62 @@ use ceremony_cli::outln;
 use sd_core::b64;
 use serde_json::{Value, json};
 
-use crate::cli::KeyCommand;
+use std::path::PathBuf;
+
+use crate::cli::Target;
 use crate::client::HsmClient;
 
+#[derive(clap::Subcommand)]
+pub enum KeyCommand {
+    /// Create an AES-256 key (oct-HSM).
+    Create {
+        /// Key name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Encrypt a file with A256GCM; writes the Key Vault result JSON.
+    Encrypt {
+        /// Key name.
+        #[arg(long)]
+        name: String,
+        /// Plaintext file.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Where to write the ciphertext JSON.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Decrypt a ciphertext JSON made by `key encrypt`.
+    Decrypt {
+        /// Key name.
+        #[arg(long)]
+        name: String,
+        /// Ciphertext JSON.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Where to write the plaintext.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Back up a key (protected by the security domain).
+    Backup {
+        /// Key name.
+        #[arg(long)]
+        name: String,
+        /// Where to write the backup.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore a key backup into this HSM.
+    Restore {
+        /// The backup file.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+    },
+}
+
 fn call(client: &HsmClient, path: &str, body: &Value, what: &str) -> CliResult<Value> {
-    let resp = client.send("POST", path, Some(body.to_string().as_bytes()))?;
+    let resp = client.post(path, body.to_string().as_bytes())?;
     if resp.status != 200 {
         return Err(resp.error(what));
     }
@@ -29,7 +80,8 @@ fn check_name(name: &str) -> CliResult {
     Ok(())
 }
 
-pub fn run(client: &HsmClient, command: KeyCommand) -> CliResult {
+pub fn run(target: &Target, command: KeyCommand) -> CliResult {
+    let client = &super::connect(target)?;
     match command {
         KeyCommand::Create { name } => {
             check_name(&name)?;

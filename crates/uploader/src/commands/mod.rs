@@ -1,83 +1,32 @@
 //! One module per command; this one resolves the target and dispatches.
 
-mod activate;
-mod init_recovery;
-mod key;
-mod operator_init;
-mod status;
-mod upload;
-
-use std::path::Path;
+pub mod activate;
+pub mod init_recovery;
+pub mod key;
+pub mod operator_init;
+pub mod status;
+pub mod upload;
 
 use ceremony_cli::error::{CliError, CliResult};
-use ceremony_cli::key_file::CustodianKey;
+use ceremony_cli::unlocked_key::UnlockedKey;
+use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, Target};
+use crate::access_token;
+use crate::cli::{Cli, Command, OperatorKeyArgs, Target};
 use crate::client::HsmClient;
-use crate::token;
 
 /// Runs one command.
 pub fn run(cli: Cli) -> CliResult {
+    let target = &cli.target;
     match cli.command {
-        Command::OperatorInit { out, protection, force } => {
-            operator_init::run(&out, protection.protection(), force)
-        }
-        Command::Activate {
-            quorum,
-            enrollments,
-            certs,
-            operator_key,
-            passphrase_file,
-            out,
-            no_wait,
-            force,
-        } => {
-            let operator = load_operator(&operator_key, passphrase_file.as_deref())?;
-            activate::run(
-                &connect(&cli.target)?,
-                quorum,
-                &enrollments,
-                &certs,
-                &operator,
-                &out,
-                no_wait,
-                force,
-            )
-        }
-        Command::InitRecovery {
-            sd,
-            combiner,
-            operator_key,
-            passphrase_file,
-            out,
-            exchange_key_out,
-            attestation,
-            force,
-        } => {
-            let exchange =
-                init_recovery::Exchange { hsm_name: hsm_name(&cli.target)?, policy: attestation.policy()? };
-            let request = match (out, combiner, operator_key) {
-                (Some(out), Some(combiner), Some(key)) => Some(init_recovery::RequestOutput {
-                    out,
-                    combiner,
-                    operator: load_operator(&key, passphrase_file.as_deref())?,
-                }),
-                _ => None,
-            };
-            init_recovery::run(
-                &connect(&cli.target)?,
-                &sd,
-                &exchange,
-                request.as_ref(),
-                exchange_key_out.as_deref(),
-                force,
-            )
-        }
-        Command::Upload { restore_blob, no_wait } => {
-            upload::run(&connect(&cli.target)?, &restore_blob, no_wait)
-        }
-        Command::Status { download } => status::run(&connect(&cli.target)?, download),
-        Command::Key(k) => key::run(&connect(&cli.target)?, k),
+        Command::OperatorInit(args) => operator_init::run(args),
+        Command::Activate(args) => activate::run(target, args),
+        Command::InitRecovery(args) => init_recovery::run(target, args),
+        Command::Upload(args) => upload::run(target, args),
+        Command::Status(args) => status::run(target, args),
+        Command::Key(k) => key::run(target, k),
+        Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
+        Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }
 }
 
@@ -113,13 +62,13 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
     if !base.starts_with("https://") {
         return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
     }
-    let token = token::obtain(target.token_file.as_deref(), &base)?;
+    let token = access_token::obtain(target.token_file.as_deref(), &base)?;
     HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)
 }
 
 /// The operator's key, with its certificate (needed to sign).
-fn load_operator(path: &Path, passphrase_file: Option<&Path>) -> CliResult<CustodianKey> {
-    let key = CustodianKey::load(path, passphrase_file)?;
+fn load_operator(args: &OperatorKeyArgs) -> CliResult<UnlockedKey> {
+    let key = UnlockedKey::load(&args.operator_key, args.passphrase_file.as_deref())?;
     key.require_cert()?;
     Ok(key)
 }

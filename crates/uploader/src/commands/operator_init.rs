@@ -1,17 +1,24 @@
 //! `uploader operator-init`: the operator's signing identity.
 
-use std::path::Path;
-
+use ceremony_cli::args::OutDirArgs;
 use ceremony_cli::artifacts::print_fingerprint;
-use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::error::CliResult;
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity::{self, Protection};
+use ceremony_cli::identity::{self, NewKeyArgs};
 use ceremony_cli::outln;
 
-pub fn run(out: &Path, protection: Protection<'_>, force: bool) -> CliResult {
-    if !out.is_dir() {
-        return Err(CliError::file(out, "is not an existing folder"));
-    }
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    output: OutDirArgs,
+    #[command(flatten)]
+    protection: NewKeyArgs,
+}
+
+pub fn run(args: Args) -> CliResult {
+    let (out, force, protection) =
+        (args.output.out.as_path(), args.output.force, args.protection.protection());
+    files::output_dir(out)?;
     let key_path = out.join("operator.key");
     let cer_path = out.join("operator.cer");
     files::check_writable(&key_path, false)?;

@@ -1,6 +1,6 @@
 //! `uploader upload`: send the restore blob and wait until the HSM is active.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::{errln, files, outln};
@@ -8,14 +8,26 @@ use sd_core::restore_blob::RestoreBlob;
 use sd_core::transfer_key;
 use serde_json::json;
 
-use crate::client::HsmClient;
+use crate::cli::Target;
 use crate::poll;
 
-pub fn run(client: &HsmClient, blob_path: &Path, no_wait: bool) -> CliResult {
+#[derive(clap::Args)]
+pub struct Args {
+    /// The restore blob (from keyholder restore-blob / combine, or az).
+    #[arg(long, value_name = "BLOB.json")]
+    restore_blob: PathBuf,
+    /// Do not wait for the HSM to report Success.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+pub fn run(target: &Target, args: Args) -> CliResult {
+    let (blob_path, no_wait) = (args.restore_blob.as_path(), args.no_wait);
     let text = files::read_text(blob_path)?;
     let blob = RestoreBlob::parse(text.as_bytes()).in_file(blob_path)?;
+    let client = &super::connect(target)?;
     // A blob wrapped to another exchange key can only fail: say so before uploading.
-    let resp = client.send("GET", "/securitydomain/upload", None)?;
+    let resp = client.get("/securitydomain/upload")?;
     if resp.status != 200 {
         return Err(resp.error("fetching the exchange (transfer) key"));
     }
@@ -35,7 +47,7 @@ pub fn run(client: &HsmClient, blob_path: &Path, no_wait: bool) -> CliResult {
     errln!("uploading {} to {}...", blob_path.display(), client.base());
     // As az does: the file content verbatim as `value`.
     let body = json!({"value": text}).to_string();
-    let resp = client.send("POST", "/securitydomain/upload", Some(body.as_bytes()))?;
+    let resp = client.post("/securitydomain/upload", body.as_bytes())?;
     if !matches!(resp.status, 200 | 202 | 204) {
         return Err(resp.error("security-domain upload"));
     }

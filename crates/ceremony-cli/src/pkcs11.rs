@@ -27,7 +27,7 @@ use crate::error::{CliError, CliResult};
 
 /// A parsed `pkcs11:` URI (the attributes hsm-ceremony uses).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenUri {
+pub struct Pkcs11Uri {
     /// The URI as given (it holds no secret).
     pub text: String,
     /// `token=`: the token label.
@@ -59,7 +59,7 @@ fn percent_decode(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-impl TokenUri {
+impl Pkcs11Uri {
     /// True for a string that names a token key rather than a key file.
     pub fn is_uri(s: &str) -> bool {
         s.starts_with("pkcs11:")
@@ -105,7 +105,7 @@ impl TokenUri {
             return Err("the URI needs object=LABEL or id=…".into());
         }
         let module_path = module_path.ok_or("the URI needs ?module-path=/path/to/the/pkcs11/library.so")?;
-        Ok(TokenUri { text: text.to_owned(), token, object, id, module_path, pin_file })
+        Ok(Pkcs11Uri { text: text.to_owned(), token, object, id, module_path, pin_file })
     }
 
     fn key_template(&self, class: ObjectClass) -> Vec<Attribute> {
@@ -121,8 +121,8 @@ impl TokenUri {
 }
 
 /// An open, logged-in session on the token holding one custodian key.
-pub struct TokenKey {
-    uri: TokenUri,
+pub struct Pkcs11Key {
+    uri: Pkcs11Uri,
     session: Session,
     key: ObjectHandle,
     id: Vec<u8>,
@@ -132,11 +132,11 @@ pub struct TokenKey {
     _ctx: Pkcs11,
 }
 
-fn ck(uri: &TokenUri, what: &str, e: CkError) -> CliError {
+fn ck(uri: &Pkcs11Uri, what: &str, e: CkError) -> CliError {
     CliError::general(format!("{}: {what}: {e}", uri.text))
 }
 
-fn read_pin(uri: &TokenUri) -> CliResult<AuthPin> {
+fn read_pin(uri: &Pkcs11Uri) -> CliResult<AuthPin> {
     let pin = match &uri.pin_file {
         Some(f) => {
             let mut p = crate::passphrase::from_file(f)?;
@@ -151,8 +151,8 @@ fn read_pin(uri: &TokenUri) -> CliResult<AuthPin> {
     Ok(AuthPin::from(pin))
 }
 
-impl TokenKey {
-    fn connect(uri: &TokenUri, rw: bool) -> CliResult<(Pkcs11, Session, Slot)> {
+impl Pkcs11Key {
+    fn connect(uri: &Pkcs11Uri, rw: bool) -> CliResult<(Pkcs11, Session, Slot)> {
         if !uri.module_path.is_file() {
             return Err(CliError::file(&uri.module_path, "PKCS#11 module not found")
                 .hint("check module-path in the URI (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so)"));
@@ -201,7 +201,7 @@ impl TokenKey {
     }
 
     fn finish(
-        uri: TokenUri,
+        uri: Pkcs11Uri,
         ctx: Pkcs11,
         session: Session,
         slot: Slot,
@@ -228,11 +228,11 @@ impl TokenKey {
         )
         .map_err(|err| CliError::general(format!("{}: not a usable RSA key ({err})", uri.text)))?;
         let mechanisms = ctx.get_mechanism_list(slot).map_err(|e| ck(&uri, "listing mechanisms", e))?;
-        Ok(TokenKey { uri, session, key, id, public, mechanisms, _ctx: ctx })
+        Ok(Pkcs11Key { uri, session, key, id, public, mechanisms, _ctx: ctx })
     }
 
     /// Opens the private key the URI names, asking for (or reading) the PIN.
-    pub fn open(uri: &TokenUri) -> CliResult<Self> {
+    pub fn open(uri: &Pkcs11Uri) -> CliResult<Self> {
         let (ctx, session, slot) = Self::connect(uri, false)?;
         let mut found = session
             .find_objects(&uri.key_template(ObjectClass::PRIVATE_KEY))
@@ -258,7 +258,7 @@ impl TokenKey {
 
     /// Generates an RSA key pair on the token (private key sensitive and not
     /// extractable), labelled with the URI's object and a fresh random id.
-    pub fn generate(uri: &TokenUri, bits: usize) -> CliResult<Self> {
+    pub fn generate(uri: &Pkcs11Uri, bits: usize) -> CliResult<Self> {
         let (ctx, session, slot) = Self::connect(uri, true)?;
         let label = uri
             .object
@@ -367,7 +367,7 @@ fn token_err(e: CkError) -> Error {
     }
 }
 
-impl RsaKey for TokenKey {
+impl RsaKey for Pkcs11Key {
     fn public_key(&self) -> rsa::PublicKey {
         self.public.clone()
     }
@@ -432,7 +432,7 @@ mod tests {
 
     #[test]
     fn uri_parsing() {
-        let u = TokenUri::parse("pkcs11:token=custodian%20a;object=sd-recovery;id=%01%ff?module-path=/usr/lib/x.so&pin-source=file:/tmp/pin").unwrap();
+        let u = Pkcs11Uri::parse("pkcs11:token=custodian%20a;object=sd-recovery;id=%01%ff?module-path=/usr/lib/x.so&pin-source=file:/tmp/pin").unwrap();
         assert_eq!(u.token, "custodian a");
         assert_eq!(u.object.as_deref(), Some("sd-recovery"));
         assert_eq!(u.id, Some(vec![1, 255]));
@@ -446,8 +446,8 @@ mod tests {
             "pkcs11:token=t;object=x;type=public?module-path=/m.so",
             "pkcs11:token=%zz;object=x?module-path=/m.so",
         ] {
-            assert!(TokenUri::parse(bad).is_err(), "{bad}");
+            assert!(Pkcs11Uri::parse(bad).is_err(), "{bad}");
         }
-        assert!(TokenUri::is_uri("pkcs11:token=a") && !TokenUri::is_uri("alice.key"));
+        assert!(Pkcs11Uri::is_uri("pkcs11:token=a") && !Pkcs11Uri::is_uri("alice.key"));
     }
 }
