@@ -2,6 +2,7 @@
 # hsm-ceremony disaster-recovery drill, end to end, on one machine.
 #
 #   ceremony-scripts/drill.sh [--custodians N] [--quorum M] [--one-laptop] [--keep DIR]
+#                             [--latency MS]
 #
 # Builds the release binaries, then: N custodians enroll -> the operator
 # activates an emulated Managed HSM with quorum M -> a key is created, a
@@ -11,11 +12,14 @@
 # turn on one machine) -> the restore blob is uploaded -> the key backup is
 # restored and the message decrypts to the original -> the quorum signs a
 # drill report. Every step is numbered in a transcript (terminal and
-# transcript.txt in the drill folder). Exit 0 only when every step succeeded.
+# transcript.txt in the drill folder), which ends with the time each step
+# took. --latency MS is how long the emulated HSMs take to confirm an
+# activation or a recovery (default 200; a real HSM takes seconds: a drill
+# rehearses people and files, not waiting). Exit 0 only when every step succeeded.
 set -euo pipefail
 
 usage() {
-  sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -23,17 +27,19 @@ N=3
 M=2
 MODE=distributed
 KEEP=""
+LATENCY_MS=200
 while [ $# -gt 0 ]; do
   case "$1" in
     --custodians) N="${2:?--custodians needs a number}"; shift 2 ;;
     --quorum) M="${2:?--quorum needs a number}"; shift 2 ;;
     --one-laptop) MODE=one-laptop; shift ;;
     --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
+    --latency) LATENCY_MS="${2:?--latency needs milliseconds}"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "drill.sh: unknown option $1" >&2; usage ;;
   esac
 done
-case "$N$M" in *[!0-9]*) echo "drill.sh: --custodians and --quorum take numbers" >&2; exit 2 ;; esac
+case "$N$M$LATENCY_MS" in *[!0-9]*) echo "drill.sh: --custodians, --quorum and --latency take numbers" >&2; exit 2 ;; esac
 if [ "$N" -lt 3 ] || [ "$N" -gt 10 ] || [ "$M" -lt 2 ] || [ "$M" -gt "$N" ]; then
   echo "drill.sh: need 3 <= custodians <= 10 and 2 <= quorum <= custodians (Azure's limits)" >&2
   exit 2
@@ -55,6 +61,19 @@ STEP=0
 
 say() { printf '%s\n' "$*" | tee -a "$TRANSCRIPT"; }
 
+now_ms() { date +%s%3N; }
+DRILL_START="$(now_ms)"
+TIMINGS=()
+# timings: where the time went, step by step (slowest first), and in all.
+timings() {
+  local total=$(( $(now_ms) - DRILL_START ))
+  say ""
+  say "time by step (the ${#TIMINGS[@]} timed steps, slowest 12 shown; $((total / 1000)).$(printf '%03d' $((total % 1000))) s in all):"
+  printf '%s\n' "${TIMINGS[@]}" | sort -t'|' -k1,1nr | head -n 12 | while IFS='|' read -r ms label; do
+    printf '  %6d ms  %s\n' "$ms" "$label"
+  done | tee -a "$TRANSCRIPT"
+}
+
 cleanup() {
   local rc=$?
   for pid in "${PIDS[@]:-}"; do
@@ -65,6 +84,7 @@ cleanup() {
     find "$WORK" -mindepth 1 -maxdepth 1 ! -name transcript.txt ! -name drill-report.json -exec rm -rf {} +
   fi
   if [ $rc -eq 0 ]; then
+    timings
     say ""
     say "DRILL PASSED: $N custodians, quorum $M, $MODE recovery. Transcript: $TRANSCRIPT"
   else
@@ -82,11 +102,13 @@ step() {
   STEP=$((STEP + 1))
   say "[$STEP] $who: $what"
   say "    \$ $(printf '%q ' "$@" | sed "s#$WORK/##g; s#$BIN/##g")"
+  local started; started="$(now_ms)"
   if ! (cd "$WORK" && "$@") >"$LOG" 2>&1; then
     sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"
     say "    step $STEP failed: $what"
     return 1
   fi
+  TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
   grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
@@ -95,8 +117,8 @@ step() {
 fingerprint() { say "    $1: sha256 $(sha256sum "$WORK/$2" | cut -d' ' -f1)"; }
 
 start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
-  local name="$1"
-  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --hsm-name "$name" --activation-delay-ms 1500 >"$WORK/$name.log" 2>&1 &
+  local name="$1" started; started="$(now_ms)"
+  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --hsm-name "$name" --activation-delay-ms "$LATENCY_MS" >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 600); do
     [ -s "$WORK/$name/url" ] && break
@@ -104,8 +126,8 @@ start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
     sleep 0.1
   done
   [ -s "$WORK/$name/url" ] || return 1
-  sleep 0.3
   say "    $name listening on $(cat "$WORK/$name/url")"
+  TIMINGS+=("$(( $(now_ms) - started ))|start the emulated HSM $name")
 }
 
 target() { # target NAME: uploader arguments for the emulated HSM NAME
@@ -116,6 +138,7 @@ say "hsm-ceremony drill $(date -u +%Y-%m-%dT%H:%M:%SZ): $N custodians, quorum $M
 say "drill folder: $WORK"
 
 STEP=$((STEP + 1))
+BUILD_START="$(now_ms)"
 if [ -n "${HSM_CEREMONY_BIN_DIR:-}" ]; then
   # Tests run the drill with the binaries they already built.
   BIN="$HSM_CEREMONY_BIN_DIR"
@@ -130,6 +153,7 @@ else
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
   BIN="$TARGET_DIR/release"
 fi
+TIMINGS+=("$(( $(now_ms) - BUILD_START ))|[$STEP] setup: build (or find) the binaries")
 for b in keyholder uploader mhsm-emulator; do
   say "    $b: sha256 $(sha256sum "$BIN/$b" | cut -d' ' -f1)"
 done

@@ -9,9 +9,9 @@ CEREMONY_STEP=0
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 
-# $CEREMONY_BIN_DIR if set, else installed binaries, else this checkout's release build.
+# $HSM_CEREMONY_BIN_DIR if set, else installed binaries, else this checkout's release build.
 tool() {
-  if [ -n "${CEREMONY_BIN_DIR:-}" ]; then echo "$CEREMONY_BIN_DIR/$1"
+  if [ -n "${HSM_CEREMONY_BIN_DIR:-}" ]; then echo "$HSM_CEREMONY_BIN_DIR/$1"
   elif command -v "$1" >/dev/null 2>&1; then command -v "$1"
   elif [ -x "$ROOT/target/release/$1" ]; then echo "$ROOT/target/release/$1"
   else echo "ceremony: $1 not found; build it with: cargo build --release --locked -p $1" >&2; return 1

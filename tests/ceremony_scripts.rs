@@ -12,7 +12,7 @@ fn script(dir: &Path, name: &str, args: &[&str]) -> Output {
         .arg(path)
         .args(args)
         .current_dir(dir)
-        .env("CEREMONY_BIN_DIR", bin_dir())
+        .env("HSM_CEREMONY_BIN_DIR", bin_dir())
         .env("CEREMONY_REHEARSAL", "1")
         .stdin(Stdio::null())
         .output()

@@ -52,7 +52,7 @@ pub fn generate(
     errln!("generating an RSA-{bits} key for {name}...");
     let key = private_key::generate(&mut rng(), bits).map_err(CliError::general)?;
     // Back-dated by an hour so a clock slightly behind elsewhere still accepts it.
-    let cert = cert::self_signed(&mut rng(), &key, name, now_unix().saturating_sub(3600), days)
+    let cert = cert::self_signed(&mut rng(), &key, name, cert::backdated(now_unix()), days)
         .map_err(CliError::general)?;
     let key_pem = match &pass {
         Some(p) => private_key::to_encrypted_pem(&mut rng(), &key, p),
@@ -97,7 +97,7 @@ pub fn generate_on_token(
     let parsed = Pkcs11Uri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
     errln!("generating an RSA-{bits} key for {name} on token {:?}...", parsed.token);
     let token = Pkcs11Key::generate(&parsed, bits)?;
-    let cert = cert::self_signed(&mut rng(), &token, name, now_unix().saturating_sub(3600), days)
+    let cert = cert::self_signed(&mut rng(), &token, name, cert::backdated(now_unix()), days)
         .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
     token.store_certificate(&cert)?;
     Ok((token, cert))

@@ -306,7 +306,9 @@ impl Pkcs11Key {
     /// Stores `cert` on the token next to the key (same CKA_ID and label).
     pub fn store_certificate(&self, cert: &Certificate) -> CliResult {
         use der::Encode;
-        let subject = cert.x509().tbs_certificate().subject().to_der().unwrap_or_default();
+        let subject = cert.x509().tbs_certificate().subject().to_der().map_err(|e| {
+            CliError::general(format!("{}: cannot encode the certificate's subject: {e}", self.uri.text))
+        })?;
         let mut template = vec![
             Attribute::Class(ObjectClass::CERTIFICATE),
             Attribute::CertificateType(CertificateType::X_509),

@@ -189,7 +189,7 @@ fn distributed_recovery_share_bundles_and_combine() {
     let payload_text = ceremony_tests::bundle_payload(&bundle_bytes);
     let payload: sd_core::handoff::share::ShareBundle = serde_json::from_str(&payload_text).unwrap();
     let sealed = sd_core::jwe::CompactJwe::parse(&payload.encrypted_share).unwrap();
-    sealed.expect(sd_core::jwe::Alg::RsaOaep256, sd_core::jwe::Enc::A256Gcm).unwrap();
+    sealed.require_algorithms(sd_core::jwe::Alg::RsaOaep256, sd_core::jwe::Enc::A256Gcm).unwrap();
     assert_eq!((sealed.kid(), payload.request_nonce.as_str()), (Some(nonce.as_str()), nonce.as_str()));
     // Alice's share itself appears nowhere in the bundle, in any encoding.
     let sd = sd_core::sd_file::SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();

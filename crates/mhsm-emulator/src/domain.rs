@@ -102,7 +102,7 @@ pub fn restore(value: &str, bpk: &SecretBytes) -> Result<StoredKey, Error> {
     let text = String::from_utf8(b64::url_decode(value, "backup value")?)
         .map_err(|_| Error::JweFormat("the backup is not a JWE".into()))?;
     let jwe = CompactJwe::parse(&text)?;
-    jwe.expect(Alg::Dir, Enc::A256CbcHs512)?;
+    jwe.require_algorithms(Alg::Dir, Enc::A256CbcHs512)?;
     let plain = jwe.decrypt_dir(bpk)?;
     let p: BackupPayload = serde_json::from_slice(plain.expose())
         .map_err(|e| Error::Json { what: "key backup", detail: e.to_string() })?;

@@ -88,9 +88,15 @@ fn tls_material(dir: &Path) -> Result<(String, String), String> {
     }
     let key = private_key::generate(&mut getrandom::SysRng, 2048).map_err(|e| e.to_string())?;
     let ips = [IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
-    let cert =
-        cert::self_signed_server(&mut getrandom::SysRng, &key, &["localhost"], &ips, now() - 3600, 3650)
-            .map_err(|e| e.to_string())?;
+    let cert = cert::self_signed_server(
+        &mut getrandom::SysRng,
+        &key,
+        &["localhost"],
+        &ips,
+        cert::backdated(now()),
+        3650,
+    )
+    .map_err(|e| e.to_string())?;
     let key_pem = private_key::to_plain_pem(&key).map_err(|e| e.to_string())?;
     state::write_atomic(&key_path, key_pem.as_bytes(), 0o600)
         .map_err(|e| format!("{}: {e}", key_path.display()))?;
@@ -135,7 +141,7 @@ fn attestation_platform(dir: &Path) -> Result<SimulatedPlatform, String> {
         let p = SimulatedPlatform::generate(
             &mut getrandom::SysRng,
             "hsm-ceremony emulator attestation root (NOT Intel)",
-            now() - 3600,
+            cert::backdated(now()),
             3650,
         )
         .map_err(|e| e.to_string())?;
@@ -159,9 +165,15 @@ fn initial_state(dir: &Path, bits: usize, hsm_name: &str) -> Result<state::State
     let spki = cert::spki_der(&sd_core::RsaPublicKey::from(&key)).map_err(|e| e.to_string())?;
     let evidence = platform.evidence(&spki, &EnclaveClaims::default()).map_err(|e| e.to_string())?;
     let ext = evidence_extension(&evidence).map_err(|e| e.to_string())?;
-    let cert =
-        cert::exchange_certificate(&mut getrandom::SysRng, &key, hsm_name, vec![ext], now() - 3600, 365)
-            .map_err(|e| e.to_string())?;
+    let cert = cert::exchange_certificate(
+        &mut getrandom::SysRng,
+        &key,
+        hsm_name,
+        vec![ext],
+        cert::backdated(now()),
+        365,
+    )
+    .map_err(|e| e.to_string())?;
     let s = state::State::new(
         private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(),
         cert.to_pem(),

@@ -368,6 +368,16 @@ pub(crate) fn random_serial<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Ser
     SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))
 }
 
+/// How far back a new certificate's validity starts, so that a machine whose
+/// clock is somewhat behind still accepts it.
+pub const CLOCK_SKEW_SECS: u64 = 3600;
+
+/// The `not_before` for a certificate made at `now`: [`CLOCK_SKEW_SECS`]
+/// earlier (never before the epoch, whatever the clock says).
+pub fn backdated(now: u64) -> u64 {
+    now.saturating_sub(CLOCK_SKEW_SECS)
+}
+
 /// A certificate validity from `not_before_unix`, `days` long.
 pub(crate) fn validity(not_before_unix: u64, days: u32) -> Result<Validity, Error> {
     let time = |secs: u64| -> Result<Time, Error> {

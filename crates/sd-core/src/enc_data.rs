@@ -65,7 +65,7 @@ impl EncData {
                 return Err(what(format!("EncData tag {:?} appears twice", entry.tag)));
             }
             CompactJwe::parse(&entry.compact_jwe)
-                .and_then(|j| j.expect(Alg::Dir, Enc::A256CbcHs512))
+                .and_then(|j| j.require_algorithms(Alg::Dir, Enc::A256CbcHs512))
                 .map_err(|e| what(format!("EncData entry {:?}: {e}", entry.tag)))?;
         }
         Ok(())

@@ -174,7 +174,7 @@ impl CompactJwe {
     }
 
     /// Fails unless the JWE uses exactly these algorithms.
-    pub fn expect(&self, alg: Alg, enc: Enc) -> Result<(), Error> {
+    pub fn require_algorithms(&self, alg: Alg, enc: Enc) -> Result<(), Error> {
         if self.alg == alg && self.enc == enc {
             Ok(())
         } else {
@@ -438,8 +438,8 @@ mod tests {
             CompactJwe::encrypt_rsa(&mut rng(), Enc::A256Gcm, key.as_ref(), "share", b"payload").unwrap();
         let text = jwe.serialize();
         let parsed = CompactJwe::parse(&text).unwrap();
-        parsed.expect(Alg::RsaOaep256, Enc::A256Gcm).unwrap();
-        assert!(parsed.expect(Alg::RsaOaep256, Enc::A256CbcHs512).is_err());
+        parsed.require_algorithms(Alg::RsaOaep256, Enc::A256Gcm).unwrap();
+        assert!(parsed.require_algorithms(Alg::RsaOaep256, Enc::A256CbcHs512).is_err());
         assert_eq!(parsed.decrypt_rsa(&key).unwrap().expose(), b"payload");
         let bad = tamper(&text, 3, |b| b[0] ^= 0x80);
         assert_eq!(CompactJwe::parse(&bad).unwrap().decrypt_rsa(&key).unwrap_err(), Error::JweIntegrity);

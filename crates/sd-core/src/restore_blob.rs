@@ -58,7 +58,7 @@ impl RestoreBlob {
             return Err(blob_err("WrappedKey.x5t_256 is not a SHA-256 thumbprint".into()));
         }
         crate::jwe::CompactJwe::parse(&json.wrapped_key.enc_key)
-            .and_then(|j| j.expect(crate::jwe::Alg::RsaOaep256, crate::jwe::Enc::A256CbcHs512))
+            .and_then(|j| j.require_algorithms(crate::jwe::Alg::RsaOaep256, crate::jwe::Enc::A256CbcHs512))
             .map_err(|e| blob_err(format!("WrappedKey: {e}")))?;
         Ok(RestoreBlob { json })
     }

@@ -45,7 +45,7 @@ impl EncKey {
             return Err(format!("{what}: x5t_256 is {} bytes, a SHA-256 is 32", tp.len()));
         }
         CompactJwe::parse(&self.enc_key)
-            .and_then(|j| j.expect(Alg::RsaOaep256, Enc::A256CbcHs512))
+            .and_then(|j| j.require_algorithms(Alg::RsaOaep256, Enc::A256CbcHs512))
             .map_err(|e| format!("{what}: {e}"))?;
         Ok(())
     }

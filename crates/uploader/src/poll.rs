@@ -9,6 +9,10 @@ use crate::client::HsmClient;
 
 /// Longest we wait (the service normally needs well under a minute).
 const LIMIT: Duration = Duration::from_secs(15 * 60);
+/// The first pause between polls, doubled up to [`MAX_INTERVAL`].
+const FIRST_INTERVAL: Duration = Duration::from_millis(250);
+/// The longest pause between polls when the HSM does not say.
+const MAX_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The status of an operation as the HSM reports it.
 pub struct Status {
@@ -50,6 +54,7 @@ pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
 pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {
     let start = Instant::now();
     let mut last = String::new();
+    let mut backoff = FIRST_INTERVAL;
     loop {
         let s = status(client, path)?;
         let line = format!("{}: {}", s.status, s.details);
@@ -70,6 +75,13 @@ pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {
             ))
             .hint("check later with `uploader status`"));
         }
-        std::thread::sleep(Duration::from_secs(s.retry_after.unwrap_or(2).clamp(1, 30)));
+        // The real service sends no Retry-After on these polls: start quick
+        // (most operations end within seconds) and back off to every 2 s.
+        let wait = match s.retry_after {
+            Some(secs) => Duration::from_secs(secs.clamp(1, 30)),
+            None => backoff,
+        };
+        std::thread::sleep(wait);
+        backoff = (backoff * 2).min(MAX_INTERVAL);
     }
 }

@@ -30,7 +30,7 @@ fn serve(dir: &std::path::Path, responses: Vec<(u16, Option<&'static str>, &'sta
         &key,
         &["localhost"],
         &ips,
-        now() - 3600,
+        sd_core::cert::backdated(now()),
         30,
     )
     .unwrap();

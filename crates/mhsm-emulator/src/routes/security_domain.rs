@@ -28,14 +28,20 @@ fn conflict(message: &str) -> Response {
     azure_error(StatusCode::CONFLICT, "Conflict", message).into_response()
 }
 
-fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_json::Value) -> Response {
-    let version = api_version(query.as_deref()).unwrap_or_else(|| "7.5".into());
+/// The operation's status URL, which the real service sends with the 202
+/// and repeats on every poll (it sends no Retry-After).
+fn async_operation(app: &App, pending_path: &str, query: Option<&str>) -> HeaderMap {
+    let version = api_version(query).unwrap_or_else(|| "7.5".into());
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&app.operation_url(pending_path, &version)) {
         headers.insert("Azure-AsyncOperation", v);
     }
-    headers.insert("Retry-After", HeaderValue::from_static("1"));
-    (StatusCode::ACCEPTED, headers, axum::Json(body)).into_response()
+    headers
+}
+
+fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_json::Value) -> Response {
+    (StatusCode::ACCEPTED, async_operation(app, pending_path, query.as_deref()), axum::Json(body))
+        .into_response()
 }
 
 /// `POST /securitydomain/download`: make a security domain for 3-10 custodians.
@@ -79,7 +85,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     accepted(&app, "/securitydomain/download/pending", query, json!({"value": sd_json}))
 }
 
-fn pending(app: &App, kind: OperationKind) -> Response {
+fn pending(app: &App, kind: OperationKind, pending_path: &str, query: Option<String>) -> Response {
     let state = match app.lock() {
         Ok(s) => s,
         Err(r) => return r.into_response(),
@@ -92,11 +98,7 @@ fn pending(app: &App, kind: OperationKind) -> Response {
                 OperationStatus::Failed => "Failed",
             };
             let body = axum::Json(json!({"status": status, "status_details": op.details}));
-            if op.status == OperationStatus::InProgress {
-                ([("Retry-After", "1")], body).into_response()
-            } else {
-                body.into_response()
-            }
+            (async_operation(app, pending_path, query.as_deref()), body).into_response()
         }
         _ => azure_error(StatusCode::NOT_FOUND, "NotFound", "No such security domain operation on this HSM.")
             .into_response(),
@@ -104,13 +106,13 @@ fn pending(app: &App, kind: OperationKind) -> Response {
 }
 
 /// `GET /securitydomain/download/pending`.
-pub async fn download_pending(State(app): State<Arc<App>>) -> Response {
-    pending(&app, OperationKind::Download)
+pub async fn download_pending(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+    pending(&app, OperationKind::Download, "/securitydomain/download/pending", query)
 }
 
 /// `GET /securitydomain/upload/pending`.
-pub async fn upload_pending(State(app): State<Arc<App>>) -> Response {
-    pending(&app, OperationKind::Upload)
+pub async fn upload_pending(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+    pending(&app, OperationKind::Upload, "/securitydomain/upload/pending", query)
 }
 
 /// `GET /securitydomain/upload`: the exchange key, as the real service sends it.

@@ -147,7 +147,7 @@ impl ShareBundle {
             return Err(HandoffError::ShareNotSignersOwn { share_index: p.share_index });
         }
         let jwe = CompactJwe::parse(&p.encrypted_share).map_err(HandoffError::SealedShare)?;
-        jwe.expect(Alg::RsaOaep256, Enc::A256Gcm).map_err(HandoffError::SealedShare)?;
+        jwe.require_algorithms(Alg::RsaOaep256, Enc::A256Gcm).map_err(HandoffError::SealedShare)?;
         if jwe.kid() != Some(nonce.as_str()) {
             return Err(HandoffError::SealedShare(Error::JweFormat(
                 "its kid is not this request's nonce".into(),
