@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: the workspace's real binaries, scratch
 //! folders, and emulator processes that are stopped when the test ends.
 
+pub mod cases;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;

@@ -76,6 +76,16 @@ pub fn read_text(path: &Path) -> CliResult<String> {
     })
 }
 
+/// Fails if a private key file already exists at `path`: a key is never
+/// replaced, `--force` or not (its share may be the only way back in).
+pub fn check_new_key(path: &Path) -> CliResult {
+    if path.symlink_metadata().is_ok() {
+        return Err(CliError::file(path, "a key file is already there; keys are never replaced, not even with --force")
+            .hint("if a new key is really meant, move the old one away first (and keep it until its share is rotated out)"));
+    }
+    Ok(())
+}
+
 /// Fails if `path` exists and `force` is not set. Used to refuse before any work is done.
 pub fn check_writable(path: &Path, force: bool) -> CliResult {
     if path.exists() && !force {

@@ -153,7 +153,7 @@ fn outputs_are_never_overwritten_without_force() {
     let key_before = std::fs::read(dir.join("alice.key")).unwrap();
     fails(
         keyholder(&dir, &["init", "--name", "alice", "--out", ".", "--no-passphrase", "--force"]),
-        &["alice.key: already exists"],
+        &["alice.key: a key file is already there; keys are never replaced, not even with --force"],
     );
     assert_eq!(std::fs::read(dir.join("alice.key")).unwrap(), key_before);
     // Weak keys and unsafe names are refused by the command line (exit 2).

@@ -38,7 +38,7 @@ pub fn run(args: Args) -> CliResult {
             (Box::new(token), cert, None)
         }
         None => {
-            files::check_writable(&key_path, false)?;
+            files::check_new_key(&key_path)?;
             let id = identity::generate("combiner", 3072, DAYS, protection, &key_path)?;
             (Box::new(id.key), id.cert, Some(id.key_pem))
         }

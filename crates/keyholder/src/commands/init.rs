@@ -50,7 +50,12 @@ pub fn run(args: Args) -> CliResult {
         Some(uri) => KeyHome::Token(uri),
         None => KeyHome::File(protection.protection()),
     };
-    cert::validate_common_name(name).map_err(|e| CliError::general(format!("--name: {e}")))?;
+    cert::validate_common_name(name).map_err(|_| {
+        CliError::general(format!(
+            "--name {name:?}: a custodian name is 1 to 64 of A-Z a-z 0-9 - _ . and does not start with a dot"
+        ))
+        .hint("it names the certificate (CN) and the files NAME.key, NAME.cer and NAME.enrollment.json")
+    })?;
     files::output_dir(out)?;
     let key_path = out.join(format!("{name}.key"));
     let cer_path = out.join(format!("{name}.cer"));
@@ -60,7 +65,7 @@ pub fn run(args: Args) -> CliResult {
     files::check_writable(&enrollment_path, force)?;
     let (key, certificate, key_file): (Box<dyn RsaKey>, _, _) = match home {
         KeyHome::File(protection) => {
-            files::check_writable(&key_path, false)?;
+            files::check_new_key(&key_path)?;
             let id = identity::generate(name, *bits, *days, protection, &key_path)?;
             let encrypted = id.encrypted;
             (Box::new(id.key), id.cert, Some((id.key_pem, encrypted)))

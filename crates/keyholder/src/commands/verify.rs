@@ -103,7 +103,7 @@ pub fn run(args: Args) -> CliResult {
         for (i, c) in signed.signers().iter().enumerate() {
             print_fingerprint(&format!("signer {}", i + 1), c);
         }
-        outln!("{payload:#}");
+        outln!("{:#}", summarise_certificates(payload));
     }
     if finding.drill_succeeded == Some(false) {
         return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed"));
@@ -203,5 +203,24 @@ fn require_signer(path: &Path, signed: &SignedBundle, pin: &Pin) -> CliResult {
         Ok(())
     } else {
         Err(CliError::file(path, "is not signed by the --signer certificate"))
+    }
+}
+
+/// The payload for reading: each embedded PEM certificate replaced by its
+/// subject and fingerprint (`--json` keeps the payload as signed).
+fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.starts_with("-----BEGIN CERTIFICATE-----") => {
+            match Certificate::from_pem_or_der(s.as_bytes()) {
+                Ok(c) => Value::String(format!("(certificate {}, x5t#S256 {})", c.subject(), c.x5t_s256())),
+                Err(_) => Value::String(s),
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(summarise_certificates).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, summarise_certificates(v))).collect())
+        }
+        other => other,
     }
 }

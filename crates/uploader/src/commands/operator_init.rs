@@ -21,7 +21,7 @@ pub fn run(args: Args) -> CliResult {
     files::output_dir(out)?;
     let key_path = out.join("operator.key");
     let cer_path = out.join("operator.cer");
-    files::check_writable(&key_path, false)?;
+    files::check_new_key(&key_path)?;
     files::check_writable(&cer_path, force)?;
     let id = identity::generate("operator", 3072, 730, protection, &key_path)?;
     let mut outputs = OutputSet::default();
