@@ -112,7 +112,7 @@ impl UnlockedKey {
             let pass = passphrase::for_key(path, passphrase_file)?;
             private_key::from_pem(&pem, Some(&pass)).map_err(|e| match e {
                 sd_core::Error::WrongPassphrase => CliError::file(path, "wrong passphrase for this key file")
-                    .hint("check the passphrase (or passphrase file) paired with this --key"),
+                    .hint("check the passphrase (or the --passphrase-file given for this key)"),
                 other => CliError::file(path, other),
             })?
         } else {

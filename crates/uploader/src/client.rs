@@ -52,7 +52,12 @@ impl HttpResponse {
                 ))
             })
             .unwrap_or_else(|| String::from_utf8_lossy(&self.body).chars().take(300).collect());
-        let err = CliError::general(format!("{what} failed: HTTP {} {detail}", self.status));
+        let detail = detail.trim();
+        let err = if detail.is_empty() {
+            CliError::general(format!("{what} failed: HTTP {}", self.status))
+        } else {
+            CliError::general(format!("{what} failed: HTTP {} {detail}", self.status))
+        };
         match self.status {
             401 => {
                 err.hint("the access token was refused: is it for https://managedhsm.azure.net, and current?")

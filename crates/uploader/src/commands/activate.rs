@@ -56,7 +56,6 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     let record = record_path(out);
     files::check_writable(out, force)?;
     files::check_writable(&record, force)?;
-    let operator = super::load_operator(operator)?;
     let mut certs = Vec::new();
     for p in enrollments {
         certs.push(enrolled_certificate(p)?);
@@ -68,6 +67,8 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     }
     let request = DownloadRequest::new(&certs, quorum)
         .map_err(|e| CliError::general(format!("the custodians (--enrollment, --cert, --quorum): {e}")))?;
+    // Only now the operator's key (its passphrase may be asked for), and the HSM.
+    let operator = super::load_operator(operator)?;
     let client = super::connect(target)?;
     outln!("custodians, in share order (confirm each fingerprint aloud):");
     for (i, c) in certs.iter().enumerate() {

@@ -1,0 +1,85 @@
+//! The uploader's whole output, pinned: every `tests/cmd/*.md` case runs
+//! against fixtures made here and an emulated HSM activated for them (see
+//! `ceremony_tests::cases`). Cases that talk to the HSM only read from it,
+//! so they can share it.
+
+use std::path::Path;
+
+use ceremony_tests::*;
+use sd_core::cert::{Certificate, readable_fingerprint};
+
+fn cert(dir: &Path, name: &str) -> Certificate {
+    Certificate::from_pem_or_der(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn uploader_cases() {
+    let dir = scratch("uploader-cmd-fixtures");
+    let emu = Emulator::start(&dir.join("hsm"));
+    custodians(&dir, &["alice", "bob", "carol"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ok(activate(&dir, &emu, &["alice", "bob", "carol"], 2, "sd.json", &[]));
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
+    for file in ["token", "ca.pem"] {
+        std::fs::copy(emu.dir.join(file), dir.join(file)).unwrap();
+    }
+    std::fs::write(dir.join("wrong-token"), "not-the-token\n").unwrap();
+    std::fs::write(dir.join("not-json.json"), "this is not JSON\n").unwrap();
+    // An operator key with a passphrase, and one without its certificate.
+    std::fs::write(dir.join("pw"), "operator passphrase\n").unwrap();
+    std::fs::write(dir.join("wrong-pw"), "not the passphrase\n").unwrap();
+    ok(run(&dir, "uploader", &["operator-init", "--out", "locked", "--passphrase-file", "pw"]));
+    std::fs::remove_file(dir.join("locked/operator.cer")).unwrap();
+    // An enrollment altered after signing.
+    let text = std::fs::read_to_string(dir.join("carol.enrollment.json")).unwrap();
+    std::fs::write(
+        dir.join("tampered.enrollment.json"),
+        text.replacen("\"payload\": \"ey", "\"payload\": \"ez", 1),
+    )
+    .unwrap();
+    // A restore blob for another HSM's exchange key.
+    let (_, other) = attested_exchange("other-hsm");
+    let secrets = [sd_core::enc_data::DomainSecret {
+        tag: "hsm_backup".into(),
+        data: sd_core::secret::SecretBytes::new(vec![7u8; 64]),
+    }];
+    let blob = sd_core::restore_blob::RestoreBlob::build(&mut getrandom::SysRng, &secrets, &other).unwrap();
+    std::fs::write(dir.join("other-blob.json"), blob.to_json().unwrap()).unwrap();
+    // Only what the cases need (not the emulator's own folder).
+    let fixtures = scratch("uploader-cmd-fixture-files");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), fixtures.join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::create_dir_all(fixtures.join("locked")).unwrap();
+    std::fs::copy(dir.join("locked/operator.key"), fixtures.join("locked/operator.key")).unwrap();
+
+    let mut redactions = Vec::new();
+    for (file, thumb, read) in [
+        ("alice.cer", "[ALICE_THUMB]", "[ALICE_READ]"),
+        ("bob.cer", "[BOB_THUMB]", "[BOB_READ]"),
+        ("carol.cer", "[CAROL_THUMB]", "[CAROL_READ]"),
+        ("operator.cer", "[OPERATOR_THUMB]", "[OPERATOR_READ]"),
+    ] {
+        let c = cert(&dir, file);
+        redactions.push((thumb, c.x5t_s256()));
+        redactions.push((read, readable_fingerprint(&c.sha256())));
+    }
+    let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    let combiner =
+        sd_core::handoff::combiner::Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now)
+            .unwrap();
+    redactions.push(("[COMBINER_THUMB]", combiner.certificate().x5t_s256()));
+    redactions.push(("[COMBINER_READ]", readable_fingerprint(&combiner.certificate().sha256())));
+    redactions.push(("[SD_SHA]", sd_core::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
+    cases::Cases {
+        source: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd"),
+        fixtures: &fixtures,
+        placeholders: vec![("[HSM_URL]", emu.url.clone())],
+        redactions,
+        bins: &["uploader"],
+    }
+    .run("uploader");
+}
