@@ -188,6 +188,8 @@ fn download_limits_and_second_download() {
             "c1.enrollment.json",
             "--enrollment",
             "c2.enrollment.json",
+            "--enrollment",
+            "c3.enrollment.json",
             "--operator-key",
             "x.key",
             "--out",
