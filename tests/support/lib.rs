@@ -132,6 +132,8 @@ pub struct Emulator {
     pub dir: PathBuf,
     /// `https://127.0.0.1:PORT`.
     pub url: String,
+    /// The HSM's name.
+    pub name: String,
 }
 
 impl Emulator {
@@ -139,6 +141,11 @@ impl Emulator {
     /// Its exchange key is attested by [`test_platform`], whose root is
     /// also written into the folder above `dir` (the test's folder).
     pub fn start(dir: &Path) -> Emulator {
+        Emulator::start_named(dir, TEST_HSM)
+    }
+
+    /// [`Emulator::start`] for an HSM called `name` (its exchange key is attested for it).
+    pub fn start_named(dir: &Path, name: &str) -> Emulator {
         let _ = std::fs::remove_file(dir.join("url"));
         std::fs::create_dir_all(dir).expect("emulator folder");
         let platform = dir.join("attestation-platform.pem");
@@ -151,14 +158,14 @@ impl Emulator {
         let child = Command::new(bin("mhsm-emulator"))
             .args(["--data-dir"])
             .arg(dir)
-            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "3072"])
+            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "3072", "--hsm-name", name])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start mhsm-emulator");
         // Owned by the guard from here on, so a failed start still stops the process.
-        let mut emu = Emulator { child, dir: dir.to_path_buf(), url: String::new() };
+        let mut emu = Emulator { child, dir: dir.to_path_buf(), url: String::new(), name: name.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(url) = std::fs::read_to_string(dir.join("url")) {
@@ -182,7 +189,7 @@ impl Emulator {
             "--token-file".into(),
             self.dir.join("token").display().to_string(),
             "--hsm-name".into(),
-            "emulated-hsm".into(),
+            self.name.clone(),
         ]
     }
 

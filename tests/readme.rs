@@ -1,0 +1,93 @@
+//! README.md's "ten lines" run as written, against two emulated HSMs named
+//! as in the example (contoso, contoso-dr). Only what a test must change is
+//! changed: the emulator's target flags replace `--hsm NAME`, the exchange
+//! key is judged under the emulator's test root, passphrases come from a
+//! file where the example would prompt, and `/media/…` and `~/…` become
+//! folders of the test. Lines marked "each custodian" run for alice, bob and
+//! carol; "each of a quorum" for alice and bob.
+
+use std::path::Path;
+
+use ceremony_tests::*;
+
+/// The example's commands, continuation lines joined, comments kept apart.
+fn example() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section =
+        readme.split("## A real activation and recovery, in ten lines").nth(1).expect("the section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("its sh block");
+    let joined = block.replace("\\\n", " ");
+    joined
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.split_once("  #") {
+            Some((cmd, comment)) => (cmd.trim().to_owned(), comment.trim().to_owned()),
+            None => (l.trim().to_owned(), String::new()),
+        })
+        .collect()
+}
+
+#[test]
+fn the_ten_line_example_runs_as_written() {
+    let lines = example();
+    assert_eq!(lines.len(), 9, "nine commands (ten lines): {lines:?}");
+    let dir = scratch("readme-example");
+    let prod = Emulator::start_named(&dir.join("hsm-contoso"), "contoso");
+    let dr = Emulator::start_named(&dir.join("hsm-contoso-dr"), "contoso-dr");
+    std::fs::write(dir.join("pw"), "a passphrase for the README\n").unwrap();
+    let root = prod.attestation_root();
+    for (command, comment) in &lines {
+        let people: &[&str] = if comment.contains("each custodian") {
+            &["alice", "bob", "carol"]
+        } else if comment.contains("each of a quorum") {
+            &["alice", "bob"]
+        } else {
+            &["alice"]
+        };
+        for person in people {
+            let line = command.replace("alice", person).replace("/media/", "media/").replace("~/op", "op");
+            let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+            let tool = words.remove(0);
+            // The emulator for --hsm NAME.
+            if let Some(i) = words.iter().position(|w| w == "--hsm") {
+                let emu = if words[i + 1] == "contoso" { &prod } else { &dr };
+                words.splice(i..i + 2, emu.target());
+            }
+            const COMMANDS: [&str; 9] = [
+                "init",
+                "operator-init",
+                "activate",
+                "check",
+                "combiner-init",
+                "init-recovery",
+                "share",
+                "combine",
+                "upload",
+            ];
+            let sub =
+                words.iter().find(|w| COMMANDS.contains(&w.as_str())).cloned().expect("a known command");
+            match sub.as_str() {
+                "init" => {
+                    words.extend(["--passphrase-file".into(), "pw".into(), "--bits".into(), "2048".into()])
+                }
+                "check" | "share" => words.extend(["--passphrase-file".into(), "pw".into()]),
+                "operator-init" | "combiner-init" => words.push("--no-passphrase".into()),
+                _ => {}
+            }
+            if matches!(sub.as_str(), "init-recovery" | "share" | "combine") {
+                words.extend(["--attestation-root".into(), root.clone()]);
+            }
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let out = ok(run(&dir, &tool, &refs));
+            if sub == "upload" {
+                assert!(out.contains("Success: The resource is active."), "{out}");
+            }
+        }
+    }
+    // The folders the example names were created, for their owner only.
+    use std::os::unix::fs::PermissionsExt;
+    for folder in ["media/alice", "media/combiner", "op"] {
+        let mode = std::fs::metadata(dir.join(folder)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{folder}");
+    }
+}
