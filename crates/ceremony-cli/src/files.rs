@@ -27,6 +27,15 @@ const MAX_INPUT: u64 = 16 * 1024 * 1024;
 /// (and missing parents) with mode 0700 and says so, or checks that what is
 /// there is a folder.
 pub fn output_dir(dir: &Path) -> CliResult {
+    ensure_dir(dir, 0o700)
+}
+
+/// [`output_dir`] for public files (man pages): created with mode 0755.
+pub fn public_dir(dir: &Path) -> CliResult {
+    ensure_dir(dir, 0o755)
+}
+
+fn ensure_dir(dir: &Path, mode: u32) -> CliResult {
     use std::os::unix::fs::DirBuilderExt;
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => Ok(()),
@@ -34,10 +43,10 @@ pub fn output_dir(dir: &Path) -> CliResult {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .recursive(true)
-                .mode(0o700)
+                .mode(mode)
                 .create(dir)
                 .map_err(|e| CliError::file(dir, format!("cannot create the folder: {e}")))?;
-            crate::errln!("created folder {} (mode 0700)", dir.display());
+            crate::errln!("created folder {} (mode {mode:04o})", dir.display());
             Ok(())
         }
         Err(e) => Err(CliError::file(dir, e)),

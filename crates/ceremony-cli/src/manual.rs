@@ -42,7 +42,7 @@ pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> CliRes
 /// Writes `NAME.1` and `NAME-SUBCOMMAND.1` for every subcommand (nested
 /// ones too) into `--out`, each atomically.
 pub fn manpages(args: &ManpagesArgs, command: clap::Command) -> CliResult {
-    files::output_dir(&args.out)?;
+    files::public_dir(&args.out)?;
     let mut pages = Vec::new();
     collect(command, None, &mut pages)?;
     for (name, page) in &pages {
@@ -52,21 +52,25 @@ pub fn manpages(args: &ManpagesArgs, command: clap::Command) -> CliResult {
     Ok(())
 }
 
+/// Renders `command`'s page and its subcommands' pages; `parent` is the
+/// command line above it ("keyholder" for `keyholder share`).
 fn collect(command: clap::Command, parent: Option<&str>, pages: &mut Vec<(String, Vec<u8>)>) -> CliResult {
-    let name = match parent {
-        Some(p) => format!("{p}-{}", command.get_name()),
+    let invocation = match parent {
+        Some(p) => format!("{p} {}", command.get_name()),
         None => command.get_name().to_owned(),
     };
-    // Each page is titled with its own full name, as `man keyholder-share` expects.
-    let command = command.display_name(name.clone());
+    // Each page is titled with its own full name, as `man keyholder-share`
+    // expects, and its synopsis shows the whole command line.
+    let name = invocation.replace(' ', "-");
+    let command = command.display_name(name.clone()).bin_name(invocation.clone());
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone())
         .title(name.to_uppercase())
         .render(&mut page)
         .map_err(|e| CliError::general(format!("cannot render the man page for {name}: {e}")))?;
-    pages.push((name.clone(), page));
+    pages.push((name, page));
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-        collect(sub.clone(), Some(&name), pages)?;
+        collect(sub.clone(), Some(&invocation), pages)?;
     }
     Ok(())
 }

@@ -1,0 +1,58 @@
+//! The manual shipped with the binaries: completions for every shell that
+//! know every command, and one man page per command, as `release/build.sh`
+//! installs them.
+
+use ceremony_tests::*;
+
+const KEYHOLDER: [&str; 13] = [
+    "init",
+    "check",
+    "restore-blob",
+    "combiner-init",
+    "share",
+    "combine",
+    "rotate",
+    "drill",
+    "verify",
+    "exchange-key",
+    "fingerprint",
+    "completions",
+    "manpages",
+];
+const UPLOADER: [&str; 8] =
+    ["operator-init", "activate", "init-recovery", "upload", "status", "key", "completions", "manpages"];
+
+#[test]
+fn completions_know_every_command() {
+    let dir = scratch("manual-completions");
+    for (tool, commands) in [("keyholder", &KEYHOLDER[..]), ("uploader", &UPLOADER[..])] {
+        for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+            let script = ok(run(&dir, tool, &["completions", shell]));
+            for c in commands {
+                assert!(script.contains(c), "{tool} {shell} completion lacks {c}");
+            }
+        }
+        let o = run(&dir, tool, &["completions", "tcsh"]);
+        assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+    }
+}
+
+#[test]
+fn one_man_page_per_command() {
+    let dir = scratch("manual-pages");
+    for (tool, commands) in [("keyholder", &KEYHOLDER[..]), ("uploader", &UPLOADER[..])] {
+        let out = ok(run(&dir, tool, &["manpages", "--out", "man1"]));
+        assert!(out.contains("man pages into man1"), "{out}");
+        for c in commands.iter().map(|c| format!("{tool}-{c}")).chain([tool.to_owned()]) {
+            let page = std::fs::read_to_string(dir.join(format!("man1/{c}.1"))).unwrap();
+            assert!(page.contains(&format!(".TH {}", c.to_uppercase())), "{c}.1 has its title");
+            assert!(page.contains(".SH SYNOPSIS"), "{c}.1 has a synopsis");
+        }
+        // Existing pages are kept unless --force.
+        let o = run(&dir, tool, &["manpages", "--out", "man1"]);
+        assert_eq!(o.status.code(), Some(1));
+        ok(run(&dir, tool, &["manpages", "--out", "man1", "--force"]));
+    }
+    let page = std::fs::read_to_string(dir.join("man1/uploader-key-create.1")).unwrap();
+    assert!(page.contains("uploader key create"), "the synopsis shows the whole command line");
+}
