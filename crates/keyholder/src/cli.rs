@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use ceremony_cli::args::SdFileArg;
+use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::unlocked_key::KeySource;
 use clap::{Args, Parser, Subcommand};
 
@@ -53,6 +55,22 @@ pub struct OperatorArgs {
     /// be confirmed by typing "yes"; with no terminal the request is refused.
     #[arg(long, value_name = "HEX")]
     pub operator_fingerprint: Option<String>,
+}
+
+/// What both sides of a distributed recovery start from: the SD file, the
+/// operator's signed recovery request, who the operator is, and how the
+/// request's exchange key is judged.
+#[derive(Args, Clone)]
+pub struct RecoveryArgs {
+    #[command(flatten)]
+    pub sd: SdFileArg,
+    /// The operator's signed recovery request.
+    #[arg(long, value_name = "REQUEST.json")]
+    pub request: PathBuf,
+    #[command(flatten)]
+    pub operator: OperatorArgs,
+    #[command(flatten)]
+    pub attestation: AttestationArgs,
 }
 
 #[derive(Subcommand)]

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{fixture, keyholder, load_cert, ok, write_request};
+use common::{fixture, keyholder, load_cert, ok, share_args, write_request};
 use sd_core::cert::{Certificate, readable_fingerprint};
 
 /// The fixture every case starts from: three custodians (alice, bob, carol;
@@ -24,23 +24,7 @@ fn make_fixtures() -> &'static Path {
         .unwrap();
     for name in ["alice", "bob"] {
         let (key, out) = (format!("{name}.key"), format!("{name}.share.json"));
-        run(&[
-            "share",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--operator-cert",
-            "operator.cer",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--key",
-            &key,
-            "--passphrase-file",
-            "pw",
-            "--out",
-            &out,
-        ]);
+        run(&share_args(&key, &out, &["--passphrase-file", "pw"]));
     }
     run(&[
         "drill",

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ceremony_cli::args::{OutputArgs, SdFileArg};
+use ceremony_cli::args::OutputArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
@@ -15,20 +15,12 @@ use sd_core::restore_blob::RestoreBlob;
 use sd_core::sd_file::OpenedShare;
 
 use super::{load_distributed, rng};
-use crate::cli::OperatorArgs;
-use ceremony_cli::exchange_key::AttestationArgs;
+use crate::cli::RecoveryArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    sd: SdFileArg,
-    /// The operator's signed recovery request.
-    #[arg(long, value_name = "REQUEST.json")]
-    request: PathBuf,
-    #[command(flatten)]
-    operator: OperatorArgs,
-    #[command(flatten)]
-    attestation: AttestationArgs,
+    recovery: RecoveryArgs,
     /// The combiner's private key (combiner.key, or a pkcs11: URI): the
     /// combiner the request names.
     #[arg(long, value_name = "KEY")]
@@ -44,9 +36,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let (out, force, sd_path) = (args.output.out.as_path(), args.output.force, args.sd.sd.as_path());
+    let (out, force, sd_path) = (args.output.out.as_path(), args.output.force, args.recovery.sd.sd.as_path());
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(sd_path, &args.request, &args.operator, &args.attestation)?;
+    let (sd, request) = load_distributed(&args.recovery)?;
     let required = sd.sd.required();
     if args.shares.len() < required {
         return Err(CliError::general(format!(

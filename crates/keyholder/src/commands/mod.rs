@@ -24,7 +24,8 @@ use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
 
-use crate::cli::{Cli, Command, OperatorArgs};
+use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
+use ceremony_cli::args::SdFileArg;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::exchange_key::AttestationArgs;
 
@@ -74,12 +75,8 @@ fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -
 /// What both sides of a distributed recovery start from: a version-2 SD file
 /// and a recovery request for it, signed by the pinned operator; its target
 /// HSM, exchange key and combiner are shown to be confirmed aloud.
-fn load_distributed(
-    sd_path: &Path,
-    request_path: &Path,
-    operator: &OperatorArgs,
-    attestation: &AttestationArgs,
-) -> CliResult<(crate::security_domain::LoadedSd, VerifiedRequest)> {
+fn load_distributed(args: &RecoveryArgs) -> CliResult<(crate::security_domain::LoadedSd, VerifiedRequest)> {
+    let RecoveryArgs { sd: SdFileArg { sd: sd_path }, request: request_path, operator, attestation } = args;
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
         return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ceremony_cli::args::{KeyArg, OutputArgs, SdFileArg};
+use ceremony_cli::args::{KeyArg, OutputArgs};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::outln;
@@ -13,20 +13,12 @@ use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::share::ShareBundle;
 
 use super::{load_distributed, now_unix, rng};
-use crate::cli::OperatorArgs;
-use ceremony_cli::exchange_key::AttestationArgs;
+use crate::cli::RecoveryArgs;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    sd: SdFileArg,
-    /// The operator's signed recovery request.
-    #[arg(long, value_name = "REQUEST.json")]
-    request: PathBuf,
-    #[command(flatten)]
-    operator: OperatorArgs,
-    #[command(flatten)]
-    attestation: AttestationArgs,
+    recovery: RecoveryArgs,
     /// The combiner's bundle, if you were given it: checked to be the
     /// combiner the request names (shares are sealed to that one only).
     #[arg(long, value_name = "COMBINER.json")]
@@ -40,7 +32,7 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let (out, force) = (args.output.out.as_path(), args.output.force);
     files::check_writable(out, force)?;
-    let (sd, request) = load_distributed(&args.sd.sd, &args.request, &args.operator, &args.attestation)?;
+    let (sd, request) = load_distributed(&args.recovery)?;
     if let Some(path) = &args.combiner {
         let given = Combiner::verify(&files::read(path)?, now_unix()).in_file(path)?;
         if given.certificate() != request.combiner() {
