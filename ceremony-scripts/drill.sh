@@ -10,8 +10,9 @@
 # checks their share -> a fresh HSM starts a recovery -> M custodians make
 # share bundles for the combiner (or, with --one-laptop, unlock their keys in
 # turn on one machine) -> the restore blob is uploaded -> the key backup is
-# restored and the message decrypts to the original -> the quorum signs a
-# drill report. Every step is numbered in a transcript (terminal and
+# restored and the message decrypts to the original -> an application is
+# granted that one key and uses it (and is refused the security domain) -> the
+# quorum signs a drill report. Every step is numbered in a transcript (terminal and
 # transcript.txt in the drill folder), which ends with the time each step
 # took. --latency MS is how long the emulated HSMs take to confirm an
 # activation or a recovery (default 200; a real HSM takes seconds: a drill
@@ -19,7 +20,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -110,7 +111,7 @@ step() {
   fi
   TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |: CN=' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|: CN=' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
@@ -188,6 +189,9 @@ fingerprint "SD file" sd.json
 step custodians "verify the signed activation record against the SD file" -- \
   "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer --sd sd.json
 
+step operator "take Managed HSM Crypto User (the administrator role grants no key operation)" -- \
+  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$WORK/hsm-prod/principal")"
+
 head -c 64 /dev/urandom | base64 >"$WORK/message.txt"
 step operator "create key drill-key in the HSM" -- "$BIN/uploader" "${T[@]}" key create --name drill-key
 step operator "encrypt a message with it" -- \
@@ -255,6 +259,8 @@ fingerprint "restore blob" restore-blob.json
 
 step operator "upload the restore blob and wait for the HSM" -- \
   "$BIN/uploader" "${T[@]}" upload --restore-blob restore-blob.json
+step operator "take Managed HSM Crypto User on the recovered HSM" -- \
+  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$WORK/hsm-recovery/principal")"
 step operator "restore the key backup made before the disaster" -- \
   "$BIN/uploader" "${T[@]}" key restore --in drill-key.backup
 step operator "decrypt the message with the restored key" -- \
@@ -265,6 +271,24 @@ if ! cmp -s "$WORK/message.txt" "$WORK/message.out"; then
   say "    the decrypted message differs from the original"; exit 1
 fi
 say "    identical ($(wc -c <"$WORK/message.txt") bytes)"
+
+# A second principal (an application) gets the key it needs, and only that:
+# the emulator takes DIR/tokens/OBJECT_ID.token as that principal's token.
+APP_ID="$(cat /proc/sys/kernel/random/uuid)"
+mkdir -p "$WORK/hsm-recovery/tokens" && chmod 700 "$WORK/hsm-recovery/tokens"
+head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$WORK/hsm-recovery/tokens/$APP_ID.token"
+APP_T=(--hsm-url "$(cat "$WORK/hsm-recovery/url")" --hsm-name hsm-recovery --ca-cert "$WORK/hsm-recovery/ca.pem" \
+  --token-file "$WORK/hsm-recovery/tokens/$APP_ID.token")
+step operator "grant the application $APP_ID Managed HSM Crypto User on drill-key only" -- \
+  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$APP_ID" --scope /keys/drill-key
+step operator "list the role assignments" -- "$BIN/uploader" "${T[@]}" role list
+step application "decrypt the message with drill-key, as the application" -- \
+  "$BIN/uploader" "${APP_T[@]}" key decrypt --name drill-key --in message.enc.json --out message.app.out
+STEP=$((STEP + 1)); say "[$STEP] witness: the application may not touch the security domain"
+if (cd "$WORK" && "$BIN/uploader" "${APP_T[@]}" status) >"$LOG" 2>&1 || ! grep -q "HTTP 403" "$LOG"; then
+  sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; say "    the application was not refused"; exit 1
+fi
+say "    refused: $(grep -o 'HTTP 403 Forbidden' "$LOG" | head -1)"
 
 KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
 for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done

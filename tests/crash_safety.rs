@@ -137,6 +137,7 @@ fn emulator_killed_mid_write_keeps_every_acknowledged_change() {
     let data = dir.join("hsm");
     let emu = Emulator::start(&data);
     ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    grant_crypto_user(&dir, &emu);
     let mut emu = Some(emu);
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..8 {

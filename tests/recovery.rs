@@ -143,6 +143,7 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
 
     // Keys made before the disaster.
     std::fs::write(dir.join("message.txt"), format!("drill message for {test}")).unwrap();
+    grant_crypto_user(&dir, &emu_a);
     ok(uploader(&dir, &emu_a, &["key", "create", "--name", "drill-key"]));
     ok(uploader(
         &dir,
@@ -188,6 +189,7 @@ fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     // Recovery into a fresh HSM, then the old key works there.
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     recover(&dir, &emu_b, sd, &quorum_people, mode);
+    grant_crypto_user(&dir, &emu_b);
     ok(uploader(&dir, &emu_b, &["key", "restore", "--in", "drill-key.backup"]));
     ok(uploader(
         &dir,

@@ -203,6 +203,11 @@ impl Emulator {
         self.child.id()
     }
 
+    /// The object ID of the administrator the token belongs to.
+    pub fn principal(&self) -> String {
+        std::fs::read_to_string(self.dir.join("principal")).expect("principal").trim().to_owned()
+    }
+
     /// The bearer token.
     pub fn token(&self) -> String {
         std::fs::read_to_string(self.dir.join("token")).expect("token").trim().to_owned()
@@ -236,6 +241,18 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Grants the emulator's administrator (the owner of its token) "Managed HSM
+/// Crypto User" at `/`, as the quickstart's step after activation does: a
+/// real HSM's administrator may not touch keys until then.
+pub fn grant_crypto_user(dir: &Path, emu: &Emulator) {
+    let principal = emu.principal();
+    ok(uploader(
+        dir,
+        emu,
+        &["role", "assign", "--role", "Managed HSM Crypto User", "--principal", &principal],
+    ));
 }
 
 /// Runs the uploader against `emu`.

@@ -15,8 +15,21 @@ use subtle::ConstantTimeEq;
 
 use crate::state::{self, State as HsmState};
 
-/// api-versions Azure's clients use (PowerShell 7.2-preview, az 7.2/7.5, SDK 7.6/2025-07-01).
-pub const API_VERSIONS: &[&str] = &["7.2-preview", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"];
+/// The data-plane api-versions the emulator answers: what az (7.2 to 7.6,
+/// 7.5-preview.1, 7.6-preview.2), PowerShell (7.2-preview), Azure's SDKs
+/// (7.6, 2025-07-01, 2026-01-01-preview) and the security-domain client send.
+pub const API_VERSIONS: &[&str] = &[
+    "7.2-preview",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5-preview.1",
+    "7.5",
+    "7.6-preview.2",
+    "7.6",
+    "2025-07-01",
+    "2026-01-01-preview",
+];
 
 /// What every handler shares.
 pub struct App {
@@ -95,41 +108,123 @@ pub fn api_version(req_query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Rejects requests without a valid bearer token (401 with Azure's challenge)
-/// or without a known `api-version` (400).
+/// A random GUID (version 4), for object IDs.
+pub fn new_guid() -> Result<String, getrandom::Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = sd_core::hex_lower(&b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+impl App {
+    /// The principal a bearer token belongs to: the administrator's
+    /// (`DIR/token`) or one of `DIR/tokens/OBJECT_ID.token`.
+    fn principal(&self, presented: &str) -> Option<String> {
+        let matches = |t: &str| bool::from(t.trim().as_bytes().ct_eq(presented.as_bytes()));
+        if matches(&self.token) {
+            return self.state.lock().ok().map(|s| s.admin_principal.clone());
+        }
+        let entries = std::fs::read_dir(self.dir.join("tokens")).ok()?;
+        entries.filter_map(Result::ok).find_map(|e| {
+            let path = e.path();
+            let id = path.file_name()?.to_str()?.strip_suffix(".token")?.to_owned();
+            let token = std::fs::read_to_string(&path).ok()?;
+            matches(&token).then_some(id)
+        })
+    }
+}
+
+/// The 401 a real HSM sends without a valid token: Azure's challenge, JSON
+/// content type, and (as recorded) the two bytes `OK` as the body of a GET.
+fn challenge(method: &axum::http::Method) -> Response {
+    let body = if method == axum::http::Method::GET { Body::from("OK") } else { Body::empty() };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(
+            "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", resource=\"https://managedhsm.azure.net\"",
+        ),
+    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    resp
+}
+
+const JSON_UTF8: &str = "application/json; charset=utf-8";
+
+/// Every request passes here: a valid bearer token (401 with Azure's
+/// challenge), a known `api-version` (400), and a role that grants what the
+/// request does at its scope (403). JSON answers say `charset=utf-8`, as the
+/// real service's do.
 pub async fn check_request(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !presented.is_some_and(|t| bool::from(t.as_bytes().ct_eq(app.token.as_bytes()))) {
-        let mut resp = Response::new(Body::empty());
-        *resp.status_mut() = StatusCode::UNAUTHORIZED;
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(
-                "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", resource=\"https://managedhsm.azure.net\"",
-            ),
-        );
-        return resp;
-    }
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.is_empty());
+    let Some(principal) = presented.and_then(|t| app.principal(t)) else {
+        return challenge(req.method());
+    };
     match api_version(req.uri().query()) {
-        None => azure_error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
-        .into_response(),
-        Some(v) if !API_VERSIONS.contains(&v.as_str()) => azure_error(
-            StatusCode::BAD_REQUEST,
-            "UnsupportedApiVersion",
-            &format!(
-                "The specified api-version '{v}' is not supported; supported: {}.",
-                API_VERSIONS.join(", ")
-            ),
-        )
-        .into_response(),
-        Some(_) => next.run(req).await,
+        None => {
+            return azure_error(
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+            .into_response();
+        }
+        Some(v) if !API_VERSIONS.contains(&v.as_str()) => {
+            return azure_error(
+                StatusCode::BAD_REQUEST,
+                "UnsupportedApiVersion",
+                &format!(
+                    "The specified api-version '{v}' is not supported; supported: {}.",
+                    API_VERSIONS.join(", ")
+                ),
+            )
+            .into_response();
+        }
+        Some(_) => {}
     }
+    if let Some((action, scope)) = crate::rbac::required(req.method().as_str(), req.uri().path()) {
+        let verdict = app.lock().map(|s| {
+            // Before activation only the security domain is there to use.
+            let usable =
+                s.activation == crate::state::Activation::Active || action.starts_with("securitydomain/");
+            (usable, crate::rbac::permits(&s.assignments, &principal, action, &scope))
+        });
+        match verdict {
+            Ok((false, _)) => {
+                return azure_error(
+                    StatusCode::FORBIDDEN,
+                    "HSMNotActivated",
+                    "The HSM is not activated; download or upload its security domain first.",
+                )
+                .into_response();
+            }
+            Ok((true, true)) => {}
+            Ok((true, false)) => {
+                return azure_error(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    &format!(
+                        "Caller is not authorized to perform action on resource. Caller: oid={principal}; \
+                         Action: 'Microsoft.KeyVault/managedHsm/{action}'; Resource: '{scope}'"
+                    ),
+                )
+                .into_response();
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    let mut resp = next.run(req).await;
+    let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
+    if is_json {
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    }
+    resp
 }

@@ -7,7 +7,7 @@
 //! under that key with `kid` `backup-protection-key`, like a real HSM's. So a
 //! key backup restores only into an HSM holding the same security domain.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use sd_core::enc_data::DomainSecret;
@@ -15,7 +15,8 @@ use sd_core::jwe::{Alg, CompactJwe, Enc};
 use sd_core::secret::SecretBytes;
 use sd_core::{Error, b64};
 
-use crate::state::{StoredKey, StoredSecret};
+use crate::keys::StoredKey;
+use crate::state::StoredSecret;
 
 /// The tags a real HSM uses, in its order.
 pub const TAGS: [&str; 3] = ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"];
@@ -69,51 +70,28 @@ pub fn backup_protection_key(domain: &[StoredSecret]) -> Option<SecretBytes> {
     (k.len() == 64).then(|| SecretBytes::new(k))
 }
 
-/// What a key backup holds.
-#[derive(Serialize, Deserialize)]
-struct BackupPayload {
-    name: String,
-    version: String,
-    kty: String,
-    k: String,
-    key_ops: Vec<String>,
-    created: u64,
-}
-
-/// A key backup: base64url of a `dir` JWE under the backup protection key.
-pub fn backup(key: &StoredKey, bpk: &SecretBytes) -> Result<String, Error> {
-    let payload = zeroize::Zeroizing::new(
-        serde_json::to_vec(&BackupPayload {
-            name: key.name.clone(),
-            version: key.version.clone(),
-            kty: key.kty.clone(),
-            k: key.k.clone(),
-            key_ops: key.key_ops.clone(),
-            created: key.created,
-        })
-        .map_err(|e| Error::Crypto(e.to_string()))?,
-    );
+/// A key backup: base64url of a `dir` JWE under the backup protection key,
+/// holding every version of the key (as Key Vault's backups do).
+pub fn backup(versions: &[StoredKey], bpk: &SecretBytes) -> Result<String, Error> {
+    let payload =
+        zeroize::Zeroizing::new(serde_json::to_vec(versions).map_err(|e| Error::Crypto(e.to_string()))?);
     let jwe = CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, bpk, BACKUP_KID, &payload)?;
     Ok(b64::url_encode(jwe.serialize().as_bytes()))
 }
 
 /// Opens a key backup; fails unless it was made under the same backup protection key.
-pub fn restore(value: &str, bpk: &SecretBytes) -> Result<StoredKey, Error> {
+pub fn restore(value: &str, bpk: &SecretBytes) -> Result<Vec<StoredKey>, Error> {
     let text = String::from_utf8(b64::url_decode(value, "backup value")?)
         .map_err(|_| Error::JweFormat("the backup is not a JWE".into()))?;
     let jwe = CompactJwe::parse(&text)?;
     jwe.require_algorithms(Alg::Dir, Enc::A256CbcHs512)?;
     let plain = jwe.decrypt_dir(bpk)?;
-    let p: BackupPayload = serde_json::from_slice(plain.expose())
+    let versions: Vec<StoredKey> = serde_json::from_slice(plain.expose())
         .map_err(|e| Error::Json { what: "key backup", detail: e.to_string() })?;
-    Ok(StoredKey {
-        name: p.name,
-        version: p.version,
-        kty: p.kty,
-        k: p.k,
-        key_ops: p.key_ops,
-        created: p.created,
-    })
+    if versions.is_empty() {
+        return Err(Error::Json { what: "key backup", detail: "no key version".into() });
+    }
+    Ok(versions)
 }
 
 #[cfg(test)]
@@ -130,12 +108,14 @@ mod tests {
             name: "k".into(),
             version: "0".repeat(32),
             kty: "oct-HSM".into(),
-            k: b64::url_encode(&[9u8; 32]),
+            material: crate::keys::Material::Oct { k: b64::url_encode(&[9u8; 32]) },
             key_ops: vec!["encrypt".into()],
+            enabled: true,
             created: 1,
+            updated: 1,
         };
-        let blob = backup(&key, &bpk1).unwrap();
-        assert_eq!(restore(&blob, &bpk1).unwrap(), key);
+        let blob = backup(std::slice::from_ref(&key), &bpk1).unwrap();
+        assert_eq!(restore(&blob, &bpk1).unwrap(), vec![key]);
         assert_eq!(restore(&blob, &bpk2).unwrap_err(), Error::JweIntegrity);
         assert!(backup_protection_key(&[]).is_none());
     }

@@ -2,12 +2,16 @@
 //! every ceremony and drill can run on one machine with no cloud account.
 //!
 //! It speaks Azure's security-domain protocol (paths, bodies, status codes,
-//! the 401 challenge, api-versions) and just enough of the key API to prove
-//! that keys survive a recovery. State is persisted in the data folder.
+//! the 401 challenge, api-versions), the key API (RSA-HSM, EC-HSM and oct-HSM
+//! keys, their operations, versions, soft delete) and local RBAC, as real
+//! HSMs answered them in Azure's recordings. State is persisted in the data folder.
 #![forbid(unsafe_code)]
 
+mod aes_modes;
 mod app;
 mod domain;
+mod keys;
+mod rbac;
 mod routes;
 mod state;
 
@@ -31,9 +35,14 @@ use crate::app::App;
     about,
     after_help = "\
 Writes DIR/url, DIR/ca.pem (the server certificate to trust), DIR/token (the
-bearer token, mode 0600) and DIR/attestation-root.pem (the test root its exchange
+bearer token of the initial administrator, mode 0600), DIR/principal (that
+administrator's object ID) and DIR/attestation-root.pem (the test root its exchange
 key's SGX evidence chains to: pass it to the tools with --attestation-root; it is
-not Intel's) so scripts can find them. State is kept in DIR/state.json
+not Intel's) so scripts can find them. Further principals: a file
+DIR/tokens/OBJECT_ID.token holding a bearer token makes that token OBJECT_ID's
+(read at each request); what it may do is decided by local RBAC role assignments,
+as on a real HSM (the administrator holds Managed HSM Administrator at /, which
+grants no key operation). State is kept in DIR/state.json
 (mode 0600: it holds the emulated HSM's secrets; this is a test tool, not an HSM).
 Stops cleanly on SIGINT or SIGTERM."
 )]
@@ -177,6 +186,7 @@ fn initial_state(dir: &Path, bits: usize, hsm_name: &str) -> Result<state::State
     let s = state::State::new(
         private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(),
         cert.to_pem(),
+        app::new_guid().map_err(|e| e.to_string())?,
     );
     state::save(dir, &s).map_err(|e| format!("{}: {e}", state::path(dir).display()))?;
     Ok(s)
@@ -207,6 +217,11 @@ fn main() -> ExitCode {
         IpAddr::V4(ip) => ip.to_string(),
     };
     let base_url = format!("https://{host}:{}", addr.port());
+    // Who DIR/token belongs to, for role assignments (`uploader role assign --principal`).
+    let principal = dir.join("principal");
+    if let Err(e) = state::write_atomic(&principal, format!("{}\n", st.admin_principal).as_bytes(), 0o644) {
+        return fail(format!("{}: {e}", principal.display()));
+    }
     if let Err(e) = state::write_atomic(&dir.join("url"), base_url.as_bytes(), 0o644) {
         return fail(format!("{}: {e}", dir.join("url").display()));
     }

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{DeletedKey, StoredKey};
+use crate::rbac::Assignment;
+
 /// Whether the HSM can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Activation {
@@ -65,23 +68,6 @@ pub struct Operation {
     pub outcome: Result<Vec<StoredSecret>, String>,
 }
 
-/// One key version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredKey {
-    /// Key name.
-    pub name: String,
-    /// 32 hex characters, as Key Vault versions are.
-    pub version: String,
-    /// `oct-HSM`.
-    pub kty: String,
-    /// The AES-256 key, base64url.
-    pub k: String,
-    /// Allowed operations.
-    pub key_ops: Vec<String>,
-    /// Creation time, seconds since the epoch.
-    pub created: u64,
-}
-
 /// Everything the emulated HSM remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
@@ -95,13 +81,28 @@ pub struct State {
     pub transfer_key_pem: String,
     /// Its certificate, PEM.
     pub transfer_cert_pem: String,
-    /// Keys by name (the latest version only).
-    pub keys: BTreeMap<String, StoredKey>,
+    /// Keys by name, every version, oldest first.
+    pub keys: BTreeMap<String, Vec<StoredKey>>,
+    /// Deleted keys, recoverable until they are purged.
+    pub deleted_keys: BTreeMap<String, DeletedKey>,
+    /// The object ID of the administrator the HSM was provisioned for (the
+    /// owner of `DIR/token`).
+    pub admin_principal: String,
+    /// Local RBAC role assignments.
+    pub assignments: Vec<Assignment>,
 }
 
 impl State {
     /// A freshly provisioned HSM.
-    pub fn new(transfer_key_pem: String, transfer_cert_pem: String) -> Self {
+    /// The administrator holds "Managed HSM Administrator" at `/`, as the
+    /// initial administrator of a real HSM does.
+    pub fn new(transfer_key_pem: String, transfer_cert_pem: String, admin_principal: String) -> Self {
+        let admin = Assignment {
+            name: admin_principal.clone(),
+            scope: "/".into(),
+            role_id: crate::rbac::ADMINISTRATOR.into(),
+            principal_id: admin_principal.clone(),
+        };
         State {
             activation: Activation::NotActivated,
             operation: None,
@@ -109,7 +110,23 @@ impl State {
             transfer_key_pem,
             transfer_cert_pem,
             keys: BTreeMap::new(),
+            deleted_keys: BTreeMap::new(),
+            admin_principal,
+            assignments: vec![admin],
         }
+    }
+
+    /// The latest version of key `name`.
+    pub fn latest(&self, name: &str) -> Option<&StoredKey> {
+        self.keys.get(name).and_then(|v| v.last())
+    }
+
+    /// Version `version` of key `name` (the latest for an empty version).
+    pub fn version(&self, name: &str, version: &str) -> Option<&StoredKey> {
+        if version.is_empty() {
+            return self.latest(name);
+        }
+        self.keys.get(name).and_then(|v| v.iter().find(|k| k.version == version))
     }
 
     /// Completes an in-progress operation whose time has come. Returns true
@@ -204,7 +221,7 @@ mod tests {
 
     #[test]
     fn operation_completes_only_when_due() {
-        let mut s = State::new(String::new(), String::new());
+        let mut s = State::new(String::new(), String::new(), "admin".into());
         s.operation = Some(Operation {
             kind: OperationKind::Download,
             status: OperationStatus::InProgress,
@@ -219,7 +236,7 @@ mod tests {
         assert_eq!(s.activation, Activation::Active);
         assert_eq!(s.domain.as_ref().map(Vec::len), Some(1));
         assert!(!s.advance(2000));
-        let mut f = State::new(String::new(), String::new());
+        let mut f = State::new(String::new(), String::new(), "admin".into());
         f.operation = Some(Operation {
             kind: OperationKind::Upload,
             status: OperationStatus::InProgress,

@@ -399,6 +399,7 @@ fn state_survives_a_crash_mid_activation_and_after() {
     std::thread::sleep(std::time::Duration::from_millis(400));
     let out = ok(uploader(&dir, &emu, &["status", "--download"]));
     assert_eq!(out.trim(), "Success: The resource is active.");
+    grant_crypto_user(&dir, &emu);
     ok(uploader(&dir, &emu, &["key", "create", "--name", "survivor"]));
     std::fs::write(dir.join("m.txt"), "kept").unwrap();
     ok(uploader(&dir, &emu, &["key", "encrypt", "--name", "survivor", "--in", "m.txt", "--out", "m.json"]));
@@ -452,11 +453,13 @@ fn state_survives_a_crash_mid_activation_and_after() {
 #[test]
 fn key_backup_restores_only_with_the_same_security_domain() {
     let (dir, emu_a, _emu_b) = two_hsms("foreign-backup");
+    grant_crypto_user(&dir, &emu_a);
     ok(uploader(&dir, &emu_a, &["key", "create", "--name", "k1"]));
     ok(uploader(&dir, &emu_a, &["key", "backup", "--name", "k1", "--out", "k1.backup"]));
     // An HSM activated with its own, different security domain cannot restore it.
     let emu_x = Emulator::start(&dir.join("hsm-x"));
     ok(activate(&dir, &emu_x, &["a", "b", "c"], 2, "sd-x.json", &[]));
+    grant_crypto_user(&dir, &emu_x);
     fails(
         uploader(&dir, &emu_x, &["key", "restore", "--in", "k1.backup"]),
         &["HTTP 400", "does not belong to this HSM's security domain"],

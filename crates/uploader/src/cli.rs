@@ -20,7 +20,7 @@ or the HSM's answer); 2 the command line itself is wrong.";
 #[derive(Parser)]
 #[command(name = "uploader", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Which HSM, and how to authenticate")]
     pub target: Target,
     #[command(subcommand)]
     pub command: Command,
@@ -42,9 +42,9 @@ pub struct Target {
     /// Trust only this CA certificate (PEM), e.g. the emulator's ca.pem.
     #[arg(long, global = true, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,
-    /// Data-plane api-version.
-    #[arg(long, global = true, default_value = "7.5")]
-    pub api_version: String,
+    /// Data-plane api-version (default: 7.5; 7.4 for role commands, as az sends).
+    #[arg(long, global = true, value_name = "VERSION")]
+    pub api_version: Option<String>,
     /// Read the bearer token from FILE.
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -79,6 +79,9 @@ pub enum Command {
     /// Key operations to prove that keys survive a recovery (drills).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
+    /// Local RBAC: grant a principal a role (e.g. Managed HSM Crypto User), list, remove.
+    #[command(subcommand)]
+    Role(commands::role::RoleCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions(ceremony_cli::manual::CompletionsArgs),
     /// Write the man pages (uploader.1 and one per command) into a folder.

@@ -51,7 +51,11 @@ impl HttpResponse {
                     e.get("message").and_then(Value::as_str).unwrap_or("")
                 ))
             })
-            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).chars().take(300).collect());
+            // A 401's body is no explanation (the real service sends "OK" with it).
+            .unwrap_or_else(|| match self.status {
+                401 => String::new(),
+                _ => String::from_utf8_lossy(&self.body).chars().take(300).collect(),
+            });
         let detail = detail.trim();
         let err = if detail.is_empty() {
             CliError::general(format!("{what} failed: HTTP {}", self.status))
@@ -63,7 +67,8 @@ impl HttpResponse {
                 err.hint("the access token was refused: is it for https://managedhsm.azure.net, and current?")
             }
             403 => err.hint(
-                "the identity lacks the Managed HSM role for this operation (e.g. Managed HSM Administrator)",
+                "the identity lacks a Managed HSM local RBAC role for this: the security domain needs \
+                 Managed HSM Administrator, keys e.g. Managed HSM Crypto User (`uploader role assign`)",
             ),
             _ => err,
         }
@@ -120,7 +125,16 @@ impl HsmClient {
                 .header("Authorization", auth.as_str())
                 .header("Content-Type", "application/json")
                 .send(body)?,
+            Method::Put(body) => self
+                .agent
+                .put(&self.url(path))
+                .header("Authorization", auth.as_str())
+                .header("Content-Type", "application/json")
+                .send(body)?,
             Method::Get => self.agent.get(&self.url(path)).header("Authorization", auth.as_str()).call()?,
+            Method::Delete => {
+                self.agent.delete(&self.url(path)).header("Authorization", auth.as_str()).call()?
+            }
         };
         let retry_after = resp
             .headers()
@@ -140,6 +154,16 @@ impl HsmClient {
     /// POSTs a JSON `body` to `path` (see [`HsmClient::send`]).
     pub fn post(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
         self.send(Method::Post(body), path)
+    }
+
+    /// PUTs a JSON `body` to `path` (see [`HsmClient::send`]).
+    pub fn put(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
+        self.send(Method::Put(body), path)
+    }
+
+    /// DELETEs `path` (see [`HsmClient::send`]).
+    pub fn delete(&self, path: &str) -> CliResult<HttpResponse> {
+        self.send(Method::Delete, path)
     }
 
     /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
@@ -169,11 +193,13 @@ impl HsmClient {
     }
 }
 
-/// The requests the data plane needs: every write is a POST with a JSON body.
+/// The requests the data plane needs; writes carry a JSON body.
 #[derive(Clone, Copy)]
 enum Method<'a> {
     Get,
     Post(&'a [u8]),
+    Put(&'a [u8]),
+    Delete,
 }
 
 impl std::fmt::Display for Method<'_> {
@@ -181,6 +207,8 @@ impl std::fmt::Display for Method<'_> {
         f.write_str(match self {
             Method::Get => "GET",
             Method::Post(_) => "POST",
+            Method::Put(_) => "PUT",
+            Method::Delete => "DELETE",
         })
     }
 }

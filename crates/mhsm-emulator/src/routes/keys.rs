@@ -1,5 +1,7 @@
-//! `/keys/*`: just enough of the Key Vault key API to prove a recovery:
-//! AES-256 `oct-HSM` keys, A256GCM encrypt/decrypt, backup and restore.
+//! `/keys/*`, `/deletedkeys/*` and `/rng`: the Key Vault key API as a
+//! Managed HSM answers it (bodies, status codes and attributes as recorded
+//! from real HSMs). The keys themselves are in [`crate::keys`]; who may call
+//! what was decided before the request got here ([`crate::rbac`]).
 
 use std::sync::Arc;
 
@@ -10,27 +12,49 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use sd_core::{aead, b64};
+use sd_core::b64;
 
 use crate::app::{ApiError, App, azure_error, now_ms};
 use crate::domain;
-use crate::state::{Activation, State as HsmState, StoredKey};
+use crate::keys::{self, KeyError, OperationRequest, RECOVERABLE_DAYS, StoredKey};
+use crate::state::{Activation, State as HsmState};
 
-const DEFAULT_OPS: [&str; 4] = ["encrypt", "decrypt", "wrapKey", "unwrapKey"];
+type Reply = Result<Response, ApiError>;
 
-fn bad(message: &str) -> Response {
-    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
+fn bad(message: &str) -> ApiError {
+    azure_error(StatusCode::BAD_REQUEST, "BadParameter", message)
 }
 
-fn not_found(name: &str) -> Response {
+fn not_found(name: &str) -> ApiError {
     azure_error(
         StatusCode::NOT_FOUND,
         "KeyNotFound",
         &format!("A key with (name/id) {name} was not found in this key vault."),
     )
-    .into_response()
 }
 
+fn deleted_not_found(name: &str) -> ApiError {
+    azure_error(StatusCode::NOT_FOUND, "KeyNotFound", &format!("Deleted Key not found: {name}"))
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> ApiError {
+        match e {
+            KeyError::BadParameter(m) => bad(&m),
+            KeyError::OperationNotAllowed(m) => azure_error(StatusCode::FORBIDDEN, "Forbidden", &m),
+        }
+    }
+}
+
+fn json(v: Value) -> Reply {
+    Ok(axum::Json(v).into_response())
+}
+
+fn now() -> u64 {
+    now_ms() / 1000
+}
+
+/// The state, for an active HSM only (a real one refuses keys before activation).
 fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
     let state = app.lock()?;
     if state.activation != Activation::Active {
@@ -43,193 +67,252 @@ fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
     Ok(state)
 }
 
-fn bundle(app: &App, key: &StoredKey) -> Value {
-    json!({
-        "key": {
-            "kid": format!("{}/keys/{}/{}", app.base_url, key.name, key.version),
-            "kty": key.kty,
-            "key_ops": key.key_ops,
-        },
-        "attributes": {
-            "enabled": true,
-            "created": key.created,
-            "updated": key.created,
-            "recoveryLevel": "Recoverable+Purgeable",
-            "exportable": false,
-        },
-    })
+fn valid_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() || name.len() > 127 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(bad("Key names are 1-127 characters of 0-9, a-z, A-Z and -."));
+    }
+    Ok(())
+}
+
+fn parse<T: for<'a> Deserialize<'a>>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| bad(&format!("The body must be a JSON {what}: {e}.")))
+}
+
+/// Adds a version to `name` (refused while a deleted key of that name exists).
+fn store(app: &App, state: &mut HsmState, key: StoredKey) -> Reply {
+    if state.deleted_keys.contains_key(&key.name) {
+        return Err(azure_error(
+            StatusCode::CONFLICT,
+            "Conflict",
+            &format!(
+                "Key {} is currently in a deleted but recoverable state; recover or purge it first.",
+                key.name
+            ),
+        ));
+    }
+    let body = key.bundle(&app.base_url);
+    state.keys.entry(key.name.clone()).or_default().push(key);
+    app.save(state)?;
+    json(body)
+}
+
+/// `POST /keys/{name}/create`.
+pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body: Bytes) -> Reply {
+    valid_name(&name)?;
+    let req: keys::CreateRequest = parse(&body, "key-creation request")?;
+    let mut state = active(&app)?;
+    let key = keys::create(&name, &req, now())?;
+    store(&app, &mut state, key)
 }
 
 #[derive(Deserialize)]
-struct CreateBody {
-    kty: String,
+struct ImportBody {
+    key: Value,
     #[serde(default)]
-    key_size: Option<u32>,
+    attributes: Option<keys::Attributes>,
+}
+
+/// `PUT /keys/{name}`: import a key (kept in the HSM, never exportable).
+pub async fn import(State(app): State<Arc<App>>, Path(name): Path<String>, body: Bytes) -> Reply {
+    valid_name(&name)?;
+    let req: ImportBody = parse(&body, "key-import request")?;
+    let mut state = active(&app)?;
+    let enabled = req.attributes.and_then(|a| a.enabled).unwrap_or(true);
+    let key = keys::import(&name, &req.key, enabled, now())?;
+    store(&app, &mut state, key)
+}
+
+/// `GET /keys/{name}` (also with a trailing slash).
+pub async fn get_latest(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    get_version(State(app), Path((name, String::new()))).await
+}
+
+/// `GET /keys/{name}/{version}`.
+pub async fn get_version(
+    State(app): State<Arc<App>>,
+    Path((name, version)): Path<(String, String)>,
+) -> Reply {
+    let state = active(&app)?;
+    let key = state.version(&name, &version).ok_or_else(|| not_found(&name))?;
+    json(key.bundle(&app.base_url))
+}
+
+/// `GET /keys`: the latest version of every key.
+pub async fn list(State(app): State<Arc<App>>) -> Reply {
+    let state = active(&app)?;
+    let items: Vec<Value> =
+        state.keys.values().filter_map(|v| v.last()).map(|k| k.list_item(&app.base_url)).collect();
+    json(json!({"value": items, "nextLink": null}))
+}
+
+/// `GET /keys/{name}/versions`.
+pub async fn versions(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let state = active(&app)?;
+    let versions = state.keys.get(&name).ok_or_else(|| not_found(&name))?;
+    let items: Vec<Value> = versions.iter().map(|k| k.version_item(&app.base_url)).collect();
+    json(json!({"value": items, "nextLink": null}))
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    #[serde(default)]
+    attributes: Option<keys::Attributes>,
     #[serde(default)]
     key_ops: Option<Vec<String>>,
 }
 
-/// `POST /keys/{name}/create`.
-pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body: Bytes) -> Response {
-    let Ok(req) = serde_json::from_slice::<CreateBody>(&body) else {
-        return bad("The body must be a JSON key-creation request.");
-    };
-    if req.kty != "oct-HSM" || req.key_size.unwrap_or(256) != 256 {
-        return bad("The emulator creates only oct-HSM keys of 256 bits.");
-    }
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return bad("Key names are 1-127 characters of 0-9, a-z, A-Z and -.");
-    }
-    let mut state = match active(&app) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let mut k = [0u8; 32];
-    let mut v = [0u8; 16];
-    if getrandom::fill(&mut k).and(getrandom::fill(&mut v)).is_err() {
-        return azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure")
-            .into_response();
-    }
-    let key = StoredKey {
-        name: name.clone(),
-        version: sd_core::hex_lower(&v),
-        kty: "oct-HSM".into(),
-        k: b64::url_encode(&k),
-        key_ops: req.key_ops.unwrap_or_else(|| DEFAULT_OPS.iter().map(|s| s.to_string()).collect()),
-        created: now_ms() / 1000,
-    };
-    zeroize::Zeroize::zeroize(&mut k);
-    state.keys.insert(name, key.clone());
-    if let Err(r) = app.save(&state) {
-        return r.into_response();
-    }
-    axum::Json(bundle(&app, &key)).into_response()
+/// `PATCH /keys/{name}` (latest version, also with a trailing slash).
+pub async fn update_latest(State(app): State<Arc<App>>, Path(name): Path<String>, body: Bytes) -> Reply {
+    update_version(State(app), Path((name, String::new())), body).await
 }
 
-/// `GET /keys/{name}`.
-pub async fn get(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
-    let state = match active(&app) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    match state.keys.get(&name) {
-        Some(k) => axum::Json(bundle(&app, k)).into_response(),
-        None => not_found(&name),
+/// `PATCH /keys/{name}/{version}`: attributes and allowed operations.
+pub async fn update_version(
+    State(app): State<Arc<App>>,
+    Path((name, version)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    let req: UpdateBody = parse(&body, "key-update request")?;
+    let mut state = active(&app)?;
+    let versions = state.keys.get_mut(&name).ok_or_else(|| not_found(&name))?;
+    let key = if version.is_empty() {
+        versions.last_mut()
+    } else {
+        versions.iter_mut().find(|k| k.version == version)
     }
+    .ok_or_else(|| not_found(&name))?;
+    if let Some(enabled) = req.attributes.and_then(|a| a.enabled) {
+        key.enabled = enabled;
+    }
+    if let Some(ops) = req.key_ops {
+        key.key_ops = ops;
+    }
+    key.updated = now();
+    let body = key.bundle(&app.base_url);
+    app.save(&state)?;
+    json(body)
 }
 
-#[derive(Deserialize)]
-struct CryptBody {
-    alg: String,
-    value: String,
-    #[serde(default)]
-    iv: Option<String>,
-    #[serde(default)]
-    tag: Option<String>,
-    #[serde(default)]
-    aad: Option<String>,
+fn deleted_bundle(app: &App, name: &str, deleted: &keys::DeletedKey) -> Option<Value> {
+    let latest = deleted.versions.last()?;
+    let mut v = latest.bundle(&app.base_url);
+    v["recoveryId"] = json!(format!("{}/deletedkeys/{name}", app.base_url));
+    v["deletedDate"] = json!(deleted.deleted);
+    v["scheduledPurgeDate"] = json!(deleted.scheduled_purge);
+    Some(v)
 }
 
-/// `POST /keys/{name}/{encrypt|decrypt}` (no version: the latest).
+/// `DELETE /keys/{name}`: soft delete; recoverable for the retention period.
+pub async fn delete(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let mut state = active(&app)?;
+    let versions = state.keys.remove(&name).ok_or_else(|| not_found(&name))?;
+    let deleted =
+        keys::DeletedKey { versions, deleted: now(), scheduled_purge: now() + RECOVERABLE_DAYS * 86_400 };
+    let body = deleted_bundle(&app, &name, &deleted).ok_or_else(|| not_found(&name))?;
+    state.deleted_keys.insert(name, deleted);
+    app.save(&state)?;
+    json(body)
+}
+
+/// `GET /deletedkeys`.
+pub async fn list_deleted(State(app): State<Arc<App>>) -> Reply {
+    let state = active(&app)?;
+    let items: Vec<Value> = state
+        .deleted_keys
+        .iter()
+        .filter_map(|(name, d)| {
+            let mut v = deleted_bundle(&app, name, d)?;
+            let item = json!({
+                "kid": format!("{}/keys/{name}", app.base_url),
+                "attributes": v["attributes"].take(),
+                "recoveryId": v["recoveryId"].take(),
+                "deletedDate": d.deleted,
+                "scheduledPurgeDate": d.scheduled_purge,
+            });
+            Some(item)
+        })
+        .collect();
+    json(json!({"value": items, "nextLink": null}))
+}
+
+/// `GET /deletedkeys/{name}`.
+pub async fn get_deleted(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let state = active(&app)?;
+    let deleted = state.deleted_keys.get(&name).ok_or_else(|| deleted_not_found(&name))?;
+    json(deleted_bundle(&app, &name, deleted).ok_or_else(|| deleted_not_found(&name))?)
+}
+
+/// `DELETE /deletedkeys/{name}`: purge, for good (204, empty body).
+pub async fn purge(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let mut state = active(&app)?;
+    state.deleted_keys.remove(&name).ok_or_else(|| deleted_not_found(&name))?;
+    app.save(&state)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /deletedkeys/{name}/recover`.
+pub async fn recover(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let mut state = active(&app)?;
+    let deleted = state.deleted_keys.remove(&name).ok_or_else(|| deleted_not_found(&name))?;
+    let body =
+        deleted.versions.last().map(|k| k.bundle(&app.base_url)).ok_or_else(|| deleted_not_found(&name))?;
+    state.keys.insert(name, deleted.versions);
+    app.save(&state)?;
+    json(body)
+}
+
+/// `POST /keys/{name}/{operation}` (the latest version).
 pub async fn operate_latest(
     State(app): State<Arc<App>>,
     Path((name, operation)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
-    run_operation(&app, &name, None, &operation, &body)
+) -> Reply {
+    run_operation(&app, &name, "", &operation, &body)
 }
 
-/// `POST /keys/{name}/{version}/{encrypt|decrypt}`.
+/// `POST /keys/{name}/{version}/{operation}`.
 pub async fn operate(
     State(app): State<Arc<App>>,
     Path((name, version, operation)): Path<(String, String, String)>,
     body: Bytes,
-) -> Response {
-    run_operation(&app, &name, Some(&version), &operation, &body)
+) -> Reply {
+    run_operation(&app, &name, &version, &operation, &body)
 }
 
-fn run_operation(app: &App, name: &str, version: Option<&str>, operation: &str, body: &[u8]) -> Response {
-    if operation != "encrypt" && operation != "decrypt" {
-        return azure_error(
+const OPERATIONS: [&str; 6] = ["encrypt", "decrypt", "wrapKey", "unwrapKey", "sign", "verify"];
+
+fn run_operation(app: &App, name: &str, version: &str, operation: &str, body: &[u8]) -> Reply {
+    if !OPERATIONS.contains(&operation) {
+        return Err(azure_error(
             StatusCode::NOT_FOUND,
             "NotFound",
-            "The emulator supports encrypt and decrypt only.",
-        )
-        .into_response();
+            &format!("No key operation {operation:?}."),
+        ));
     }
-    let Ok(req) = serde_json::from_slice::<CryptBody>(body) else {
-        return bad("The body must be a JSON key-operation request.");
-    };
-    if req.alg != "A256GCM" {
-        return bad("The emulator supports the A256GCM algorithm only.");
-    }
-    let state = match active(app) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let Some(key) = state.keys.get(name).filter(|k| version.is_none_or(|v| v.is_empty() || v == k.version))
-    else {
-        return not_found(name);
-    };
-    if !key.key_ops.iter().any(|o| o == operation) {
-        return azure_error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            &format!("Operation {operation} is not permitted on this key."),
-        )
-        .into_response();
-    }
-    let kid = format!("{}/keys/{}/{}", app.base_url, key.name, key.version);
-    let decode = |s: &str, what: &'static str| b64::url_decode(s, what);
-    let result = (|| {
-        let k = zeroize::Zeroizing::new(decode(&key.k, "key")?);
-        let aad = req.aad.as_deref().map(|a| decode(a, "aad")).transpose()?.unwrap_or_default();
-        let value = decode(&req.value, "value")?;
-        if operation == "encrypt" {
-            let sealed = aead::seal(&mut getrandom::SysRng, &k, &aad, &value)?;
-            Ok(json!({
-                "kid": kid,
-                "value": b64::url_encode(&sealed.ciphertext),
-                "iv": b64::url_encode(&sealed.iv),
-                "tag": b64::url_encode(&sealed.tag),
-            }))
-        } else {
-            let iv = decode(req.iv.as_deref().unwrap_or_default(), "iv")?;
-            let tag = decode(req.tag.as_deref().unwrap_or_default(), "tag")?;
-            let plain = aead::open(&k, &iv, &aad, &value, &tag)?;
-            Ok(json!({"kid": kid, "value": b64::url_encode(plain.expose())}))
-        }
-    })();
-    match result {
-        Ok(v) => axum::Json(v).into_response(),
-        Err(e @ sd_core::Error::JweIntegrity) => bad(&format!("Decryption failed: {e}")),
-        Err(e) => bad(&e.to_string()),
-    }
+    let req: OperationRequest = parse(body, "key-operation request")?;
+    let state = active(app)?;
+    let key = state.version(name, version).ok_or_else(|| not_found(name))?;
+    json(key.operate(&app.base_url, operation, &req)?)
 }
 
-/// `POST /keys/{name}/backup`: protected by the security domain's backup key.
-pub async fn backup(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
-    let state = match active(&app) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let Some(key) = state.keys.get(&name) else {
-        return not_found(&name);
-    };
-    let Some(bpk) = state.domain.as_deref().and_then(domain::backup_protection_key) else {
-        return azure_error(
+/// The backup protection key of the security domain the HSM holds.
+fn backup_key(state: &HsmState) -> Result<sd_core::secret::SecretBytes, ApiError> {
+    state.domain.as_deref().and_then(domain::backup_protection_key).ok_or_else(|| {
+        azure_error(
             StatusCode::CONFLICT,
             "Conflict",
             "This security domain has no backup protection key the emulator can use.",
         )
-        .into_response();
-    };
-    match domain::backup(key, &bpk) {
-        Ok(value) => axum::Json(json!({"value": value})).into_response(),
-        Err(e) => {
-            azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()).into_response()
-        }
-    }
+    })
+}
+
+/// `POST /keys/{name}/backup`: every version, protected by the security domain.
+pub async fn backup(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
+    let state = active(&app)?;
+    let versions = state.keys.get(&name).ok_or_else(|| not_found(&name))?;
+    let value = domain::backup(versions, &backup_key(&state)?)
+        .map_err(|e| azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e.to_string()))?;
+    json(json!({"value": value}))
 }
 
 #[derive(Deserialize)]
@@ -238,39 +321,39 @@ struct RestoreBody {
 }
 
 /// `POST /keys/restore`: only a backup made under the same security domain opens.
-pub async fn restore(State(app): State<Arc<App>>, body: Bytes) -> Response {
-    let Ok(req) = serde_json::from_slice::<RestoreBody>(&body) else {
-        return bad("The body must be {\"value\": \"<key backup>\"}.");
-    };
-    let mut state = match active(&app) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let Some(bpk) = state.domain.as_deref().and_then(domain::backup_protection_key) else {
-        return azure_error(
+pub async fn restore(State(app): State<Arc<App>>, body: Bytes) -> Reply {
+    let req: RestoreBody = parse(&body, "{\"value\": \"<key backup>\"}")?;
+    let mut state = active(&app)?;
+    let versions = domain::restore(&req.value, &backup_key(&state)?)
+        .map_err(|e| bad(&format!("The backup does not belong to this HSM's security domain ({e}).")))?;
+    let name = versions[0].name.clone();
+    if state.keys.contains_key(&name) || state.deleted_keys.contains_key(&name) {
+        return Err(azure_error(
             StatusCode::CONFLICT,
             "Conflict",
-            "This security domain has no backup protection key the emulator can use.",
-        )
-        .into_response();
-    };
-    let key = match domain::restore(&req.value, &bpk) {
-        Ok(k) => k,
-        Err(e) => {
-            return bad(&format!("The backup does not belong to this HSM's security domain ({e})."));
-        }
-    };
-    if state.keys.contains_key(&key.name) {
-        return azure_error(
-            StatusCode::CONFLICT,
-            "Conflict",
-            &format!("A key named {} already exists.", key.name),
-        )
-        .into_response();
+            &format!("A key named {name} already exists."),
+        ));
     }
-    state.keys.insert(key.name.clone(), key.clone());
-    if let Err(r) = app.save(&state) {
-        return r.into_response();
+    let body = versions.last().map(|k| k.bundle(&app.base_url)).unwrap_or_default();
+    state.keys.insert(name, versions);
+    app.save(&state)?;
+    json(body)
+}
+
+#[derive(Deserialize)]
+struct RngBody {
+    count: usize,
+}
+
+/// `POST /rng`: random bytes from the HSM (1 to 128).
+pub async fn rng(State(app): State<Arc<App>>, body: Bytes) -> Reply {
+    let req: RngBody = parse(&body, "{\"count\": N}")?;
+    drop(active(&app)?);
+    if !(1..=128).contains(&req.count) {
+        return Err(bad("count must be 1 to 128."));
     }
-    axum::Json(bundle(&app, &key)).into_response()
+    let mut bytes = vec![0u8; req.count];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| azure_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure"))?;
+    json(json!({"value": b64::url_encode(&bytes)}))
 }

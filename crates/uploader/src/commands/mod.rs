@@ -4,6 +4,7 @@ pub mod activate;
 pub mod init_recovery;
 pub mod key;
 pub mod operator_init;
+pub mod role;
 pub mod status;
 pub mod upload;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Upload(args) => upload::run(target, args),
         Command::Status(args) => status::run(target, args),
         Command::Key(k) => key::run(target, k),
+        Command::Role(r) => role::run(target, r),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }
@@ -49,6 +51,14 @@ fn hsm_name(target: &Target) -> CliResult<String> {
 
 /// The HSM client for `--hsm` / `--hsm-url`, with a token.
 fn connect(target: &Target) -> CliResult<HsmClient> {
+    connect_with_api_version(target, DATA_PLANE_API_VERSION)
+}
+
+/// The api-version for the security domain and keys, unless --api-version says otherwise.
+const DATA_PLANE_API_VERSION: &str = "7.5";
+
+/// [`connect`], with the api-version `default` unless --api-version was given.
+fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
     let base = match (&target.hsm, &target.hsm_url) {
         (Some(name), None) => {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
@@ -63,7 +73,8 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
         return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
     }
     let token = access_token::obtain(target.token_file.as_deref(), &base)?;
-    HsmClient::new(&base, target.ca_cert.as_deref(), &target.api_version, token)
+    let api_version = target.api_version.as_deref().unwrap_or(default);
+    HsmClient::new(&base, target.ca_cert.as_deref(), api_version, token)
 }
 
 /// The operator's key, with its certificate (needed to sign).

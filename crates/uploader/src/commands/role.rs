@@ -1,0 +1,183 @@
+//! `uploader role …`: Managed HSM local RBAC, so the quickstart's "only you
+//! are authorized" step has its follow-up: grant a principal a built-in role
+//! (at `/`, `/keys` or one key), list the assignments, remove one.
+
+use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::outln;
+use serde_json::{Value, json};
+
+use crate::cli::Target;
+use crate::client::HsmClient;
+
+const PROVIDER: &str = "/providers/Microsoft.Authorization";
+/// The api-version Azure's clients use for local RBAC (az sends it, as recorded).
+const RBAC_API_VERSION: &str = "7.4";
+
+#[derive(clap::Subcommand)]
+pub enum RoleCommand {
+    /// Give a principal a built-in role, at a scope.
+    Assign {
+        /// The role's name ("Managed HSM Crypto User") or ID.
+        #[arg(long)]
+        role: String,
+        /// The principal's object ID (a user, group, service principal or managed identity).
+        #[arg(long, value_name = "OBJECT_ID")]
+        principal: String,
+        /// Where the role applies: /, /keys, or /keys/NAME (one key).
+        #[arg(long, default_value = "/")]
+        scope: String,
+        /// The assignment's name (a GUID); a random one by default.
+        #[arg(long, value_name = "GUID")]
+        name: Option<String>,
+    },
+    /// List the role assignments at a scope and below, with role names.
+    List {
+        /// /, /keys, or /keys/NAME.
+        #[arg(long, default_value = "/")]
+        scope: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a role assignment.
+    Delete {
+        /// The assignment's name (a GUID, as `role list` shows it).
+        #[arg(long, value_name = "GUID")]
+        name: String,
+        /// The scope it was made at.
+        #[arg(long, default_value = "/")]
+        scope: String,
+    },
+}
+
+/// `/`, `/keys` or `/keys/NAME`, as a path prefix ("" for `/`).
+fn scope_path(scope: &str) -> CliResult<&str> {
+    let valid = scope == "/"
+        || scope == "/keys"
+        || scope
+            .strip_prefix("/keys/")
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !valid {
+        return Err(CliError::general(format!(
+            "--scope {scope:?}: a Managed HSM scope is /, /keys or /keys/NAME"
+        )));
+    }
+    Ok(if scope == "/" { "" } else { scope })
+}
+
+fn guid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+fn new_guid() -> CliResult<String> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b)
+        .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = sd_core::hex_lower(&b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+fn ok_json(resp: crate::client::HttpResponse, ok: &[u16], what: &str) -> CliResult<Value> {
+    if !ok.contains(&resp.status) {
+        return Err(resp.error(what));
+    }
+    resp.json(what)
+}
+
+/// The HSM's role definitions: (ID, name).
+fn definitions(client: &HsmClient) -> CliResult<Vec<(String, String)>> {
+    let v = ok_json(client.get(&format!("{PROVIDER}/roleDefinitions"))?, &[200], "listing role definitions")?;
+    Ok(v["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            Some((d["id"].as_str()?.to_owned(), d["properties"]["roleName"].as_str()?.to_owned()))
+        })
+        .collect())
+}
+
+pub fn run(target: &Target, command: RoleCommand) -> CliResult {
+    let client = super::connect_with_api_version(target, RBAC_API_VERSION)?;
+    match command {
+        RoleCommand::Assign { role, principal, scope, name } => {
+            let path = scope_path(&scope)?;
+            if !guid_like(&principal) {
+                return Err(CliError::general(format!(
+                    "--principal {principal:?} is not an object ID (a GUID)"
+                )));
+            }
+            let defs = definitions(&client)?;
+            let (id, role_name) = defs
+                .iter()
+                .find(|(id, n)| n.eq_ignore_ascii_case(&role) || id.rsplit('/').next() == Some(role.as_str()))
+                .ok_or_else(|| {
+                    let names: Vec<&str> = defs.iter().map(|(_, n)| n.as_str()).collect();
+                    CliError::general(format!("--role {role:?} is not a role of this HSM"))
+                        .hint(format!("its roles: {}", names.join(", ")))
+                })?;
+            let name = match name {
+                Some(n) if guid_like(&n) => n,
+                Some(n) => return Err(CliError::general(format!("--name {n:?} is not a GUID"))),
+                None => new_guid()?,
+            };
+            let body = json!({"properties": {"roleDefinitionId": id, "principalId": principal}}).to_string();
+            let url = format!("{path}{PROVIDER}/roleAssignments/{name}");
+            ok_json(client.put(&url, body.as_bytes())?, &[200, 201], "role assignment")?;
+            outln!("assigned {role_name} to {principal} at {scope} (assignment {name})");
+        }
+        RoleCommand::List { scope, json: as_json } => {
+            let path = scope_path(&scope)?;
+            let defs = definitions(&client)?;
+            let v = ok_json(
+                client.get(&format!("{path}{PROVIDER}/roleAssignments"))?,
+                &[200],
+                "listing role assignments",
+            )?;
+            let rows: Vec<Value> = v["value"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    let id = a["properties"]["roleDefinitionId"].as_str().unwrap_or_default();
+                    let role = defs.iter().find(|(d, _)| d == id).map_or(id, |(_, n)| n.as_str());
+                    json!({
+                        "name": a["name"],
+                        "role": role,
+                        "principal": a["properties"]["principalId"],
+                        "scope": a["properties"]["scope"],
+                    })
+                })
+                .collect();
+            if as_json {
+                outln!("{:#}", Value::Array(rows));
+            } else {
+                outln!("{:<36}  {:<36}  {:<16}  role", "assignment", "principal", "scope");
+                for r in &rows {
+                    let text = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+                    outln!(
+                        "{:<36}  {:<36}  {:<12}  {}",
+                        text("name"),
+                        text("principal"),
+                        text("scope"),
+                        text("role")
+                    );
+                }
+            }
+        }
+        RoleCommand::Delete { name, scope } => {
+            let path = scope_path(&scope)?;
+            if !guid_like(&name) {
+                return Err(CliError::general(format!("--name {name:?} is not a GUID")));
+            }
+            let resp = client.delete(&format!("{path}{PROVIDER}/roleAssignments/{name}"))?;
+            if !matches!(resp.status, 200 | 204) {
+                return Err(resp.error("deleting the role assignment"));
+            }
+            outln!("deleted role assignment {name} at {scope}");
+        }
+    }
+    Ok(())
+}
