@@ -146,6 +146,12 @@ impl Emulator {
 
     /// [`Emulator::start`] for an HSM called `name` (its exchange key is attested for it).
     pub fn start_named(dir: &Path, name: &str) -> Emulator {
+        Emulator::start_with(dir, name, 300)
+    }
+
+    /// [`Emulator::start_named`] with security-domain operations that stay
+    /// `InProgress` for `delay_ms`.
+    pub fn start_with(dir: &Path, name: &str, delay_ms: u64) -> Emulator {
         let _ = std::fs::remove_file(dir.join("url"));
         std::fs::create_dir_all(dir).expect("emulator folder");
         let platform = dir.join("attestation-platform.pem");
@@ -158,7 +164,14 @@ impl Emulator {
         let child = Command::new(bin("mhsm-emulator"))
             .args(["--data-dir"])
             .arg(dir)
-            .args(["--activation-delay-ms", "300", "--transfer-key-bits", "3072", "--hsm-name", name])
+            .args([
+                "--activation-delay-ms",
+                &delay_ms.to_string(),
+                "--transfer-key-bits",
+                "3072",
+                "--hsm-name",
+                name,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -152,13 +152,22 @@ fn challenge(method: &axum::http::Method) -> Response {
     resp
 }
 
-const JSON_UTF8: &str = "application/json; charset=utf-8";
+pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 
 /// Every request passes here: a valid bearer token (401 with Azure's
 /// challenge), a known `api-version` (400), and a role that grants what the
 /// request does at its scope (403). JSON answers say `charset=utf-8`, as the
 /// real service's do.
 pub async fn check_request(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let mut resp = authorize_and_run(&app, req, next).await;
+    let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
+    if is_json {
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    }
+    resp
+}
+
+async fn authorize_and_run(app: &App, req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -221,10 +230,5 @@ pub async fn check_request(State(app): State<Arc<App>>, req: Request, next: Next
             Err(e) => return e.into_response(),
         }
     }
-    let mut resp = next.run(req).await;
-    let is_json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
-    if is_json {
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
-    }
-    resp
+    next.run(req).await
 }

@@ -200,11 +200,9 @@ pub fn import(name: &str, jwk: &Value, enabled: bool, now: u64) -> Result<Stored
             let d = field(jwk, "d")?;
             let secret =
                 p256::SecretKey::from_slice(&d).map_err(|_| bad("The JWK's d is not a P-256 key."))?;
-            (
-                "EC-HSM",
-                Material::Ec { d: b64::url_encode(&secret.to_bytes()) },
-                ["sign", "verify"].map(String::from).to_vec(),
-            )
+            // An imported EC key may sign, verify and derive, as recorded.
+            let ops = ["sign", "verify", "deriveKey"].map(String::from).to_vec();
+            ("EC-HSM", Material::Ec { d: b64::url_encode(&secret.to_bytes()) }, ops)
         }
         "oct" | "oct-HSM" => {
             let k = field(jwk, "k")?;

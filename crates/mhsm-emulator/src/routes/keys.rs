@@ -142,7 +142,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Reply {
     let state = active(&app)?;
     let items: Vec<Value> =
         state.keys.values().filter_map(|v| v.last()).map(|k| k.list_item(&app.base_url)).collect();
-    json(json!({"value": items, "nextLink": null}))
+    json(json!({"value": items}))
 }
 
 /// `GET /keys/{name}/versions`.
@@ -150,7 +150,7 @@ pub async fn versions(State(app): State<Arc<App>>, Path(name): Path<String>) -> 
     let state = active(&app)?;
     let versions = state.keys.get(&name).ok_or_else(|| not_found(&name))?;
     let items: Vec<Value> = versions.iter().map(|k| k.version_item(&app.base_url)).collect();
-    json(json!({"value": items, "nextLink": null}))
+    json(json!({"value": items}))
 }
 
 #[derive(Deserialize)]
@@ -232,7 +232,7 @@ pub async fn list_deleted(State(app): State<Arc<App>>) -> Reply {
             Some(item)
         })
         .collect();
-    json(json!({"value": items, "nextLink": null}))
+    json(json!({"value": items}))
 }
 
 /// `GET /deletedkeys/{name}`.
@@ -247,7 +247,8 @@ pub async fn purge(State(app): State<Arc<App>>, Path(name): Path<String>) -> Rep
     let mut state = active(&app)?;
     state.deleted_keys.remove(&name).ok_or_else(|| deleted_not_found(&name))?;
     app.save(&state)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    // As recorded: 204 with a JSON content type and no body.
+    Ok((StatusCode::NO_CONTENT, [(axum::http::header::CONTENT_TYPE, crate::app::JSON_UTF8)]).into_response())
 }
 
 /// `POST /deletedkeys/{name}/recover`.

@@ -41,7 +41,7 @@ fn last_segment(uri: &Uri) -> String {
 pub async fn list_definitions(uri: Uri) -> Reply {
     scope_of(&uri)?;
     let value: Vec<_> = rbac::ROLES.iter().map(rbac::definition_json).collect();
-    Ok(axum::Json(json!({"value": value, "nextLink": null})).into_response())
+    Ok(axum::Json(json!({"value": value})).into_response())
 }
 
 /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}`.
@@ -69,7 +69,7 @@ pub async fn list_assignments(State(app): State<Arc<App>>, uri: Uri) -> Reply {
         .filter(|a| scope == "/" || a.scope == scope || a.scope.starts_with(&format!("{scope}/")))
         .map(Assignment::json)
         .collect();
-    Ok(axum::Json(json!({"value": value, "nextLink": null})).into_response())
+    Ok(axum::Json(json!({"value": value})).into_response())
 }
 
 fn assignment_not_found(name: &str) -> ApiError {
