@@ -73,6 +73,7 @@ fn uploader_cases() {
             .unwrap();
     redactions.push(("[COMBINER_THUMB]", combiner.certificate().x5t_s256()));
     redactions.push(("[COMBINER_READ]", readable_fingerprint(&combiner.certificate().sha256())));
+    redactions.push(("[ADMIN_ID]", emu.principal()));
     redactions.push(("[SD_SHA]", sd_core::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
     cases::Cases {
         source: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd"),

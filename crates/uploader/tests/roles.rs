@@ -1,0 +1,147 @@
+//! Local RBAC through the uploader against the emulator: assign, list and
+//! delete role assignments; a principal without a role is refused with
+//! Azure's 403, a key-scoped role covers that key only, and the security
+//! domain stays the administrator's.
+
+use ceremony_tests::*;
+
+/// Another principal: a token file the emulator takes as that object ID's.
+fn principal(emu: &Emulator, id: &str) -> String {
+    let tokens = emu.dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let file = tokens.join(format!("{id}.token"));
+    std::fs::write(&file, format!("token-of-{id}\n")).unwrap();
+    file.display().to_string()
+}
+
+/// The uploader as the principal whose token is in `token_file`.
+fn as_principal(
+    dir: &std::path::Path,
+    emu: &Emulator,
+    token_file: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let ca = emu.dir.join("ca.pem").display().to_string();
+    let mut all =
+        vec!["--hsm-url", &emu.url, "--hsm-name", TEST_HSM, "--ca-cert", &ca, "--token-file", token_file];
+    all.extend(args);
+    run(dir, "uploader", &all)
+}
+
+#[test]
+fn roles_are_assigned_listed_enforced_and_removed() {
+    let dir = scratch("uploader-roles");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm"));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let admin = emu.principal();
+
+    // The administrator alone: the security domain yes, keys no (as on a real HSM).
+    let list = ok(uploader(&dir, &emu, &["role", "list", "--json"]));
+    let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(rows[0]["role"], "Managed HSM Administrator");
+    assert_eq!(rows[0]["principal"], admin.as_str());
+    fails(uploader(&dir, &emu, &["key", "create", "--name", "k"]), &["HTTP 403 Forbidden", "keys/create"]);
+    grant_crypto_user(&dir, &emu);
+    ok(uploader(&dir, &emu, &["key", "create", "--name", "app-key"]));
+    ok(uploader(&dir, &emu, &["key", "create", "--name", "other-key"]));
+
+    // An application with no role: refused everything, with Azure's 403.
+    let app_id = "0a0a0a0a-1111-4222-8333-444444444444";
+    let app = principal(&emu, app_id);
+    std::fs::write(dir.join("m.txt"), "for the application").unwrap();
+    let encrypt = |key: &str| {
+        as_principal(
+            &dir,
+            &emu,
+            &app,
+            &["key", "encrypt", "--name", key, "--in", "m.txt", "--out", &format!("{key}.json")],
+        )
+    };
+    fails(encrypt("app-key"), &["HTTP 403 Forbidden", "Caller is not authorized", app_id]);
+    // Granted Crypto User on one key: that key only.
+    let out = ok(uploader(
+        &dir,
+        &emu,
+        &[
+            "role",
+            "assign",
+            "--role",
+            "Managed HSM Crypto User",
+            "--principal",
+            app_id,
+            "--scope",
+            "/keys/app-key",
+        ],
+    ));
+    assert!(
+        out.starts_with(&format!("assigned Managed HSM Crypto User to {app_id} at /keys/app-key")),
+        "{out}"
+    );
+    ok(encrypt("app-key"));
+    fails(encrypt("other-key"), &["HTTP 403"]);
+    // Never the security domain, and no role management.
+    fails(as_principal(&dir, &emu, &app, &["status", "--download"]), &["HTTP 403"]);
+    fails(as_principal(&dir, &emu, &app, &["role", "list"]), &["HTTP 403"]);
+    fails(
+        as_principal(
+            &dir,
+            &emu,
+            &app,
+            &["role", "assign", "--role", "Managed HSM Administrator", "--principal", app_id],
+        ),
+        &["HTTP 403"],
+    );
+    fails(
+        as_principal(&dir, &emu, &app, &["init-recovery", "--sd", "sd.json", "--exchange-key-out", "x.pem"]),
+        &["HTTP 403"],
+    );
+
+    // Listed with role names at its scope; removed, and refused again.
+    let list = ok(uploader(&dir, &emu, &["role", "list", "--scope", "/keys/app-key", "--json"]));
+    let rows: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let row =
+        rows.as_array().unwrap().iter().find(|r| r["principal"] == app_id).expect("the assignment").clone();
+    assert_eq!(row["scope"], "/keys/app-key");
+    let name = row["name"].as_str().unwrap();
+    ok(uploader(&dir, &emu, &["role", "delete", "--name", name, "--scope", "/keys/app-key"]));
+    std::fs::remove_file(dir.join("app-key.json")).unwrap();
+    fails(encrypt("app-key"), &["HTTP 403"]);
+    fails(
+        uploader(&dir, &emu, &["role", "delete", "--name", name, "--scope", "/keys/app-key"]),
+        &["HTTP 404"],
+    );
+
+    // Refused before any call: an unknown role, a bad scope, a principal that is not an object ID.
+    fails(
+        uploader(&dir, &emu, &["role", "assign", "--role", "Owner", "--principal", app_id]),
+        &["--role \"Owner\" is not a role of this HSM", "Managed HSM Crypto User"],
+    );
+    fails(
+        uploader(
+            &dir,
+            &emu,
+            &[
+                "role",
+                "assign",
+                "--role",
+                "Managed HSM Crypto User",
+                "--principal",
+                app_id,
+                "--scope",
+                "/secrets",
+            ],
+        ),
+        &["a Managed HSM scope is /, /keys or /keys/NAME"],
+    );
+    fails(
+        uploader(
+            &dir,
+            &emu,
+            &["role", "assign", "--role", "Managed HSM Crypto User", "--principal", "alice"],
+        ),
+        &["is not an object ID"],
+    );
+}
