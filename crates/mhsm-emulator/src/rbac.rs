@@ -289,11 +289,11 @@ pub fn required(method: &str, path: &str) -> Option<(&'static str, String)> {
         ("POST", ["keys", name, "create"]) => (KEYS_CREATE, key_scope(name)),
         ("POST", ["keys", name, "backup"]) => (KEYS_BACKUP, key_scope(name)),
         ("POST", ["keys", name, .., op]) => (
-            match *op {
+            match op.to_ascii_lowercase().as_str() {
                 "encrypt" => KEYS_ENCRYPT,
                 "decrypt" => KEYS_DECRYPT,
-                "wrapKey" => KEYS_WRAP,
-                "unwrapKey" => KEYS_UNWRAP,
+                "wrapkey" => KEYS_WRAP,
+                "unwrapkey" => KEYS_UNWRAP,
                 "sign" => KEYS_SIGN,
                 "verify" => KEYS_VERIFY,
                 "release" => KEYS_RELEASE,

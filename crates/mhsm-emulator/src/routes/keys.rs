@@ -280,16 +280,26 @@ pub async fn operate(
     run_operation(&app, &name, &version, &operation, &body)
 }
 
-const OPERATIONS: [&str; 6] = ["encrypt", "decrypt", "wrapKey", "unwrapKey", "sign", "verify"];
+/// The operations, by their path segment (the REST API spells `wrapkey` and
+/// `unwrapkey` in lower case; camel case is taken too) and their `key_ops` name.
+const OPERATIONS: [(&str, &str); 6] = [
+    ("encrypt", "encrypt"),
+    ("decrypt", "decrypt"),
+    ("wrapkey", "wrapKey"),
+    ("unwrapkey", "unwrapKey"),
+    ("sign", "sign"),
+    ("verify", "verify"),
+];
 
-fn run_operation(app: &App, name: &str, version: &str, operation: &str, body: &[u8]) -> Reply {
-    if !OPERATIONS.contains(&operation) {
+fn run_operation(app: &App, name: &str, version: &str, segment: &str, body: &[u8]) -> Reply {
+    let lower = segment.to_ascii_lowercase();
+    let Some(&(_, operation)) = OPERATIONS.iter().find(|(path, _)| *path == lower) else {
         return Err(azure_error(
             StatusCode::NOT_FOUND,
             "NotFound",
-            &format!("No key operation {operation:?}."),
+            &format!("No key operation {segment:?}."),
         ));
-    }
+    };
     let req: OperationRequest = parse(body, "key-operation request")?;
     let state = active(app)?;
     let key = state.version(name, version).ok_or_else(|| not_found(name))?;
