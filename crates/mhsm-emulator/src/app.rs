@@ -31,6 +31,9 @@ pub const API_VERSIONS: &[&str] = &[
     "2026-01-01-preview",
 ];
 
+/// The newest generally available api-version of [`API_VERSIONS`].
+pub const LATEST_API_VERSION: &str = "2025-07-01";
+
 /// What every handler shares.
 pub struct App {
     /// The data folder.
@@ -189,11 +192,9 @@ async fn authorize_and_run(app: &App, req: Request, next: Next) -> Response {
         Some(v) if !API_VERSIONS.contains(&v.as_str()) => {
             return azure_error(
                 StatusCode::BAD_REQUEST,
-                "UnsupportedApiVersion",
-                &format!(
-                    "The specified api-version '{v}' is not supported; supported: {}.",
-                    API_VERSIONS.join(", ")
-                ),
+                // Key Vault's own answer to a version it does not know.
+                "BadParameter",
+                &format!("The specified version ({v}) is not recognized. Consider using the latest supported version ({LATEST_API_VERSION})."),
             )
             .into_response();
         }

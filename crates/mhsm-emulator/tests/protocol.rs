@@ -88,7 +88,8 @@ fn authentication_and_api_version() {
     let (s, v) = raw.get("/securitydomain/upload");
     assert_eq!((s, error_code(&v)), (400, "MissingApiVersionParameter"));
     let (s, v) = raw.get("/securitydomain/upload?api-version=1.0");
-    assert_eq!((s, error_code(&v)), (400, "UnsupportedApiVersion"));
+    assert_eq!((s, error_code(&v)), (400, "BadParameter"));
+    assert!(v.to_string().contains("The specified version (1.0) is not recognized"), "{v}");
     let (s, v) = raw.get(&format!("/securitydomain/upload{V}"));
     assert_eq!(s, 200);
     assert_eq!(v["key_format"], "jwk");

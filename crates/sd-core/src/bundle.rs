@@ -55,6 +55,11 @@ impl BundleKind {
         }
     }
 
+    /// The name with its article: "an enrollment", "a recovery request".
+    pub fn with_article(self) -> String {
+        format!("{} {}", article(self.name()), self.name())
+    }
+
     /// A short human name.
     pub fn name(self) -> &'static str {
         match self {
@@ -195,7 +200,11 @@ impl SignedBundle {
     pub(crate) fn sole_signer(&self) -> Result<&Certificate, Error> {
         match self.signers.as_slice() {
             [one] => Ok(one),
-            _ => Err(bundle_err(format!("a {} bundle has exactly one signer", self.kind.name()))),
+            _ => Err(bundle_err(format!(
+                "{} {} bundle has exactly one signer",
+                article(self.kind.name()),
+                self.kind.name()
+            ))),
         }
     }
 }

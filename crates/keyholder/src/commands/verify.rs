@@ -182,8 +182,8 @@ fn check(
         }
         (BundleKind::ActivationRecord | BundleKind::RecoveryRequest, Some(_), None) => {
             return Err(CliError::general(format!(
-                "checking a {} against the SD file needs --signer (the operator's certificate)",
-                kind.name()
+                "checking {} against the SD file needs --signer (the operator's certificate)",
+                kind.with_article()
             )));
         }
         (BundleKind::Enrollment, _, _) => {

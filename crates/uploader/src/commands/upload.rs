@@ -56,9 +56,8 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         return Ok(());
     }
     let s = poll::wait(client, "/securitydomain/upload/pending", "recovery").map_err(|e| {
-        CliError::file(blob_path, format!("the HSM did not accept this restore blob: {e}")).hint(
-            "the HSM's reason is above; the HSM stays not activated, so a corrected blob can be uploaded",
-        )
+        e.context(format!("{}: the HSM did not accept this restore blob", blob_path.display()))
+            .hint("the HSM stays not activated, so a corrected blob can be uploaded")
     })?;
     outln!("{}: {}", s.status, s.details);
     Ok(())
