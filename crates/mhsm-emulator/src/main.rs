@@ -9,6 +9,7 @@
 
 mod aes_modes;
 mod app;
+mod arm;
 mod domain;
 mod keys;
 mod rbac;
@@ -63,6 +64,10 @@ struct Cli {
     /// an attested exchange key must have at least 3072.
     #[arg(long, default_value_t = 4096, value_parser = parse_bits)]
     transfer_key_bits: usize,
+    /// How long provisioning a Managed HSM through the management plane takes
+    /// (Azure: about 15 minutes; a drill need not wait that long).
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    provisioning_ms: u64,
     /// The HSM's name: its exchange certificate is for NAME.managedhsm.azure.net.
     #[arg(long, value_name = "NAME", default_value = "emulated-hsm")]
     hsm_name: String,
@@ -164,8 +169,16 @@ fn attestation_platform(dir: &Path) -> Result<SimulatedPlatform, String> {
     Ok(platform)
 }
 
-fn initial_state(dir: &Path, bits: usize, hsm_name: &str) -> Result<state::State, String> {
-    let platform = attestation_platform(dir)?;
+/// The state of the HSM whose data folder is `dir`: as saved, or a newly
+/// provisioned one with an exchange key attested by `platform` for
+/// `hsm_name`, administered by `admin` (a random object ID if none).
+pub(crate) fn initial_state(
+    dir: &Path,
+    bits: usize,
+    hsm_name: &str,
+    platform: &SimulatedPlatform,
+    admin: Option<String>,
+) -> Result<state::State, String> {
     if let Some(s) = state::load(dir)? {
         return Ok(s);
     }
@@ -186,7 +199,10 @@ fn initial_state(dir: &Path, bits: usize, hsm_name: &str) -> Result<state::State
     let s = state::State::new(
         private_key::to_plain_pem(&key).map_err(|e| e.to_string())?.to_string(),
         cert.to_pem(),
-        app::new_guid().map_err(|e| e.to_string())?,
+        match admin {
+            Some(a) => a,
+            None => app::new_guid().map_err(|e| e.to_string())?,
+        },
     );
     state::save(dir, &s).map_err(|e| format!("{}: {e}", state::path(dir).display()))?;
     Ok(s)
@@ -199,16 +215,18 @@ fn main() -> ExitCode {
         return fail(format!("{}: {e}", dir.display()));
     }
     let setup = (|| {
-        let st = initial_state(dir, cli.transfer_key_bits, &cli.hsm_name)?;
+        let platform = attestation_platform(dir)?;
+        let st = initial_state(dir, cli.transfer_key_bits, &cli.hsm_name, &platform, None)?;
+        let arm_state = arm::load(dir)?;
         let (cert_pem, key_pem) = tls_material(dir)?;
         let token = token(dir, cli.token_file.as_deref())?;
         let listener =
             TcpListener::bind(cli.listen).map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        Ok::<_, String>((st, cert_pem, key_pem, token, listener, addr))
+        Ok::<_, String>((st, platform, arm_state, cert_pem, key_pem, token, listener, addr))
     })();
-    let (st, cert_pem, key_pem, token, listener, addr) = match setup {
+    let (st, platform, arm_state, cert_pem, key_pem, token, listener, addr) = match setup {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
@@ -225,10 +243,14 @@ fn main() -> ExitCode {
     if let Err(e) = state::write_atomic(&dir.join("url"), base_url.as_bytes(), 0o644) {
         return fail(format!("{}: {e}", dir.join("url").display()));
     }
+    let arm_url = dir.join("arm-url");
+    if let Err(e) = state::write_atomic(&arm_url, base_url.as_bytes(), 0o644) {
+        return fail(format!("{}: {e}", arm_url.display()));
+    }
     let app = Arc::new(App {
         dir: dir.clone(),
         base_url: base_url.clone(),
-        token,
+        token: token.clone(),
         activation_delay: Duration::from_millis(cli.activation_delay_ms),
         state: Mutex::new(st),
     });
@@ -241,6 +263,19 @@ fn main() -> ExitCode {
             axum_server::tls_rustls::RustlsConfig::from_pem(cert_pem.into_bytes(), key_pem.into_bytes())
                 .await
                 .map_err(|e| format!("TLS configuration: {e}"))?;
+        let arm = Arc::new(routes::arm::Arm::new(
+            dir.clone(),
+            base_url.clone(),
+            token,
+            Duration::from_millis(cli.provisioning_ms),
+            Duration::from_millis(cli.activation_delay_ms),
+            cli.transfer_key_bits,
+            config.clone(),
+            platform,
+            arm_state,
+        ));
+        // HSMs provisioned before a restart get their data planes back (on new ports).
+        arm.start_all()?;
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -259,7 +294,7 @@ fn main() -> ExitCode {
         axum_server::from_tcp_rustls(listener, config)
             .map_err(|e| e.to_string())?
             .handle(handle)
-            .serve(routes::router(app).into_make_service())
+            .serve(routes::router(app).merge(routes::arm::router(arm)).into_make_service())
             .await
             .map_err(|e| e.to_string())
     });

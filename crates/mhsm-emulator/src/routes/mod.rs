@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per area of the data plane.
 
+pub mod arm;
 pub mod keys;
 pub mod rbac;
 pub mod security_domain;

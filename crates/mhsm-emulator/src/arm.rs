@@ -1,0 +1,309 @@
+//! The management plane's resources: resource groups and Managed HSMs with
+//! their real lifecycle (provisioning that takes a moment, soft delete with a
+//! retention period, purge, purge protection, recover), the long-running
+//! operations that report on them, and the JSON Azure Resource Manager
+//! answers with (as recorded, `shared/AZURE-ARM.md`). Persisted in
+//! `DIR/arm.json`; each HSM's own data plane lives in `DIR/hsms/NAME/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// A resource group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceGroup {
+    /// As created (ARM keeps the case it was given).
+    pub name: String,
+    /// Its region.
+    pub location: String,
+    /// Tags.
+    pub tags: Value,
+    /// Set while a deletion runs.
+    pub deleting: bool,
+}
+
+/// When a Managed HSM was deleted, and until when it can be recovered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deletion {
+    /// Seconds since the epoch.
+    pub deleted: u64,
+    /// Seconds since the epoch.
+    pub scheduled_purge: u64,
+}
+
+/// One Managed HSM resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManagedHsm {
+    /// Its name (global: NAME.managedhsm.azure.net).
+    pub name: String,
+    /// The subscription it was created in.
+    pub subscription: String,
+    /// Its resource group.
+    pub resource_group: String,
+    /// Its region.
+    pub location: String,
+    /// `{"family", "name"}`.
+    pub sku: Value,
+    /// Tags.
+    pub tags: Value,
+    /// The tenant.
+    pub tenant_id: String,
+    /// `initialAdminObjectIds`.
+    pub admins: Vec<String>,
+    /// 7 to 90.
+    pub retention_days: u64,
+    /// Once on, never off; blocks purge until the scheduled purge date.
+    pub purge_protection: bool,
+    /// `networkAcls` as given (defaulted like Azure's).
+    pub network_acls: Value,
+    /// When it was created (seconds).
+    pub created: u64,
+    /// When provisioning completes (ms).
+    pub ready_at_ms: u64,
+    /// Set while a deletion runs.
+    pub deleting: bool,
+    /// Set once it is soft-deleted.
+    pub deleted: Option<Deletion>,
+}
+
+/// What a long-running operation does when it completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationKind {
+    /// Provisioning an HSM (final: 200 with the resource).
+    Create,
+    /// Soft-deleting an HSM (final: 200, empty).
+    Delete,
+    /// Purging a deleted HSM (final: 200, empty).
+    Purge,
+    /// Recovering a deleted HSM (final: 204).
+    Recover,
+    /// Deleting a resource group and what is in it (final: 200, empty).
+    DeleteResourceGroup,
+}
+
+/// A long-running operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Operation {
+    /// What it does.
+    pub kind: OperationKind,
+    /// The HSM (or resource group) it is about.
+    pub target: String,
+    /// When it completes (ms).
+    pub ready_at_ms: u64,
+    /// Set once its effect was applied.
+    pub done: bool,
+}
+
+/// Everything the management plane remembers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ArmState {
+    /// Resource groups by lower-case name.
+    pub resource_groups: BTreeMap<String, ResourceGroup>,
+    /// Managed HSMs (live and soft-deleted) by lower-case name.
+    pub hsms: BTreeMap<String, ManagedHsm>,
+    /// Operations by ID.
+    pub operations: BTreeMap<String, Operation>,
+}
+
+/// Where the management state lives.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join("arm.json")
+}
+
+/// The data folder of the provisioned HSM `name`.
+pub fn hsm_dir(dir: &Path, name: &str) -> PathBuf {
+    dir.join("hsms").join(name.to_ascii_lowercase())
+}
+
+/// Reads the state (empty on first start).
+pub fn load(dir: &Path) -> Result<ArmState, String> {
+    match std::fs::read(path(dir)) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| format!("{}: corrupt: {e}", path(dir).display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ArmState::default()),
+        Err(e) => Err(format!("{}: {e}", path(dir).display())),
+    }
+}
+
+/// Persists the state atomically.
+pub fn save(dir: &Path, state: &ArmState) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    crate::state::write_atomic(&path(dir), &json, 0o600)
+}
+
+/// A Managed HSM name as Azure takes it: 3 to 24 letters, digits and hyphens,
+/// starting with a letter, not ending with a hyphen, no two hyphens in a row.
+pub fn valid_name(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// An RFC 3339 time.
+pub fn rfc3339(secs: u64) -> String {
+    sd_core::handoff::rfc3339(secs)
+}
+
+/// The provisioning phase at `now_ms`, as the statuses Azure reports.
+fn phase(hsm: &ManagedHsm, now_ms: u64) -> (&'static str, &'static str) {
+    if hsm.deleting {
+        return ("Deleting", "The Managed HSM is being deleted.");
+    }
+    if now_ms >= hsm.ready_at_ms {
+        return ("Succeeded", "The Managed HSM is provisioned and ready to use.");
+    }
+    let started = hsm.created * 1000;
+    let half = started + (hsm.ready_at_ms.saturating_sub(started)) / 2;
+    if now_ms < half {
+        ("Provisioning", "Resource creation in progress. Allocating hardware...")
+    } else {
+        ("Provisioning", "Resource creation in progress. Starting service...")
+    }
+}
+
+impl ManagedHsm {
+    /// The resource ID.
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/managedHSMs/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    /// True once provisioned and not deleted.
+    pub fn ready(&self, now_ms: u64) -> bool {
+        now_ms >= self.ready_at_ms && self.deleted.is_none()
+    }
+
+    /// The resource as GET returns it; `hsm_uri` is its data plane, and
+    /// `activated` whether its security domain is in place.
+    pub fn json(&self, now_ms: u64, hsm_uri: &str, activated: Option<bool>) -> Value {
+        let (state, message) = phase(self, now_ms);
+        let (activation, activation_message) = match (state, activated) {
+            ("Provisioning", _) if now_ms < (self.created * 1000 + self.ready_at_ms) / 2 => {
+                ("Unknown", "An unknown error has occurred. Please contact Microsoft Support.")
+            }
+            (_, Some(true)) => {
+                ("Active", "Your HSM has been activated and can be used for cryptographic operations.")
+            }
+            _ => (
+                "NotActivated",
+                "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.",
+            ),
+        };
+        let created = rfc3339(self.created);
+        json!({
+            "sku": self.sku,
+            "id": self.id(),
+            "name": self.name,
+            "type": "Microsoft.KeyVault/managedHSMs",
+            "location": self.location,
+            "tags": self.tags,
+            "systemData": {
+                "createdBy": self.admins.first().cloned().unwrap_or_default(),
+                "createdByType": "User",
+                "createdAt": created,
+                "lastModifiedBy": self.admins.first().cloned().unwrap_or_default(),
+                "lastModifiedByType": "User",
+                "lastModifiedAt": created,
+            },
+            "properties": {
+                "tenantId": self.tenant_id,
+                "hsmUri": hsm_uri,
+                "initialAdminObjectIds": self.admins,
+                "enableSoftDelete": true,
+                "softDeleteRetentionInDays": self.retention_days,
+                "enablePurgeProtection": self.purge_protection,
+                "provisioningState": state,
+                "statusMessage": message,
+                "networkAcls": self.network_acls,
+                "publicNetworkAccess": "Enabled",
+                "regions": [],
+                "securityDomainProperties": {
+                    "activationStatus": activation,
+                    "activationStatusMessage": activation_message,
+                },
+            },
+        })
+    }
+
+    /// The deleted resource as `deletedManagedHSMs` returns it.
+    pub fn deleted_json(&self) -> Option<Value> {
+        let d = self.deleted.as_ref()?;
+        Some(json!({
+            "id": format!(
+                "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedManagedHSMs/{}",
+                self.subscription, self.location, self.name
+            ),
+            "name": self.name,
+            "type": "Microsoft.Keyvault/deletedManagedHSMs",
+            "properties": {
+                "mhsmId": self.id(),
+                "location": self.location,
+                "deletionDate": rfc3339(d.deleted),
+                "scheduledPurgeDate": rfc3339(d.scheduled_purge),
+                "purgeProtectionEnabled": self.purge_protection,
+                "tags": self.tags,
+            },
+        }))
+    }
+}
+
+impl ResourceGroup {
+    /// As `resourcegroups` returns it.
+    pub fn json(&self, subscription: &str) -> Value {
+        json!({
+            "id": format!("/subscriptions/{subscription}/resourceGroups/{}", self.name),
+            "name": self.name,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": self.location,
+            "tags": self.tags,
+            "properties": {"provisioningState": if self.deleting { "Deleting" } else { "Succeeded" }},
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_azure_rules() {
+        for ok in ["abc", "contoso-dr", "a1b2c3d4e5f6g7h8i9j0k1l2"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["ab", "1abc", "abc-", "a--b", "has space", "a_b", "a234567890123456789012345"] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn provisioning_reports_its_phases_then_succeeds() {
+        let hsm = ManagedHsm {
+            name: "h".into(),
+            subscription: "s".into(),
+            resource_group: "rg".into(),
+            location: "l".into(),
+            sku: json!({}),
+            tags: json!({}),
+            tenant_id: "t".into(),
+            admins: vec!["a".into()],
+            retention_days: 7,
+            purge_protection: false,
+            network_acls: json!({}),
+            created: 100,
+            ready_at_ms: 110_000,
+            deleting: false,
+            deleted: None,
+        };
+        assert_eq!(phase(&hsm, 101_000).1, "Resource creation in progress. Allocating hardware...");
+        assert_eq!(phase(&hsm, 108_000).1, "Resource creation in progress. Starting service...");
+        assert_eq!(phase(&hsm, 110_000).0, "Succeeded");
+        assert!(!hsm.ready(109_999) && hsm.ready(110_000));
+    }
+}

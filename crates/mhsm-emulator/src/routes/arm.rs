@@ -1,0 +1,792 @@
+//! The management plane (Azure Resource Manager) on the emulator's own
+//! listener: resource groups, `Microsoft.KeyVault/managedHSMs` with their
+//! long-running operations, `deletedManagedHSMs` (purge), recover through
+//! `createMode`, and `checkMhsmNameAvailability`, with Azure's paths, status
+//! codes, `Location` polling and error shape. Each HSM it provisions gets its
+//! own data plane on its own port.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::app::{ApiError, App, JSON_UTF8, api_version, azure_error, new_guid, now_ms};
+use crate::arm::{self, ArmState, Deletion, ManagedHsm, Operation, OperationKind, ResourceGroup};
+
+/// A provisioned HSM's running data plane.
+struct DataPlane {
+    app: Arc<App>,
+    handle: axum_server::Handle<std::net::SocketAddr>,
+}
+
+/// The management plane's shared state.
+pub struct Arm {
+    /// The emulator's data folder.
+    pub dir: PathBuf,
+    /// `https://127.0.0.1:PORT` (also `DIR/arm-url`).
+    pub base_url: String,
+    /// The bearer token (the same as the data plane's).
+    pub token: String,
+    /// How long provisioning takes.
+    pub provisioning: Duration,
+    /// How long a delete, purge, recover or resource-group deletion takes.
+    pub operation_time: Duration,
+    /// Each HSM's security-domain delay.
+    pub activation_delay: Duration,
+    /// Each HSM's exchange key size.
+    pub transfer_key_bits: usize,
+    /// The TLS certificate every listener serves.
+    pub tls: axum_server::tls_rustls::RustlsConfig,
+    /// The attestation platform every HSM's exchange key is attested by.
+    pub platform: sd_core::attestation::simulated::SimulatedPlatform,
+    /// Resources, persisted.
+    pub state: Mutex<ArmState>,
+    /// Running data planes by lower-case HSM name.
+    planes: Mutex<BTreeMap<String, DataPlane>>,
+}
+
+type Reply = Result<Response, ApiError>;
+
+/// ARM's error shape, `{"error": {"code", "message"}}` (the data plane's too).
+fn error(status: StatusCode, code: &str, message: &str) -> ApiError {
+    azure_error(status, code, message)
+}
+
+fn now() -> u64 {
+    now_ms() / 1000
+}
+
+impl Arm {
+    /// The management plane for `dir`, with `state` as loaded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        dir: PathBuf,
+        base_url: String,
+        token: String,
+        provisioning: Duration,
+        activation_delay: Duration,
+        transfer_key_bits: usize,
+        tls: axum_server::tls_rustls::RustlsConfig,
+        platform: sd_core::attestation::simulated::SimulatedPlatform,
+        state: ArmState,
+    ) -> Arm {
+        Arm {
+            dir,
+            base_url,
+            token,
+            operation_time: provisioning.min(Duration::from_secs(2)),
+            provisioning,
+            activation_delay,
+            transfer_key_bits,
+            tls,
+            platform,
+            state: Mutex::new(state),
+            planes: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, ArmState>, ApiError> {
+        self.state
+            .lock()
+            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "state lock poisoned"))
+    }
+
+    fn save(&self, state: &ArmState) -> Result<(), ApiError> {
+        arm::save(&self.dir, state).map_err(|e| {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &format!("cannot persist state: {e}"))
+        })
+    }
+
+    /// Starts the data plane of `hsm` on a port of its own (making its
+    /// exchange key on first start). Returns its URL.
+    pub fn start_plane(&self, hsm: &ManagedHsm) -> Result<String, String> {
+        let dir = arm::hsm_dir(&self.dir, &hsm.name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let admin = hsm.admins.first().cloned();
+        let st = crate::initial_state(&dir, self.transfer_key_bits, &hsm.name, &self.platform, admin)?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let url = format!("https://127.0.0.1:{port}");
+        crate::state::write_atomic(&dir.join("url"), url.as_bytes(), 0o644).map_err(|e| e.to_string())?;
+        let principal = format!("{}\n", st.admin_principal);
+        crate::state::write_atomic(&dir.join("principal"), principal.as_bytes(), 0o644)
+            .map_err(|e| e.to_string())?;
+        let app = Arc::new(App {
+            dir,
+            base_url: url.clone(),
+            token: self.token.clone(),
+            activation_delay: self.activation_delay,
+            state: Mutex::new(st),
+        });
+        let handle = axum_server::Handle::new();
+        let server = axum_server::from_tcp_rustls(listener, self.tls.clone())
+            .map_err(|e| e.to_string())?
+            .handle(handle.clone())
+            .serve(super::router(app.clone()).into_make_service());
+        tokio::spawn(async move {
+            let _ = server.await;
+        });
+        if let Ok(mut planes) = self.planes.lock() {
+            planes.insert(hsm.name.to_ascii_lowercase(), DataPlane { app, handle });
+        }
+        Ok(url)
+    }
+
+    fn stop_plane(&self, name: &str) {
+        if let Some(plane) = self.planes.lock().ok().and_then(|mut p| p.remove(&name.to_ascii_lowercase())) {
+            plane.handle.shutdown();
+        }
+    }
+
+    /// The data plane URL (`hsmUri`) and activation of a running HSM.
+    fn plane(&self, name: &str) -> (String, Option<bool>) {
+        let planes = self.planes.lock().ok();
+        let plane = planes.as_ref().and_then(|p| p.get(&name.to_ascii_lowercase()));
+        match plane {
+            Some(p) => {
+                let active = p.app.lock().ok().map(|s| s.activation == crate::state::Activation::Active);
+                (format!("{}/", p.app.base_url), active)
+            }
+            None => (format!("https://{name}.managedhsm.azure.net/"), None),
+        }
+    }
+
+    /// Starts the planes of every live HSM (after a restart).
+    pub fn start_all(&self) -> Result<(), String> {
+        let live: Vec<ManagedHsm> = self
+            .state
+            .lock()
+            .map_err(|_| "state lock poisoned".to_owned())?
+            .hsms
+            .values()
+            .filter(|h| h.deleted.is_none())
+            .cloned()
+            .collect();
+        for hsm in &live {
+            self.start_plane(hsm)?;
+        }
+        Ok(())
+    }
+
+    /// Applies every operation that is due.
+    fn advance(&self, state: &mut ArmState) -> bool {
+        let now_ms = now_ms();
+        let due: Vec<(String, Operation)> = state
+            .operations
+            .iter()
+            .filter(|(_, o)| !o.done && o.ready_at_ms <= now_ms)
+            .map(|(k, o)| (k.clone(), o.clone()))
+            .collect();
+        for (id, op) in &due {
+            let key = op.target.to_ascii_lowercase();
+            match op.kind {
+                OperationKind::Create => {}
+                OperationKind::Delete => self.soft_delete(state, &key),
+                OperationKind::Purge => {
+                    state.hsms.remove(&key);
+                    let _ = std::fs::remove_dir_all(arm::hsm_dir(&self.dir, &key));
+                }
+                OperationKind::Recover => {
+                    if let Some(hsm) = state.hsms.get_mut(&key) {
+                        hsm.deleted = None;
+                        let hsm = hsm.clone();
+                        if let Err(e) = self.start_plane(&hsm) {
+                            eprintln!("mhsm-emulator: cannot restart {}: {e}", hsm.name);
+                        }
+                    }
+                }
+                OperationKind::DeleteResourceGroup => {
+                    let inside: Vec<String> = state
+                        .hsms
+                        .iter()
+                        .filter(|(_, h)| {
+                            h.resource_group.eq_ignore_ascii_case(&op.target) && h.deleted.is_none()
+                        })
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for k in inside {
+                        self.soft_delete(state, &k);
+                    }
+                    state.resource_groups.remove(&key);
+                }
+            }
+            if let Some(o) = state.operations.get_mut(id) {
+                o.done = true;
+            }
+        }
+        !due.is_empty()
+    }
+
+    fn soft_delete(&self, state: &mut ArmState, key: &str) {
+        if let Some(hsm) = state.hsms.get_mut(key) {
+            hsm.deleting = false;
+            hsm.deleted =
+                Some(Deletion { deleted: now(), scheduled_purge: now() + hsm.retention_days * 86_400 });
+            self.stop_plane(&hsm.name);
+        }
+    }
+
+    /// Locks the state with every due operation applied.
+    fn current(&self) -> Result<MutexGuard<'_, ArmState>, ApiError> {
+        let mut state = self.lock()?;
+        if self.advance(&mut state) {
+            self.save(&state)?;
+        }
+        Ok(state)
+    }
+
+    /// Starts a long-running operation; the 202 that reports it.
+    fn begin(
+        &self,
+        state: &mut ArmState,
+        kind: OperationKind,
+        target: &str,
+        location: &str,
+        sub: &str,
+        api: &str,
+    ) -> Reply {
+        let id = new_guid()
+            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure"))?;
+        let wait = if kind == OperationKind::Create { self.provisioning } else { self.operation_time };
+        let rg = kind == OperationKind::DeleteResourceGroup;
+        state.operations.insert(
+            id.clone(),
+            Operation {
+                kind,
+                target: target.to_owned(),
+                ready_at_ms: now_ms() + wait.as_millis() as u64,
+                done: false,
+            },
+        );
+        self.save(state)?;
+        Ok(accepted(&self.operation_url(sub, location, &id, api, 0, rg)))
+    }
+
+    fn operation_url(
+        &self,
+        sub: &str,
+        location: &str,
+        id: &str,
+        api: &str,
+        poll: u64,
+        resource_group: bool,
+    ) -> String {
+        if resource_group {
+            format!("{}/subscriptions/{sub}/operationresults/{id}?api-version={api}&t={poll}", self.base_url)
+        } else {
+            format!(
+                "{}/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{location}/managedHsmOperationResults/{id}?api-version={api}&t={poll}",
+                self.base_url
+            )
+        }
+    }
+}
+
+/// 202 with the operation's `Location`, no body (as recorded).
+fn accepted(location: &str) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::ACCEPTED;
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+fn api(query: Option<&str>) -> String {
+    api_version(query).unwrap_or_else(|| "2024-11-01".into())
+}
+
+/// The bearer token (401 with a challenge naming Resource Manager) and an api-version (400).
+async fn check(State(arm): State<Arc<Arm>>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !presented.is_some_and(|t| bool::from(t.as_bytes().ct_eq(arm.token.as_bytes()))) {
+        let mut resp = error(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing or not a valid bearer token.",
+        )
+        .into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                "Bearer authorization_uri=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", error=\"invalid_token\", resource=\"https://management.azure.com\"",
+            ),
+        );
+        return resp;
+    }
+    if api_version(req.uri().query()).is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+        .into_response();
+    }
+    let mut resp = next.run(req).await;
+    if resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json") {
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    }
+    resp
+}
+
+fn ok_json(status: StatusCode, v: Value) -> Reply {
+    Ok((status, axum::Json(v)).into_response())
+}
+
+/// `PUT /subscriptions/{sub}/resourcegroups/{rg}`: 201 new, 200 existing.
+async fn put_group(
+    State(arm): State<Arc<Arm>>,
+    Path((sub, rg)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    #[derive(Deserialize)]
+    struct Body {
+        location: String,
+        #[serde(default)]
+        tags: Option<Value>,
+    }
+    let req: Body = serde_json::from_slice(&body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            &format!("The request content was invalid: {e}"),
+        )
+    })?;
+    if rg.is_empty() || rg.len() > 90 || !rg.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c)) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "InvalidResourceGroup",
+            &format!("The resource group name '{rg}' is invalid."),
+        ));
+    }
+    let mut state = arm.current()?;
+    let existed = state.resource_groups.contains_key(&rg.to_ascii_lowercase());
+    let group = ResourceGroup {
+        name: rg.clone(),
+        location: req.location,
+        tags: req.tags.unwrap_or(json!({})),
+        deleting: false,
+    };
+    let body = group.json(&sub);
+    state.resource_groups.insert(rg.to_ascii_lowercase(), group);
+    arm.save(&state)?;
+    ok_json(if existed { StatusCode::OK } else { StatusCode::CREATED }, body)
+}
+
+fn group_not_found(rg: &str) -> ApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        "ResourceGroupNotFound",
+        &format!("Resource group '{rg}' could not be found."),
+    )
+}
+
+/// `GET` (200) or `HEAD` (204) a resource group; 404 when absent.
+async fn get_group(
+    State(arm): State<Arc<Arm>>,
+    method: Method,
+    Path((sub, rg)): Path<(String, String)>,
+) -> Reply {
+    let state = arm.current()?;
+    let group = state.resource_groups.get(&rg.to_ascii_lowercase()).ok_or_else(|| group_not_found(&rg))?;
+    if method == Method::HEAD {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    ok_json(StatusCode::OK, group.json(&sub))
+}
+
+/// `DELETE` a resource group: 202, and what is in it is soft-deleted.
+async fn delete_group(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    let (sub, rg) = sub_and_group(req.uri().path());
+    let mut state = arm.current()?;
+    let group =
+        state.resource_groups.get_mut(&rg.to_ascii_lowercase()).ok_or_else(|| group_not_found(&rg))?;
+    group.deleting = true;
+    arm.begin(&mut state, OperationKind::DeleteResourceGroup, &rg, "", &sub, &api(req.uri().query()))
+}
+
+fn sub_and_group(path: &str) -> (String, String) {
+    let parts: Vec<&str> = path.split('/').collect();
+    (parts.get(2).unwrap_or(&"").to_string(), parts.get(4).unwrap_or(&"").to_string())
+}
+
+/// `GET /subscriptions/{sub}/operationresults/{id}`: a resource-group deletion.
+async fn group_operation(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    operation_result(&arm, req, true).await
+}
+
+/// `GET …/locations/{loc}/managedHsmOperationResults/{id}`.
+async fn hsm_operation(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    operation_result(&arm, req, false).await
+}
+
+/// 202 with a new `Location` while running; then the operation's final answer.
+async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Reply {
+    let path = req.uri().path().to_owned();
+    let parts: Vec<&str> = path.split('/').collect();
+    let (sub, id) = (parts[2].to_owned(), parts.last().copied().unwrap_or_default().to_owned());
+    let location =
+        if resource_group { String::new() } else { parts.get(6).copied().unwrap_or_default().to_owned() };
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let poll: u64 =
+        query.split('&').find_map(|kv| kv.strip_prefix("t=")).and_then(|t| t.parse().ok()).unwrap_or(0);
+    let state = arm.current()?;
+    let op = state.operations.get(&id).ok_or_else(|| {
+        error(StatusCode::NOT_FOUND, "OperationNotFound", &format!("Operation {id} was not found."))
+    })?;
+    let api = api(Some(&query));
+    let hsm_ready = match op.kind {
+        OperationKind::Create => {
+            state.hsms.get(&op.target.to_ascii_lowercase()).is_some_and(|h| h.ready(now_ms()))
+        }
+        _ => op.done,
+    };
+    if !hsm_ready {
+        return Ok(accepted(&arm.operation_url(&sub, &location, &id, &api, poll + 1, resource_group)));
+    }
+    match op.kind {
+        OperationKind::Create => {
+            let hsm = state.hsms.get(&op.target.to_ascii_lowercase()).cloned();
+            drop(state);
+            let hsm =
+                hsm.ok_or_else(|| error(StatusCode::NOT_FOUND, "ResourceNotFound", "The HSM is gone."))?;
+            let (uri, active) = arm.plane(&hsm.name);
+            ok_json(StatusCode::OK, hsm.json(now_ms(), &uri, active))
+        }
+        OperationKind::Recover => Ok(StatusCode::NO_CONTENT.into_response()),
+        _ => Ok(StatusCode::OK.into_response()),
+    }
+}
+
+fn hsm_not_found(name: &str, rg: &str) -> ApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        &format!(
+            "The Resource 'Microsoft.KeyVault/managedHSMs/{name}' under resource group '{rg}' was not found."
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct HsmBody {
+    location: String,
+    #[serde(default)]
+    sku: Option<Value>,
+    #[serde(default)]
+    tags: Option<Value>,
+    #[serde(default)]
+    properties: HsmProperties,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct HsmProperties {
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    initial_admin_object_ids: Vec<String>,
+    #[serde(default)]
+    soft_delete_retention_in_days: Option<u64>,
+    #[serde(default)]
+    enable_purge_protection: Option<bool>,
+    #[serde(default)]
+    create_mode: Option<String>,
+    #[serde(default)]
+    network_acls: Option<Value>,
+}
+
+/// `PUT …/managedHSMs/{name}`: create (202; provisioning takes a moment) or,
+/// with `createMode: recover`, bring a soft-deleted HSM back.
+async fn put_hsm(
+    State(arm): State<Arc<Arm>>,
+    Path((sub, rg, name)): Path<(String, String, String)>,
+    req: Request,
+) -> Reply {
+    let query = req.uri().query().map(str::to_owned);
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "The body is too large."))?;
+    let bad = |code: &str, m: &str| error(StatusCode::BAD_REQUEST, code, m);
+    let req: HsmBody = serde_json::from_slice(&body)
+        .map_err(|e| bad("InvalidRequestContent", &format!("The request content was invalid: {e}")))?;
+    if !arm::valid_name(&name) {
+        return Err(bad(
+            "InvalidResourceName",
+            &format!(
+                "The name '{name}' is invalid: 3 to 24 letters, digits and hyphens, starting with a letter."
+            ),
+        ));
+    }
+    let api = api(query.as_deref());
+    let mut state = arm.current()?;
+    if !state.resource_groups.contains_key(&rg.to_ascii_lowercase()) {
+        return Err(group_not_found(&rg));
+    }
+    let key = name.to_ascii_lowercase();
+    let recover = req.properties.create_mode.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("recover"));
+    match state.hsms.get(&key) {
+        Some(h) if h.deleted.is_some() && recover => {
+            if !h.resource_group.eq_ignore_ascii_case(&rg) {
+                return Err(bad(
+                    "BadRequest",
+                    "A deleted HSM is recovered into the resource group it was deleted from.",
+                ));
+            }
+            let location = h.location.clone();
+            return arm.begin(&mut state, OperationKind::Recover, &name, &location, &sub, &api);
+        }
+        Some(h) if h.deleted.is_some() => {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "ConflictError",
+                "A KV MHSM with the same name already exists in deleted state. You need to either recover or purge existing KV MHSM.",
+            ));
+        }
+        Some(h) if h.resource_group.eq_ignore_ascii_case(&rg) => {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "Conflict",
+                &format!(
+                    "The Managed HSM '{name}' already exists; its properties cannot be changed this way."
+                ),
+            ));
+        }
+        Some(_) => {
+            return Err(error(
+                StatusCode::CONFLICT,
+                "ConflictError",
+                &format!("The name '{name}' is already in use."),
+            ));
+        }
+        None if recover => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                &format!("No deleted Managed HSM '{name}' to recover."),
+            ));
+        }
+        None => {}
+    }
+    let p = req.properties;
+    let retention = p.soft_delete_retention_in_days.unwrap_or(90);
+    if !(7..=90).contains(&retention) {
+        return Err(bad("BadRequest", "softDeleteRetentionInDays must be 7 to 90."));
+    }
+    if p.initial_admin_object_ids.is_empty() {
+        return Err(bad("BadRequest", "initialAdminObjectIds needs at least one object ID."));
+    }
+    let hsm = ManagedHsm {
+        name: name.clone(),
+        subscription: sub.clone(),
+        resource_group: rg.clone(),
+        location: req.location.clone(),
+        sku: req.sku.unwrap_or(json!({"family": "B", "name": "Standard_B1"})),
+        tags: req.tags.unwrap_or(json!({})),
+        tenant_id: p.tenant_id.unwrap_or_else(|| "00000000-0000-0000-0000-000000000000".into()),
+        admins: p.initial_admin_object_ids,
+        retention_days: retention,
+        purge_protection: p.enable_purge_protection.unwrap_or(false),
+        network_acls: p.network_acls.unwrap_or(json!({
+            "bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []
+        })),
+        created: now(),
+        ready_at_ms: now_ms() + arm.provisioning.as_millis() as u64,
+        deleting: false,
+        deleted: None,
+    };
+    state.hsms.insert(key, hsm.clone());
+    // The HSM's own data plane, with a fresh exchange key (a few hundred ms).
+    tokio::task::block_in_place(|| arm.start_plane(&hsm))
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e))?;
+    arm.begin(&mut state, OperationKind::Create, &name, &req.location, &sub, &api)
+}
+
+/// `GET …/managedHSMs/{name}`.
+async fn get_hsm(State(arm): State<Arc<Arm>>, Path((_, rg, name)): Path<(String, String, String)>) -> Reply {
+    let state = arm.current()?;
+    let hsm = state
+        .hsms
+        .get(&name.to_ascii_lowercase())
+        .filter(|h| h.deleted.is_none() && h.resource_group.eq_ignore_ascii_case(&rg))
+        .cloned()
+        .ok_or_else(|| hsm_not_found(&name, &rg))?;
+    drop(state);
+    let (uri, active) = arm.plane(&hsm.name);
+    ok_json(StatusCode::OK, hsm.json(now_ms(), &uri, active))
+}
+
+/// `DELETE …/managedHSMs/{name}`: 202; soft-deleted when done.
+async fn delete_hsm(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    let path = req.uri().path().to_owned();
+    let parts: Vec<&str> = path.split('/').collect();
+    let (sub, rg, name) = (parts[2].to_owned(), parts[4].to_owned(), parts[8].to_owned());
+    let api = api(req.uri().query());
+    let mut state = arm.current()?;
+    let hsm = state
+        .hsms
+        .get_mut(&name.to_ascii_lowercase())
+        .filter(|h| h.deleted.is_none() && h.resource_group.eq_ignore_ascii_case(&rg))
+        .ok_or_else(|| hsm_not_found(&name, &rg))?;
+    hsm.deleting = true;
+    let location = hsm.location.clone();
+    arm.begin(&mut state, OperationKind::Delete, &name, &location, &sub, &api)
+}
+
+/// The live HSMs of a subscription, optionally of one resource group.
+async fn list_hsms(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    let (sub, rg) = sub_and_group(req.uri().path());
+    let by_group =
+        req.uri().path().contains("/resourceGroups/") || req.uri().path().contains("/resourcegroups/");
+    let state = arm.current()?;
+    let hsms: Vec<ManagedHsm> = state
+        .hsms
+        .values()
+        .filter(|h| {
+            h.deleted.is_none()
+                && h.subscription == sub
+                && (!by_group || h.resource_group.eq_ignore_ascii_case(&rg))
+        })
+        .cloned()
+        .collect();
+    drop(state);
+    let value: Vec<Value> = hsms
+        .iter()
+        .map(|h| {
+            let (uri, active) = arm.plane(&h.name);
+            h.json(now_ms(), &uri, active)
+        })
+        .collect();
+    ok_json(StatusCode::OK, json!({"value": value}))
+}
+
+/// `GET …/deletedManagedHSMs`.
+async fn list_deleted(State(arm): State<Arc<Arm>>, Path(sub): Path<String>) -> Reply {
+    let state = arm.current()?;
+    let value: Vec<Value> =
+        state.hsms.values().filter(|h| h.subscription == sub).filter_map(ManagedHsm::deleted_json).collect();
+    ok_json(StatusCode::OK, json!({"value": value}))
+}
+
+fn deleted_not_found(name: &str) -> ApiError {
+    error(StatusCode::NOT_FOUND, "ResourceNotFound", &format!("Deleted Managed HSM '{name}' was not found."))
+}
+
+/// `GET …/locations/{loc}/deletedManagedHSMs/{name}`.
+async fn get_deleted(
+    State(arm): State<Arc<Arm>>,
+    Path((_, _, name)): Path<(String, String, String)>,
+) -> Reply {
+    let state = arm.current()?;
+    let v = state.hsms.get(&name.to_ascii_lowercase()).and_then(ManagedHsm::deleted_json);
+    ok_json(StatusCode::OK, v.ok_or_else(|| deleted_not_found(&name))?)
+}
+
+/// `POST …/locations/{loc}/deletedManagedHSMs/{name}/purge`: 202, refused
+/// while purge protection holds.
+async fn purge(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
+    let path = req.uri().path().to_owned();
+    let parts: Vec<&str> = path.split('/').collect();
+    let (sub, location, name) = (parts[2].to_owned(), parts[6].to_owned(), parts[8].to_owned());
+    let api = api(req.uri().query());
+    let mut state = arm.current()?;
+    let hsm = state.hsms.get(&name.to_ascii_lowercase()).ok_or_else(|| deleted_not_found(&name))?;
+    let deleted = hsm.deleted.as_ref().ok_or_else(|| deleted_not_found(&name))?;
+    if hsm.purge_protection && now() < deleted.scheduled_purge {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "ConflictError",
+            &format!(
+                "Purge protection is enabled on Managed HSM '{name}': it cannot be purged before its scheduled purge date {}.",
+                arm::rfc3339(deleted.scheduled_purge)
+            ),
+        ));
+    }
+    arm.begin(&mut state, OperationKind::Purge, &name, &location, &sub, &api)
+}
+
+/// `POST …/checkMhsmNameAvailability`.
+async fn check_name(State(arm): State<Arc<Arm>>, body: Bytes) -> Reply {
+    #[derive(Deserialize)]
+    struct Body {
+        name: String,
+    }
+    let req: Body = serde_json::from_slice(&body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            &format!("The request content was invalid: {e}"),
+        )
+    })?;
+    if !arm::valid_name(&req.name) {
+        return ok_json(
+            StatusCode::OK,
+            json!({
+                "nameAvailable": false, "reason": "AccountNameInvalid",
+                "message": format!("The name '{}' is invalid: 3 to 24 letters, digits and hyphens, starting with a letter.", req.name),
+            }),
+        );
+    }
+    let state = arm.current()?;
+    let v = match state.hsms.get(&req.name.to_ascii_lowercase()) {
+        None => json!({"nameAvailable": true}),
+        Some(h) if h.deleted.is_some() => json!({
+            "nameAvailable": false, "reason": "AlreadyExists",
+            "message": format!("A Managed HSM named '{}' is soft-deleted; purge or recover it first.", req.name),
+        }),
+        Some(_) => json!({
+            "nameAvailable": false, "reason": "AlreadyExists",
+            "message": format!("The name '{}' is already in use.", req.name),
+        }),
+    };
+    ok_json(StatusCode::OK, v)
+}
+
+/// The management plane's routes, behind its token and api-version check.
+pub fn router(arm: Arc<Arm>) -> Router {
+    let kv = "/subscriptions/{sub}/providers/Microsoft.KeyVault";
+    let mut router = Router::new();
+    for groups in ["resourcegroups", "resourceGroups"] {
+        router = router
+            .route(
+                &format!("/subscriptions/{{sub}}/{groups}/{{rg}}"),
+                put(put_group).get(get_group).head(get_group).delete(delete_group),
+            )
+            .route(
+                &format!("/subscriptions/{{sub}}/{groups}/{{rg}}/providers/Microsoft.KeyVault/managedHSMs"),
+                get(list_hsms),
+            )
+            .route(
+                &format!(
+                    "/subscriptions/{{sub}}/{groups}/{{rg}}/providers/Microsoft.KeyVault/managedHSMs/{{name}}"
+                ),
+                put(put_hsm).get(get_hsm).delete(delete_hsm),
+            );
+    }
+    router
+        .route("/subscriptions/{sub}/operationresults/{id}", get(group_operation))
+        .route(&format!("{kv}/managedHSMs"), get(list_hsms))
+        .route(&format!("{kv}/deletedManagedHSMs"), get(list_deleted))
+        .route(&format!("{kv}/locations/{{location}}/deletedManagedHSMs/{{name}}"), get(get_deleted))
+        .route(&format!("{kv}/locations/{{location}}/deletedManagedHSMs/{{name}}/purge"), post(purge))
+        .route(&format!("{kv}/locations/{{location}}/managedHsmOperationResults/{{id}}"), get(hsm_operation))
+        .route(&format!("{kv}/checkMhsmNameAvailability"), post(check_name))
+        .layer(axum::middleware::from_fn_with_state(arm.clone(), check))
+        .with_state(arm)
+}
