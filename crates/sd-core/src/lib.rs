@@ -70,3 +70,27 @@ pub fn hex_lower(data: &[u8]) -> String {
     }
     out
 }
+
+/// Whether `name` is a name Azure gives a Managed HSM (the NAME of
+/// NAME.managedhsm.azure.net): 3 to 24 letters, digits and hyphens, starting
+/// with a letter, not ending with a hyphen, never two hyphens in a row.
+pub fn is_managed_hsm_name(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+#[cfg(test)]
+mod names {
+    #[test]
+    fn managed_hsm_names_follow_azure_rules() {
+        for ok in ["abc", "contoso-dr", "a1b2c3d4e5f6g7h8i9j0k1l2"] {
+            assert!(super::is_managed_hsm_name(ok), "{ok}");
+        }
+        for bad in ["ab", "1abc", "abc-", "a--b", "has space", "a_b", "a234567890123456789012345"] {
+            assert!(!super::is_managed_hsm_name(bad), "{bad}");
+        }
+    }
+}

@@ -11,7 +11,10 @@ const AFTER_HELP: &str = "\
 Target: --hsm NAME means https://NAME.managedhsm.azure.net; --hsm-url for anything
 else (the emulator prints its URL and writes DIR/url; trust it with --ca-cert DIR/ca.pem).
 Token: --token-file F, else $AZURE_ACCESS_TOKEN, else `az account get-access-token
---resource https://managedhsm.azure.net`. The token is never printed.
+--resource https://managedhsm.azure.net`; for provision, show, delete, list-deleted,
+purge and recover (Resource Manager): --arm-token-file, $AZURE_ARM_ACCESS_TOKEN, or
+az with --resource https://management.azure.com. Tokens are never printed, and one
+from the environment or az goes only to Azure's own hosts.
 
 Exit status: 0 success; 1 the command failed (the message says why, naming the file
 or the HSM's answer); 2 the command line itself is wrong.";
@@ -79,6 +82,18 @@ pub enum Command {
     /// Key operations to prove that keys survive a recovery (drills).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
+    /// Provision a Managed HSM (Azure Resource Manager), and wait until it is ready.
+    Provision(commands::manage::ProvisionArgs),
+    /// Show a Managed HSM: provisioning and activation status, URI, retention.
+    Show(commands::manage::ShowArgs),
+    /// Delete a Managed HSM (soft delete: recoverable, and billed, until purged).
+    Delete(commands::manage::DeleteArgs),
+    /// List the soft-deleted Managed HSMs of the subscription, with their purge dates.
+    ListDeleted(commands::manage::ListDeletedArgs),
+    /// Purge a deleted Managed HSM for good (frees its name, ends its billing).
+    Purge(commands::manage::PurgeArgs),
+    /// Recover a deleted Managed HSM, with its security domain and keys.
+    Recover(commands::manage::RecoverArgs),
     /// Local RBAC: grant a principal a role (e.g. Managed HSM Crypto User), list, remove.
     #[command(subcommand)]
     Role(commands::role::RoleCommand),

@@ -30,13 +30,17 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// `Retry-After`, seconds.
     pub retry_after: Option<u64>,
+    /// `Location` (a long-running operation's status URL).
+    pub location: Option<String>,
+    /// `Azure-AsyncOperation`.
+    pub async_operation: Option<String>,
 }
 
 impl HttpResponse {
     /// The body as JSON, or an error that quotes the HSM.
     pub fn json(&self, what: &str) -> CliResult<Value> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| CliError::general(format!("the HSM's {what} response is not JSON ({e})")))
+            .map_err(|e| CliError::general(format!("the {what} response is not JSON ({e})")))
     }
 
     /// An error for an unexpected status, with Azure's error code and message when present.
@@ -116,34 +120,34 @@ impl HsmClient {
         format!("{}{path}?api-version={}", self.base, self.api_version)
     }
 
-    fn once(&self, method: Method<'_>, path: &str) -> Result<HttpResponse, ureq::Error> {
+    fn once(&self, method: Method<'_>, url: &str) -> Result<HttpResponse, ureq::Error> {
         let auth = Zeroizing::new(format!("Bearer {}", self.access_token.as_str()));
         let mut resp = match method {
             Method::Post(body) => self
                 .agent
-                .post(&self.url(path))
+                .post(url)
                 .header("Authorization", auth.as_str())
                 .header("Content-Type", "application/json")
                 .send(body)?,
             Method::Put(body) => self
                 .agent
-                .put(&self.url(path))
+                .put(url)
                 .header("Authorization", auth.as_str())
                 .header("Content-Type", "application/json")
                 .send(body)?,
-            Method::Get => self.agent.get(&self.url(path)).header("Authorization", auth.as_str()).call()?,
-            Method::Delete => {
-                self.agent.delete(&self.url(path)).header("Authorization", auth.as_str()).call()?
-            }
+            Method::Get => self.agent.get(url).header("Authorization", auth.as_str()).call()?,
+            Method::Delete => self.agent.delete(url).header("Authorization", auth.as_str()).call()?,
         };
         let retry_after = resp
             .headers()
             .get("Retry-After")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (location, async_operation) = (header("Location"), header("Azure-AsyncOperation"));
         let status = resp.status().as_u16();
         let body = resp.body_mut().with_config().limit(16 * 1024 * 1024).read_to_vec()?;
-        Ok(HttpResponse { status, body, retry_after })
+        Ok(HttpResponse { status, body, retry_after, location, async_operation })
     }
 
     /// GETs `path` (see [`HsmClient::send`]).
@@ -166,12 +170,33 @@ impl HsmClient {
         self.send(Method::Delete, path)
     }
 
-    /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
+    /// Sends a request to `path` under the base URL, with the api-version.
     fn send(&self, method: Method<'_>, path: &str) -> CliResult<HttpResponse> {
+        self.send_url(method, &self.url(path), path)
+    }
+
+    /// Sends a request to a full URL the service gave (an operation's
+    /// `Location`): only to the same origin as the base URL, so the token
+    /// never goes to another host.
+    pub fn send_absolute(&self, method: Method<'_>, url: &str) -> CliResult<HttpResponse> {
+        let origin = |u: &str| u.splitn(4, '/').take(3).collect::<Vec<_>>().join("/").to_ascii_lowercase();
+        if origin(url) != origin(&self.base) {
+            return Err(CliError::general(format!(
+                "the service pointed to {url}, which is not on {}; not followed",
+                self.base
+            )));
+        }
+        let label =
+            url.strip_prefix(&self.base).unwrap_or(url).split('?').next().unwrap_or_default().to_owned();
+        self.send_url(method, url, &label)
+    }
+
+    /// Sends a request, retrying connection errors, 429 and 5xx with backoff.
+    fn send_url(&self, method: Method<'_>, url: &str, path: &str) -> CliResult<HttpResponse> {
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
-            match self.once(method, path) {
+            match self.once(method, url) {
                 Ok(r) if (r.status == 429 || r.status >= 500) && !last => {
                     let wait = r.retry_after.map_or(delay, Duration::from_secs).min(MAX_BACKOFF);
                     errln!("{method} {path}: HTTP {}; retrying in {:.1} s", r.status, wait.as_secs_f32());
@@ -193,12 +218,16 @@ impl HsmClient {
     }
 }
 
-/// The requests the data plane needs; writes carry a JSON body.
+/// The requests the service needs; writes carry a JSON body.
 #[derive(Clone, Copy)]
-enum Method<'a> {
+pub enum Method<'a> {
+    /// GET.
     Get,
+    /// POST with a JSON body.
     Post(&'a [u8]),
+    /// PUT with a JSON body.
     Put(&'a [u8]),
+    /// DELETE.
     Delete,
 }
 

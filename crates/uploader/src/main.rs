@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod access_token;
+mod arm;
 mod cli;
 mod client;
 mod commands;

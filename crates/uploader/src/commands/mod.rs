@@ -3,6 +3,7 @@
 pub mod activate;
 pub mod init_recovery;
 pub mod key;
+pub mod manage;
 pub mod operator_init;
 pub mod role;
 pub mod status;
@@ -27,6 +28,12 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Status(args) => status::run(target, args),
         Command::Key(k) => key::run(target, k),
         Command::Role(r) => role::run(target, r),
+        Command::Provision(args) => manage::provision(target, args),
+        Command::Show(args) => manage::show(target, args),
+        Command::Delete(args) => manage::delete(target, args),
+        Command::ListDeleted(args) => manage::list_deleted(target, args),
+        Command::Purge(args) => manage::purge(target, args),
+        Command::Recover(args) => manage::recover(target, args),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }
@@ -72,7 +79,7 @@ fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClie
     if !base.starts_with("https://") {
         return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
     }
-    let token = access_token::obtain(target.token_file.as_deref(), &base)?;
+    let token = access_token::obtain(&access_token::DATA_PLANE, target.token_file.as_deref(), &base)?;
     let api_version = target.api_version.as_deref().unwrap_or(default);
     HsmClient::new(&base, target.ca_cert.as_deref(), api_version, token)
 }

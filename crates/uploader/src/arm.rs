@@ -1,0 +1,153 @@
+//! Azure Resource Manager for Managed HSMs: the subscription, the token for
+//! `https://management.azure.com`, the resource paths and api-versions Azure's
+//! clients use, and long-running operations followed the way Azure answers
+//! them (202 with a new `Location` on each poll, `Retry-After` honoured, a
+//! final 200 or 204; after a delete, a final 404 counts as done).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ceremony_cli::errln;
+use ceremony_cli::error::{CliError, CliResult};
+use serde_json::Value;
+
+use crate::access_token;
+use crate::client::{HsmClient, HttpResponse, Method};
+
+/// The api-version for `Microsoft.KeyVault/managedHSMs` (what az 2.71 sends, as recorded).
+pub const HSM_API: &str = "2024-11-01";
+/// The api-version for resource groups.
+pub const GROUP_API: &str = "2025-04-01";
+
+/// Where Resource Manager is and who we are there.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ArmArgs {
+    /// The subscription (default: `az account show`).
+    #[arg(long, value_name = "ID")]
+    pub subscription: Option<String>,
+    /// Resource Manager's URL: Azure's, or the emulator's DIR/arm-url.
+    #[arg(long, value_name = "URL", default_value = "https://management.azure.com")]
+    pub arm_url: String,
+    /// Read the Resource Manager token from FILE (default:
+    /// $AZURE_ARM_ACCESS_TOKEN, else `az account get-access-token --resource
+    /// https://management.azure.com`).
+    #[arg(long, value_name = "FILE")]
+    pub arm_token_file: Option<PathBuf>,
+}
+
+/// A Resource Manager client for one subscription.
+pub struct Arm {
+    http: HsmClient,
+    /// The subscription ID.
+    pub subscription: String,
+}
+
+impl Arm {
+    /// Connects (no call is made yet); `ca_cert` is for the emulator.
+    pub fn connect(args: &ArmArgs, ca_cert: Option<&std::path::Path>) -> CliResult<Arm> {
+        let base = args.arm_url.trim_end_matches('/');
+        if !base.starts_with("https://") {
+            return Err(CliError::general(format!("--arm-url {base} must start with https://")));
+        }
+        let token = access_token::obtain(&access_token::MANAGEMENT, args.arm_token_file.as_deref(), base)?;
+        let subscription = match &args.subscription {
+            Some(s) => s.clone(),
+            None => access_token::az_value(
+                &["account", "show", "--query", "id", "-o", "tsv"],
+                "the subscription",
+            )?,
+        };
+        if subscription.is_empty() || !subscription.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(CliError::general(format!(
+                "--subscription {subscription:?} is not a subscription ID"
+            )));
+        }
+        // The api-version goes into each path: it differs by resource type.
+        Ok(Arm { http: HsmClient::new(base, ca_cert, HSM_API, token)?, subscription })
+    }
+
+    fn url(&self, path: &str, api: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{}/subscriptions/{}{path}{sep}api-version={api}", self.http.base(), self.subscription)
+    }
+
+    /// Sends `method` to `path` (below the subscription) with `api`.
+    pub fn call(&self, method: Method<'_>, path: &str, api: &str) -> CliResult<HttpResponse> {
+        self.http.send_absolute(method, &self.url(path, api))
+    }
+
+    /// The path of a Managed HSM.
+    pub fn hsm_path(resource_group: &str, name: &str) -> String {
+        format!("/resourceGroups/{resource_group}/providers/Microsoft.KeyVault/managedHSMs/{name}")
+    }
+
+    /// The path of a deleted Managed HSM.
+    pub fn deleted_path(location: &str, name: &str) -> String {
+        format!("/providers/Microsoft.KeyVault/locations/{location}/deletedManagedHSMs/{name}")
+    }
+
+    /// Follows the operation `started` began until it ends, printing elapsed
+    /// time and `status()` (the resource's own status text) as they change.
+    /// Returns the final response (200 or 204; a 404 when `gone_is_done`).
+    pub fn follow(
+        &self,
+        started: HttpResponse,
+        what: &str,
+        gone_is_done: bool,
+        status: &dyn Fn() -> Option<String>,
+    ) -> CliResult<HttpResponse> {
+        const LIMIT: Duration = Duration::from_secs(60 * 60);
+        let begin = Instant::now();
+        let mut next = started.async_operation.clone().or_else(|| started.location.clone());
+        let mut wait = started.retry_after.map(Duration::from_secs);
+        let mut backoff = Duration::from_millis(500);
+        let mut said = String::new();
+        loop {
+            let Some(url) = next.clone() else {
+                return Ok(started);
+            };
+            let pause = wait.unwrap_or(backoff).min(Duration::from_secs(60));
+            std::thread::sleep(pause);
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+            let resp = self.http.send_absolute(Method::Get, &url)?;
+            let text = status().unwrap_or_else(|| operation_status(&resp));
+            if text != said {
+                errln!("[{:>6.1} s] {what}: {text}", begin.elapsed().as_secs_f32());
+                said = text;
+            }
+            match resp.status {
+                202 => {
+                    // Azure hands out a new Location on each poll.
+                    if let Some(l) = resp.location.clone().or(resp.async_operation.clone()) {
+                        next = Some(l);
+                    }
+                    wait = resp.retry_after.map(Duration::from_secs);
+                }
+                200 if is_running(&resp) => wait = resp.retry_after.map(Duration::from_secs),
+                200 | 204 => return Ok(resp),
+                404 if gone_is_done => return Ok(resp),
+                _ => return Err(resp.error(what)),
+            }
+            if begin.elapsed() > LIMIT {
+                return Err(CliError::general(format!("{what} still running after an hour")));
+            }
+        }
+    }
+}
+
+/// An `Azure-AsyncOperation` body that says the operation is still running.
+fn is_running(resp: &HttpResponse) -> bool {
+    serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .and_then(|v| v["status"].as_str().map(|s| matches!(s, "InProgress" | "Running" | "Accepted")))
+        .unwrap_or(false)
+}
+
+fn operation_status(resp: &HttpResponse) -> String {
+    match resp.status {
+        202 => "in progress".into(),
+        200 | 204 => "done".into(),
+        404 => "gone".into(),
+        s => format!("HTTP {s}"),
+    }
+}
