@@ -247,7 +247,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     let path = Arm::hsm_path(&args.resource_group, &args.name);
     errln!("provisioning {} in {} (this takes about 15 minutes on Azure)...", args.name, args.location);
     let started = arm.call(Method::Put(body.to_string().as_bytes()), &path, HSM_API)?;
-    if !matches!(started.status, 200 | 201 | 202) {
+    if !matches!(started.status, 200..=202) {
         return Err(started.error("creating the Managed HSM"));
     }
     let (rg, name) = (args.resource_group.clone(), args.name.clone());
@@ -418,7 +418,7 @@ pub fn recover(target: &Target, args: RecoverArgs) -> CliResult {
     let body = json!({"location": args.location, "properties": {"createMode": "Recover"}}).to_string();
     let path = Arm::hsm_path(&args.resource_group, &args.name);
     let started = arm.call(Method::Put(body.as_bytes()), &path, HSM_API)?;
-    if !matches!(started.status, 200 | 201 | 202) {
+    if !matches!(started.status, 200..=202) {
         return Err(started.error("recovering the Managed HSM"));
     }
     arm.follow(started, "recovery", false, &|| None)?;
