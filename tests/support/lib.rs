@@ -171,6 +171,8 @@ impl Emulator {
                 "3072",
                 "--hsm-name",
                 name,
+                "--provisioning-ms",
+                "600",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -266,6 +268,28 @@ pub fn grant_crypto_user(dir: &Path, emu: &Emulator) {
         emu,
         &["role", "assign", "--role", "Managed HSM Crypto User", "--principal", &principal],
     ));
+}
+
+/// The subscription the management-plane tests use (the emulator takes any).
+pub const TEST_SUBSCRIPTION: &str = "00000000-1111-4222-8333-444444444444";
+
+/// Runs an uploader management command (provision, delete…) against `emu`'s
+/// Resource Manager.
+pub fn manage(dir: &Path, emu: &Emulator, args: &[&str]) -> Output {
+    let ca = emu.dir.join("ca.pem").display().to_string();
+    let token = emu.dir.join("token").display().to_string();
+    let arm_url = std::fs::read_to_string(emu.dir.join("arm-url")).expect("arm-url");
+    let mut all = vec!["--ca-cert", &ca];
+    all.extend(args);
+    all.extend([
+        "--arm-url",
+        arm_url.trim(),
+        "--arm-token-file",
+        &token,
+        "--subscription",
+        TEST_SUBSCRIPTION,
+    ]);
+    run(dir, "uploader", &all)
 }
 
 /// Runs the uploader against `emu`.

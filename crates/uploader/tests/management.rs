@@ -1,0 +1,217 @@
+//! The management plane through the uploader against the emulator's Resource
+//! Manager: provisioning, the soft-delete lifecycle, purge protection,
+//! recover, name rules, and a restart in the middle of provisioning.
+
+use std::path::Path;
+
+use ceremony_tests::*;
+
+const ADMIN: &str = "11111111-2222-4333-8444-555555555555";
+
+fn provision(dir: &Path, emu: &Emulator, name: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["provision", "--name", name, "--resource-group", "rg", "--location", "westeurope"];
+    args.extend(["--administrator", ADMIN]);
+    args.extend(extra);
+    manage(dir, emu, &args)
+}
+
+/// The data-plane target of an HSM the emulator provisioned.
+fn target_of(emu: &Emulator, name: &str) -> Vec<String> {
+    let url = std::fs::read_to_string(emu.dir.join(format!("hsms/{name}/url"))).unwrap();
+    vec![
+        "--hsm-url".into(),
+        url,
+        "--hsm-name".into(),
+        name.into(),
+        "--ca-cert".into(),
+        emu.dir.join("ca.pem").display().to_string(),
+        "--token-file".into(),
+        emu.dir.join("token").display().to_string(),
+    ]
+}
+
+fn data(dir: &Path, emu: &Emulator, name: &str, args: &[&str]) -> std::process::Output {
+    let mut all = target_of(emu, name);
+    all.extend(args.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    run(dir, "uploader", &refs)
+}
+
+#[test]
+fn provision_delete_purge_and_the_name_rules() {
+    let dir = scratch("manage-lifecycle");
+    let emu = Emulator::start(&dir.join("emu"));
+
+    // Refused before any call: bad names, retention outside 7..90, a missing group.
+    for bad in ["ab", "1contoso", "contoso-", "con--toso", "has_underscore"] {
+        fails(provision(&dir, &emu, bad, &[]), &["a Managed HSM name is 3 to 24 letters"]);
+    }
+    for days in ["6", "91"] {
+        let o = provision(&dir, &emu, "contoso", &["--retention-days", days]);
+        assert_eq!(o.status.code(), Some(2), "retention {days} is a usage error");
+    }
+    fails(
+        provision(&dir, &emu, "contoso", &[]),
+        &["resource group \"rg\" does not exist", "--create-resource-group"],
+    );
+
+    // Provisioned with every option: progress, then the URI and NotActivated.
+    let o = provision(
+        &dir,
+        &emu,
+        "contoso",
+        &["--create-resource-group", "--retention-days", "7", "--purge-protection"],
+    );
+    let out = ok(o.clone());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("purge protection cannot be turned off"), "{err}");
+    assert!(err.contains("Resource creation in progress") || err.contains("Succeeded"), "{err}");
+    assert!(out.contains("created resource group rg in westeurope"), "{out}");
+    assert!(out.contains("activation:       NotActivated"), "{out}");
+    assert!(out.contains("retention:        7 days") && out.contains("purge protection: true"), "{out}");
+    assert!(out.contains("uploader --hsm contoso activate"), "{out}");
+    let shown = ok(manage(&dir, &emu, &["show", "--name", "contoso", "--resource-group", "rg", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(v["properties"]["initialAdminObjectIds"][0], ADMIN);
+    // The name is taken now.
+    fails(provision(&dir, &emu, "contoso", &[]), &["the name \"contoso\" is not available"]);
+
+    // A second one without purge protection: delete, list, purge, and the name is free.
+    ok(provision(&dir, &emu, "fabrikam", &["--retention-days", "7"]));
+    fails(manage(&dir, &emu, &["delete", "--name", "fabrikam", "--resource-group", "rg"]), &["pass --yes"]);
+    let out = ok(manage(&dir, &emu, &["delete", "--name", "fabrikam", "--resource-group", "rg", "--yes"]));
+    assert!(out.contains("billed until it is purged") && out.contains("scheduled purge"), "{out}");
+    assert!(out.contains("uploader purge --name fabrikam --location westeurope"), "{out}");
+    let listed = ok(manage(&dir, &emu, &["list-deleted"]));
+    assert!(
+        listed.contains("fabrikam  westeurope  deleted") && listed.contains("scheduled purge"),
+        "{listed}"
+    );
+    // Its name is refused for a new HSM, with the way out.
+    fails(
+        provision(&dir, &emu, "fabrikam", &[]),
+        &[
+            "soft-deleted",
+            "uploader purge --name fabrikam --location westeurope",
+            "uploader recover --name fabrikam",
+        ],
+    );
+    fails(manage(&dir, &emu, &["purge", "--name", "fabrikam", "--location", "westeurope"]), &["pass --yes"]);
+    ok(manage(&dir, &emu, &["purge", "--name", "fabrikam", "--location", "westeurope", "--yes"]));
+    assert!(!ok(manage(&dir, &emu, &["list-deleted"])).contains("fabrikam"));
+    ok(provision(&dir, &emu, "fabrikam", &["--retention-days", "7"]));
+
+    // Purge protection holds the deleted HSM until its date.
+    ok(manage(&dir, &emu, &["delete", "--name", "contoso", "--resource-group", "rg", "--yes"]));
+    fails(
+        manage(&dir, &emu, &["purge", "--name", "contoso", "--location", "westeurope", "--yes"]),
+        &["contoso has purge protection: it cannot be purged before"],
+    );
+    assert!(ok(manage(&dir, &emu, &["list-deleted"])).contains("(purge protection)"));
+}
+
+#[test]
+fn recover_brings_back_the_same_hsm_with_its_keys() {
+    let dir = scratch("manage-recover");
+    let emu = Emulator::start(&dir.join("emu"));
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ok(provision(&dir, &emu, "contoso", &["--create-resource-group", "--retention-days", "7"]));
+    // Activate it and make a key, as its administrator.
+    ok(data(
+        &dir,
+        &emu,
+        "contoso",
+        &[
+            "activate",
+            "--quorum",
+            "2",
+            "--enrollment",
+            "a.enrollment.json",
+            "--enrollment",
+            "b.enrollment.json",
+            "--enrollment",
+            "c.enrollment.json",
+            "--operator-key",
+            "operator.key",
+            "--out",
+            "sd.json",
+        ],
+    ));
+    ok(data(
+        &dir,
+        &emu,
+        "contoso",
+        &["role", "assign", "--role", "Managed HSM Crypto User", "--principal", ADMIN],
+    ));
+    ok(data(&dir, &emu, "contoso", &["key", "create", "--name", "kept"]));
+    let shown = ok(manage(&dir, &emu, &["show", "--name", "contoso", "--resource-group", "rg"]));
+    assert!(shown.contains("activation:       Active"), "{shown}");
+    // Deleted: the data plane is gone.
+    ok(manage(&dir, &emu, &["delete", "--name", "contoso", "--resource-group", "rg", "--yes"]));
+    assert!(!data(&dir, &emu, "contoso", &["status", "--download"]).status.success());
+    // Recovered: the same HSM, active, with its key.
+    let out = ok(manage(
+        &dir,
+        &emu,
+        &["recover", "--name", "contoso", "--resource-group", "rg", "--location", "westeurope"],
+    ));
+    assert!(out.contains("activation:       Active"), "{out}");
+    std::fs::write(dir.join("m.txt"), "survived").unwrap();
+    ok(data(
+        &dir,
+        &emu,
+        "contoso",
+        &["key", "encrypt", "--name", "kept", "--in", "m.txt", "--out", "m.json"],
+    ));
+    assert!(!ok(manage(&dir, &emu, &["list-deleted"])).contains("contoso"));
+}
+
+#[test]
+fn a_restart_in_the_middle_of_provisioning_finishes_it() {
+    let dir = scratch("manage-restart");
+    let emu = Emulator::start(&dir.join("emu"));
+    ok(manage(
+        &dir,
+        &emu,
+        &[
+            "provision",
+            "--name",
+            "restarted",
+            "--resource-group",
+            "rg",
+            "--location",
+            "l",
+            "--administrator",
+            ADMIN,
+            "--create-resource-group",
+        ],
+    ));
+    // Provision another, and kill the emulator while it provisions.
+    let arm_url = std::fs::read_to_string(emu.dir.join("arm-url")).unwrap();
+    let token = std::fs::read_to_string(emu.dir.join("token")).unwrap();
+    let agent = emu.agent();
+    let body = serde_json::json!({"location": "l", "properties": {"initialAdminObjectIds": [ADMIN]}});
+    let resp = agent
+        .put(&format!(
+            "{}/subscriptions/{TEST_SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/midway?api-version=2024-11-01",
+            arm_url.trim()
+        ))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    emu.kill();
+    let emu = Emulator::start(&dir.join("emu"));
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    for name in ["restarted", "midway"] {
+        let shown = ok(manage(&dir, &emu, &["show", "--name", name, "--resource-group", "rg"]));
+        assert!(shown.contains("Succeeded: The Managed HSM is provisioned"), "{shown}");
+        // Its data plane answers, on a new port: not activated yet.
+        fails(
+            data(&dir, &emu, name, &["status", "--download"]),
+            &["HTTP 404", "No such security domain operation"],
+        );
+    }
+}
