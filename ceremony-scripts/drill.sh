@@ -2,7 +2,7 @@
 # hsm-ceremony disaster-recovery drill, end to end, on one machine.
 #
 #   ceremony-scripts/drill.sh [--custodians N] [--quorum M] [--one-laptop] [--keep DIR]
-#                             [--latency MS]
+#                             [--latency MS] [--provision]
 #
 # Builds the release binaries, then: N custodians enroll -> the operator
 # activates an emulated Managed HSM with quorum M -> a key is created, a
@@ -16,11 +16,14 @@
 # transcript.txt in the drill folder), which ends with the time each step
 # took. --latency MS is how long the emulated HSMs take to confirm an
 # activation or a recovery (default 200; a real HSM takes seconds: a drill
-# rehearses people and files, not waiting). Exit 0 only when every step succeeded.
+# rehearses people and files, not waiting). --provision runs Azure's whole
+# quickstart against the emulator's Resource Manager: the HSMs are provisioned,
+# the lost one is deleted (soft-deleted, its name refused for a new HSM), and
+# both are deleted and purged at the end. Exit 0 only when every step succeeded.
 set -euo pipefail
 
 usage() {
-  sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -29,6 +32,7 @@ M=2
 MODE=distributed
 KEEP=""
 LATENCY_MS=200
+PROVISION=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --custodians) N="${2:?--custodians needs a number}"; shift 2 ;;
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
     --one-laptop) MODE=one-laptop; shift ;;
     --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
     --latency) LATENCY_MS="${2:?--latency needs milliseconds}"; shift 2 ;;
+    --provision) PROVISION=1; shift ;;
     -h|--help) usage ;;
     *) echo "drill.sh: unknown option $1" >&2; usage ;;
   esac
@@ -111,15 +116,15 @@ step() {
   fi
   TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|: CN=' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
 fingerprint() { say "    $1: sha256 $(sha256sum "$WORK/$2" | cut -d' ' -f1)"; }
 
-start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
-  local name="$1" started; started="$(now_ms)"
-  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --hsm-name "$name" --activation-delay-ms "$LATENCY_MS" >"$WORK/$name.log" 2>&1 &
+start_emulator() { # start_emulator NAME [ARGS...]: an emulator with state in $WORK/NAME
+  local name="$1" started; started="$(now_ms)"; shift
+  "$BIN/mhsm-emulator" --data-dir "$WORK/$name" --activation-delay-ms "$LATENCY_MS" "$@" >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 1 600); do
     [ -s "$WORK/$name/url" ] && break
@@ -128,11 +133,35 @@ start_hsm() { # start_hsm NAME: an emulated Managed HSM with state in $WORK/NAME
   done
   [ -s "$WORK/$name/url" ] || return 1
   say "    $name listening on $(cat "$WORK/$name/url")"
-  TIMINGS+=("$(( $(now_ms) - started ))|start the emulated HSM $name")
+  TIMINGS+=("$(( $(now_ms) - started ))|start the emulator $name")
 }
 
-target() { # target NAME: uploader arguments for the emulated HSM NAME
-  printf '%s\n' --hsm-url "$(cat "$WORK/$1/url")" --hsm-name "$1" --ca-cert "$WORK/$1/ca.pem" --token-file "$WORK/$1/token"
+hsm_dir() { # hsm_dir NAME: where the HSM NAME keeps its url, principal and tokens
+  if [ "$PROVISION" = 1 ]; then echo "$WORK/azure/hsms/$1"; else echo "$WORK/$1"; fi
+}
+
+# Resource Manager arguments (the emulator's, in a --provision drill).
+ARM=(--arm-url "https://unset" --subscription 00000000-0000-4000-8000-000000000d11)
+RG=drill-rg
+
+start_hsm() { # start_hsm NAME: a Managed HSM, emulated or provisioned through Resource Manager
+  local name="$1"
+  if [ "$PROVISION" = 0 ]; then
+    STEP=$((STEP + 1)); say "[$STEP] operator: start the HSM $name (emulated)"
+    start_emulator "$name" --hsm-name "$name"
+    return
+  fi
+  local create=()
+  [ "$name" = hsm-prod ] && create=(--create-resource-group)
+  step operator "provision the Managed HSM $name (Resource Manager)${create:+, creating resource group $RG}" -- \
+    "$BIN/uploader" --ca-cert azure/ca.pem provision --name "$name" --resource-group "$RG" --location westeurope \
+    --administrator "$(cat "$WORK/azure/principal")" --retention-days 7 "${create[@]}" "${ARM[@]}"
+}
+
+target() { # target NAME: uploader arguments for the HSM NAME
+  local dir; dir="$(hsm_dir "$1")"
+  local auth="$WORK/$1"; [ "$PROVISION" = 1 ] && auth="$WORK/azure"
+  printf '%s\n' --hsm-url "$(cat "$dir/url")" --hsm-name "$1" --ca-cert "$auth/ca.pem" --token-file "$auth/token"
 }
 
 say "hsm-ceremony drill $(date -u +%Y-%m-%dT%H:%M:%SZ): $N custodians, quorum $M, $MODE recovery"
@@ -178,7 +207,11 @@ done
 step operator "make the operator's signing key" -- \
   "$BIN/uploader" operator-init --out . --passphrase-file secrets/operator.pass
 
-STEP=$((STEP + 1)); say "[$STEP] operator: start the production HSM (emulated)"
+if [ "$PROVISION" = 1 ]; then
+  STEP=$((STEP + 1)); say "[$STEP] setup: start the emulated Azure (Resource Manager and the HSMs it provisions)"
+  start_emulator azure --provisioning-ms "$((LATENCY_MS * 5))"
+  ARM=(--arm-url "$(cat "$WORK/azure/arm-url")" --arm-token-file "$WORK/azure/token" --subscription 00000000-0000-4000-8000-000000000d11)
+fi
 start_hsm hsm-prod
 ENROLL=(); for c in "${CUSTODIANS[@]}"; do ENROLL+=(--enrollment "$c.enrollment.json"); done
 mapfile -t T < <(target hsm-prod)
@@ -190,7 +223,7 @@ step custodians "verify the signed activation record against the SD file" -- \
   "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer --sd sd.json
 
 step operator "take Managed HSM Crypto User (the administrator role grants no key operation)" -- \
-  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$WORK/hsm-prod/principal")"
+  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$(hsm_dir hsm-prod)/principal")"
 
 head -c 64 /dev/urandom | base64 >"$WORK/message.txt"
 step operator "create key drill-key in the HSM" -- "$BIN/uploader" "${T[@]}" key create --name drill-key
@@ -200,24 +233,37 @@ step operator "back the key up (protected by the security domain)" -- \
   "$BIN/uploader" "${T[@]}" key backup --name drill-key --out drill-key.backup
 fingerprint "key backup" drill-key.backup
 
-STEP=$((STEP + 1)); say "[$STEP] disaster: the production HSM is lost"
-kill "${PIDS[0]}" 2>/dev/null; wait "${PIDS[0]}" 2>/dev/null || true
-PIDS[0]=""
-rm -rf "$WORK/hsm-prod"
-say "    hsm-prod stopped and its state deleted"
+if [ "$PROVISION" = 1 ]; then
+  STEP=$((STEP + 1)); say "[$STEP] disaster: the production HSM is lost"
+  step operator "delete the production HSM (soft delete: recoverable, and billed, until purged)" -- \
+    "$BIN/uploader" --ca-cert azure/ca.pem delete --name hsm-prod --resource-group "$RG" --yes "${ARM[@]}"
+  STEP=$((STEP + 1)); say "[$STEP] witness: its name is refused for a new HSM while it is soft-deleted"
+  if (cd "$WORK" && "$BIN/uploader" --ca-cert azure/ca.pem provision --name hsm-prod --resource-group "$RG" \
+      --location westeurope --administrator "$(cat "$WORK/azure/principal")" "${ARM[@]}") >"$LOG" 2>&1 \
+      || ! grep -q "soft-deleted" "$LOG"; then
+    sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; say "    the name was not refused"; exit 1
+  fi
+  say "    refused: $(grep -m1 '^error' "$LOG")"
+else
+  STEP=$((STEP + 1)); say "[$STEP] disaster: the production HSM is lost"
+  kill "${PIDS[0]}" 2>/dev/null; wait "${PIDS[0]}" 2>/dev/null || true
+  PIDS[0]=""
+  rm -rf "$WORK/hsm-prod"
+  say "    hsm-prod stopped and its state deleted"
+fi
 
 for c in "${CUSTODIANS[@]}"; do
   step "$c" "check my share (decrypt and verify, never combine)" -- \
     "$BIN/keyholder" check --sd sd.json --key "$c.key" --passphrase-file "secrets/$c.pass"
 done
 
-STEP=$((STEP + 1)); say "[$STEP] operator: start a fresh HSM for the recovery (emulated)"
 start_hsm hsm-recovery
 mapfile -t T < <(target hsm-recovery)
 # The emulator attests its exchange key like a real Managed HSM, but under a
 # test root it made; every tool is given that root explicitly and says it is
 # not Intel's. A real recovery uses Intel's root, built into the tools.
-cp "$WORK/hsm-recovery/attestation-root.pem" "$WORK/attestation-root.pem"
+ROOT_DIR="$WORK/hsm-recovery"; [ "$PROVISION" = 1 ] && ROOT_DIR="$WORK/azure"
+cp "$ROOT_DIR/attestation-root.pem" "$WORK/attestation-root.pem"
 say "    attestation root for this drill: the emulator's test root (NOT Intel's), sha256 $(sha256sum "$WORK/attestation-root.pem" | cut -d' ' -f1)"
 ATT=(--attestation-root attestation-root.pem)
 
@@ -260,7 +306,7 @@ fingerprint "restore blob" restore-blob.json
 step operator "upload the restore blob and wait for the HSM" -- \
   "$BIN/uploader" "${T[@]}" upload --restore-blob restore-blob.json
 step operator "take Managed HSM Crypto User on the recovered HSM" -- \
-  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$WORK/hsm-recovery/principal")"
+  "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$(hsm_dir hsm-recovery)/principal")"
 step operator "restore the key backup made before the disaster" -- \
   "$BIN/uploader" "${T[@]}" key restore --in drill-key.backup
 step operator "decrypt the message with the restored key" -- \
@@ -275,10 +321,11 @@ say "    identical ($(wc -c <"$WORK/message.txt") bytes)"
 # A second principal (an application) gets the key it needs, and only that:
 # the emulator takes DIR/tokens/OBJECT_ID.token as that principal's token.
 APP_ID="$(cat /proc/sys/kernel/random/uuid)"
-mkdir -p "$WORK/hsm-recovery/tokens" && chmod 700 "$WORK/hsm-recovery/tokens"
-head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$WORK/hsm-recovery/tokens/$APP_ID.token"
-APP_T=(--hsm-url "$(cat "$WORK/hsm-recovery/url")" --hsm-name hsm-recovery --ca-cert "$WORK/hsm-recovery/ca.pem" \
-  --token-file "$WORK/hsm-recovery/tokens/$APP_ID.token")
+RECOVERY_DIR="$(hsm_dir hsm-recovery)"
+mkdir -p "$RECOVERY_DIR/tokens" && chmod 700 "$RECOVERY_DIR/tokens"
+head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$RECOVERY_DIR/tokens/$APP_ID.token"
+mapfile -t APP_T < <(target hsm-recovery)
+APP_T[7]="$RECOVERY_DIR/tokens/$APP_ID.token"
 step operator "grant the application $APP_ID Managed HSM Crypto User on drill-key only" -- \
   "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$APP_ID" --scope /keys/drill-key
 step operator "list the role assignments" -- "$BIN/uploader" "${T[@]}" role list
@@ -297,3 +344,16 @@ step "${QUORUM[*]}" "sign the drill report (every EncData entry verified)" -- \
 step witness "verify the drill report against the SD file's custodians and quorum" -- \
   "$BIN/keyholder" verify drill-report.json --sd sd.json
 fingerprint "drill report" drill-report.json
+
+if [ "$PROVISION" = 1 ]; then
+  # Clean-up, as the quickstart's must be: deleting leaves HSMs billed until purged.
+  step operator "delete the recovery HSM" -- \
+    "$BIN/uploader" --ca-cert azure/ca.pem delete --name hsm-recovery --resource-group "$RG" --yes "${ARM[@]}"
+  for h in hsm-prod hsm-recovery; do
+    step operator "purge $h (ends its billing, frees its name)" -- \
+      "$BIN/uploader" --ca-cert azure/ca.pem purge --name "$h" --location westeurope --yes "${ARM[@]}"
+  done
+  step witness "nothing is left soft-deleted" -- \
+    "$BIN/uploader" --ca-cert azure/ca.pem list-deleted "${ARM[@]}"
+  if ! grep -q "no deleted Managed HSMs" "$LOG"; then say "    something is left: $(cat "$LOG")"; exit 1; fi
+fi

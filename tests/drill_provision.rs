@@ -1,0 +1,39 @@
+//! The drill of Azure's whole quickstart against the emulator's Resource
+//! Manager (`drill.sh --provision`): provision, activate, keys, the
+//! production HSM deleted (its name then refused), a recovery HSM
+//! provisioned and recovered into, and both deleted and purged at the end.
+
+use std::path::Path;
+use std::process::Command;
+
+use ceremony_tests::*;
+
+#[test]
+fn the_provision_drill_runs_the_whole_quickstart_and_cleans_up() {
+    let dir = scratch("drill-provision");
+    let keep = dir.join("kept");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ceremony-scripts/drill.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--provision", "--keep"])
+        .arg(&keep)
+        .env("HSM_CEREMONY_BIN_DIR", bin_dir())
+        .output()
+        .expect("run drill.sh");
+    let transcript = std::fs::read_to_string(keep.join("transcript.txt")).unwrap_or_default();
+    assert!(out.status.success(), "{transcript}\n{}", String::from_utf8_lossy(&out.stderr));
+    for expected in [
+        "created resource group drill-rg in westeurope",
+        "provisioned Managed HSM hsm-prod",
+        "deleted hsm-prod (soft): scheduled purge",
+        "witness: its name is refused for a new HSM while it is soft-deleted",
+        "provisioned Managed HSM hsm-recovery",
+        "Success: The resource is active.",
+        "purged hsm-prod; the name is free",
+        "purged hsm-recovery; the name is free",
+        "no deleted Managed HSMs in subscription",
+        "DRILL PASSED",
+    ] {
+        assert!(transcript.contains(expected), "transcript lacks {expected:?}:\n{transcript}");
+    }
+}
