@@ -19,8 +19,23 @@ const KEYHOLDER: [&str; 13] = [
     "completions",
     "manpages",
 ];
-const UPLOADER: [&str; 8] =
-    ["operator-init", "activate", "init-recovery", "upload", "status", "key", "completions", "manpages"];
+const UPLOADER: [&str; 15] = [
+    "operator-init",
+    "activate",
+    "init-recovery",
+    "upload",
+    "status",
+    "key",
+    "provision",
+    "show",
+    "delete",
+    "list-deleted",
+    "purge",
+    "recover",
+    "role",
+    "completions",
+    "manpages",
+];
 
 #[test]
 fn completions_know_every_command() {
