@@ -3,6 +3,7 @@
 #
 #   ceremony-scripts/drill.sh [--custodians N] [--quorum M] [--one-laptop] [--keep DIR]
 #                             [--latency MS] [--provision]
+#   ceremony-scripts/drill.sh --azure --subscription S --resource-group RG --location L --sd SD.json
 #
 # Builds the release binaries, then: N custodians enroll -> the operator
 # activates an emulated Managed HSM with quorum M -> a key is created, a
@@ -19,11 +20,16 @@
 # rehearses people and files, not waiting). --provision runs Azure's whole
 # quickstart against the emulator's Resource Manager: the HSMs are provisioned,
 # the lost one is deleted (soft-deleted, its name refused for a new HSM), and
-# both are deleted and purged at the end. Exit 0 only when every step succeeded.
+# both are deleted and purged at the end. --azure is the same rehearsal on
+# real Azure (az login first): a throwaway HSM is provisioned in RG, the
+# production SD file is restored into it by its custodians (each runs
+# `keyholder share` on their own machine; the drill waits for the bundles),
+# and the HSM is deleted and purged at the end, also when a step fails.
+# Exit 0 only when every step succeeded.
 set -euo pipefail
 
 usage() {
-  sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -33,6 +39,11 @@ MODE=distributed
 KEEP=""
 LATENCY_MS=200
 PROVISION=0
+AZURE=0
+SUBSCRIPTION=""
+AZ_RG=""
+AZ_LOCATION=""
+PROD_SD=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --custodians) N="${2:?--custodians needs a number}"; shift 2 ;;
@@ -41,6 +52,11 @@ while [ $# -gt 0 ]; do
     --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
     --latency) LATENCY_MS="${2:?--latency needs milliseconds}"; shift 2 ;;
     --provision) PROVISION=1; shift ;;
+    --azure) AZURE=1; PROVISION=1; shift ;;
+    --subscription) SUBSCRIPTION="${2:?--subscription needs an ID}"; shift 2 ;;
+    --resource-group) AZ_RG="${2:?--resource-group needs a name}"; shift 2 ;;
+    --location) AZ_LOCATION="${2:?--location needs a region}"; shift 2 ;;
+    --sd) PROD_SD="${2:?--sd needs the production SD file}"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "drill.sh: unknown option $1" >&2; usage ;;
   esac
@@ -49,6 +65,14 @@ case "$N$M$LATENCY_MS" in *[!0-9]*) echo "drill.sh: --custodians, --quorum and -
 if [ "$N" -lt 3 ] || [ "$N" -gt 10 ] || [ "$M" -lt 2 ] || [ "$M" -gt "$N" ]; then
   echo "drill.sh: need 3 <= custodians <= 10 and 2 <= quorum <= custodians (Azure's limits)" >&2
   exit 2
+fi
+
+if [ "$AZURE" = 1 ]; then
+  if [ -z "$SUBSCRIPTION" ] || [ -z "$AZ_RG" ] || [ -z "$AZ_LOCATION" ] || [ -z "$PROD_SD" ]; then
+    echo "drill.sh: --azure needs --subscription, --resource-group, --location and --sd" >&2; exit 2
+  fi
+  [ -f "$PROD_SD" ] || { echo "drill.sh: $PROD_SD: no such file" >&2; exit 2; }
+  PROD_SD="$(cd "$(dirname "$PROD_SD")" && pwd)/$(basename "$PROD_SD")"
 fi
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -82,6 +106,8 @@ timings() {
 
 cleanup() {
   local rc=$?
+  # A real HSM costs money until purged: clean up even after a failed step.
+  if [ "$AZURE" = 1 ] && [ -n "${HSM:-}" ]; then azure_cleanup; fi
   for pid in "${PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
@@ -187,6 +213,50 @@ TIMINGS+=("$(( $(now_ms) - BUILD_START ))|[$STEP] setup: build (or find) the bin
 for b in keyholder uploader mhsm-emulator; do
   say "    $b: sha256 $(sha256sum "$BIN/$b" | cut -d' ' -f1)"
 done
+
+if [ "$AZURE" = 1 ]; then
+  # The same commands as the --provision drill, against real Azure: tokens
+  # from az, Azure's Resource Manager and Intel's attestation root.
+  ARM=(--subscription "$SUBSCRIPTION")
+  RG="$AZ_RG"
+  HSM="drill-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  say "COST: a Managed HSM is billed by the hour from provisioning until it is purged (see Azure's"
+  say "      pricing for $AZ_LOCATION). This drill provisions $HSM in $RG and deletes and purges it"
+  say "      at the end, also when a step fails; check 'uploader list-deleted' afterwards."
+  azure_cleanup() {
+    (cd "$WORK" && "$BIN/uploader" delete --name "$HSM" --resource-group "$RG" --yes "${ARM[@]}") >>"$LOG" 2>&1 || true
+    (cd "$WORK" && "$BIN/uploader" purge --name "$HSM" --location "$AZ_LOCATION" --yes "${ARM[@]}") >>"$LOG" 2>&1 \
+      && say "    clean-up: $HSM deleted and purged" || say "    clean-up: check 'uploader list-deleted' for $HSM"
+  }
+  cp "$PROD_SD" "$WORK/sd.json"
+  step operator "provision the throwaway Managed HSM $HSM" -- \
+    "$BIN/uploader" provision --name "$HSM" --resource-group "$RG" --location "$AZ_LOCATION" --administrator me \
+    --retention-days 7 "${ARM[@]}"
+  step operator "make this rehearsal's operator key (custodians pin its fingerprint, read aloud)" -- \
+    "$BIN/uploader" operator-init --out . --no-passphrase
+  step combiner "make the one-time combiner key" -- "$BIN/keyholder" combiner-init --out . --no-passphrase
+  step operator "fetch the exchange key, verify its attestation (Intel's root); sign the request" -- \
+    "$BIN/uploader" --hsm "$HSM" init-recovery --sd sd.json --combiner combiner.json --operator-key operator.key \
+    --out request.json
+  mkdir -p "$WORK/shares"
+  REQUIRED="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["SharedKeys"]["required"])' "$WORK/sd.json")"
+  say "custodians: each of $REQUIRED runs, on their own machine, with $WORK/request.json:"
+  say "    keyholder share --sd SD.json --request request.json --operator-fingerprint HEX --key YOUR.key --out NAME.share.json"
+  say "  and puts NAME.share.json into $WORK/shares/ (waiting up to an hour)"
+  for _ in $(seq 1 720); do
+    [ "$(find "$WORK/shares" -name '*.share.json' | wc -l)" -ge "$REQUIRED" ] && break
+    sleep 5
+  done
+  SHARES=(); for f in "$WORK"/shares/*.share.json; do [ -e "$f" ] && SHARES+=(--share "shares/$(basename "$f")"); done
+  step combiner "verify the share bundles, rebuild, write the restore blob" -- \
+    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer \
+    --combiner-key combiner.key "${SHARES[@]}" --out restore-blob.json
+  step operator "upload the restore blob and wait for the HSM" -- \
+    "$BIN/uploader" --hsm "$HSM" upload --restore-blob restore-blob.json
+  step operator "show the HSM: the production security domain is active in it" -- \
+    "$BIN/uploader" show --name "$HSM" --resource-group "$RG" "${ARM[@]}"
+  exit 0
+fi
 
 CUSTODIANS=()
 for i in $(seq 1 "$N"); do CUSTODIANS+=("custodian$i"); done

@@ -37,3 +37,12 @@ fn the_provision_drill_runs_the_whole_quickstart_and_cleans_up() {
         assert!(transcript.contains(expected), "transcript lacks {expected:?}:\n{transcript}");
     }
 }
+
+#[test]
+fn the_azure_drill_says_what_it_needs_before_doing_anything() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ceremony-scripts/drill.sh");
+    let out = Command::new("bash").arg(&script).args(["--azure", "--subscription", "s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--azure needs --subscription, --resource-group, --location and --sd"), "{err}");
+}
