@@ -77,8 +77,10 @@ pub enum OperationKind {
     Delete,
     /// Purging a deleted HSM (final: 200, empty).
     Purge,
-    /// Recovering a deleted HSM (final: 204).
+    /// Recovering a deleted HSM (final: 200, empty, as recorded).
     Recover,
+    /// Updating a live HSM's tags or purge protection (final: 200, empty).
+    Update,
     /// Deleting a resource group and what is in it (final: 200, empty).
     DeleteResourceGroup,
 }

@@ -192,7 +192,7 @@ impl Arm {
         for (id, op) in &due {
             let key = op.target.to_ascii_lowercase();
             match op.kind {
-                OperationKind::Create => {}
+                OperationKind::Create | OperationKind::Update => {}
                 OperationKind::Delete => self.soft_delete(state, &key),
                 OperationKind::Purge => {
                     state.hsms.remove(&key);
@@ -469,7 +469,6 @@ async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Repl
             let (uri, active) = arm.plane(&hsm.name);
             ok_json(StatusCode::OK, hsm.json(now_ms(), &uri, active))
         }
-        OperationKind::Recover => Ok(StatusCode::NO_CONTENT.into_response()),
         _ => Ok(StatusCode::OK.into_response()),
     }
 }
@@ -560,13 +559,28 @@ async fn put_hsm(
             ));
         }
         Some(h) if h.resource_group.eq_ignore_ascii_case(&rg) => {
-            return Err(error(
-                StatusCode::CONFLICT,
-                "Conflict",
-                &format!(
-                    "The Managed HSM '{name}' already exists; its properties cannot be changed this way."
-                ),
-            ));
+            // An update: tags and network rules; purge protection only on;
+            // the retention never changes.
+            let p = &req.properties;
+            if p.soft_delete_retention_in_days.is_some_and(|d| d != h.retention_days) {
+                return Err(bad("BadRequest", "softDeleteRetentionInDays cannot be changed after creation."));
+            }
+            if h.purge_protection && p.enable_purge_protection == Some(false) {
+                return Err(bad("BadRequest", "Purge protection cannot be turned off once it is on."));
+            }
+            let location = h.location.clone();
+            if let Some(hsm) = state.hsms.get_mut(&key) {
+                if let Some(tags) = req.tags {
+                    hsm.tags = tags;
+                }
+                if let Some(acls) = req.properties.network_acls {
+                    hsm.network_acls = acls;
+                }
+                if req.properties.enable_purge_protection == Some(true) {
+                    hsm.purge_protection = true;
+                }
+            }
+            return arm.begin(&mut state, OperationKind::Update, &name, &location, &sub, &api);
         }
         Some(_) => {
             return Err(error(
