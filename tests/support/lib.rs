@@ -152,6 +152,12 @@ impl Emulator {
     /// [`Emulator::start_named`] with security-domain operations that stay
     /// `InProgress` for `delay_ms`.
     pub fn start_with(dir: &Path, name: &str, delay_ms: u64) -> Emulator {
+        Emulator::start_full(dir, name, delay_ms, 600)
+    }
+
+    /// [`Emulator::start_with`], its Resource Manager taking `provisioning_ms`
+    /// to provision an HSM.
+    pub fn start_full(dir: &Path, name: &str, delay_ms: u64, provisioning_ms: u64) -> Emulator {
         let _ = std::fs::remove_file(dir.join("url"));
         std::fs::create_dir_all(dir).expect("emulator folder");
         let platform = dir.join("attestation-platform.pem");
@@ -172,7 +178,7 @@ impl Emulator {
                 "--hsm-name",
                 name,
                 "--provisioning-ms",
-                "600",
+                &provisioning_ms.to_string(),
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -60,6 +60,9 @@ pub struct ManagedHsm {
     pub network_acls: Value,
     /// When it was created (seconds).
     pub created: u64,
+    /// When provisioning started (ms).
+    #[serde(default)]
+    pub started_ms: u64,
     /// When provisioning completes (ms).
     pub ready_at_ms: u64,
     /// Set while a deletion runs.
@@ -146,20 +149,25 @@ pub fn rfc3339(secs: u64) -> String {
     sd_core::handoff::rfc3339(secs)
 }
 
-/// The provisioning phase at `now_ms`, as the statuses Azure reports.
+/// How far provisioning has come at `now_ms`: in thirds (0, 1, 2), or 3 when done.
+fn third(hsm: &ManagedHsm, now_ms: u64) -> u64 {
+    if now_ms >= hsm.ready_at_ms {
+        return 3;
+    }
+    let total = hsm.ready_at_ms.saturating_sub(hsm.started_ms).max(1);
+    (now_ms.saturating_sub(hsm.started_ms) * 3 / total).min(2)
+}
+
+/// The provisioning state and status text at `now_ms`, in the order Azure
+/// reports them (as recorded): allocating hardware, starting the service, ready.
 fn phase(hsm: &ManagedHsm, now_ms: u64) -> (&'static str, &'static str) {
     if hsm.deleting {
         return ("Deleting", "The Managed HSM is being deleted.");
     }
-    if now_ms >= hsm.ready_at_ms {
-        return ("Succeeded", "The Managed HSM is provisioned and ready to use.");
-    }
-    let started = hsm.created * 1000;
-    let half = started + (hsm.ready_at_ms.saturating_sub(started)) / 2;
-    if now_ms < half {
-        ("Provisioning", "Resource creation in progress. Allocating hardware...")
-    } else {
-        ("Provisioning", "Resource creation in progress. Starting service...")
+    match third(hsm, now_ms) {
+        0 => ("Provisioning", "Resource creation in progress. Allocating hardware..."),
+        1 | 2 => ("Provisioning", "Resource creation in progress. Starting service..."),
+        _ => ("Succeeded", "The Managed HSM is provisioned and ready to use."),
     }
 }
 
@@ -182,7 +190,8 @@ impl ManagedHsm {
     pub fn json(&self, now_ms: u64, hsm_uri: &str, activated: Option<bool>) -> Value {
         let (state, message) = phase(self, now_ms);
         let (activation, activation_message) = match (state, activated) {
-            ("Provisioning", _) if now_ms < (self.created * 1000 + self.ready_at_ms) / 2 => {
+            // The security domain's state is unknown until the service starts.
+            ("Provisioning", _) if third(self, now_ms) < 2 => {
                 ("Unknown", "An unknown error has occurred. Please contact Microsoft Support.")
             }
             (_, Some(true)) => {
@@ -284,12 +293,20 @@ mod tests {
             purge_protection: false,
             network_acls: json!({}),
             created: 100,
+            started_ms: 101_000,
             ready_at_ms: 110_000,
             deleting: false,
             deleted: None,
         };
         assert_eq!(phase(&hsm, 101_000).1, "Resource creation in progress. Allocating hardware...");
+        let status = |ms| {
+            hsm.json(ms, "u", None)["properties"]["securityDomainProperties"]["activationStatus"].clone()
+        };
+        assert_eq!(status(101_000), "Unknown");
+        assert_eq!(phase(&hsm, 105_000).1, "Resource creation in progress. Starting service...");
+        assert_eq!(status(105_000), "Unknown");
         assert_eq!(phase(&hsm, 108_000).1, "Resource creation in progress. Starting service...");
+        assert_eq!(status(108_000), "NotActivated");
         assert_eq!(phase(&hsm, 110_000).0, "Succeeded");
         assert!(!hsm.ready(109_999) && hsm.ready(110_000));
     }

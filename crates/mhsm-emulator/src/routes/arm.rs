@@ -283,11 +283,15 @@ impl Arm {
         poll: u64,
         resource_group: bool,
     ) -> String {
+        // Azure signs these URLs (c, s, h); the emulator's carry the same parameters, unsigned.
         if resource_group {
-            format!("{}/subscriptions/{sub}/operationresults/{id}?api-version={api}&t={poll}", self.base_url)
+            format!(
+                "{}/subscriptions/{sub}/operationresults/{id}?api-version={api}&t={poll}&c=emulated&s=emulated&h=emulated",
+                self.base_url
+            )
         } else {
             format!(
-                "{}/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{location}/managedHsmOperationResults/{id}?api-version={api}&t={poll}",
+                "{}/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{location}/managedHsmOperationResults/{id}?api-version={api}&t={poll}&c=emulated&s=emulated&h=emulated",
                 self.base_url
             )
         }
@@ -574,7 +578,7 @@ async fn put_hsm(
                     hsm.tags = tags;
                 }
                 if let Some(acls) = req.properties.network_acls {
-                    hsm.network_acls = acls;
+                    hsm.network_acls = network_acls(Some(acls));
                 }
                 if req.properties.enable_purge_protection == Some(true) {
                     hsm.purge_protection = true;
@@ -617,19 +621,34 @@ async fn put_hsm(
         admins: p.initial_admin_object_ids,
         retention_days: retention,
         purge_protection: p.enable_purge_protection.unwrap_or(false),
-        network_acls: p.network_acls.unwrap_or(json!({
-            "bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []
-        })),
+        network_acls: network_acls(p.network_acls),
         created: now(),
+        started_ms: now_ms(),
         ready_at_ms: now_ms() + arm.provisioning.as_millis() as u64,
         deleting: false,
         deleted: None,
     };
-    state.hsms.insert(key, hsm.clone());
-    // The HSM's own data plane, with a fresh exchange key (a few hundred ms).
+    // The HSM's own data plane, with a fresh exchange key (a few hundred ms);
+    // provisioning is timed from when it is there.
     tokio::task::block_in_place(|| arm.start_plane(&hsm))
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e))?;
+    let mut hsm = hsm;
+    hsm.started_ms = now_ms();
+    hsm.ready_at_ms = hsm.started_ms + arm.provisioning.as_millis() as u64;
+    state.hsms.insert(key, hsm);
     arm.begin(&mut state, OperationKind::Create, &name, &req.location, &sub, &api)
+}
+
+/// Network rules as the service stores them: what was given, with the
+/// members it leaves out filled in (as recorded: empty rule lists).
+fn network_acls(given: Option<Value>) -> Value {
+    let mut acls = json!({"bypass": "AzureServices", "defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []});
+    if let Some(Value::Object(given)) = given {
+        for (k, v) in given {
+            acls[k] = v;
+        }
+    }
+    acls
 }
 
 /// `GET …/managedHSMs/{name}`.
