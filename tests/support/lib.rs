@@ -125,6 +125,23 @@ pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::cert::
     (key, cert)
 }
 
+/// An HTTPS agent that trusts only the CA certificate in `ca` (PEM) and
+/// returns every status as a response.
+pub fn agent_trusting(ca: &Path) -> ureq::Agent {
+    let pem = std::fs::read(ca).expect("ca.pem");
+    let cert = ureq::tls::Certificate::from_pem(&pem).expect("ca.pem");
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![cert])))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// A running emulator, killed when dropped.
 pub struct Emulator {
     child: Child,
@@ -236,18 +253,7 @@ impl Emulator {
 
     /// An HTTPS agent that trusts this emulator (for raw protocol checks).
     pub fn agent(&self) -> ureq::Agent {
-        let pem = std::fs::read(self.dir.join("ca.pem")).expect("ca.pem");
-        let cert = ureq::tls::Certificate::from_pem(&pem).expect("ca.pem");
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![cert])))
-                    .build(),
-            )
-            .build()
-            .into()
+        agent_trusting(&self.dir.join("ca.pem"))
     }
 
     /// Stops it abruptly (SIGKILL), as a crash would.

@@ -127,18 +127,7 @@ impl Plane {
     }
 
     fn agent(&self) -> ureq::Agent {
-        let pem = std::fs::read(&self.ca).unwrap();
-        let cert = ureq::tls::Certificate::from_pem(&pem).unwrap();
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![cert])))
-                    .build(),
-            )
-            .build()
-            .into()
+        agent_trusting(&self.ca)
     }
 }
 

@@ -349,6 +349,17 @@ async fn check(State(arm): State<Arc<Arm>>, req: Request, next: Next) -> Respons
     resp
 }
 
+/// A JSON request body, or ARM's 400 for one that is not what it should be.
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            &format!("The request content was invalid: {e}"),
+        )
+    })
+}
+
 fn ok_json(status: StatusCode, v: Value) -> Reply {
     Ok((status, axum::Json(v)).into_response())
 }
@@ -365,13 +376,7 @@ async fn put_group(
         #[serde(default)]
         tags: Option<Value>,
     }
-    let req: Body = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            &format!("The request content was invalid: {e}"),
-        )
-    })?;
+    let req: Body = parse(&body)?;
     if rg.is_empty() || rg.len() > 90 || !rg.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c)) {
         return Err(error(
             StatusCode::BAD_REQUEST,
@@ -527,8 +532,7 @@ async fn put_hsm(
         .await
         .map_err(|_| error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "The body is too large."))?;
     let bad = |code: &str, m: &str| error(StatusCode::BAD_REQUEST, code, m);
-    let req: HsmBody = serde_json::from_slice(&body)
-        .map_err(|e| bad("InvalidRequestContent", &format!("The request content was invalid: {e}")))?;
+    let req: HsmBody = parse(&body)?;
     if !arm::valid_name(&name) {
         return Err(bad(
             "InvalidResourceName",
@@ -760,13 +764,7 @@ async fn check_name(State(arm): State<Arc<Arm>>, body: Bytes) -> Reply {
     struct Body {
         name: String,
     }
-    let req: Body = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            &format!("The request content was invalid: {e}"),
-        )
-    })?;
+    let req: Body = parse(&body)?;
     if !arm::valid_name(&req.name) {
         return ok_json(
             StatusCode::OK,

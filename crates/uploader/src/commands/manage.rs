@@ -121,10 +121,18 @@ pub struct RecoverArgs {
     arm: ArmArgs,
 }
 
+/// The Managed HSM resource, as Resource Manager returns it.
+fn read_hsm(arm: &Arm, rg: &str, name: &str) -> CliResult<Value> {
+    let resp = arm.call(Method::Get, &Arm::hsm_path(rg, name), HSM_API)?;
+    if resp.status != 200 {
+        return Err(resp.error("reading the Managed HSM"));
+    }
+    resp.json("Managed HSM")
+}
+
 /// The resource's status text, for progress lines.
 fn status_of(arm: &Arm, rg: &str, name: &str) -> Option<String> {
-    let resp = arm.call(Method::Get, &Arm::hsm_path(rg, name), HSM_API).ok()?;
-    let v: Value = serde_json::from_slice(&resp.body).ok()?;
+    let v = read_hsm(arm, rg, name).ok()?;
     let p = &v["properties"];
     Some(format!("{}: {}", p["provisioningState"].as_str()?, p["statusMessage"].as_str().unwrap_or_default()))
 }
@@ -252,11 +260,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     }
     let (rg, name) = (args.resource_group.clone(), args.name.clone());
     arm.follow(started, "provisioning", false, &|| status_of(&arm, &rg, &name))?;
-    let resp = arm.call(Method::Get, &path, HSM_API)?;
-    if resp.status != 200 {
-        return Err(resp.error("reading the new Managed HSM"));
-    }
-    let v = resp.json("Managed HSM")?;
+    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
     outln!("provisioned Managed HSM {}", args.name);
     print_summary(&v);
     outln!("next: activate it (the security-domain download), e.g.");
@@ -272,11 +276,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
 pub fn show(target: &Target, args: ShowArgs) -> CliResult {
     name_arg(&args.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
-    let resp = arm.call(Method::Get, &Arm::hsm_path(&args.resource_group, &args.name), HSM_API)?;
-    if resp.status != 200 {
-        return Err(resp.error("reading the Managed HSM"));
-    }
-    let v = resp.json("Managed HSM")?;
+    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
     if args.json {
         outln!("{v:#}");
     } else {
@@ -291,11 +291,7 @@ pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
     name_arg(&args.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     let path = Arm::hsm_path(&args.resource_group, &args.name);
-    let resp = arm.call(Method::Get, &path, HSM_API)?;
-    if resp.status != 200 {
-        return Err(resp.error("reading the Managed HSM"));
-    }
-    let v = resp.json("Managed HSM")?;
+    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
     let days = v["properties"]["softDeleteRetentionInDays"].as_u64().unwrap_or(90);
     let protected = v["properties"]["enablePurgeProtection"] == true;
     let location = v["location"].as_str().unwrap_or_default().to_owned();
@@ -422,11 +418,8 @@ pub fn recover(target: &Target, args: RecoverArgs) -> CliResult {
         return Err(started.error("recovering the Managed HSM"));
     }
     arm.follow(started, "recovery", false, &|| None)?;
-    let resp = arm.call(Method::Get, &path, HSM_API)?;
-    if resp.status != 200 {
-        return Err(resp.error("reading the recovered Managed HSM"));
-    }
+    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
     outln!("recovered Managed HSM {}", args.name);
-    print_summary(&resp.json("Managed HSM")?);
+    print_summary(&v);
     Ok(())
 }
