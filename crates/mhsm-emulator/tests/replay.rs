@@ -175,7 +175,7 @@ impl Session {
         ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
         let hsm = Session::start(&dir, 1);
         let plane = Plane::of(&hsm);
-        if manage {
+        let manager = manage.then(|| {
             // The recording's resource group existed before it began.
             let url = std::fs::read_to_string(hsm.dir.join("arm-url")).unwrap();
             let resp = plane
@@ -187,20 +187,8 @@ impl Session {
                 .send(json!({"location": REGION}).to_string().as_bytes())
                 .unwrap();
             assert_eq!(resp.status().as_u16(), 201);
-            return Session {
-                dir,
-                emulators: vec![hsm],
-                hsm: plane,
-                manager: Some(Manager { url, created: 0, location: None }),
-                started: 1,
-                key: format!("{name}-key-1"),
-                key_deleted: false,
-                versions: Vec::new(),
-                last_bundle: Value::Null,
-                last_encrypt: Value::Null,
-                backup: None,
-            };
-        }
+            Manager { url, created: 0, location: None }
+        });
         if active {
             // The recordings of key operations start on an HSM already
             // activated and granted, as the az tests set them up.
@@ -215,9 +203,9 @@ impl Session {
         }
         Session {
             dir,
-            hsm: Plane::of(&hsm),
             emulators: vec![hsm],
-            manager: None,
+            hsm: plane,
+            manager,
             started: 1,
             key: format!("{name}-key-1"),
             key_deleted: false,
