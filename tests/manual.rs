@@ -71,3 +71,14 @@ fn one_man_page_per_command() {
     let page = std::fs::read_to_string(dir.join("man1/uploader-key-create.1")).unwrap();
     assert!(page.contains("uploader key create"), "the synopsis shows the whole command line");
 }
+
+#[test]
+fn a_thumbprint_that_starts_with_a_hyphen_is_a_value() {
+    // base64url thumbprints start with '-' one time in 64; clap must not take them for flags.
+    let dir = scratch("manual-hyphen");
+    let o =
+        run(&dir, "keyholder", &["exchange-key", "missing.pem", "--hsm", "h", "--allow-unattested", "-jAbc"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("missing.pem: no such file"), "{err}");
+}

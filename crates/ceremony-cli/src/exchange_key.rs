@@ -27,7 +27,8 @@ pub struct AttestationArgs {
     pub collateral: Option<PathBuf>,
     /// Accept an exchange key WITHOUT attestation, if its x5t#S256 is this
     /// one, confirmed out of band (legacy HSMs).
-    #[arg(long, value_name = "X5T_S256")]
+    // A base64url thumbprint may start with '-': it is a value, not a flag.
+    #[arg(long, value_name = "X5T_S256", allow_hyphen_values = true)]
     pub allow_unattested: Option<String>,
 }
 
