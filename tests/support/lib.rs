@@ -354,14 +354,23 @@ pub fn activate(
     out: &str,
     extra: &[&str],
 ) -> Output {
-    let q = quorum.to_string();
-    let enrollments: Vec<String> = names.iter().map(|n| format!("{n}.enrollment.json")).collect();
-    let mut args = vec!["activate", "--quorum", &q, "--operator-key", "operator.key", "--out", out];
-    for e in &enrollments {
-        args.extend(["--enrollment", e.as_str()]);
+    let mut args = activate_args(names, quorum, out);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    uploader(dir, emu, &refs)
+}
+
+/// The `activate` arguments of [`activate`], for any target.
+pub fn activate_args(names: &[&str], quorum: usize, out: &str) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["activate", "--quorum", &quorum.to_string(), "--operator-key", "operator.key", "--out", out]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    for n in names {
+        args.extend(["--enrollment".to_owned(), format!("{n}.enrollment.json")]);
     }
-    args.extend(extra);
-    uploader(dir, emu, &args)
+    args
 }
 
 /// `uploader init-recovery` against `emu`: the request for `sd` naming the

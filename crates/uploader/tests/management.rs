@@ -119,26 +119,8 @@ fn recover_brings_back_the_same_hsm_with_its_keys() {
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     ok(provision(&dir, &emu, "contoso", &["--create-resource-group", "--retention-days", "7"]));
     // Activate it and make a key, as its administrator.
-    ok(data(
-        &dir,
-        &emu,
-        "contoso",
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--enrollment",
-            "c.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
-    ));
+    let activate = activate_args(&["a", "b", "c"], 2, "sd.json");
+    ok(data(&dir, &emu, "contoso", &activate.iter().map(String::as_str).collect::<Vec<_>>()));
     ok(data(
         &dir,
         &emu,

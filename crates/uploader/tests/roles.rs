@@ -62,20 +62,20 @@ fn roles_are_assigned_listed_enforced_and_removed() {
     };
     fails(encrypt("app-key"), &["HTTP 403 Forbidden", "Caller is not authorized", app_id]);
     // Granted Crypto User on one key: that key only.
-    let out = ok(uploader(
-        &dir,
-        &emu,
-        &[
+    let crypto_user = |principal: &str, scope: &str| {
+        let args = [
             "role",
             "assign",
             "--role",
             "Managed HSM Crypto User",
             "--principal",
-            app_id,
+            principal,
             "--scope",
-            "/keys/app-key",
-        ],
-    ));
+            scope,
+        ];
+        uploader(&dir, &emu, &args)
+    };
+    let out = ok(crypto_user(app_id, "/keys/app-key"));
     assert!(
         out.starts_with(&format!("assigned Managed HSM Crypto User to {app_id} at /keys/app-key")),
         "{out}"
@@ -119,29 +119,6 @@ fn roles_are_assigned_listed_enforced_and_removed() {
         uploader(&dir, &emu, &["role", "assign", "--role", "Owner", "--principal", app_id]),
         &["--role \"Owner\" is not a role of this HSM", "Managed HSM Crypto User"],
     );
-    fails(
-        uploader(
-            &dir,
-            &emu,
-            &[
-                "role",
-                "assign",
-                "--role",
-                "Managed HSM Crypto User",
-                "--principal",
-                app_id,
-                "--scope",
-                "/secrets",
-            ],
-        ),
-        &["a Managed HSM scope is /, /keys or /keys/NAME"],
-    );
-    fails(
-        uploader(
-            &dir,
-            &emu,
-            &["role", "assign", "--role", "Managed HSM Crypto User", "--principal", "alice"],
-        ),
-        &["is not an object ID"],
-    );
+    fails(crypto_user(app_id, "/secrets"), &["a Managed HSM scope is /, /keys or /keys/NAME"]);
+    fails(crypto_user("alice", "/"), &["is not an object ID"]);
 }

@@ -23,14 +23,21 @@ fn name_arg(name: &str) -> CliResult {
     Ok(())
 }
 
+/// `--name` and `--resource-group`: which Managed HSM resource.
 #[derive(clap::Args)]
-pub struct ProvisionArgs {
-    /// The HSM's name (NAME.managedhsm.azure.net; global across Azure).
+pub struct HsmResource {
+    /// The HSM's name (NAME.managedhsm.azure.net; names are global across Azure).
     #[arg(long)]
     name: String,
-    /// The resource group to create it in.
+    /// Its resource group.
     #[arg(long, value_name = "RG")]
     resource_group: String,
+}
+
+#[derive(clap::Args)]
+pub struct ProvisionArgs {
+    #[command(flatten)]
+    hsm: HsmResource,
     /// The region, e.g. westeurope.
     #[arg(long, value_name = "LOCATION")]
     location: String,
@@ -54,12 +61,8 @@ pub struct ProvisionArgs {
 
 #[derive(clap::Args)]
 pub struct ShowArgs {
-    /// The HSM's name.
-    #[arg(long)]
-    name: String,
-    /// Its resource group.
-    #[arg(long, value_name = "RG")]
-    resource_group: String,
+    #[command(flatten)]
+    hsm: HsmResource,
     /// Print the resource as JSON.
     #[arg(long)]
     json: bool,
@@ -69,12 +72,8 @@ pub struct ShowArgs {
 
 #[derive(clap::Args)]
 pub struct DeleteArgs {
-    /// The HSM's name.
-    #[arg(long)]
-    name: String,
-    /// Its resource group.
-    #[arg(long, value_name = "RG")]
-    resource_group: String,
+    #[command(flatten)]
+    hsm: HsmResource,
     /// Do not ask for the name to be typed.
     #[arg(long)]
     yes: bool,
@@ -108,12 +107,8 @@ pub struct PurgeArgs {
 
 #[derive(clap::Args)]
 pub struct RecoverArgs {
-    /// The deleted HSM's name.
-    #[arg(long)]
-    name: String,
-    /// The resource group it was deleted from.
-    #[arg(long, value_name = "RG")]
-    resource_group: String,
+    #[command(flatten)]
+    hsm: HsmResource,
     /// Its region.
     #[arg(long, value_name = "LOCATION")]
     location: String,
@@ -160,7 +155,7 @@ fn print_summary(v: &Value) {
 
 /// `uploader provision`.
 pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
-    name_arg(&args.name)?;
+    name_arg(&args.hsm.name)?;
     let mut admins = Vec::new();
     for a in &args.administrators {
         if a == "me" {
@@ -180,7 +175,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     }
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     // Is the name free? A soft-deleted HSM keeps it until purged.
-    let check = json!({"name": args.name, "type": "Microsoft.KeyVault/managedHSMs"}).to_string();
+    let check = json!({"name": args.hsm.name, "type": "Microsoft.KeyVault/managedHSMs"}).to_string();
     let resp = arm.call(
         Method::Post(check.as_bytes()),
         "/providers/Microsoft.KeyVault/checkMhsmNameAvailability",
@@ -192,13 +187,13 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     let v = resp.json("name check")?;
     if v["nameAvailable"] == false {
         let message = v["message"].as_str().unwrap_or_default();
-        let deleted = arm.call(Method::Get, &Arm::deleted_path(&args.location, &args.name), HSM_API)?;
-        let err = CliError::general(format!("the name {:?} is not available: {message}", args.name));
+        let deleted = arm.call(Method::Get, &Arm::deleted_path(&args.location, &args.hsm.name), HSM_API)?;
+        let err = CliError::general(format!("the name {:?} is not available: {message}", args.hsm.name));
         return Err(if deleted.status == 200 {
             err.hint(format!(
                 "it belongs to a soft-deleted HSM (still billed): `uploader purge --name {n} --location {l}` frees it, \
                  `uploader recover --name {n} --resource-group RG --location {l}` brings it back",
-                n = args.name,
+                n = args.hsm.name,
                 l = args.location
             ))
         } else {
@@ -206,7 +201,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
         });
     }
     // The resource group.
-    let group = format!("/resourcegroups/{}", args.resource_group);
+    let group = format!("/resourcegroups/{}", args.hsm.resource_group);
     let resp = arm.call(Method::Get, &group, GROUP_API)?;
     match resp.status {
         200 => {}
@@ -216,12 +211,12 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
             if !matches!(resp.status, 200 | 201) {
                 return Err(resp.error("creating the resource group"));
             }
-            outln!("created resource group {} in {}", args.resource_group, args.location);
+            outln!("created resource group {} in {}", args.hsm.resource_group, args.location);
         }
         404 => {
             return Err(CliError::general(format!(
                 "resource group {:?} does not exist",
-                args.resource_group
+                args.hsm.resource_group
             ))
             .hint("create it (az group create), or pass --create-resource-group"));
         }
@@ -252,35 +247,35 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     } else if let Some(p) = body["properties"].as_object_mut() {
         p.remove("tenantId");
     }
-    let path = Arm::hsm_path(&args.resource_group, &args.name);
-    errln!("provisioning {} in {} (this takes about 15 minutes on Azure)...", args.name, args.location);
+    let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
+    errln!("provisioning {} in {} (this takes about 15 minutes on Azure)...", args.hsm.name, args.location);
     let started = arm.call(Method::Put(body.to_string().as_bytes()), &path, HSM_API)?;
     if !matches!(started.status, 200..=202) {
         return Err(started.error("creating the Managed HSM"));
     }
-    let (rg, name) = (args.resource_group.clone(), args.name.clone());
+    let (rg, name) = (args.hsm.resource_group.clone(), args.hsm.name.clone());
     arm.follow(started, "provisioning", false, &|| status_of(&arm, &rg, &name))?;
-    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
-    outln!("provisioned Managed HSM {}", args.name);
+    let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
+    outln!("provisioned Managed HSM {}", args.hsm.name);
     print_summary(&v);
     outln!("next: activate it (the security-domain download), e.g.");
     outln!(
         "  uploader --hsm {} activate --quorum 2 --enrollment A.enrollment.json --enrollment B.enrollment.json \
          --enrollment C.enrollment.json --operator-key operator.key --out sd.json",
-        args.name
+        args.hsm.name
     );
     Ok(())
 }
 
 /// `uploader show`.
 pub fn show(target: &Target, args: ShowArgs) -> CliResult {
-    name_arg(&args.name)?;
+    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
-    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
+    let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
     if args.json {
         outln!("{v:#}");
     } else {
-        outln!("Managed HSM {}", args.name);
+        outln!("Managed HSM {}", args.hsm.name);
         print_summary(&v);
     }
     Ok(())
@@ -288,16 +283,16 @@ pub fn show(target: &Target, args: ShowArgs) -> CliResult {
 
 /// `uploader delete`: soft delete, after saying what it means.
 pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
-    name_arg(&args.name)?;
+    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
-    let path = Arm::hsm_path(&args.resource_group, &args.name);
-    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
+    let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
+    let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
     let days = v["properties"]["softDeleteRetentionInDays"].as_u64().unwrap_or(90);
     let protected = v["properties"]["enablePurgeProtection"] == true;
     let location = v["location"].as_str().unwrap_or_default().to_owned();
     outln!(
         "deleting Managed HSM {} ({}):",
-        args.name,
+        args.hsm.name,
         v["properties"]["hsmUri"].as_str().unwrap_or_default()
     );
     outln!("  it is soft-deleted: recoverable for {days} days, and billed until it is purged;");
@@ -310,21 +305,21 @@ pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
     if !args.yes {
         let no_terminal = CliError::general("deleting an HSM needs its name typed, and there is no terminal")
             .hint("pass --yes to delete without asking");
-        confirm::typed(&format!("Delete {}?", args.name), &args.name, no_terminal)?;
+        confirm::typed(&format!("Delete {}?", args.hsm.name), &args.hsm.name, no_terminal)?;
     }
     let started = arm.call(Method::Delete, &path, HSM_API)?;
     if !matches!(started.status, 200 | 202 | 204) {
         return Err(started.error("deleting the Managed HSM"));
     }
     arm.follow(started, "deletion", true, &|| None)?;
-    let deleted = arm.call(Method::Get, &Arm::deleted_path(&location, &args.name), HSM_API)?;
+    let deleted = arm.call(Method::Get, &Arm::deleted_path(&location, &args.hsm.name), HSM_API)?;
     let purge_date = deleted
         .json("deleted Managed HSM")
         .ok()
         .and_then(|d| d["properties"]["scheduledPurgeDate"].as_str().map(String::from))
         .unwrap_or_else(|| format!("in {days} days"));
-    outln!("deleted {} (soft): scheduled purge {purge_date}", args.name);
-    outln!("to purge it now: uploader purge --name {} --location {location}", args.name);
+    outln!("deleted {} (soft): scheduled purge {purge_date}", args.hsm.name);
+    outln!("to purge it now: uploader purge --name {} --location {location}", args.hsm.name);
     Ok(())
 }
 
@@ -408,18 +403,18 @@ pub fn purge(target: &Target, args: PurgeArgs) -> CliResult {
 
 /// `uploader recover`: the same HSM back, with its security domain and keys.
 pub fn recover(target: &Target, args: RecoverArgs) -> CliResult {
-    name_arg(&args.name)?;
+    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     // Azure's service wants "Recover" spelt so (az sends it capitalised).
     let body = json!({"location": args.location, "properties": {"createMode": "Recover"}}).to_string();
-    let path = Arm::hsm_path(&args.resource_group, &args.name);
+    let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     let started = arm.call(Method::Put(body.as_bytes()), &path, HSM_API)?;
     if !matches!(started.status, 200..=202) {
         return Err(started.error("recovering the Managed HSM"));
     }
     arm.follow(started, "recovery", false, &|| None)?;
-    let v = read_hsm(&arm, &args.resource_group, &args.name)?;
-    outln!("recovered Managed HSM {}", args.name);
+    let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
+    outln!("recovered Managed HSM {}", args.hsm.name);
     print_summary(&v);
     Ok(())
 }
