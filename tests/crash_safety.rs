@@ -76,7 +76,18 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
             ok(run(
                 &dir,
                 "keyholder",
-                &["init", "--name", &name, "--out", ".", "--no-passphrase", "--bits", "2048"],
+                &[
+                    "init",
+                    "--name",
+                    &name,
+                    "--out",
+                    ".",
+                    "--public-out",
+                    ".",
+                    "--no-passphrase",
+                    "--bits",
+                    "2048",
+                ],
             ));
             start.elapsed().as_micros() as u64
         })
@@ -87,7 +98,18 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         let delay = Duration::from_micros(init_span * 3 / 10 + random_below(init_span));
         let done = kill_after(
             &dir,
-            &["init", "--name", &name, "--out", ".", "--no-passphrase", "--bits", "2048"],
+            &[
+                "init",
+                "--name",
+                &name,
+                "--out",
+                ".",
+                "--public-out",
+                ".",
+                "--no-passphrase",
+                "--bits",
+                "2048",
+            ],
             delay,
         );
         if done {

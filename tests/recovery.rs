@@ -68,6 +68,8 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
                 sd.into(),
                 "--request".into(),
                 "request.json".into(),
+                "--hsm".into(),
+                "emulated-hsm".into(),
                 "--operator-cert".into(),
                 "operator.cer".into(),
                 "--combiner-key".into(),
@@ -88,10 +90,12 @@ fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
                         sd,
                         "--request",
                         "request.json",
+                        "--hsm",
+                        "emulated-hsm",
                         "--operator-cert",
                         "operator.cer",
                         "--combiner",
-                        "combiner.json",
+                        "public/combiner.json",
                         "--key",
                         &format!("{n}.key"),
                         "--out",
@@ -292,4 +296,119 @@ fn a_rogue_exchange_key_gets_no_share() {
         );
         assert!(!dir.join(&out).exists(), "no share bundle for a rogue key");
     }
+}
+
+/// The readable fingerprint `keyholder combiner-init` printed, as a custodian
+/// copies it from the combiner laptop's screen.
+fn read_aloud_line(stdout: &str) -> String {
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("read aloud:")).expect("read aloud line");
+    line.trim_start().trim_start_matches("read aloud:").trim().to_owned()
+}
+
+/// The attack review's N1 and N2: the operator key sits on the online
+/// machine, which may be compromised. With it, an attacker signs a request for
+/// a genuine HSM of their own (its evidence chains to the same root as the
+/// recovery HSM's, as every real HSM's chains to Intel's), or names their own
+/// combiner. Custodians who bring the HSM's name and the combiner's
+/// fingerprint from sources the online machine never touched share nothing,
+/// and no refused step writes a file; the honest recovery then succeeds.
+#[test]
+fn the_operator_key_alone_cannot_steer_the_master_key() {
+    let dir = scratch("steer-master-key");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let prod = Emulator::start_named(&dir.join("hsm-prod"), "hsm-prod");
+    ok(activate(&dir, &prod, &["a", "b", "c"], 2, "sd.json", &[]));
+    drop(prod); // the disaster
+    let recovery = Emulator::start_named(&dir.join("hsm-recovery"), "hsm-recovery");
+    let evil = Emulator::start_named(&dir.join("hsm-evil"), "hsm-evil");
+    let shown = ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
+    let combiner_fp = read_aloud_line(&shown);
+    let pin = ["--combiner-fingerprint", combiner_fp.as_str()];
+    let share_for = |who: &str, hsm: &'static str| {
+        let (key, out) = (format!("{who}.key"), format!("{who}.share.json"));
+        let mut args = share_args_pinning(&key, &out, &pin, &[]);
+        let at = args.iter().position(|a| *a == TEST_HSM).unwrap();
+        args[at] = hsm;
+        run(&dir, "keyholder", &args)
+    };
+
+    // N1: the real operator key signs a request for hsm-evil, whose exchange key is genuinely attested.
+    ok(init_recovery(&dir, &evil, "sd.json", &[]));
+    let before = listing(&dir);
+    for who in ["a", "b"] {
+        let err = fails(
+            share_for(who, "hsm-recovery"),
+            &["request.json: is for HSM \"hsm-evil\", not the HSM \"hsm-recovery\""],
+        );
+        assert!(err.contains("hint: check --hsm against the ceremony plan"), "{err}");
+    }
+    let mut combine = combine_args(&["a.share.json", "b.share.json"], "blob.json", &[]);
+    let at = combine.iter().position(|a| *a == TEST_HSM).unwrap();
+    combine[at] = "hsm-recovery";
+    fails(run(&dir, "keyholder", &combine), &["is for HSM \"hsm-evil\""]);
+    assert_eq!(listing(&dir), before, "no refused step writes a file");
+
+    // N2: a request for the right HSM, naming the attacker's combiner.
+    ok(run(&dir, "keyholder", &["combiner-init", "--out", "mallory", "--no-passphrase"]));
+    let mallory_request = [
+        "init-recovery",
+        "--sd",
+        "sd.json",
+        "--combiner",
+        "mallory/public/combiner.json",
+        "--attestation-root",
+        "attestation-root.pem",
+        "--operator-key",
+        "operator.key",
+        "--out",
+        "request.json",
+        "--force",
+    ];
+    ok(uploader(&dir, &recovery, &mallory_request));
+    let before = listing(&dir);
+    for who in ["a", "b"] {
+        fails(
+            share_for(who, "hsm-recovery"),
+            &["request.json: names combiner ", &format!("not the combiner you pinned ({combiner_fp})")],
+        );
+    }
+    assert_eq!(listing(&dir), before, "no refused step writes a file");
+
+    // The honest request: custodians share, the combiner combines, the recovery HSM comes up.
+    ok(init_recovery(&dir, &recovery, "sd.json", &["--force"]));
+    for who in ["a", "b"] {
+        ok(share_for(who, "hsm-recovery"));
+    }
+    ok(run(&dir, "keyholder", &combine));
+    let out = ok(uploader(&dir, &recovery, &["upload", "--restore-blob", "blob.json"]));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+}
+
+/// Key files never travel: the operator's tools refuse a combiner bundle
+/// read from a folder that holds a private key.
+#[test]
+fn init_recovery_refuses_a_combiner_from_key_bearing_media() {
+    let dir = scratch("combiner-beside-key");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm"));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    ok(run(
+        &dir,
+        "keyholder",
+        &["combiner-init", "--out", "media", "--public-out", "media", "--no-passphrase"],
+    ));
+    let mut args = vec!["init-recovery", "--sd", "sd.json", "--combiner", "media/combiner.json"];
+    args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
+    let before = listing(&dir);
+    let err = fails(
+        uploader(&dir, &emu, &args),
+        &[
+            "media/combiner.json: the combiner's public bundle sits beside a private key (combiner.key)",
+            "hint: bring only the public folder",
+        ],
+    );
+    assert!(!err.contains("passphrase"), "refused before the operator key is unlocked: {err}");
+    assert_eq!(listing(&dir), before);
 }

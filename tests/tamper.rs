@@ -61,7 +61,19 @@ fn every_artifact_kind_refuses_every_tampering() {
     ok(run(
         &dir,
         "keyholder",
-        &["init", "--name", "enc", "--out", ".", "--passphrase-file", "pw", "--bits", "2048"],
+        &[
+            "init",
+            "--name",
+            "enc",
+            "--out",
+            ".",
+            "--public-out",
+            ".",
+            "--passphrase-file",
+            "pw",
+            "--bits",
+            "2048",
+        ],
     ));
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
@@ -157,10 +169,12 @@ fn every_artifact_kind_refuses_every_tampering() {
                 "sd.json",
                 "--request",
                 "{}",
+                "--hsm",
+                "emulated-hsm",
                 "--operator-cert",
                 "operator.cer",
                 "--combiner",
-                "combiner.json",
+                "public/combiner.json",
                 "--key",
                 "c.key",
                 "--out",
@@ -169,7 +183,7 @@ fn every_artifact_kind_refuses_every_tampering() {
         },
         Kind {
             name: "combiner bundle",
-            file: "combiner.json",
+            file: "public/combiner.json",
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
@@ -181,6 +195,8 @@ fn every_artifact_kind_refuses_every_tampering() {
                 "sd.json",
                 "--request",
                 "request.json",
+                "--hsm",
+                "emulated-hsm",
                 "--operator-cert",
                 "operator.cer",
                 "--combiner",
@@ -262,7 +278,8 @@ fn every_artifact_kind_refuses_every_tampering() {
         let data = std::fs::read(dir.join(kind.file)).unwrap();
         let cases = mutations(&data, kind.masks, kind.stride_divisor);
         for (what, bytes) in &cases {
-            let name = format!("tampered-{}", kind.file.replace('.', "-"));
+            let base = kind.file.rsplit('/').next().unwrap_or(kind.file);
+            let name = format!("tampered-{}", base.replace('.', "-"));
             let name = if kind.file.ends_with(".key") { format!("{name}.key") } else { name };
             std::fs::write(dir.join(&name), bytes).unwrap();
             let args: Vec<String> =

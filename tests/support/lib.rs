@@ -315,7 +315,11 @@ pub fn uploader(dir: &Path, emu: &Emulator, args: &[&str]) -> Output {
 /// Makes `names` custodians with `keyholder init` (unencrypted 2048-bit keys, for speed).
 pub fn custodians(dir: &Path, names: &[&str]) {
     for n in names {
-        ok(run(dir, "keyholder", &["init", "--name", n, "--out", ".", "--no-passphrase", "--bits", "2048"]));
+        ok(run(
+            dir,
+            "keyholder",
+            &["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
+        ));
     }
 }
 
@@ -378,7 +382,7 @@ pub fn activate_args(names: &[&str], quorum: usize, out: &str) -> Vec<String> {
 /// `request.json`, judging the exchange key under the test root in the
 /// folder; `extra` arguments follow.
 pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "combiner.json"];
+    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "public/combiner.json"];
     args.extend(["--attestation-root", "attestation-root.pem"]);
     args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
     args.extend(extra);
@@ -394,11 +398,32 @@ pub fn bundle_payload(bundle: &[u8]) -> String {
 }
 
 /// `keyholder share` with the usual file names of a distributed recovery
-/// (`sd.json`, `request.json`, `operator.cer`), then `extra`.
+/// (`sd.json`, `request.json`, `operator.cer`), the test HSM pinned by
+/// `--hsm`, the combiner pinned by its `combiner.json`, then `extra`.
 pub fn share_args<'a>(key: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    share_args_pinning(key, out, &["--combiner", "public/combiner.json"], extra)
+}
+
+/// [`share_args`] with the combiner pinned by `combiner_pin` (no pin: `&[]`).
+pub fn share_args_pinning<'a>(
+    key: &'a str,
+    out: &'a str,
+    combiner_pin: &[&'a str],
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args =
         vec!["share", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend(["--attestation-root", "attestation-root.pem", "--key", key, "--out", out]);
+    args.extend([
+        "--hsm",
+        TEST_HSM,
+        "--attestation-root",
+        "attestation-root.pem",
+        "--key",
+        key,
+        "--out",
+        out,
+    ]);
+    args.extend(combiner_pin);
     args.extend(extra);
     args
 }
@@ -423,6 +448,8 @@ pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> 
     let mut args =
         vec!["combine", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
     args.extend([
+        "--hsm",
+        TEST_HSM,
         "--attestation-root",
         "attestation-root.pem",
         "--combiner-key",

@@ -37,13 +37,28 @@ pub struct OutputArgs {
     pub force: bool,
 }
 
-/// `--out DIR` and `--force`: a folder that new key material goes into.
+/// `--out DIR`, `--public-out DIR` and `--force`: the two folders new key
+/// material goes into. Key files never travel, so the private key (with its
+/// own copy of its certificate) and the public files live apart, and only the
+/// public folder is ever carried to the online machine.
 #[derive(clap::Args, Clone, Debug)]
 pub struct OutDirArgs {
-    /// Folder to write the new files into; created (mode 0700) if missing.
+    /// Folder for the new private key and its certificate; created (mode
+    /// 0700) if missing. It never goes to the online machine.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Folder for the public files (certificate, signed bundle): the only
+    /// folder that goes to the online machine [default: DIR/public].
+    #[arg(long, value_name = "DIR")]
+    pub public_out: Option<PathBuf>,
     /// Replace existing public files (certificate, bundle); a key file is never replaced.
     #[arg(long)]
     pub force: bool,
+}
+
+impl OutDirArgs {
+    /// The public folder: `--public-out`, or `public` inside `--out`.
+    pub fn public_dir(&self) -> PathBuf {
+        self.public_out.clone().unwrap_or_else(|| self.out.join("public"))
+    }
 }

@@ -26,15 +26,15 @@ impl CliError {
     pub fn file(file: &Path, message: impl fmt::Display) -> Self {
         CliError {
             file: Some(file.to_path_buf()),
-            message: crate::terminal::message(&message.to_string()),
+            message: crate::terminal::capped(&message.to_string()),
             hint: None,
         }
     }
 
     /// An error not tied to one file. Messages may quote outside text: they
-    /// are escaped and cut (see [`crate::terminal::message`]).
+    /// are escaped and cut (see [`crate::terminal::capped`]).
     pub fn general(message: impl fmt::Display) -> Self {
-        CliError { file: None, message: crate::terminal::message(&message.to_string()), hint: None }
+        CliError { file: None, message: crate::terminal::capped(&message.to_string()), hint: None }
     }
 
     /// Adds advice on what to do next (replacing any earlier advice).

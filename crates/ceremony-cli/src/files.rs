@@ -35,6 +35,36 @@ pub fn public_dir(dir: &Path) -> CliResult {
     ensure_dir(dir, 0o755)
 }
 
+/// Refuses a public file (`what`) that sits in a folder holding a `*.key`
+/// file: that folder is key-bearing media, which never goes to the online
+/// machine, so the tools that run there do not read from it.
+pub fn refuse_keys_beside(path: &Path, what: &str) -> CliResult {
+    let folder = match parent(path) {
+        Some(p) => p.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let Ok(entries) = fs::read_dir(&folder) else { return Ok(()) };
+    let mut keys: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".key"))
+        .collect();
+    keys.sort();
+    match keys.first() {
+        None => Ok(()),
+        Some(key) => Err(CliError::file(
+            path,
+            format!("{what} sits beside a private key ({key}); key files never come to the online machine"),
+        )
+        .hint("bring only the public folder (the tools write it to DIR/public), and take the key media back offline")),
+    }
+}
+
+/// True when `a` and `b` are the same folder (as named, or once both exist).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    a == b || matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 fn ensure_dir(dir: &Path, mode: u32) -> CliResult {
     use std::os::unix::fs::DirBuilderExt;
     match fs::metadata(dir) {
@@ -95,12 +125,20 @@ pub fn check_new_key(path: &Path) -> CliResult {
     Ok(())
 }
 
-/// Fails if `path` exists and `force` is not set. Used to refuse before any work is done.
-pub fn check_writable(path: &Path, force: bool) -> CliResult {
+/// Fails if `path` exists and `force` is not set; its folder may not exist
+/// yet (for outputs into folders the command creates).
+pub fn check_not_replacing(path: &Path, force: bool) -> CliResult {
     if path.exists() && !force {
         return Err(CliError::file(path, "already exists; refusing to overwrite it")
             .hint("choose another output name, or pass --force to replace it"));
     }
+    Ok(())
+}
+
+/// Fails if `path` exists and `force` is not set, or its folder does not
+/// exist. Used to refuse before any work is done.
+pub fn check_writable(path: &Path, force: bool) -> CliResult {
+    check_not_replacing(path, force)?;
     if let Some(dir) = parent(path)
         && !dir.is_dir()
     {

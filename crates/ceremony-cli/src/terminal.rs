@@ -5,8 +5,9 @@
 //! bidirectional overrides such as U+202E). Such characters are shown
 //! escaped, as `\u{202e}`.
 
-/// Longest error message printed; longer ones are cut with a note (a 15 MB
-/// string in a file must not come back as 15 MB of stderr).
+/// Longest piece of outside text printed on one line (an error message, a URL
+/// or status from a peer); longer ones are cut with a note (a 15 MB string in
+/// a file or a server's answer must not come back as 15 MB on the terminal).
 pub const MAX_MESSAGE: usize = 600;
 
 fn is_unsafe(c: char, keep_lines: bool) -> bool {
@@ -41,8 +42,9 @@ pub fn printable_lines(text: &str) -> String {
     escape(text, true)
 }
 
-/// An error message: escaped, and cut to [`MAX_MESSAGE`] characters.
-pub fn message(text: &str) -> String {
+/// Outside text for one line (an error message, a peer's URL or status):
+/// escaped, and cut to [`MAX_MESSAGE`] characters.
+pub fn capped(text: &str) -> String {
     let escaped = printable(text);
     match escaped.char_indices().nth(MAX_MESSAGE) {
         None => escaped,
@@ -61,8 +63,8 @@ mod tests {
         assert_eq!(printable("CN=a\u{9b}2J\u{202e}b\nc"), "CN=a\\u{9b}2J\\u{202e}b\\u{a}c");
         assert_eq!(printable_lines("a\tb\nc\u{1b}[2J"), "a\tb\nc\\u{1b}[2J");
         let long = "x".repeat(15_000_000);
-        let m = message(&long);
+        let m = capped(&long);
         assert!(m.len() < 1024 && m.ends_with("(14999400 more bytes not shown)"), "{}", &m[m.len() - 40..]);
-        assert_eq!(message("plain"), "plain");
+        assert_eq!(capped("plain"), "plain");
     }
 }

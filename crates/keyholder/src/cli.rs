@@ -6,6 +6,7 @@ use ceremony_cli::args::SdFileArg;
 use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::unlocked_key::KeySource;
 use clap::{Args, Parser, Subcommand};
+use sd_core::HsmName;
 
 use crate::commands;
 
@@ -57,9 +58,20 @@ pub struct OperatorArgs {
     pub operator_fingerprint: Option<String>,
 }
 
+/// `--hsm`: the HSM the master key may go to, as the ceremony plan names it.
+#[derive(Args, Clone)]
+pub struct TargetHsmArg {
+    /// The name of the HSM you are recovering into (NAME of
+    /// NAME.managedhsm.azure.net), from the ceremony plan agreed beforehand,
+    /// never from the online machine: the request and its attested exchange
+    /// key must name it, or nothing is written.
+    #[arg(long, value_name = "NAME")]
+    pub hsm: HsmName,
+}
+
 /// What both sides of a distributed recovery start from: the SD file, the
-/// operator's signed recovery request, who the operator is, and how the
-/// request's exchange key is judged.
+/// operator's signed recovery request, the HSM and operator the custodians
+/// pinned, and how the request's exchange key is judged.
 #[derive(Args, Clone)]
 pub struct RecoveryArgs {
     #[command(flatten)]
@@ -67,6 +79,8 @@ pub struct RecoveryArgs {
     /// The operator's signed recovery request.
     #[arg(long, value_name = "REQUEST.json")]
     pub request: PathBuf,
+    #[command(flatten)]
+    pub target: TargetHsmArg,
     #[command(flatten)]
     pub operator: OperatorArgs,
     #[command(flatten)]

@@ -12,7 +12,7 @@ use sd_core::bundle::Signer;
 use sd_core::cert;
 use sd_core::handoff::Pin;
 use sd_core::handoff::combiner::Combiner;
-use sd_core::handoff::recovery_request::RecoveryRequest;
+use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
 use sd_core::handoff::share::ShareBundle;
 use sd_core::private_key;
 use sd_core::sd_file::{OpenedShare, SecurityDomain};
@@ -36,18 +36,52 @@ fn share(dir: &Path, who: &str, extra: &[&str]) -> std::process::Output {
 #[test]
 fn share_refuses_a_combiner_the_request_does_not_name() {
     let dir = recovery("attack-combiner-swap");
-    // Mallory's combiner bundle replaces the real one on the media.
+    // N2: the operator key (on the online machine) signs a request naming
+    // Mallory's combiner; the custodian pinned the real one, from the combiner
+    // laptop's screen or from media that never touched the online machine.
     std::fs::create_dir(dir.join("mallory")).unwrap();
-    ok(keyholder(&dir, &["combiner-init", "--out", "mallory", "--no-passphrase"]));
+    ok(keyholder(&dir, &["combiner-init", "--out", "mallory", "--public-out", "mallory", "--no-passphrase"]));
+    std::fs::copy(dir.join("public/combiner.json"), dir.join("real-combiner.json")).unwrap();
+    std::fs::copy(dir.join("mallory/combiner.json"), dir.join("public/combiner.json")).unwrap();
+    write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    let real = Combiner::verify(&std::fs::read(dir.join("real-combiner.json")).unwrap(), now()).unwrap();
+    let read_aloud = cert::readable_fingerprint(&real.certificate().sha256());
     let before = listing(&dir);
+    for pin in [["--combiner", "real-combiner.json"], ["--combiner-fingerprint", read_aloud.as_str()]] {
+        let err = fails(
+            keyholder(&dir, &share_args_pinning("alice.key", "alice.share.json", &pin, &[])),
+            &[
+                "request.json: names combiner ",
+                &format!("not the combiner you pinned ({read_aloud})"),
+                "hint: read the fingerprint again",
+            ],
+        );
+        // Refused before the passphrase: no passphrase file was given, and none was asked for.
+        assert!(!err.contains("passphrase"), "{err}");
+    }
+    // With no pin and no terminal to confirm on, nothing is sealed either.
     fails(
-        share(&dir, "alice", &["--combiner", "mallory/combiner.json"]),
-        &["mallory/combiner.json: is not the combiner the recovery request names", "hint: shares go only"],
+        keyholder(&dir, &share_args_pinning("alice.key", "alice.share.json", &[], &[])),
+        &[
+            "no combiner is pinned, and there is no terminal",
+            "--combiner-fingerprint",
+            "--combiner (its combiner.json",
+        ],
     );
     assert_eq!(listing(&dir), before);
-    // The real one is accepted, and without --combiner the request alone decides.
-    let out = ok(share(&dir, "alice", &["--combiner", "combiner.json"]));
-    assert!(out.contains("combiner named by the operator (confirm aloud)"), "{out}");
+    // A fingerprint that is not one is a clear error.
+    fails(
+        keyholder(&dir, &share_args_pinning("alice.key", "x.json", &["--combiner-fingerprint", "ABCD"], &[])),
+        &["--combiner-fingerprint: a fingerprint is 64 hex digits", "hint: copy the \"read aloud\" line"],
+    );
+    // The request naming the pinned combiner is accepted, by fingerprint too.
+    std::fs::copy(dir.join("real-combiner.json"), dir.join("public/combiner.json")).unwrap();
+    write_request(&dir, "request.json", "sd.json", "exchange.pem");
+    let pin = ["--combiner-fingerprint", read_aloud.as_str()];
+    ok(keyholder(
+        &dir,
+        &share_args_pinning("alice.key", "alice.share.json", &pin, &["--passphrase-file", "pw"]),
+    ));
 }
 
 #[test]
@@ -61,6 +95,8 @@ fn a_request_needs_a_pinned_operator() {
         "sd.json",
         "--request",
         "request.json",
+        "--hsm",
+        "emulated-hsm",
         "--key",
         "alice.key",
     ];
@@ -107,6 +143,8 @@ fn a_request_needs_a_pinned_operator() {
             "sd.json",
             "--request",
             "evil/request.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-cert",
             "operator.cer",
             "--key",
@@ -137,7 +175,12 @@ fn share_refuses_an_expired_combiner_naming_the_local_clock() {
     let before = listing(&dir);
     fails(
         share(&dir, "alice", &[]),
-        &["request.json: the combiner certificate expired at", "the local clock says", "set the clock"],
+        &[
+            "request.json: was made at",
+            "more than 7 days ago",
+            "the local clock says",
+            "hint: a recovery needs a fresh combiner",
+        ],
     );
     assert_eq!(listing(&dir), before);
 }
@@ -147,14 +190,18 @@ fn share_refuses_an_expired_combiner_naming_the_local_clock() {
 fn dishonest_share(dir: &Path, out: &str) {
     let sd = SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
     let pin = Pin::certificate(&load_cert(&dir.join("operator.cer")));
+    let hsm: sd_core::HsmName = ceremony_tests::TEST_HSM.parse().unwrap();
     let request = RecoveryRequest::verify(
         &std::fs::read(dir.join("request.json")).unwrap(),
-        &pin,
+        RequestPins { operator: &pin, hsm: &hsm },
         &sd,
         &test_policy(dir),
         now(),
     )
     .unwrap();
+    let combiner =
+        Combiner::verify(&std::fs::read(dir.join("public/combiner.json")).unwrap(), now()).unwrap();
+    let target = request.pin_combiner(&Pin::certificate(combiner.certificate())).unwrap();
     let key = private_key::from_pem(
         &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
         Some(PASS.as_bytes()),
@@ -168,8 +215,7 @@ fn dishonest_share(dir: &Path, out: &str) {
     bytes[6..8].copy_from_slice(&changed.to_le_bytes());
     let bad = OpenedShare { share: Share::from_bytes(&bytes).unwrap(), ..real };
     let signed =
-        ShareBundle::seal(&mut rng(), &request, &sd, &bad, &Signer { key: &key, cert: &cert }, now())
-            .unwrap();
+        ShareBundle::seal(&mut rng(), &target, &sd, &bad, &Signer { key: &key, cert: &cert }, now()).unwrap();
     std::fs::write(dir.join(out), signed).unwrap();
 }
 
@@ -294,15 +340,17 @@ fn check_says_what_it_proves_and_what_it_does_not() {
 }
 
 /// On a terminal, an unpinned request goes on only when a person types "yes"
-/// after comparing the signer's fingerprint with the ceremony record
-/// (`script` gives the command a pseudo-terminal and types the answer).
+/// after comparing the signer's fingerprint with the ceremony record, and an
+/// unpinned combiner only when they type "yes" after comparing it with the
+/// combiner laptop's screen (`script` gives the command a pseudo-terminal and
+/// types the answers).
 #[test]
 fn an_unpinned_operator_is_confirmed_on_the_terminal() {
     let dir = recovery("attack-confirm-on-terminal");
     let command = |out: &str| {
         format!(
-            "{} share --sd sd.json --request request.json --attestation-root attestation-root.pem \
-             --key alice.key --passphrase-file pw --out {out}",
+            "{} share --sd sd.json --request request.json --hsm emulated-hsm \
+             --attestation-root attestation-root.pem --key alice.key --passphrase-file pw --out {out}",
             env!("CARGO_BIN_EXE_keyholder")
         )
     };
@@ -329,7 +377,15 @@ fn an_unpinned_operator_is_confirmed_on_the_terminal() {
     );
     assert!(shown.contains("not confirmed; nothing was done"), "{shown}");
     assert!(!dir.join("refused.share.json").exists());
-    let (code, shown) = on_terminal("yes\n", "alice.share.json");
+    // The operator confirmed, the combiner not.
+    let (code, shown) = on_terminal("yes\nno\n", "refused.share.json");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains("Is this the fingerprint the combiner laptop shows on its own screen?"),
+        "{shown}"
+    );
+    assert!(!dir.join("refused.share.json").exists());
+    let (code, shown) = on_terminal("yes\nyes\n", "alice.share.json");
     assert_eq!(code, Some(0), "{shown}");
     assert!(dir.join("alice.share.json").exists(), "{shown}");
 }

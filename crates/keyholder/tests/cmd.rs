@@ -44,7 +44,18 @@ fn make_fixtures() -> &'static Path {
     // Someone who holds no share of sd.json.
     let stranger = dir.join("stranger");
     std::fs::create_dir_all(&stranger).unwrap();
-    run(&["init", "--name", "stranger", "--out", "stranger", "--no-passphrase", "--bits", "2048"]);
+    run(&[
+        "init",
+        "--name",
+        "stranger",
+        "--out",
+        "stranger",
+        "--public-out",
+        "stranger",
+        "--no-passphrase",
+        "--bits",
+        "2048",
+    ]);
     for ext in ["key", "cer", "enrollment.json"] {
         std::fs::rename(stranger.join(format!("stranger.{ext}")), dir.join(format!("stranger.{ext}")))
             .unwrap();
@@ -88,7 +99,7 @@ fn fingerprints(dir: &Path) -> Vec<(&'static str, String)> {
     add(&cert("exchange.pem"), "[EXCHANGE_THUMB]", "[EXCHANGE_READ]", "[EXCHANGE_SHA]");
     add(&cert("stranger.cer"), "[STRANGER_THUMB]", "[STRANGER_READ]", "[STRANGER_SHA]");
     let combiner = sd_core::handoff::combiner::Combiner::verify(
-        &std::fs::read(dir.join("combiner.json")).unwrap(),
+        &std::fs::read(dir.join("public/combiner.json")).unwrap(),
         common::now(),
     )
     .unwrap();

@@ -49,8 +49,10 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     );
 
     // A fresh init prints the fingerprint in both forms.
-    let out =
-        ok(keyholder(&dir, &["init", "--name", "dave", "--out", ".", "--no-passphrase", "--bits", "2048"]));
+    let out = ok(keyholder(
+        &dir,
+        &["init", "--name", "dave", "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
+    ));
     let dave = load_cert(&dir.join("dave.cer"));
     assert!(out.contains(&dave.x5t_s256()));
     assert!(out.contains(&sd_core::cert::readable_fingerprint(&dave.sha256())));
@@ -171,8 +173,12 @@ fn distributed_recovery_share_bundles_and_combine() {
             "sd.json",
             "--request",
             "request.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-fingerprint",
             &fingerprint,
+            "--combiner",
+            "public/combiner.json",
             "--key",
             "bob.key",
             "--passphrase-file",
@@ -224,6 +230,8 @@ fn distributed_recovery_share_bundles_and_combine() {
             "sd.json",
             "--request",
             "request.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-cert",
             "operator.cer",
             "--combiner-key",
@@ -248,7 +256,10 @@ fn rotate_then_recover_with_the_new_custodians() {
     let f = fixture();
     let dir = f.copy_to("rotate");
     for n in ["dave", "erin", "frank", "grace"] {
-        ok(keyholder(&dir, &["init", "--name", n, "--out", ".", "--no-passphrase", "--bits", "2048"]));
+        ok(keyholder(
+            &dir,
+            &["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
+        ));
     }
     let out = ok(keyholder(
         &dir,

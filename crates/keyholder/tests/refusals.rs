@@ -62,7 +62,21 @@ fn wrong_passphrase_names_the_key_file() {
 fn keys_that_open_no_share_too_few_and_twice() {
     let f = fixture();
     let dir = f.copy_to("quorum-errors");
-    ok(keyholder(&dir, &["init", "--name", "stranger", "--out", ".", "--no-passphrase", "--bits", "2048"]));
+    ok(keyholder(
+        &dir,
+        &[
+            "init",
+            "--name",
+            "stranger",
+            "--out",
+            ".",
+            "--public-out",
+            ".",
+            "--no-passphrase",
+            "--bits",
+            "2048",
+        ],
+    ));
     let before = listing(&dir);
     fails(
         keyholder(&dir, &["check", "--sd", "sd.json", "--key", "stranger.key"]),
@@ -152,18 +166,30 @@ fn outputs_are_never_overwritten_without_force() {
     // A key file is never replaced, even with --force.
     let key_before = std::fs::read(dir.join("alice.key")).unwrap();
     fails(
-        keyholder(&dir, &["init", "--name", "alice", "--out", ".", "--no-passphrase", "--force"]),
+        keyholder(
+            &dir,
+            &["init", "--name", "alice", "--out", ".", "--public-out", ".", "--no-passphrase", "--force"],
+        ),
         &["alice.key: a key file is already there; keys are never replaced, not even with --force"],
     );
     assert_eq!(std::fs::read(dir.join("alice.key")).unwrap(), key_before);
     // Weak keys and unsafe names are refused by the command line (exit 2).
-    let o = keyholder(&dir, &["init", "--name", "x", "--out", ".", "--no-passphrase", "--bits", "1024"]);
+    let o = keyholder(
+        &dir,
+        &["init", "--name", "x", "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "1024"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("too weak"));
-    fails(keyholder(&dir, &["init", "--name", "../evil", "--out", ".", "--no-passphrase"]), &["--name"]);
+    fails(
+        keyholder(&dir, &["init", "--name", "../evil", "--out", ".", "--public-out", ".", "--no-passphrase"]),
+        &["--name"],
+    );
     std::fs::write(dir.join("short-pw"), "abc").unwrap();
     fails(
-        keyholder(&dir, &["init", "--name", "eve", "--out", ".", "--passphrase-file", "short-pw"]),
+        keyholder(
+            &dir,
+            &["init", "--name", "eve", "--out", ".", "--public-out", ".", "--passphrase-file", "short-pw"],
+        ),
         &["short-pw", "shorter than 8"],
     );
     assert!(!dir.join("eve.key").exists());
@@ -244,6 +270,8 @@ fn combine(dir: &std::path::Path, shares: &[&str]) -> std::process::Output {
         "sd.json",
         "--request",
         "request.json",
+        "--hsm",
+        "emulated-hsm",
         "--operator-cert",
         "operator.cer",
         "--combiner-key",
@@ -305,6 +333,8 @@ fn share_bundle_for_another_request_is_refused() {
             "sd.json",
             "--request",
             "request2.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-cert",
             "operator.cer",
             "--combiner-key",
@@ -336,10 +366,12 @@ fn share_bundle_for_another_request_is_refused() {
                 "other-sd.json",
                 "--request",
                 "request.json",
+                "--hsm",
+                "emulated-hsm",
                 "--operator-cert",
                 "operator.cer",
                 "--combiner",
-                "combiner.json",
+                "public/combiner.json",
                 "--key",
                 "carol.key",
                 "--passphrase-file",
@@ -362,10 +394,12 @@ fn share_bundle_for_another_request_is_refused() {
                 "sd.json",
                 "--request",
                 "request.json",
+                "--hsm",
+                "emulated-hsm",
                 "--operator-cert",
                 "alice.cer",
                 "--combiner",
-                "combiner.json",
+                "public/combiner.json",
                 "--key",
                 "carol.key",
                 "--passphrase-file",
@@ -383,7 +417,21 @@ fn share_bundle_for_another_request_is_refused() {
 fn share_bundle_from_a_stranger_is_refused() {
     let dir = distributed("stranger-share");
     // A custodian not in the SD makes a bundle for a look-alike SD that names them.
-    ok(keyholder(&dir, &["init", "--name", "mallory", "--out", ".", "--no-passphrase", "--bits", "2048"]));
+    ok(keyholder(
+        &dir,
+        &[
+            "init",
+            "--name",
+            "mallory",
+            "--out",
+            ".",
+            "--public-out",
+            ".",
+            "--no-passphrase",
+            "--bits",
+            "2048",
+        ],
+    ));
     let certs: Vec<_> =
         ["alice", "bob", "mallory"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
     let master = sd_core::secret::MasterKey::generate(&mut rng()).unwrap();
@@ -404,10 +452,12 @@ fn share_bundle_from_a_stranger_is_refused() {
             "fake-sd.json",
             "--request",
             "fake-request.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-cert",
             "operator.cer",
             "--combiner",
-            "combiner.json",
+            "public/combiner.json",
             "--key",
             "mallory.key",
             "--out",
@@ -436,6 +486,8 @@ fn sealed_to_another_combiner_is_refused() {
             "sd.json",
             "--request",
             "request.json",
+            "--hsm",
+            "emulated-hsm",
             "--operator-cert",
             "operator.cer",
             "--combiner-key",

@@ -10,8 +10,11 @@
 //!   a recovery request or an activation record;
 //! - **custodians** are listed in the SD file: a share bundle or a drill
 //!   report counts only when its signers' thumbprints are the file's;
-//! - the **combiner** is named in the operator-signed recovery request, so a
-//!   custodian seals only to the key the pinned operator vouched for;
+//! - the **target HSM** and the **combiner** are pinned by each custodian
+//!   (the HSM's name from the ceremony plan, the combiner's fingerprint from
+//!   the combiner laptop's screen): the operator's request must name both,
+//!   but its signature alone decides neither, since the operator key lives on
+//!   the online machine;
 //! - **enrollments** and **combiner bundles** prove possession of a key only;
 //!   their fingerprints are confirmed aloud before anyone relies on them
 //!   (the operator at activation, the operator and custodians at recovery).
@@ -46,21 +49,61 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     der::DateTime::from_str(text).ok().map(|d| d.unix_duration().as_secs())
 }
 
-/// A timestamp as carried in payloads: seconds since the Unix epoch, and the
-/// same as RFC 3339 text for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Timestamp {
-    /// Seconds since the Unix epoch.
-    pub unix: u64,
-    /// The same, as RFC 3339 text.
-    pub utc: String,
-}
+/// A timestamp as carried in payloads: seconds since the Unix epoch, one
+/// number, rendered as RFC 3339 by the tools (so a payload cannot carry two
+/// times that disagree). Bundles made before this form carried
+/// `{"unix": N, "utc": "…"}`; those still read, when the two agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(u64);
 
 impl Timestamp {
     /// From seconds since the Unix epoch.
     pub fn from_unix(unix: u64) -> Self {
-        Timestamp { unix, utc: rfc3339(unix) }
+        Timestamp(unix)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix(&self) -> u64 {
+        self.0
+    }
+
+    /// RFC 3339 UTC text, for people.
+    pub fn utc(&self) -> String {
+        rfc3339(self.0)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.utc())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Legacy {
+            unix: u64,
+            utc: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Unix(u64),
+            Legacy(Legacy),
+        }
+        match Form::deserialize(deserializer)? {
+            Form::Unix(unix) => Ok(Timestamp(unix)),
+            Form::Legacy(Legacy { unix, utc }) if parse_rfc3339(&utc) == Some(unix) => Ok(Timestamp(unix)),
+            Form::Legacy(_) => Err(serde::de::Error::custom("a time whose unix and utc forms disagree")),
+        }
     }
 }
 
@@ -186,9 +229,9 @@ pub enum HandoffError {
         role: CertRole,
         /// The signer's subject.
         subject: String,
-        /// The signer's SHA-256 fingerprint, hex.
+        /// The signer's SHA-256 fingerprint, grouped upper-case hex.
         sha256: String,
-        /// The pinned SHA-256 fingerprint, hex.
+        /// The pinned SHA-256 fingerprint, grouped upper-case hex.
         pinned: String,
     },
     /// A signer is not one of the SD file's custodians.
@@ -259,6 +302,36 @@ pub enum HandoffError {
         /// How many characters remained after removing separators.
         length: usize,
     },
+    /// A recovery request is for another HSM than the one the custodian pinned.
+    OtherHsm {
+        /// The HSM the request names.
+        named: String,
+        /// The HSM the custodian pinned.
+        pinned: String,
+    },
+    /// A recovery request names another combiner than the one the custodian pinned.
+    CombinerNotPinned {
+        /// The named combiner's fingerprint, for reading aloud.
+        named: String,
+        /// The pinned fingerprint, for reading aloud.
+        pinned: String,
+    },
+    /// A recovery request is dated in the future.
+    RequestInFuture {
+        /// Its `created`.
+        created: u64,
+        /// The local clock.
+        now: u64,
+    },
+    /// A recovery request is older than one recovery may last.
+    RequestTooOld {
+        /// Its `created`.
+        created: u64,
+        /// The local clock.
+        now: u64,
+        /// The most a recovery may last, in days.
+        max_days: u64,
+    },
     /// A share bundle belongs to another recovery request (its nonce differs).
     OtherRequest,
     /// A share bundle names another exchange key than the request.
@@ -314,7 +387,7 @@ impl fmt::Display for HandoffError {
         match self {
             HandoffError::Bundle(e) => write!(f, "{e}"),
             HandoffError::NotPinned { role, subject, sha256, pinned } => {
-                write!(f, "signed by {subject} (sha256 {sha256}), not by the pinned {role} (sha256 {pinned})")
+                write!(f, "signed by {subject} ({sha256}), not by the pinned {role} ({pinned})")
             }
             HandoffError::NotACustodian { subject, x5t_s256 } => {
                 write!(f, "signed by {subject} (x5t#S256 {x5t_s256}), who is not a custodian of this SD file")
@@ -347,6 +420,26 @@ impl fmt::Display for HandoffError {
             HandoffError::BadFingerprint { length } => write!(
                 f,
                 "a fingerprint is 64 hex digits (spaces and colons allowed), not {length} characters"
+            ),
+            HandoffError::OtherHsm { named, pinned } => write!(
+                f,
+                "is for HSM {named:?}, not the HSM {pinned:?} you are recovering into; the master key \
+                 goes only to the HSM the ceremony plan names"
+            ),
+            HandoffError::CombinerNotPinned { named, pinned } => write!(
+                f,
+                "names combiner {named}, not the combiner you pinned ({pinned}); shares are sealed only \
+                 to the combiner whose fingerprint you read from the combiner laptop"
+            ),
+            HandoffError::RequestInFuture { created, now } => {
+                write!(f, "is dated {}, in the future; {}", rfc3339(*created), clock_hint(*now))
+            }
+            HandoffError::RequestTooOld { created, now, max_days } => write!(
+                f,
+                "was made at {}, more than {max_days} days ago (a recovery request lives no longer than \
+                 its one-time combiner); {}",
+                rfc3339(*created),
+                clock_hint(*now)
             ),
             HandoffError::OtherRequest => write!(f, "is for another recovery request (its nonce differs)"),
             HandoffError::OtherExchangeKey => {
@@ -430,8 +523,8 @@ fn pinned_signer(bundle: &SignedBundle, pin: &Pin, role: CertRole) -> Result<Cer
         return Err(HandoffError::NotPinned {
             role,
             subject: signer.subject(),
-            sha256: crate::hex_lower(&signer.sha256()),
-            pinned: crate::hex_lower(&pin.sha256()),
+            sha256: crate::cert::readable_fingerprint(&signer.sha256()),
+            pinned: crate::cert::readable_fingerprint(&pin.sha256()),
         });
     }
     Ok(signer.clone())

@@ -24,6 +24,7 @@
 //! - [`attestation`]: the exchange key's SGX evidence, verified offline to Intel's root;
 //! - [`quorum`]: rebuilding the master key from a quorum, the SD file judging the shares;
 //! - [`bundle`]: signed JSON bundles (JWS JSON serialization, PS256, `x5c`);
+//! - [`hsm_name`]: the one rule for a Managed HSM's name;
 //! - [`handoff`]: each hand-off between the offline and online sides, with its
 //!   constructor and its verifier (pinned operator, SD-listed custodians).
 #![forbid(unsafe_code)]
@@ -38,6 +39,7 @@ pub mod download_request;
 pub mod enc_data;
 mod error;
 pub mod handoff;
+pub mod hsm_name;
 pub mod jwe;
 pub mod kdf;
 pub mod private_key;
@@ -50,6 +52,7 @@ pub mod shamir;
 pub mod transfer_key;
 
 pub use error::Error;
+pub use hsm_name::{HsmName, is_managed_hsm_name};
 /// The RSA key types every API here uses (from the `rsa` crate).
 pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 pub use rsa_key::RsaKey;
@@ -69,28 +72,4 @@ pub fn hex_lower(data: &[u8]) -> String {
         out.push(DIGITS[(b & 15) as usize] as char);
     }
     out
-}
-
-/// Whether `name` is a name Azure gives a Managed HSM (the NAME of
-/// NAME.managedhsm.azure.net): 3 to 24 letters, digits and hyphens, starting
-/// with a letter, not ending with a hyphen, never two hyphens in a row.
-pub fn is_managed_hsm_name(name: &str) -> bool {
-    (3..=24).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !name.ends_with('-')
-        && !name.contains("--")
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-#[cfg(test)]
-mod names {
-    #[test]
-    fn managed_hsm_names_follow_azure_rules() {
-        for ok in ["abc", "contoso-dr", "a1b2c3d4e5f6g7h8i9j0k1l2"] {
-            assert!(super::is_managed_hsm_name(ok), "{ok}");
-        }
-        for bad in ["ab", "1abc", "abc-", "a--b", "has space", "a_b", "a234567890123456789012345"] {
-            assert!(!super::is_managed_hsm_name(bad), "{bad}");
-        }
-    }
 }

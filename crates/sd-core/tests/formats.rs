@@ -73,7 +73,15 @@ fn bundle_sign_verify_and_refusals() {
     let v = bundle::verify_signatures(signed.as_bytes(), BundleKind::Enrollment).unwrap();
     assert_eq!(v.signers(), std::slice::from_ref(&cert));
     assert_eq!(v.payload_for_display().unwrap(), serde_json::to_value(&payload).unwrap());
-    assert_eq!(payload.created.utc, "2026-01-01T00:00:00Z");
+    assert_eq!(payload.created.utc(), "2026-01-01T00:00:00Z");
+    // One time on the wire, a number; the older {unix, utc} form still reads when the two agree.
+    assert_eq!(serde_json::to_value(payload.created).unwrap(), serde_json::json!(1_767_225_600u64));
+    let legacy: Timestamp =
+        serde_json::from_str(r#"{"unix": 1767225600, "utc": "2026-01-01T00:00:00Z"}"#).unwrap();
+    assert_eq!(legacy, payload.created);
+    let disagreeing =
+        serde_json::from_str::<Timestamp>(r#"{"unix": 1767225600, "utc": "2001-01-01T00:00:00Z"}"#);
+    assert!(disagreeing.unwrap_err().to_string().contains("disagree"));
     let e = Enrollment::verify(signed.as_bytes()).unwrap();
     assert_eq!((e.custodian(), e.certificate()), ("alice", &cert));
 

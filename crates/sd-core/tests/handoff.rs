@@ -3,6 +3,7 @@
 //! would (a valid signature on a lying payload), and each verifier must refuse
 //! at its own check.
 
+use sd_core::HsmName;
 use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::attestation::{Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind, Signer};
@@ -11,7 +12,7 @@ use sd_core::enc_data::DomainSecret;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
 use sd_core::handoff::drill_report::DrillReport;
-use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
+use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, ShareTarget, VerifiedRequest};
 use sd_core::handoff::share::ShareBundle;
 use sd_core::handoff::{HandoffError, Nonce, Pin, Timestamp};
 use sd_core::jwe::{CompactJwe, Enc};
@@ -118,7 +119,7 @@ impl World {
     }
 
     fn request(&self) -> VerifiedRequest {
-        RecoveryRequest::verify(
+        verify_request(
             self.request_bytes().as_bytes(),
             &Pin::certificate(&self.operator.cert),
             &self.sd,
@@ -133,9 +134,27 @@ impl World {
     }
 
     fn share_bundle(&self, request: &VerifiedRequest, i: usize) -> String {
-        ShareBundle::seal(&mut rng(), request, &self.sd, &self.opened(i), &self.custodians[i].signer(), NOW)
+        let target = target(self, request);
+        ShareBundle::seal(&mut rng(), &target, &self.sd, &self.opened(i), &self.custodians[i].signer(), NOW)
             .unwrap()
     }
+}
+
+/// Verifies a request as a custodian recovering into the HSM "target" does.
+fn verify_request(
+    bytes: &[u8],
+    operator: &Pin,
+    sd: &SecurityDomain,
+    policy: &ExchangeKeyPolicy,
+    now: u64,
+) -> Result<VerifiedRequest, HandoffError> {
+    let hsm: HsmName = "target".parse().unwrap();
+    RecoveryRequest::verify(bytes, RequestPins { operator, hsm: &hsm }, sd, policy, now)
+}
+
+/// The request with its combiner pinned by the custodian, as `keyholder share` seals to it.
+fn target(w: &World, request: &VerifiedRequest) -> ShareTarget {
+    request.clone().pin_combiner(&Pin::certificate(&w.combiner.cert)).unwrap()
 }
 
 /// The payload of a bundle, for forging a look-alike.
@@ -152,7 +171,7 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     // Pinned by certificate, and by the fingerprint read aloud (any spacing, any case).
     let fp = cert::readable_fingerprint(&w.operator.cert.sha256()).to_lowercase();
     for pin in [Pin::certificate(&w.operator.cert), Pin::from_fingerprint(&fp).unwrap()] {
-        let r = RecoveryRequest::verify(bytes.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap();
+        let r = verify_request(bytes.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap();
         assert_eq!(r.combiner(), &w.combiner.cert);
         assert_eq!(r.exchange(), w.exchange.certificate());
         assert_eq!(r.hsm_name(), "target");
@@ -161,21 +180,16 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     // Attack 2: a stranger signs the same payload; the pin refuses it.
     let stranger = Party::new("operator", NOW - DAY, 365);
     let forged = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[stranger.signer()]).unwrap();
-    let err = RecoveryRequest::verify(
-        forged.as_bytes(),
-        &Pin::certificate(&w.operator.cert),
-        &w.sd,
-        &w.policy,
-        NOW,
-    )
-    .unwrap_err();
+    let err = verify_request(forged.as_bytes(), &Pin::certificate(&w.operator.cert), &w.sd, &w.policy, NOW)
+        .unwrap_err();
     assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
-    assert!(err.to_string().starts_with("signed by CN=operator (sha256 "), "{err}");
+    let readable = cert::readable_fingerprint(&stranger.cert.sha256());
+    assert!(err.to_string().starts_with(&format!("signed by CN=operator ({readable}), not by")), "{err}");
     // The operator's own certificate, expired: refused, with the local clock named.
     let old = Party::new("operator", NOW - 400 * DAY, 365);
     let stale = bundle::sign(BundleKind::RecoveryRequest, &payload(&bytes), &[old.signer()]).unwrap();
-    let err = RecoveryRequest::verify(stale.as_bytes(), &Pin::certificate(&old.cert), &w.sd, &w.policy, NOW)
-        .unwrap_err();
+    let err =
+        verify_request(stale.as_bytes(), &Pin::certificate(&old.cert), &w.sd, &w.policy, NOW).unwrap_err();
     assert!(matches!(err, HandoffError::Expired { role: sd_core::handoff::CertRole::Operator, .. }), "{err}");
     assert!(
         err.to_string().contains("the operator certificate expired at")
@@ -193,14 +207,8 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
         2,
     )
     .unwrap();
-    let err = RecoveryRequest::verify(
-        bytes.as_bytes(),
-        &Pin::certificate(&w.operator.cert),
-        &other,
-        &w.policy,
-        NOW,
-    )
-    .unwrap_err();
+    let err = verify_request(bytes.as_bytes(), &Pin::certificate(&w.operator.cert), &other, &w.policy, NOW)
+        .unwrap_err();
     assert!(matches!(err, HandoffError::OtherSdFile { .. }), "{err}");
 }
 
@@ -216,16 +224,16 @@ fn a_request_naming_an_unattested_or_misnamed_exchange_key_is_refused() {
     p["exchange_certificate"] = rogue.to_pem().into();
     p["exchange_x5t_s256"] = rogue.x5t_s256().into();
     let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
-    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    let err = verify_request(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
     let HandoffError::ExchangeKey(failure) = &err else { panic!("{err}") };
     assert_eq!(failure.report.checks.last().unwrap().name, "evidence extension");
     // Accepted only with its fingerprint confirmed out of band, and then marked unattested.
     let confirmed = ExchangeKeyPolicy { allow_unattested: Some(rogue.x5t_s256()), ..w.policy.clone() };
-    let r = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &confirmed, NOW).unwrap();
+    let r = verify_request(signed.as_bytes(), &pin, &w.sd, &confirmed, NOW).unwrap();
     assert!(matches!(r.exchange_key().basis(), Basis::ConfirmedUnattested));
     let wrong =
         ExchangeKeyPolicy { allow_unattested: Some(w.exchange.certificate().x5t_s256()), ..w.policy.clone() };
-    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &wrong, NOW).unwrap_err();
+    let err = verify_request(signed.as_bytes(), &pin, &w.sd, &wrong, NOW).unwrap_err();
     assert!(err.to_string().contains("not the confirmed"), "{err}");
     // A key genuinely attested, but for another HSM than the request names.
     let other = attested_exchange(&w.platform, "someone-else");
@@ -233,17 +241,11 @@ fn a_request_naming_an_unattested_or_misnamed_exchange_key_is_refused() {
     p["exchange_certificate"] = other.to_pem().into();
     p["exchange_x5t_s256"] = other.x5t_s256().into();
     let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
-    let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    let err = verify_request(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
     assert!(err.to_string().contains("\"certificate names the HSM\""), "{err}");
     // And with Intel's pins (no test root), the emulator-style evidence is refused at the root.
-    let err = RecoveryRequest::verify(
-        w.request_bytes().as_bytes(),
-        &pin,
-        &w.sd,
-        &ExchangeKeyPolicy::default(),
-        NOW,
-    )
-    .unwrap_err();
+    let err = verify_request(w.request_bytes().as_bytes(), &pin, &w.sd, &ExchangeKeyPolicy::default(), NOW)
+        .unwrap_err();
     assert!(err.to_string().contains("\"attestation root pin\""), "{err}");
 }
 
@@ -263,7 +265,7 @@ fn a_request_nonce_is_32_random_bytes_in_canonical_base64url() {
         let mut p = payload(&good);
         p["nonce"] = nonce.into();
         let signed = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
-        let err = RecoveryRequest::verify(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+        let err = verify_request(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
         assert!(matches!(err, HandoffError::BadNonce { .. }), "{nonce:?}: {err}");
         assert!(err.to_string().contains(why), "{nonce:?}: {err}");
     }
@@ -291,7 +293,8 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
     let err = Combiner::verify(signed.as_bytes(), NOW + 8 * DAY).unwrap_err();
     assert!(matches!(err, HandoffError::Expired { .. }), "{err}");
     assert!(err.to_string().contains("the local clock says 2027-01-23"), "{err}");
-    let err = RecoveryRequest::verify(
+    // A request checked after its combiner expired is older than a recovery lives.
+    let err = verify_request(
         w.request_bytes().as_bytes(),
         &Pin::certificate(&w.operator.cert),
         &w.sd,
@@ -299,7 +302,7 @@ fn the_combiner_is_the_one_the_request_names_and_it_must_be_fresh() {
         NOW + 8 * DAY,
     )
     .unwrap_err();
-    assert!(matches!(err, HandoffError::Expired { .. }), "{err}");
+    assert!(matches!(err, HandoffError::RequestTooOld { .. }), "{err}");
     // Not yet valid.
     let err = Combiner::verify(signed.as_bytes(), NOW - 2 * 3600).unwrap_err();
     assert!(matches!(err, HandoffError::NotYetValid { .. }), "{err}");
@@ -375,7 +378,8 @@ fn a_share_bundle_is_bound_to_its_request_custodian_and_position() {
     // And seal refuses to make such a bundle in the first place.
     let lying = OpenedShare { index: 1, x5t_256: w.custodians[1].cert.x5t_s256(), share: wrong_x };
     let err =
-        ShareBundle::seal(&mut rng(), &request, &w.sd, &lying, &w.custodians[1].signer(), NOW).unwrap_err();
+        ShareBundle::seal(&mut rng(), &target(&w, &request), &w.sd, &lying, &w.custodians[1].signer(), NOW)
+            .unwrap_err();
     assert_eq!(err, HandoffError::ShareXMismatch { x: 3, share_index: 1 });
 }
 
@@ -495,4 +499,104 @@ fn an_activation_record_matches_the_sd_file_and_the_pinned_operator() {
         ActivationRecord::verify(forged.as_bytes(), &pin, &w.sd),
         Err(HandoffError::NotPinned { .. })
     ));
+}
+
+#[test]
+fn a_request_for_another_hsm_is_refused_however_well_attested() {
+    // N1: the online machine holds the operator key; it signs a request for a
+    // genuine HSM of its own ("hsm-evil"), whose evidence chains to the same
+    // root. The custodians pinned "target" from the ceremony plan.
+    let w = World::new();
+    let pin = Pin::certificate(&w.operator.cert);
+    let evil_cert = attested_exchange(&w.platform, "hsm-evil");
+    let evil = w.policy.verify(ExchangeKeySource::Certificate(&evil_cert), "hsm-evil", NOW).unwrap();
+    let signed = RecoveryRequest::sign(
+        &mut rng(),
+        "https://hsm-evil.managedhsm.azure.net",
+        &evil,
+        &w.combiner(),
+        &w.sd,
+        &w.operator.signer(),
+        NOW,
+    )
+    .unwrap();
+    let err = verify_request(signed.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert_eq!(err, HandoffError::OtherHsm { named: "hsm-evil".into(), pinned: "target".into() });
+    assert!(err.to_string().contains("not the HSM \"target\" you are recovering into"), "{err}");
+    // Forged the other way round: the request says "target", its key is attested for hsm-evil.
+    let mut p = payload(&signed);
+    p["hsm_name"] = "target".into();
+    let forged = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
+    let err = verify_request(forged.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert!(err.to_string().contains("\"certificate names the HSM\""), "{err}");
+    // The name is compared as DNS compares it.
+    let upper: HsmName = "TARGET".parse().unwrap();
+    let ok = RecoveryRequest::verify(
+        w.request_bytes().as_bytes(),
+        RequestPins { operator: &pin, hsm: &upper },
+        &w.sd,
+        &w.policy,
+        NOW,
+    );
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn shares_go_only_to_the_combiner_the_custodian_pinned() {
+    // N2: the operator key names the attacker's own combiner in the request.
+    let w = World::new();
+    let mallory = Party::new("combiner", NOW - 3600, 7);
+    let mallory_combiner =
+        Combiner::verify(Combiner::sign(&mallory.signer(), NOW).unwrap().as_bytes(), NOW).unwrap();
+    let signed = RecoveryRequest::sign(
+        &mut rng(),
+        "https://target.managedhsm.azure.net",
+        &w.exchange,
+        &mallory_combiner,
+        &w.sd,
+        &w.operator.signer(),
+        NOW,
+    )
+    .unwrap();
+    let request =
+        verify_request(signed.as_bytes(), &Pin::certificate(&w.operator.cert), &w.sd, &w.policy, NOW)
+            .unwrap();
+    // The custodian read the real combiner's fingerprint from the combiner laptop.
+    let read_aloud = cert::readable_fingerprint(&w.combiner.cert.sha256());
+    let err = request.clone().pin_combiner(&Pin::from_fingerprint(&read_aloud).unwrap()).unwrap_err();
+    assert_eq!(
+        err,
+        HandoffError::CombinerNotPinned {
+            named: cert::readable_fingerprint(&mallory.cert.sha256()),
+            pinned: read_aloud.clone()
+        }
+    );
+    // The honest request passes the same pin.
+    assert!(w.request().pin_combiner(&Pin::from_fingerprint(&read_aloud).unwrap()).is_ok());
+}
+
+#[test]
+fn a_request_is_fresh_one_time_and_not_from_the_future() {
+    let w = World::new();
+    let pin = Pin::certificate(&w.operator.cert);
+    let dated = |created: u64| {
+        let mut p = payload(&w.request_bytes());
+        p["created"] = created.into();
+        bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap()
+    };
+    // N8: a request from 2001, and one dated ten minutes ahead.
+    let err = verify_request(dated(978_307_200).as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert!(matches!(err, HandoffError::RequestTooOld { max_days: 7, .. }), "{err}");
+    assert!(err.to_string().contains("2001-01-01T00:00:00Z"), "{err}");
+    let err = verify_request(dated(NOW + 600).as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert!(matches!(err, HandoffError::RequestInFuture { .. }), "{err}");
+    // Within the bounds: four minutes ahead (clock drift), six days old.
+    assert!(verify_request(dated(NOW + 240).as_bytes(), &pin, &w.sd, &w.policy, NOW).is_ok());
+    assert!(verify_request(dated(NOW - 6 * DAY).as_bytes(), &pin, &w.sd, &w.policy, NOW).is_ok());
+    // The two-time form whose halves disagree is not a request at all.
+    let mut p = payload(&w.request_bytes());
+    p["created"] = serde_json::json!({"unix": NOW, "utc": "2001-01-01T00:00:00Z"});
+    let forged = bundle::sign(BundleKind::RecoveryRequest, &p, &[w.operator.signer()]).unwrap();
+    let err = verify_request(forged.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
+    assert!(err.to_string().contains("disagree"), "{err}");
 }

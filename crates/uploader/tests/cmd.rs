@@ -55,6 +55,14 @@ fn uploader_cases() {
     }
     std::fs::create_dir_all(fixtures.join("locked")).unwrap();
     std::fs::copy(dir.join("locked/operator.key"), fixtures.join("locked/operator.key")).unwrap();
+    // The combiner's public folder, and its key media (which never comes online).
+    std::fs::create_dir_all(fixtures.join("public")).unwrap();
+    std::fs::copy(dir.join("public/combiner.json"), fixtures.join("public/combiner.json")).unwrap();
+    std::fs::create_dir_all(fixtures.join("combiner-media")).unwrap();
+    for file in ["public/combiner.json", "combiner.key"] {
+        let name = Path::new(file).file_name().unwrap();
+        std::fs::copy(dir.join(file), fixtures.join("combiner-media").join(name)).unwrap();
+    }
 
     let mut redactions = Vec::new();
     for (file, thumb, read) in [
@@ -68,9 +76,11 @@ fn uploader_cases() {
         redactions.push((read, readable_fingerprint(&c.sha256())));
     }
     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
-    let combiner =
-        sd_core::handoff::combiner::Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now)
-            .unwrap();
+    let combiner = sd_core::handoff::combiner::Combiner::verify(
+        &std::fs::read(dir.join("public/combiner.json")).unwrap(),
+        now,
+    )
+    .unwrap();
     redactions.push(("[COMBINER_THUMB]", combiner.certificate().x5t_s256()));
     redactions.push(("[COMBINER_READ]", readable_fingerprint(&combiner.certificate().sha256())));
     redactions.push(("[ADMIN_ID]", emu.principal()));

@@ -25,10 +25,15 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let (out, force, pkcs11) = (args.output.out.as_path(), args.output.force, args.pkcs11.as_deref());
     let protection = args.protection.protection();
-    files::output_dir(out)?;
+    let public = args.output.public_dir();
     let key_path = out.join("combiner.key");
-    let bundle_path = out.join("combiner.json");
-    files::check_writable(&bundle_path, force)?;
+    let bundle_path = public.join("combiner.json");
+    files::check_not_replacing(&bundle_path, force)?;
+    if pkcs11.is_none() {
+        files::check_new_key(&key_path)?;
+    }
+    files::output_dir(out)?;
+    files::public_dir(&public)?;
     // One recovery: a week is plenty, and the most a combiner may be valid.
     const DAYS: u32 = MAX_COMBINER_DAYS as u32;
     // Either a key file (written last) or a key that stays on a token.
@@ -38,7 +43,6 @@ pub fn run(args: Args) -> CliResult {
             (Box::new(token), cert, None)
         }
         None => {
-            files::check_new_key(&key_path)?;
             let id = identity::generate("combiner", 3072, DAYS, protection, &key_path)?;
             (Box::new(id.key), id.cert, Some(id.key_pem))
         }
@@ -54,6 +58,12 @@ pub fn run(args: Args) -> CliResult {
         outln!("generated the combiner key on the token: {uri}");
     }
     outln!("wrote {}", bundle_path.display());
-    print_fingerprint("combiner key (custodians confirm this aloud)", &cert);
+    if !files::same_folder(out, &public) {
+        outln!("only {} goes to the operator; the combiner key stays on this laptop", public.display());
+    }
+    print_fingerprint(
+        "combiner key (each custodian types this \"read aloud\" line as --combiner-fingerprint)",
+        &cert,
+    );
     Ok(())
 }

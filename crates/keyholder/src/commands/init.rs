@@ -3,6 +3,7 @@
 
 use ceremony_cli::args::OutDirArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
+use ceremony_cli::files::same_folder;
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::identity::{self, NewKeyArgs, Protection};
 use ceremony_cli::outln;
@@ -44,8 +45,9 @@ enum KeyHome<'a> {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let Args { name, output: OutDirArgs { out, force }, bits, days, protection, pkcs11 } = &args;
-    let (name, out, force) = (name.as_str(), out.as_path(), *force);
+    let Args { name, output, bits, days, protection, pkcs11 } = &args;
+    let (name, out, force) = (name.as_str(), output.out.as_path(), output.force);
+    let public = output.public_dir();
     let home = match pkcs11 {
         Some(uri) => KeyHome::Token(uri),
         None => KeyHome::File(protection.protection()),
@@ -56,16 +58,25 @@ pub fn run(args: Args) -> CliResult {
         ))
         .hint("it names the certificate (CN) and the files NAME.key, NAME.cer and NAME.enrollment.json")
     })?;
-    files::output_dir(out)?;
     let key_path = out.join(format!("{name}.key"));
+    // The key's own copy of its certificate (signing needs it), and the public copies.
     let cer_path = out.join(format!("{name}.cer"));
-    let enrollment_path = out.join(format!("{name}.enrollment.json"));
-    // Refuse before generating anything: a key file is never replaced.
-    files::check_writable(&cer_path, force)?;
-    files::check_writable(&enrollment_path, force)?;
+    let public_cer_path = public.join(format!("{name}.cer"));
+    let enrollment_path = public.join(format!("{name}.enrollment.json"));
+    let same = same_folder(out, &public);
+    // Refuse before generating anything (or creating a folder): a key file is never replaced.
+    files::check_not_replacing(&cer_path, force)?;
+    files::check_not_replacing(&enrollment_path, force)?;
+    if !same {
+        files::check_not_replacing(&public_cer_path, force)?;
+    }
+    if pkcs11.is_none() {
+        files::check_new_key(&key_path)?;
+    }
+    files::output_dir(out)?;
+    files::public_dir(&public)?;
     let (key, certificate, key_file): (Box<dyn RsaKey>, _, _) = match home {
         KeyHome::File(protection) => {
-            files::check_new_key(&key_path)?;
             let id = identity::generate(name, *bits, *days, protection, &key_path)?;
             let encrypted = id.encrypted;
             (Box::new(id.key), id.cert, Some((id.key_pem, encrypted)))
@@ -80,6 +91,9 @@ pub fn run(args: Args) -> CliResult {
 
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;
+    if !same {
+        outputs.write(&public_cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;
+    }
     outputs.write(&enrollment_path, signed.as_bytes(), PUBLIC_MODE, force)?;
     match (&key_file, home) {
         (Some((pem, encrypted)), _) => {
@@ -95,7 +109,13 @@ pub fn run(args: Args) -> CliResult {
         (None, KeyHome::File(_)) => {}
     }
     outln!("wrote {}", cer_path.display());
+    if !same {
+        outln!("wrote {}", public_cer_path.display());
+    }
     outln!("wrote {}", enrollment_path.display());
+    if !same {
+        outln!("only {} goes to the operator; {} stays offline", public.display(), out.display());
+    }
     print_fingerprint("custodian certificate", &certificate);
     Ok(())
 }

@@ -21,8 +21,9 @@ use clap::CommandFactory;
 use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind};
 use sd_core::cert::Certificate;
+use sd_core::handoff::HandoffError;
 use sd_core::handoff::Pin;
-use sd_core::handoff::recovery_request::{RecoveryRequest, VerifiedRequest};
+use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, VerifiedRequest};
 
 use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
 use ceremony_cli::args::SdFileArg;
@@ -76,26 +77,48 @@ fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -
 /// and a recovery request for it, signed by the pinned operator; its target
 /// HSM, exchange key and combiner are shown to be confirmed aloud.
 fn load_distributed(args: &RecoveryArgs) -> CliResult<(crate::security_domain::LoadedSd, VerifiedRequest)> {
-    let RecoveryArgs { sd: SdFileArg { sd: sd_path }, request: request_path, operator, attestation } = args;
+    let RecoveryArgs { sd: SdFileArg { sd: sd_path }, request: request_path, target, operator, attestation } =
+        args;
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
         return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));
     }
     let pin = operator_pin(operator, request_path, BundleKind::RecoveryRequest)?;
     let policy = attestation.policy()?;
-    let request = RecoveryRequest::verify(&files::read(request_path)?, &pin, &sd.sd, &policy, now_unix())
-        .in_file(request_path)?;
+    let pins = RequestPins { operator: &pin, hsm: &target.hsm };
+    let request = RecoveryRequest::verify(&files::read(request_path)?, pins, &sd.sd, &policy, now_unix())
+        .map_err(|e| request_refused(request_path, e))?;
     outln!(
-        "recovery request for HSM {:?} at {} (made {})",
+        "recovery request for HSM {:?}, the HSM you named, at {} (made {})",
         request.hsm_name(),
-        request.hsm(),
-        request.created().utc
+        ceremony_cli::terminal::capped(request.hsm()),
+        request.created()
     );
     print_fingerprint("signed by the pinned operator", request.operator());
     print_fingerprint("exchange key of the target HSM (confirm aloud)", request.exchange());
     ceremony_cli::exchange_key::print_verdict(request.exchange_key());
     print_fingerprint("combiner named by the operator (confirm aloud)", request.combiner());
     Ok((sd, request))
+}
+
+/// A refused recovery request, with what the custodian should do next.
+fn request_refused(path: &Path, e: HandoffError) -> CliError {
+    let hint = match &e {
+        HandoffError::OtherHsm { .. } => Some(
+            "check --hsm against the ceremony plan; if it is right, this request was not made for your \
+             recovery: tell the ceremony administrator and share nothing",
+        ),
+        HandoffError::RequestTooOld { .. } => Some(
+            "a recovery needs a fresh combiner and a new request: `keyholder combiner-init`, then the \
+             operator's `uploader init-recovery`",
+        ),
+        _ => None,
+    };
+    let err = CliError::file(path, e);
+    match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    }
 }
 
 /// An exchange key as a file holds it: a transfer-key response (JSON), a

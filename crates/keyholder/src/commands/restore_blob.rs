@@ -9,7 +9,7 @@ use ceremony_cli::exchange_key::{AttestationArgs, print_verdict};
 use sd_core::restore_blob::RestoreBlob;
 
 use super::{load_exchange_key, print_fingerprint, rng};
-use crate::cli::KeysArgs;
+use crate::cli::{KeysArgs, TargetHsmArg};
 use crate::security_domain;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
@@ -22,10 +22,8 @@ pub struct Args {
     /// (uploader init-recovery keeps it) or the PEM certificate az saves.
     #[arg(long, value_name = "EXCHANGE")]
     exchange_key: PathBuf,
-    /// The recovering HSM's name: its exchange key must be attested for
-    /// NAME.managedhsm.azure.net (confirm it aloud with the operator).
-    #[arg(long, value_name = "NAME")]
-    hsm: String,
+    #[command(flatten)]
+    target: TargetHsmArg,
     #[command(flatten)]
     attestation: AttestationArgs,
     #[command(flatten)]
@@ -35,12 +33,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let Args { sd, exchange_key: exchange_path, hsm, attestation, keys, output } = &args;
+    let Args { sd, exchange_key: exchange_path, target, attestation, keys, output } = &args;
     let (sd_path, out, force) = (sd.sd.as_path(), output.out.as_path(), output.force);
     files::check_writable(out, force)?;
     let sd = security_domain::load(sd_path)?;
     // The master key goes only to an exchange key proven to be the HSM's, checked before any passphrase.
-    let exchange = load_exchange_key(exchange_path, hsm, attestation, None)?;
+    let exchange = load_exchange_key(exchange_path, target.hsm.as_str(), attestation, None)?;
     print_fingerprint("exchange key (confirm aloud with the operator)", exchange.certificate());
     print_verdict(&exchange);
     let quorum = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;

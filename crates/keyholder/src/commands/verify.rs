@@ -8,6 +8,7 @@ use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::exchange_key::AttestationArgs;
 use ceremony_cli::files;
 use ceremony_cli::outln;
+use sd_core::HsmName;
 use sd_core::attestation::{Basis, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind, SignedBundle};
 use sd_core::cert::Certificate;
@@ -16,7 +17,7 @@ use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::drill_report::DrillReport;
 use sd_core::handoff::enrollment::Enrollment;
-use sd_core::handoff::recovery_request::RecoveryRequest;
+use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
 use serde_json::json;
 
 use super::{load_certificate, now_unix, print_fingerprint};
@@ -33,6 +34,10 @@ pub struct Args {
     /// The SD file the bundle is about.
     #[arg(long, value_name = "SD.json")]
     sd: Option<PathBuf>,
+    /// For a recovery request: the HSM the ceremony plan names, which the
+    /// request and its exchange key must name.
+    #[arg(long, value_name = "NAME")]
+    hsm: Option<HsmName>,
     #[command(flatten)]
     attestation: AttestationArgs,
     /// Print the result as JSON.
@@ -61,8 +66,7 @@ pub fn run(args: Args) -> CliResult {
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
     let pin = args.signer.as_deref().map(load_certificate).transpose()?.map(|c| Pin::certificate(&c));
     let sd = args.sd.as_deref().map(security_domain::load).transpose()?;
-    let finding =
-        check(path, &bytes, kind, sd.as_ref(), pin.as_ref(), &args.attestation, signed.signers().len())?;
+    let finding = check(path, &bytes, kind, sd.as_ref(), pin.as_ref(), &args, signed.signers().len())?;
     if let Some(p) = &pin {
         require_signer(path, &signed, p)?;
     }
@@ -118,7 +122,7 @@ fn check(
     kind: BundleKind,
     sd: Option<&security_domain::LoadedSd>,
     pin: Option<&Pin>,
-    attestation: &AttestationArgs,
+    args: &Args,
     signer_count: usize,
 ) -> CliResult<Finding> {
     let plain = |summary: String| Finding {
@@ -142,8 +146,8 @@ fn check(
                     r.result,
                     r.enc_data.iter().filter(|e| e.verified).count(),
                     r.enc_data.len(),
-                    r.started.utc,
-                    r.finished.utc
+                    r.started,
+                    r.finished
                 ),
                 named: Vec::new(),
                 anchored: true,
@@ -163,8 +167,14 @@ fn check(
             }
         }
         (BundleKind::RecoveryRequest, Some(sd), Some(pin)) => {
-            let request = RecoveryRequest::verify(bytes, pin, &sd.sd, &attestation.policy()?, now_unix())
-                .in_file(path)?;
+            let hsm = args.hsm.as_ref().ok_or_else(|| {
+                CliError::general("checking a recovery request needs --hsm (the HSM the ceremony plan names)")
+                    .hint("the request must name the HSM you are recovering into: give --hsm NAME")
+            })?;
+            let pins = RequestPins { operator: pin, hsm };
+            let request =
+                RecoveryRequest::verify(bytes, pins, &sd.sd, &args.attestation.policy()?, now_unix())
+                    .in_file(path)?;
             Finding {
                 summary: format!(
                     "valid recovery request for {} into {}: signed by the pinned operator",
@@ -206,8 +216,12 @@ fn require_signer(path: &Path, signed: &SignedBundle, pin: &Pin) -> CliResult {
     }
 }
 
+/// Payload fields that hold a time (seconds since the Unix epoch).
+const TIME_FIELDS: [&str; 3] = ["created", "started", "finished"];
+
 /// The payload for reading: each embedded PEM certificate replaced by its
-/// subject and fingerprint (`--json` keeps the payload as signed).
+/// subject and fingerprint, each time by its RFC 3339 text (`--json` keeps
+/// the payload as signed).
 fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
@@ -218,9 +232,16 @@ fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
             }
         }
         Value::Array(items) => Value::Array(items.into_iter().map(summarise_certificates).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, summarise_certificates(v))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| match v.as_u64() {
+                    Some(unix) if TIME_FIELDS.contains(&k.as_str()) => {
+                        (k, Value::String(sd_core::handoff::rfc3339(unix)))
+                    }
+                    _ => (k, summarise_certificates(v)),
+                })
+                .collect(),
+        ),
         other => other,
     }
 }

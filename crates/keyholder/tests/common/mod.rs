@@ -19,7 +19,9 @@ use sd_core::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, private_key};
 
 #[allow(unused_imports)]
-pub use ceremony_tests::{combine_args, fails, listing, ok, restore_blob_args, share_args};
+pub use ceremony_tests::{
+    combine_args, fails, listing, ok, restore_blob_args, share_args, share_args_pinning,
+};
 
 pub const PASS: &str = "correct horse battery staple";
 
@@ -69,7 +71,10 @@ pub fn fixture() -> &'static Fixture {
         std::fs::write(dir.join("pw"), format!("{PASS}\n")).unwrap();
         let names = vec!["alice", "bob", "carol"];
         for n in &names {
-            ok(keyholder(&dir, &["init", "--name", n, "--out", ".", "--passphrase-file", "pw"]));
+            ok(keyholder(
+                &dir,
+                &["init", "--name", n, "--out", ".", "--public-out", ".", "--passphrase-file", "pw"],
+            ));
         }
         let certs: Vec<Certificate> =
             names.iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
@@ -152,7 +157,8 @@ pub fn now() -> u64 {
 /// fixture operator: what `uploader init-recovery` makes, through the same
 /// core constructor. Returns the request's nonce.
 pub fn write_request(dir: &Path, out: &str, sd_file: &str, exchange: &str) -> String {
-    let combiner = Combiner::verify(&std::fs::read(dir.join("combiner.json")).unwrap(), now()).unwrap();
+    let combiner =
+        Combiner::verify(&std::fs::read(dir.join("public/combiner.json")).unwrap(), now()).unwrap();
     let signed = sign_request(dir, sd_file, exchange, &combiner, now());
     std::fs::write(dir.join(out), &signed).unwrap();
     let payload: RecoveryRequest =

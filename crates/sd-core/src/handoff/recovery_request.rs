@@ -1,6 +1,14 @@
 //! Recovery request (operator → offline side): which SD file is recovered,
 //! into which HSM (its exchange key), through which combiner; signed by the
 //! operator, whom every custodian pinned at the activation ceremony.
+//!
+//! The operator key lives on the online machine, which may be compromised, so
+//! its signature alone decides nothing about where the master key goes: the
+//! custodians pin the target HSM's name ([`RequestPins::hsm`], from the
+//! ceremony plan, typed on their own terminal) and the combiner
+//! ([`VerifiedRequest::pin_combiner`], its fingerprint read from the combiner
+//! laptop's own screen). A request for a genuine HSM of someone else's, or
+//! naming someone else's combiner, is refused however well it is signed.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +20,22 @@ use super::{
 use crate::attestation::{ExchangeKeyPolicy, ExchangeKeySource, VerifiedExchangeKey};
 use crate::bundle::{self, BundleKind, Signer};
 use crate::cert::Certificate;
+use crate::hsm_name::HsmName;
 use crate::sd_file::SecurityDomain;
+
+/// How far ahead of the local clock a request's `created` may be (clocks drift).
+pub const MAX_FUTURE_SECS: u64 = 300;
+
+/// What a custodian brings to a recovery, from sources the online machine
+/// never touched: the operator pinned at the activation ceremony, and the
+/// name of the HSM the ceremony plan says is being recovered into.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestPins<'a> {
+    /// The operator (certificate or fingerprint kept from the activation ceremony).
+    pub operator: &'a Pin,
+    /// The target HSM, as the ceremony plan names it.
+    pub hsm: &'a HsmName,
+}
 
 /// The recovery-request payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +97,19 @@ impl VerifiedRequest {
     pub fn combiner(&self) -> &Certificate {
         &self.combiner
     }
+    /// Accepts the request's combiner only when it is the one the custodian
+    /// pinned (from the combiner laptop's own screen, or a file from media
+    /// that never touched the online machine): the only thing a share is
+    /// sealed to.
+    pub fn pin_combiner(self, pin: &Pin) -> Result<ShareTarget, HandoffError> {
+        if !pin.matches(&self.combiner) {
+            return Err(HandoffError::CombinerNotPinned {
+                named: crate::cert::readable_fingerprint(&self.combiner.sha256()),
+                pinned: crate::cert::readable_fingerprint(&pin.sha256()),
+            });
+        }
+        Ok(ShareTarget { request: self })
+    }
     /// Fails unless `key` is the private half of the combiner this request names.
     pub fn check_combiner_key(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<(), HandoffError> {
         if crate::cert::key_matches(&self.combiner, key) {
@@ -97,6 +133,21 @@ impl VerifiedRequest {
     /// When the operator made it.
     pub fn created(&self) -> &Timestamp {
         &self.created
+    }
+}
+
+/// A verified request whose combiner the custodian has also pinned: what
+/// [`super::share::ShareBundle::seal`] takes, so no share is sealed to a
+/// combiner only the operator vouched for.
+#[derive(Debug, Clone)]
+pub struct ShareTarget {
+    request: VerifiedRequest,
+}
+
+impl ShareTarget {
+    /// The request, its HSM and combiner pinned.
+    pub fn request(&self) -> &VerifiedRequest {
+        &self.request
     }
 }
 
@@ -130,22 +181,27 @@ impl RecoveryRequest {
         Ok(bundle::sign(BundleKind::RecoveryRequest, &payload, std::slice::from_ref(operator))?)
     }
 
-    /// Verifies a request: signed by the `operator` pin, for `sd`, with a
-    /// valid nonce, an exchange key that passes `exchange_policy` for the HSM
-    /// the request names, and a combiner valid at `now`.
+    /// Verifies a request: signed by the pinned operator, for `sd`, for the
+    /// pinned HSM (the name it carries, and the name its exchange key passes
+    /// `exchange_policy` for), made no longer ago than a combiner lives and
+    /// not in the future, with a valid nonce and a combiner valid at `now`.
     pub fn verify(
         bytes: &[u8],
-        operator: &Pin,
+        pins: RequestPins<'_>,
         sd: &SecurityDomain,
         exchange_policy: &ExchangeKeyPolicy,
         now: u64,
     ) -> Result<VerifiedRequest, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::RecoveryRequest)?;
-        let operator = pinned_signer(&signed, operator, CertRole::Operator)?;
+        let operator = pinned_signer(&signed, pins.operator, CertRole::Operator)?;
         // The operator signs now, for this recovery: their certificate must be valid now.
         check_validity(&operator, CertRole::Operator, now)?;
         let p: RecoveryRequest = signed.payload_as()?;
         require_sd(&p.sd_sha256, sd)?;
+        if !pins.hsm.is(&p.hsm_name) {
+            return Err(HandoffError::OtherHsm { named: p.hsm_name, pinned: pins.hsm.to_string() });
+        }
+        check_fresh(p.created, now)?;
         let nonce = Nonce::parse(&p.nonce)?;
         let exchange =
             certificate_in_payload(&p.exchange_certificate, &p.exchange_x5t_s256, CertRole::Exchange)?;
@@ -153,7 +209,7 @@ impl RecoveryRequest {
             certificate_in_payload(&p.combiner_certificate, &p.combiner_x5t_s256, CertRole::Combiner)?;
         check_combiner_certificate(&combiner, now)?;
         let exchange = exchange_policy
-            .verify(ExchangeKeySource::Certificate(&exchange), &p.hsm_name, now)
+            .verify(ExchangeKeySource::Certificate(&exchange), pins.hsm.as_str(), now)
             .map_err(HandoffError::ExchangeKey)?;
         Ok(VerifiedRequest {
             hsm: p.hsm,
@@ -166,4 +222,22 @@ impl RecoveryRequest {
             created: p.created,
         })
     }
+}
+
+/// A request is made for one recovery, which lasts no longer than its
+/// one-time combiner may live; one from much later, or from the future, is
+/// stale or forged and is refused.
+fn check_fresh(created: Timestamp, now: u64) -> Result<(), HandoffError> {
+    let max_age = super::combiner::MAX_COMBINER_DAYS * 86_400;
+    if created.unix() > now.saturating_add(MAX_FUTURE_SECS) {
+        return Err(HandoffError::RequestInFuture { created: created.unix(), now });
+    }
+    if now.saturating_sub(created.unix()) > max_age {
+        return Err(HandoffError::RequestTooOld {
+            created: created.unix(),
+            now,
+            max_days: super::combiner::MAX_COMBINER_DAYS,
+        });
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recovery_request::VerifiedRequest;
+use super::recovery_request::{ShareTarget, VerifiedRequest};
 use super::{HandoffError, Timestamp, require_sd};
 use crate::bundle::{self, BundleKind, Signer};
 use crate::cert::Certificate;
@@ -78,16 +78,18 @@ fn check_own_share(
 }
 
 impl ShareBundle {
-    /// Seals the custodian's opened share to the request's combiner, bound to
-    /// the request, and signs it with the custodian's key.
+    /// Seals the custodian's opened share to the combiner the custodian
+    /// pinned (which the request names), bound to the request, and signs it
+    /// with the custodian's key.
     pub fn seal<R: rand_core::TryCryptoRng + ?Sized>(
         rng: &mut R,
-        request: &VerifiedRequest,
+        target: &ShareTarget,
         sd: &SecurityDomain,
         share: &OpenedShare,
         custodian: &Signer<'_>,
         now: u64,
     ) -> Result<String, HandoffError> {
+        let request = target.request();
         same_sd(request, sd)?;
         check_own_share(sd, share.index, custodian.cert, &share.share)?;
         let combiner_key = request.combiner().rsa_public_key()?;

@@ -53,8 +53,6 @@ pub struct Args {
 struct RequestOutput {
     /// Where to write it.
     out: PathBuf,
-    /// The combiner's bundle, to name its certificate.
-    combiner: PathBuf,
     /// The operator's key, to sign.
     operator: UnlockedKey,
 }
@@ -89,10 +87,17 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     for p in request_out.into_iter().chain(exchange_out).chain(raw_path.as_deref()) {
         files::check_writable(p, force)?;
     }
+    let sd = SecurityDomain::parse(&files::read(sd_path)?).in_file(sd_path)?;
+    // Everything offline is checked before a passphrase is asked or the HSM is asked.
+    let combiner = wanted
+        .map(|(_, path, _)| {
+            files::refuse_keys_beside(path, "the combiner's public bundle")?;
+            Combiner::verify(&files::read(path)?, now_unix()).in_file(path)
+        })
+        .transpose()?;
     let request = match wanted {
-        Some((out, combiner, key)) => Some(RequestOutput {
+        Some((out, _, key)) => Some(RequestOutput {
             out: out.clone(),
-            combiner: combiner.clone(),
             operator: super::load_operator(&OperatorKeyArgs {
                 operator_key: key.clone(),
                 passphrase_file: args.passphrase_file.clone(),
@@ -102,11 +107,6 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     };
     let request = request.as_ref();
     let client = &super::connect(target)?;
-    let sd = SecurityDomain::parse(&files::read(sd_path)?).in_file(sd_path)?;
-    // Everything offline is checked before the HSM is asked.
-    let combiner = request
-        .map(|r| Combiner::verify(&files::read(&r.combiner)?, now_unix()).in_file(&r.combiner))
-        .transpose()?;
     let resp = client.get("/securitydomain/upload")?;
     if resp.status != 200 {
         return Err(resp.error("fetching the exchange (transfer) key"));
