@@ -3,8 +3,9 @@
 # online, and every custodian verifies the activation record.
 #
 #   activation-ceremony.sh custodian --name NAME --media DIR [--out DIR]
-#       (air-gapped custodian laptop) make my key and enrollment; copy the
-#       enrollment and certificate to the removable media. The key stays in --out.
+#       (air-gapped custodian laptop) make my key (in --out) and my public files
+#       (in --out/public); copy only the public folder's enrollment and
+#       certificate to the removable media. The key never leaves --out.
 #   activation-ceremony.sh operator (--hsm NAME | --hsm-url URL [--ca-cert PEM])
 #       [--token-file F] --quorum M --media DIR --operator-key OP.key
 #       (online machine) verify every enrollment on the media, activate the HSM,
@@ -18,6 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 role="${1:-}"; shift || true
+case "$role" in ''|-h|--help|help) usage "$0"; exit 0 ;; esac
 NAME="" MEDIA="" OUT="." QUORUM="" OPKEY="" OPCERT="" KEY="" TARGET=() PASS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,8 +44,8 @@ case "$role" in
     step custodian "generate my RSA-3072 key, certificate and signed enrollment (choose a passphrase; it is asked twice, not shown)" -- \
       "$KH" init --name "$NAME" --out "$OUT" "${PASS[@]}"
     confirm "read the custodian's x5t#S256 fingerprint aloud; write it on the ceremony record. Correct?"
-    step custodian "copy the enrollment and certificate (never the .key) to the media" -- \
-      cp "$OUT/$NAME.enrollment.json" "$OUT/$NAME.cer" "$MEDIA/"
+    step custodian "copy my public folder's enrollment and certificate (never the .key) to the media" -- \
+      cp "$OUT/public/$NAME.enrollment.json" "$OUT/public/$NAME.cer" "$MEDIA/"
     echo "Keep $OUT/$NAME.key on this laptop's encrypted storage or your own removable medium; it never travels."
     ;;
   operator)
@@ -76,5 +78,5 @@ case "$role" in
         "$KH" check --sd "$MEDIA/sd.json" --key "$KEY" "${PASS[@]}"
     fi
     ;;
-  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) echo "activation-ceremony: unknown role $role" >&2; usage "$0" >&2; exit 2 ;;
 esac

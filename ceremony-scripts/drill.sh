@@ -233,15 +233,19 @@ if [ "$AZURE" = 1 ]; then
     "$BIN/uploader" provision --name "$HSM" --resource-group "$RG" --location "$AZ_LOCATION" --administrator me \
     --retention-days 7 "${ARM[@]}"
   step operator "make this rehearsal's operator key (custodians pin its fingerprint, read aloud)" -- \
-    "$BIN/uploader" operator-init --out . --no-passphrase
-  step combiner "make the one-time combiner key" -- "$BIN/keyholder" combiner-init --out . --no-passphrase
+    "$BIN/uploader" operator-init --out keys/operator --public-out public --no-passphrase
+  step combiner "make the one-time combiner key (custodians type its fingerprint, read from this screen)" -- \
+    "$BIN/keyholder" combiner-init --out keys/combiner --public-out public --no-passphrase
+  COMBINER_FP="$(grep -m1 'read aloud:' "$LOG" | sed 's/.*read aloud: *//')"
   step operator "fetch the exchange key, verify its attestation (Intel's root); sign the request" -- \
-    "$BIN/uploader" --hsm "$HSM" init-recovery --sd sd.json --combiner combiner.json --operator-key operator.key \
-    --out request.json
+    "$BIN/uploader" --hsm "$HSM" init-recovery --sd sd.json --combiner public/combiner.json \
+    --operator-key keys/operator/operator.key --out request.json
   mkdir -p "$WORK/shares"
   REQUIRED="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["SharedKeys"]["required"])' "$WORK/sd.json")"
   say "custodians: each of $REQUIRED runs, on their own machine, with $WORK/request.json:"
-  say "    keyholder share --sd SD.json --request request.json --operator-fingerprint HEX --key YOUR.key --out NAME.share.json"
+  say "    keyholder share --sd SD.json --request request.json --hsm $HSM --operator-fingerprint HEX \\"
+  say "      --combiner-fingerprint '$COMBINER_FP' --key YOUR.key --out NAME.share.json"
+  say "  (the HSM's name and both fingerprints as read aloud here, typed on their own machine)"
   say "  and puts NAME.share.json into $WORK/shares/ (waiting up to an hour)"
   for _ in $(seq 1 720); do
     [ "$(find "$WORK/shares" -name '*.share.json' | wc -l)" -ge "$REQUIRED" ] && break
@@ -249,8 +253,8 @@ if [ "$AZURE" = 1 ]; then
   done
   SHARES=(); for f in "$WORK"/shares/*.share.json; do [ -e "$f" ] && SHARES+=(--share "shares/$(basename "$f")"); done
   step combiner "verify the share bundles, rebuild, write the restore blob" -- \
-    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer \
-    --combiner-key combiner.key "${SHARES[@]}" --out restore-blob.json
+    "$BIN/keyholder" combine --sd sd.json --request request.json --hsm "$HSM" --operator-cert public/operator.cer \
+    --combiner-key keys/combiner/combiner.key "${SHARES[@]}" --out restore-blob.json
   step operator "upload the restore blob and wait for the HSM" -- \
     "$BIN/uploader" --hsm "$HSM" upload --restore-blob restore-blob.json
   step operator "show the HSM: the production security domain is active in it" -- \
@@ -270,12 +274,14 @@ for c in "${CUSTODIANS[@]}" operator combiner; do
   head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$WORK/secrets/$c.pass"
 done
 
+# Each key holder's private folder is keys/NAME (their own laptop or medium);
+# only the public folder, public/, is carried to the online machine.
 for c in "${CUSTODIANS[@]}"; do
-  step "$c" "enroll: keypair, certificate, signed enrollment" -- \
-    "$BIN/keyholder" init --name "$c" --out . --passphrase-file "secrets/$c.pass"
+  step "$c" "enroll: keypair (stays in keys/$c), certificate and signed enrollment (to public/)" -- \
+    "$BIN/keyholder" init --name "$c" --out "keys/$c" --public-out public --passphrase-file "secrets/$c.pass"
 done
-step operator "make the operator's signing key" -- \
-  "$BIN/uploader" operator-init --out . --passphrase-file secrets/operator.pass
+step operator "make the operator's signing key (the certificate to public/, for every custodian to keep)" -- \
+  "$BIN/uploader" operator-init --out keys/operator --public-out public --passphrase-file secrets/operator.pass
 
 if [ "$PROVISION" = 1 ]; then
   STEP=$((STEP + 1)); say "[$STEP] setup: start the emulated Azure (Resource Manager and the HSMs it provisions)"
@@ -283,14 +289,14 @@ if [ "$PROVISION" = 1 ]; then
   ARM=(--arm-url "$(cat "$WORK/azure/arm-url")" --arm-token-file "$WORK/azure/token" --subscription 00000000-0000-4000-8000-000000000d11)
 fi
 start_hsm hsm-prod
-ENROLL=(); for c in "${CUSTODIANS[@]}"; do ENROLL+=(--enrollment "$c.enrollment.json"); done
+ENROLL=(); for c in "${CUSTODIANS[@]}"; do ENROLL+=(--enrollment "public/$c.enrollment.json"); done
 mapfile -t T < <(target hsm-prod)
 step operator "activate the HSM with quorum $M of $N (security-domain download)" -- \
   "$BIN/uploader" "${T[@]}" activate --quorum "$M" "${ENROLL[@]}" \
-  --operator-key operator.key --passphrase-file secrets/operator.pass --out sd.json
+  --operator-key keys/operator/operator.key --passphrase-file secrets/operator.pass --out sd.json
 fingerprint "SD file" sd.json
 step custodians "verify the signed activation record against the SD file" -- \
-  "$BIN/keyholder" verify sd.json.activation.json --signer operator.cer --sd sd.json
+  "$BIN/keyholder" verify sd.json.activation.json --signer public/operator.cer --sd sd.json
 
 step operator "take Managed HSM Crypto User (the administrator role grants no key operation)" -- \
   "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$(hsm_dir hsm-prod)/principal")"
@@ -324,7 +330,7 @@ fi
 
 for c in "${CUSTODIANS[@]}"; do
   step "$c" "check my share (decrypt and verify, never combine)" -- \
-    "$BIN/keyholder" check --sd sd.json --key "$c.key" --passphrase-file "secrets/$c.pass"
+    "$BIN/keyholder" check --sd sd.json --key "keys/$c/$c.key" --passphrase-file "secrets/$c.pass"
 done
 
 start_hsm hsm-recovery
@@ -343,7 +349,7 @@ if [ "$MODE" = one-laptop ]; then
   step witness "check the exchange key's attestation, offline, check by check" -- \
     "$BIN/keyholder" exchange-key exchange.pem.transfer-key.json --hsm hsm-recovery "${ATT[@]}"
   # --passphrase-file values pair with the --key values in the order given.
-  KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
+  KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "keys/$c/$c.key"); done
   for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
   step "${QUORUM[*]}" "one laptop: unlock each key in turn, write the restore blob" -- \
     "$BIN/keyholder" restore-blob --sd sd.json --exchange-key exchange.pem --hsm hsm-recovery "${ATT[@]}" \
@@ -351,25 +357,31 @@ if [ "$MODE" = one-laptop ]; then
 else
   # The combiner's one-time key comes first: the operator's signed request names
   # it, and custodians seal their shares to that combiner only.
-  step combiner "make the one-time combiner key" -- \
-    "$BIN/keyholder" combiner-init --out . --passphrase-file secrets/combiner.pass
+  step combiner "make the one-time combiner key (its fingerprint, on this screen, is read aloud to every custodian)" -- \
+    "$BIN/keyholder" combiner-init --out keys/combiner --public-out public --passphrase-file secrets/combiner.pass
+  COMBINER_FP="$(grep -m1 'read aloud:' "$LOG" | sed 's/.*read aloud: *//')"
   step operator "fetch the exchange key, verify its attestation; sign the request naming it and the combiner" -- \
-    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json "${ATT[@]}" --combiner combiner.json \
-    --operator-key operator.key --passphrase-file secrets/operator.pass --out request.json --exchange-key-out exchange.pem
+    "$BIN/uploader" "${T[@]}" init-recovery --sd sd.json "${ATT[@]}" --combiner public/combiner.json \
+    --operator-key keys/operator/operator.key --passphrase-file secrets/operator.pass --out request.json \
+    --exchange-key-out exchange.pem
   step witness "check the exchange key's attestation, offline, check by check" -- \
     "$BIN/keyholder" exchange-key request.json.transfer-key.json --hsm hsm-recovery "${ATT[@]}"
-  # Each custodian pins the operator with the certificate kept from the activation.
+  # Each custodian pins the operator (the certificate kept from the activation),
+  # the HSM (its name, from the ceremony plan) and the combiner (its fingerprint,
+  # read aloud from the combiner's screen): the request must name all three.
   SHARES=()
   for c in "${QUORUM[@]}"; do
-    step "$c" "verify the request (pinned operator), seal my share to the combiner it names" -- \
-      "$BIN/keyholder" share --sd sd.json --request request.json --operator-cert operator.cer "${ATT[@]}" \
-      --key "$c.key" --passphrase-file "secrets/$c.pass" --out "$c.share.json"
+    step "$c" "verify the request names hsm-recovery and the pinned combiner; seal my share to it" -- \
+      "$BIN/keyholder" share --sd sd.json --request request.json --hsm hsm-recovery --operator-cert public/operator.cer \
+      "${ATT[@]}" --combiner-fingerprint "$COMBINER_FP" --key "keys/$c/$c.key" --passphrase-file "secrets/$c.pass" \
+      --out "$c.share.json"
     SHARES+=(--share "$c.share.json")
   done
   step combiner "verify the share bundles, rebuild, write the restore blob" -- \
-    "$BIN/keyholder" combine --sd sd.json --request request.json --operator-cert operator.cer "${ATT[@]}" \
-    --combiner-key combiner.key --passphrase-file secrets/combiner.pass "${SHARES[@]}" --out restore-blob.json
-  rm -f "$WORK/combiner.key"
+    "$BIN/keyholder" combine --sd sd.json --request request.json --hsm hsm-recovery --operator-cert public/operator.cer \
+    "${ATT[@]}" --combiner-key keys/combiner/combiner.key --passphrase-file secrets/combiner.pass "${SHARES[@]}" \
+    --out restore-blob.json
+  rm -f "$WORK/keys/combiner/combiner.key"
 fi
 fingerprint "restore blob" restore-blob.json
 
@@ -407,7 +419,7 @@ if (cd "$WORK" && "$BIN/uploader" "${APP_T[@]}" status) >"$LOG" 2>&1 || ! grep -
 fi
 say "    refused: $(grep -o 'HTTP 403 Forbidden' "$LOG" | head -1)"
 
-KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "$c.key"); done
+KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "keys/$c/$c.key"); done
 for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
 step "${QUORUM[*]}" "sign the drill report (every EncData entry verified)" -- \
   "$BIN/keyholder" drill --sd sd.json "${KEYARGS[@]}" --out drill-report.json

@@ -18,6 +18,9 @@ tool() {
   fi
 }
 
+# usage SCRIPT: the comment block at the top of SCRIPT, without the #s.
+usage() { sed -n '2,/^[^#]/p' "$1" | sed -n '/^#/p' | sed 's/^# \{0,1\}//'; }
+
 banner() { printf '\n=== %s ===\n' "$*"; }
 
 # step ROLE "what the person does" -- command...
@@ -43,3 +46,19 @@ confirm() {
 }
 
 need() { [ -n "$2" ] || { echo "ceremony: $1 is required" >&2; exit 2; }; }
+
+# ask VAR "what" "why": sets VAR from the person at this laptop's own terminal
+# unless it was already given as a flag. What the custodian types here comes
+# from the ceremony plan or the combiner laptop's screen, never from the media
+# the online machine wrote; so a rehearsal must give it as a flag.
+ask() {
+  local var="$1" what="$2" why="$3" answer
+  [ -n "${!var}" ] && return 0
+  if [ "${CEREMONY_REHEARSAL:-}" = 1 ] || [ ! -r /dev/tty ]; then
+    echo "ceremony: $what is required ($why)" >&2; exit 2
+  fi
+  printf '\n    %s\n    (%s)\n' "$what" "$why"
+  read -r -p "    type it here: " answer </dev/tty
+  [ -n "$answer" ] || { echo "    nothing typed; stopped" >&2; exit 1; }
+  printf -v "$var" '%s' "$answer"
+}

@@ -2,15 +2,22 @@
 # Recovery ceremony: bring the security domain into a new (or rebuilt) HSM.
 #
 #   recovery-ceremony.sh combiner-init --media DIR --combiner-dir DIR
-#       (combiner, offline, first) make the one-time combiner key; its bundle goes on the media.
+#       (combiner, offline, first) make the one-time combiner key; only its public
+#       bundle goes on the media. Its fingerprint, shown on this laptop's screen,
+#       is what every custodian types at `share`.
 #   recovery-ceremony.sh request (--hsm NAME | --hsm-url URL [--ca-cert PEM]) [--token-file F]
 #       --media DIR --operator-key OP.key
 #       (operator, online) fetch the new HSM's exchange key; write exchange.pem and
 #       the signed recovery request naming it and the combiner (combiner.json on
 #       the media; without it, only exchange.pem for a one-laptop recovery).
 #   recovery-ceremony.sh share --media DIR --key NAME.key (--operator-cert OP.cer | --operator-fingerprint HEX)
-#       (each custodian, own offline laptop) seal my share to the combiner the request names.
+#       [--hsm NAME] [--combiner-fingerprint HEX]
+#       (each custodian, own offline laptop) seal my share to the combiner. The
+#       HSM's name (from the ceremony plan) and the combiner's fingerprint (read
+#       from the combiner laptop's screen) are asked on this terminal unless
+#       given: the request must name both, or nothing is sealed.
 #   recovery-ceremony.sh combine --media DIR --combiner-dir DIR (--operator-cert OP.cer | --operator-fingerprint HEX)
+#       [--hsm NAME]
 #       (combiner, offline) verify the share bundles, write restore-blob.json.
 #   recovery-ceremony.sh one-laptop --media DIR --key K1 --key K2 ...
 #       (alternative to share/combine) custodians unlock their keys in turn on one laptop.
@@ -21,21 +28,25 @@
 # offline (Intel's root is built in); --attestation-root ROOT.pem (emulator
 # drills only), --attestation-pins, --collateral DIR and --allow-unattested X5T
 # are passed through. With --hsm-url, --hsm-name NAME names the HSM.
-# Roles: operator, combiner, custodian, witness. The exchange-key and combiner
-# fingerprints are read aloud at every step: a swapped key would receive the
-# domain. Custodians pin the operator with the certificate or fingerprint they
-# kept from the activation ceremony, never with one that came with the request.
+# Roles: operator, combiner, custodian, witness. The operator's key is on the
+# online machine, so its signature alone decides nothing: custodians pin the
+# operator (certificate or fingerprint kept from the activation ceremony), the
+# target HSM (its name, from the ceremony plan) and the combiner (its
+# fingerprint, read from the combiner laptop's own screen), never with values
+# that came on the media.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 role="${1:-}"; shift || true
-MEDIA="" OPKEY="" OPIN=() CDIR="" KEYS=() TARGET=() PASS=() ATT=() HSMNAME=""
+case "$role" in ''|-h|--help|help) usage "$0"; exit 0 ;; esac
+MEDIA="" OPKEY="" OPIN=() CDIR="" KEYS=() TARGET=() PASS=() ATT=() HSMNAME="" COMBINER_FP=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --media) MEDIA="$2"; shift 2 ;;
     --operator-key) OPKEY="$2"; shift 2 ;;
     --operator-cert|--operator-fingerprint) OPIN=("$1" "$2"); shift 2 ;;
     --combiner-dir) CDIR="$2"; shift 2 ;;
+    --combiner-fingerprint) COMBINER_FP="$2"; shift 2 ;;
     --key) KEYS+=(--key "$2"); shift 2 ;;
     --hsm|--hsm-name) TARGET+=("$1" "$2"); HSMNAME="$2"; shift 2 ;;
     --hsm-url|--ca-cert|--token-file) TARGET+=("$1" "$2"); shift 2 ;;
@@ -67,28 +78,32 @@ case "$role" in
     need --combiner-dir "$CDIR"
     KH="$(tool keyholder)"
     banner "Recovery ceremony — combiner: one-time key (offline laptop)"
-    step combiner "make the combiner key (passphrase asked twice)" -- "$KH" combiner-init --out "$CDIR" "${PASS[@]}"
-    step combiner "copy the combiner bundle to the media" -- cp "$CDIR/combiner.json" "$MEDIA/"
-    confirm "the combiner fingerprint was read aloud and written on the ceremony record."
+    step combiner "make the combiner key (passphrase asked twice)" -- \
+      "$KH" combiner-init --out "$CDIR" --public-out "$CDIR/public" "${PASS[@]}"
+    step combiner "copy the public combiner bundle (never combiner.key) to the media" -- cp "$CDIR/public/combiner.json" "$MEDIA/"
+    confirm "the combiner's \"read aloud\" fingerprint is on the ceremony record; each custodian copies it from THIS screen."
     ;;
   share)
     need "--operator-cert or --operator-fingerprint" "${OPIN[*]}"; [ ${#KEYS[@]} -eq 2 ] || { echo "recovery-ceremony: share takes exactly one --key" >&2; exit 2; }
     KH="$(tool keyholder)"
     name="$(basename "${KEYS[1]}" .key)"
     banner "Recovery ceremony — custodian $name: share (own offline laptop)"
-    step custodian "verify the request and the combiner, seal my share to the combiner" -- \
-      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" "${ATT[@]}" \
-      --combiner "$MEDIA/combiner.json" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
-    confirm "the exchange-key and combiner fingerprints shown equal the ones on the ceremony record."
+    ask HSMNAME "the name of the HSM we recover into" "from the ceremony plan, not from the media"
+    ask COMBINER_FP "the combiner's fingerprint" "the \"read aloud\" line on the combiner laptop's own screen"
+    step custodian "verify the request names HSM $HSMNAME and my pinned combiner; seal my share to it" -- \
+      "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --hsm "$HSMNAME" "${OPIN[@]}" "${ATT[@]}" \
+      --combiner-fingerprint "$COMBINER_FP" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
+    confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     ;;
   combine)
     need --combiner-dir "$CDIR"; need "--operator-cert or --operator-fingerprint" "${OPIN[*]}"
     KH="$(tool keyholder)"
     banner "Recovery ceremony — combiner: combine (offline laptop)"
+    ask HSMNAME "the name of the HSM we recover into" "from the ceremony plan, not from the media"
     SHARES=()
     for s in "$MEDIA"/*.share.json; do [ -e "$s" ] && SHARES+=(--share "$s"); done
     step combiner "verify every share bundle, rebuild the key, write the restore blob" -- \
-      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" "${OPIN[@]}" "${ATT[@]}" \
+      "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --hsm "$HSMNAME" "${OPIN[@]}" "${ATT[@]}" \
       --combiner-key "$CDIR/combiner.key" "${PASS[@]}" "${SHARES[@]}" --out "$MEDIA/restore-blob.json"
     confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     step combiner "destroy the one-time combiner key" -- rm -f "$CDIR/combiner.key"
@@ -111,5 +126,5 @@ case "$role" in
       "$UP" "${TARGET[@]}" upload --restore-blob "$MEDIA/restore-blob.json"
     confirm "the HSM reports 'Success: The resource is active.'"
     ;;
-  *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) echo "recovery-ceremony: unknown role $role" >&2; usage "$0" >&2; exit 2 ;;
 esac

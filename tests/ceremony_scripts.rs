@@ -78,11 +78,19 @@ fn activation_and_distributed_recovery_by_script() {
     let root = new_hsm.attestation_root();
     // The combiner's key first: the operator's request names it.
     let cdir = dir.join("combiner").display().to_string();
-    passes(script(
+    let shown = passes(script(
         &dir.join("combiner"),
         "recovery-ceremony.sh",
         &["combiner-init", "--media", &media, "--combiner-dir", &cdir, "--passphrase-file", &pw],
     ));
+    assert!(!dir.join("media/combiner.key").exists(), "a key must never reach the media");
+    // What each custodian copies from the combiner laptop's screen.
+    let combiner_fp = shown
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("read aloud:"))
+        .expect("the combiner's fingerprint on screen")
+        .trim()
+        .to_owned();
     let mut args = vec!["request"];
     args.extend(target.iter().map(String::as_str));
     args.extend(["--media", &media, "--operator-key", &opkey, "--attestation-root", &root]);
@@ -100,6 +108,10 @@ fn activation_and_distributed_recovery_by_script() {
                 &format!("{who}.key"),
                 "--operator-cert",
                 &opcert,
+                "--hsm",
+                TEST_HSM,
+                "--combiner-fingerprint",
+                &combiner_fp,
                 "--attestation-root",
                 &root,
                 "--passphrase-file",
@@ -120,6 +132,8 @@ fn activation_and_distributed_recovery_by_script() {
             &cdir,
             "--operator-cert",
             &opcert,
+            "--hsm",
+            TEST_HSM,
             "--attestation-root",
             &root,
             "--passphrase-file",
@@ -132,6 +146,23 @@ fn activation_and_distributed_recovery_by_script() {
     args.extend(["--media", &media]);
     let out = passes(script(&dir.join("operator"), "recovery-ceremony.sh", &args));
     assert!(out.contains("Success: The resource is active."), "{out}");
+
+    // In a rehearsal the values a custodian types must be given; none is taken from the media.
+    let o = script(
+        &dir.join("bob"),
+        "recovery-ceremony.sh",
+        &["share", "--media", &media, "--key", "bob.key", "--operator-cert", &opcert],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("the name of the HSM we recover into is required"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Usage is shown on --help, with every role.
+    let o = script(&dir, "recovery-ceremony.sh", &["--help"]);
+    let usage = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && usage.contains("--combiner-fingerprint HEX"), "{usage}");
 
     // A failing step stops the script with a non-zero exit and says so.
     let o = script(

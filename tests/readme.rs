@@ -1,9 +1,10 @@
 //! README.md's "ten lines" run as written, against two emulated HSMs named
 //! as in the example (contoso, contoso-dr). Only what a test must change is
-//! changed: the emulator's target flags replace `--hsm NAME`, the exchange
-//! key is judged under the emulator's test root, passphrases come from a
-//! file where the example would prompt, and `/media/…` and `~/…` become
-//! folders of the test. Lines marked "each custodian" run for alice, bob and
+//! changed: the emulator's target flags replace the uploader's `--hsm NAME`,
+//! the exchange key is judged under the emulator's test root, passphrases
+//! come from a file where the example would prompt, `HEX` is the fingerprint
+//! `combiner-init` showed, and `/media/…` and `~/…` become folders of the
+//! test. Lines marked "each custodian" run for alice, bob and
 //! carol; "each of a quorum" for alice and bob.
 
 use std::path::Path;
@@ -36,6 +37,7 @@ fn the_ten_line_example_runs_as_written() {
     let dr = Emulator::start_named(&dir.join("hsm-contoso-dr"), "contoso-dr");
     std::fs::write(dir.join("pw"), "a passphrase for the README\n").unwrap();
     let root = prod.attestation_root();
+    let mut combiner_fp = String::new();
     for (command, comment) in &lines {
         let people: &[&str] = if comment.contains("each custodian") {
             &["alice", "bob", "carol"]
@@ -48,8 +50,10 @@ fn the_ten_line_example_runs_as_written() {
             let line = command.replace("alice", person).replace("/media/", "media/").replace("~/op", "op");
             let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
             let tool = words.remove(0);
-            // The emulator for --hsm NAME.
-            if let Some(i) = words.iter().position(|w| w == "--hsm") {
+            // The emulator for the uploader's --hsm NAME (keyholder's --hsm is the custodians' pin).
+            if let Some(i) = words.iter().position(|w| w == "--hsm")
+                && tool == "uploader"
+            {
                 let emu = if words[i + 1] == "contoso" { &prod } else { &dr };
                 words.splice(i..i + 2, emu.target());
             }
@@ -77,8 +81,15 @@ fn the_ten_line_example_runs_as_written() {
             if matches!(sub.as_str(), "init-recovery" | "share" | "combine") {
                 words.extend(["--attestation-root".into(), root.clone()]);
             }
+            for w in words.iter_mut().filter(|w| *w == "HEX") {
+                w.clone_from(&combiner_fp);
+            }
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
             let out = ok(run(&dir, &tool, &refs));
+            if sub == "combiner-init" {
+                let line = out.lines().find_map(|l| l.trim_start().strip_prefix("read aloud:"));
+                combiner_fp = line.expect("the combiner's fingerprint on its screen").trim().to_owned();
+            }
             if sub == "upload" {
                 assert!(out.contains("Success: The resource is active."), "{out}");
             }
@@ -90,4 +101,11 @@ fn the_ten_line_example_runs_as_written() {
         let mode = std::fs::metadata(dir.join(folder)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700, "{folder}");
     }
+    // The transfer medium, the only one that went online, holds no key.
+    let transfer = listing(&dir.join("media/transfer"));
+    assert!(transfer.iter().all(|f| !f.ends_with(".key")), "{transfer:?}");
+    assert!(
+        transfer.contains(&"combiner.json".to_owned())
+            && transfer.contains(&"bob.enrollment.json".to_owned())
+    );
 }

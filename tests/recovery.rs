@@ -412,3 +412,126 @@ fn init_recovery_refuses_a_combiner_from_key_bearing_media() {
     assert!(!err.contains("passphrase"), "refused before the operator key is unlocked: {err}");
     assert_eq!(listing(&dir), before);
 }
+
+/// A recovery years after the activation: the operator certificate made then
+/// (here, a two-year one, as operator-init used to make) is renewed before it
+/// ends, custodians check the handover against the operator they pinned and
+/// pin the successor, and at +800 days (the tools' clock moved with
+/// HSM_CEREMONY_NOW, nothing sleeps) the whole recovery succeeds. The old key,
+/// near its end or past it, may sign nothing, and an expired one cannot hand over.
+#[test]
+fn a_recovery_800_days_later_works_with_a_renewed_operator() {
+    const DAY: u64 = 86_400;
+    let dir = scratch("operator-lifetime");
+    let t0 = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    for n in ["a", "b", "c"] {
+        let args =
+            ["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"];
+        ok(run(&dir, "keyholder", &[&args[..], &["--days", "3650"]].concat()));
+    }
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--days", "730", "--no-passphrase"]));
+    let prod = Emulator::start(&dir.join("hsm-prod"));
+    ok(activate(&dir, &prod, &["a", "b", "c"], 2, "sd.json", &[]));
+    drop(prod);
+
+    // Day 710: the old certificate has 20 days left. It may sign nothing a recovery relies on.
+    let day710 = t0 + 710 * DAY;
+    let soon = Emulator::start_at(&dir.join("hsm-710"), TEST_HSM, day710);
+    ok(run_at(day710, &dir, "keyholder", &["combiner-init", "--out", "c710", "--no-passphrase"]));
+    let mut args = soon.target();
+    args.extend(
+        ["init-recovery", "--sd", "sd.json", "--combiner", "c710/public/combiner.json"].map(String::from),
+    );
+    args.extend(
+        ["--attestation-root", "attestation-root.pem", "--operator-key", "operator.key", "--out", "r.json"]
+            .map(String::from),
+    );
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let err = fails(
+        run_at(day710, &dir, "uploader", &refs),
+        &[
+            "operator.key: the operator certificate ends at",
+            "day(s) from now",
+            "hint: renew it while it is still valid: `uploader operator-renew",
+        ],
+    );
+    assert!(err.contains("note: HSM_CEREMONY_NOW sets this tool's clock"), "a moved clock is said: {err}");
+    assert!(!dir.join("r.json").exists());
+    drop(soon);
+    // So the operator renews, while the old certificate is still valid.
+    let renew = ["operator-renew", "--operator-key", "operator.key", "--out", "op2", "--no-passphrase"];
+    let out = ok(run_at(day710, &dir, "uploader", &renew));
+    assert!(out.contains("wrote op2/public/operator-handover.json"), "{out}");
+    // Each custodian checks the handover against the operator they pinned at the activation.
+    let shown = ok(run_at(
+        day710,
+        &dir,
+        "keyholder",
+        &["verify", "op2/public/operator-handover.json", "--operator-cert", "operator.cer"],
+    ));
+    assert!(shown.contains("valid operator handover"), "{shown}");
+    let new_fp = shown
+        .split("new operator: CN=operator")
+        .nth(1)
+        .and_then(|rest| rest.lines().find_map(|l| l.trim_start().strip_prefix("read aloud:")))
+        .expect("the new operator's fingerprint")
+        .trim()
+        .to_owned();
+    // Someone else's certificate as the pin: refused.
+    fails(
+        run_at(
+            day710,
+            &dir,
+            "keyholder",
+            &["verify", "op2/public/operator-handover.json", "--operator-cert", "a.cer"],
+        ),
+        &["not by the pinned operator"],
+    );
+
+    // Day 800: the disaster. The old operator has expired; the new one recovers.
+    let day800 = t0 + 800 * DAY;
+    let recovery = Emulator::start_at(&dir.join("hsm-800"), TEST_HSM, day800);
+    let shown = ok(run_at(day800, &dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
+    let combiner_fp = read_aloud_line(&shown);
+    let request = |key: &str| {
+        let mut args = recovery.target();
+        args.extend(
+            ["init-recovery", "--sd", "sd.json", "--combiner", "public/combiner.json"].map(String::from),
+        );
+        args.extend(
+            ["--attestation-root", "attestation-root.pem", "--operator-key", key, "--out", "request.json"]
+                .map(String::from),
+        );
+        args
+    };
+    let old = request("operator.key");
+    let refs: Vec<&str> = old.iter().map(String::as_str).collect();
+    fails(run_at(day800, &dir, "uploader", &refs), &["the operator certificate expired at"]);
+    let late = ["operator-renew", "--operator-key", "operator.key", "--out", "op3", "--no-passphrase"];
+    fails(
+        run_at(day800, &dir, "uploader", &late),
+        &["operator.key: the operator certificate expired at", "an expired operator cannot hand over"],
+    );
+    assert!(!dir.join("op3/operator.key").exists(), "nothing generated for a refused renewal");
+    let new = request("op2/operator.key");
+    let refs: Vec<&str> = new.iter().map(String::as_str).collect();
+    ok(run_at(day800, &dir, "uploader", &refs));
+    let pins = ["--operator-fingerprint", new_fp.as_str(), "--combiner-fingerprint", combiner_fp.as_str()];
+    for who in ["a", "b"] {
+        let (key, out) = (format!("{who}.key"), format!("{who}.share.json"));
+        let mut args = vec!["share", "--sd", "sd.json", "--request", "request.json", "--hsm", TEST_HSM];
+        args.extend(["--attestation-root", "attestation-root.pem", "--key", &key, "--out", &out]);
+        args.extend(pins);
+        ok(run_at(day800, &dir, "keyholder", &args));
+    }
+    let mut combine = vec!["combine", "--sd", "sd.json", "--request", "request.json", "--hsm", TEST_HSM];
+    combine.extend(["--operator-fingerprint", &new_fp, "--attestation-root", "attestation-root.pem"]);
+    combine.extend(["--combiner-key", "combiner.key", "--share", "a.share.json", "--share", "b.share.json"]);
+    combine.extend(["--out", "blob.json"]);
+    ok(run_at(day800, &dir, "keyholder", &combine));
+    let mut args = recovery.target();
+    args.extend(["upload", "--restore-blob", "blob.json"].map(String::from));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(run_at(day800, &dir, "uploader", &refs));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+}

@@ -70,7 +70,8 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
         let pass = std::fs::read_to_string(&p).unwrap().trim_end().to_owned();
         secrets.push((format!("passphrase of {name}"), pass.clone().into_bytes()));
-        let key_path = keep.join(format!("{name}.key"));
+        // Each key holder's private folder: keys/NAME/NAME.key.
+        let key_path = keep.join("keys").join(&name).join(format!("{name}.key"));
         if !key_path.exists() {
             continue; // the combiner key is destroyed after use
         }
@@ -86,6 +87,12 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
             shares.push(share);
         }
     }
+    // Every custodian's key was found (and the operator's): none was skipped.
+    assert_eq!(shares.len(), sd.shares().len(), "a custodian key was not found under keys/");
+    assert!(
+        secrets.iter().any(|(w, _)| w == "private exponent of operator"),
+        "the operator key was not found"
+    );
     let sd_core::quorum::Recovered { master, secrets: domain, .. } = sd.recover(&shares).unwrap();
     secrets.push(("master key".into(), master.expose().to_vec()));
     for s in &domain {

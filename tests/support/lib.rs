@@ -40,12 +40,22 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs a binary in `dir` with no terminal.
 pub fn run(dir: &Path, name: &str, args: &[&str]) -> Output {
-    Command::new(bin(name))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
+    command(dir, name, args).output().unwrap_or_else(|e| panic!("run {name}: {e}"))
+}
+
+/// [`run`] with the tool's clock set to `now` (`HSM_CEREMONY_NOW`), as a
+/// rehearsal years ahead sets it: no sleeping, no change to the machine's clock.
+pub fn run_at(now: u64, dir: &Path, name: &str, args: &[&str]) -> Output {
+    command(dir, name, args)
+        .env("HSM_CEREMONY_NOW", now.to_string())
         .output()
         .unwrap_or_else(|e| panic!("run {name}: {e}"))
+}
+
+fn command(dir: &Path, name: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(bin(name));
+    c.args(args).current_dir(dir).stdin(Stdio::null());
+    c
 }
 
 /// Asserts success; returns stdout.
@@ -175,6 +185,16 @@ impl Emulator {
     /// [`Emulator::start_with`], its Resource Manager taking `provisioning_ms`
     /// to provision an HSM.
     pub fn start_full(dir: &Path, name: &str, delay_ms: u64, provisioning_ms: u64) -> Emulator {
+        Emulator::spawn(dir, name, delay_ms, provisioning_ms, None)
+    }
+
+    /// [`Emulator::start_named`] with its clock set to `now` (`HSM_CEREMONY_NOW`):
+    /// an HSM as it would be made years ahead, for rehearsals of the future.
+    pub fn start_at(dir: &Path, name: &str, now: u64) -> Emulator {
+        Emulator::spawn(dir, name, 300, 600, Some(now))
+    }
+
+    fn spawn(dir: &Path, name: &str, delay_ms: u64, provisioning_ms: u64, clock: Option<u64>) -> Emulator {
         let _ = std::fs::remove_file(dir.join("url"));
         std::fs::create_dir_all(dir).expect("emulator folder");
         let platform = dir.join("attestation-platform.pem");
@@ -184,7 +204,11 @@ impl Emulator {
         if let Some(parent) = dir.parent() {
             install_attestation_root(parent);
         }
-        let child = Command::new(bin("mhsm-emulator"))
+        let mut command = Command::new(bin("mhsm-emulator"));
+        if let Some(now) = clock {
+            command.env("HSM_CEREMONY_NOW", now.to_string());
+        }
+        let child = command
             .args(["--data-dir"])
             .arg(dir)
             .args([

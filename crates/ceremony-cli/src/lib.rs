@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod artifacts;
+pub mod clock;
 pub mod confirm;
 pub mod error;
 pub mod exchange_key;
@@ -39,10 +40,9 @@ macro_rules! errln {
     }};
 }
 
-/// Seconds since the Unix epoch (the binaries own the clock; sd-core reads none).
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
+/// Seconds since the Unix epoch (the binaries own the clock; sd-core reads
+/// none): the machine's, or the rehearsal time `HSM_CEREMONY_NOW` sets.
+pub use clock::now_unix;
 
 /// The operating system's RNG.
 pub fn rng() -> getrandom::SysRng {

@@ -41,6 +41,20 @@ fn make_fixtures() -> &'static Path {
         "--out",
         "report.json",
     ]);
+    // The operator's successor, handed over by the fixture operator.
+    let (next_key, next_cert) = common::keypair("operator");
+    std::fs::write(dir.join("operator2.cer"), next_cert.to_pem()).unwrap();
+    let old_key =
+        sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None)
+            .unwrap();
+    let old_cert = load_cert(&dir.join("operator.cer"));
+    let handover = sd_core::handoff::operator_handover::OperatorHandover::sign(
+        &sd_core::bundle::Signer { key: &old_key, cert: &old_cert },
+        &sd_core::bundle::Signer { key: &next_key, cert: &next_cert },
+        common::now(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("handover.json"), handover).unwrap();
     // Someone who holds no share of sd.json.
     let stranger = dir.join("stranger");
     std::fs::create_dir_all(&stranger).unwrap();
@@ -96,6 +110,7 @@ fn fingerprints(dir: &Path) -> Vec<(&'static str, String)> {
     add(&cert("bob.cer"), "[BOB_THUMB]", "[BOB_READ]", "[BOB_SHA]");
     add(&cert("carol.cer"), "[CAROL_THUMB]", "[CAROL_READ]", "[CAROL_SHA]");
     add(&cert("operator.cer"), "[OPERATOR_THUMB]", "[OPERATOR_READ]", "[OPERATOR_SHA]");
+    add(&cert("operator2.cer"), "[SUCCESSOR_THUMB]", "[SUCCESSOR_READ]", "[SUCCESSOR_SHA]");
     add(&cert("exchange.pem"), "[EXCHANGE_THUMB]", "[EXCHANGE_READ]", "[EXCHANGE_SHA]");
     add(&cert("stranger.cer"), "[STRANGER_THUMB]", "[STRANGER_READ]", "[STRANGER_SHA]");
     let combiner = sd_core::handoff::combiner::Combiner::verify(

@@ -160,19 +160,16 @@ impl VerifiedExchangeKey {
 
     /// Accepts an exchange key for the HSM named `hsm` without attestation,
     /// because a person confirmed its `x5t#S256` out of band and gave it here.
+    /// Only the SGX evidence is waived: the certificate must still pass every
+    /// other check at `at` (validity, RSA-3072 or more, CA:FALSE,
+    /// keyEncipherment, CN naming the HSM).
     pub fn confirmed_unattested(
         certificate: &Certificate,
         hsm: &str,
         confirmed_x5t_s256: &str,
-    ) -> Result<VerifiedExchangeKey, crate::Error> {
-        certificate.rsa_public_key()?;
-        if certificate.x5t_s256() != confirmed_x5t_s256.trim() {
-            return Err(crate::Error::Certificate(format!(
-                "the exchange key's x5t#S256 is {}, not the confirmed {}",
-                certificate.x5t_s256(),
-                confirmed_x5t_s256.trim()
-            )));
-        }
+        at: u64,
+    ) -> Result<VerifiedExchangeKey, AttestationFailure> {
+        verify::run_unattested(certificate, hsm, confirmed_x5t_s256, at)?;
         Ok(VerifiedExchangeKey {
             certificate: certificate.clone(),
             hsm: hsm.to_owned(),
@@ -228,8 +225,8 @@ impl ExchangeKeyPolicy {
             ExchangeKeySource::Certificate(c) => Ok(c.clone()),
             ExchangeKeySource::Response(body) => crate::transfer_key::parse_response(body),
         };
-        match cert.and_then(|c| VerifiedExchangeKey::confirmed_unattested(&c, hsm, x5t)) {
-            Ok(v) => Ok(v),
+        match cert {
+            Ok(c) => VerifiedExchangeKey::confirmed_unattested(&c, hsm, x5t, at),
             Err(e) => {
                 failure.report.checks.push(Check {
                     name: "confirmed fingerprint",

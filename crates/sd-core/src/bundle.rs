@@ -30,17 +30,21 @@ pub enum BundleKind {
     Share,
     /// Result of a drill, signed by every participating custodian.
     DrillReport,
+    /// Old operator → custodians: the operator's successor certificate,
+    /// signed by the old and the new operator key.
+    OperatorHandover,
 }
 
 impl BundleKind {
     /// Every kind, for lookups by `typ`.
-    pub const ALL: [BundleKind; 6] = [
+    pub const ALL: [BundleKind; 7] = [
         BundleKind::Enrollment,
         BundleKind::ActivationRecord,
         BundleKind::RecoveryRequest,
         BundleKind::Combiner,
         BundleKind::Share,
         BundleKind::DrillReport,
+        BundleKind::OperatorHandover,
     ];
 
     /// The JWS `typ` header value.
@@ -52,6 +56,7 @@ impl BundleKind {
             BundleKind::Combiner => "hsm-ceremony.combiner.v1",
             BundleKind::Share => "hsm-ceremony.share.v1",
             BundleKind::DrillReport => "hsm-ceremony.drill-report.v1",
+            BundleKind::OperatorHandover => "hsm-ceremony.operator-handover.v1",
         }
     }
 
@@ -69,6 +74,7 @@ impl BundleKind {
             BundleKind::Combiner => "combiner",
             BundleKind::Share => "share",
             BundleKind::DrillReport => "drill report",
+            BundleKind::OperatorHandover => "operator handover",
         }
     }
 

@@ -33,6 +33,7 @@ pub mod activation;
 pub mod combiner;
 pub mod drill_report;
 pub mod enrollment;
+pub mod operator_handover;
 pub mod recovery_request;
 pub mod share;
 
@@ -332,6 +333,22 @@ pub enum HandoffError {
         /// The most a recovery may last, in days.
         max_days: u64,
     },
+    /// The operator certificate ends too soon to sign (renew it first).
+    RenewOperator {
+        /// Its notAfter.
+        not_after: u64,
+        /// Whole days left.
+        days_left: u64,
+    },
+    /// A handover names the certificate that signs it as its own successor.
+    HandoverToItself,
+    /// A handover was signed outside the old operator certificate's validity.
+    HandedOverOutsideValidity {
+        /// When it says it was signed.
+        created: u64,
+        /// The old certificate's notAfter.
+        not_after: u64,
+    },
     /// A share bundle belongs to another recovery request (its nonce differs).
     OtherRequest,
     /// A share bundle names another exchange key than the request.
@@ -441,6 +458,19 @@ impl fmt::Display for HandoffError {
                 rfc3339(*created),
                 clock_hint(*now)
             ),
+            HandoffError::RenewOperator { not_after, days_left } => write!(
+                f,
+                "the operator certificate ends at {} ({days_left} day(s) from now); it may not sign what \
+                 a recovery must rely on for up to {} more days",
+                rfc3339(*not_after),
+                operator_handover::RENEW_WITHIN_DAYS
+            ),
+            HandoffError::HandoverToItself => {
+                write!(f, "hands the operator role over to the same certificate")
+            }
+            HandoffError::HandedOverOutsideValidity { created, not_after } => {
+                f.write_str(&operator_handover::outside_validity(*created, *not_after))
+            }
             HandoffError::OtherRequest => write!(f, "is for another recovery request (its nonce differs)"),
             HandoffError::OtherExchangeKey => {
                 write!(f, "names another exchange key than the recovery request")

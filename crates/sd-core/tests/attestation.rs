@@ -10,7 +10,8 @@ use common::{read, vectors};
 use sd_core::attestation::collateral::{Collateral, signature_from_hex};
 use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::attestation::{
-    AttestationFailure, Basis, ExchangeKeySource, Pins, VerifiedExchangeKey, evidence, hsm_name_from_url,
+    AttestationFailure, Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey, evidence,
+    hsm_name_from_url,
 };
 use sd_core::cert::{self, Certificate};
 
@@ -193,12 +194,46 @@ fn the_legacy_unattested_key_is_refused_unless_its_fingerprint_was_confirmed() {
     // Even with the certificate checks out of the way, it carries no evidence.
     let ext = cert.x509().tbs_certificate().extensions().into_iter().flatten();
     assert!(ext.map(|e| e.extn_id.to_string()).all(|o| o != evidence::EVIDENCE_OID));
-    let ok = VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &cert.x5t_s256()).unwrap();
-    assert!(matches!(ok.basis(), Basis::ConfirmedUnattested));
+    // A confirmed fingerprint waives the evidence only: this 2020 certificate (CN
+    // "transfer-key", no CA:FALSE, expired in 2021) fails the certificate checks anyway.
+    let at = cert.not_before_unix() + 60;
+    let err =
+        VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &cert.x5t_s256(), at).unwrap_err();
+    assert_eq!(err.report.checks.last().unwrap().name, "certificate CA:FALSE", "{err}");
     let other = cert_of(&format!("{TK}/{V2025}"));
     let err =
-        VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &other.x5t_s256()).unwrap_err();
+        VerifiedExchangeKey::confirmed_unattested(&cert, "clitest0914b", &other.x5t_s256(), at).unwrap_err();
     assert!(err.to_string().contains("not the confirmed"), "{err}");
+}
+
+/// N6 of the attack review: `--allow-unattested X5T` waives the SGX evidence
+/// and nothing else. An unattested key with a sound certificate passes; the
+/// same key expired, for another HSM, or of RSA-2048 does not.
+#[test]
+fn a_confirmed_fingerprint_waives_only_the_evidence() {
+    let now = 1_800_000_000;
+    let make = |bits: usize, name: &str| {
+        let key = sd_core::private_key::generate(&mut rng(), bits).unwrap();
+        sd_core::cert::exchange_certificate(&mut rng(), &key, name, Vec::new(), now - 3600, 365).unwrap()
+    };
+    let sound = make(3072, "target");
+    let v = VerifiedExchangeKey::confirmed_unattested(&sound, "target", &sound.x5t_s256(), now).unwrap();
+    assert!(matches!(v.basis(), Basis::ConfirmedUnattested));
+    let failed = |cert: &sd_core::cert::Certificate, at: u64| {
+        let err =
+            VerifiedExchangeKey::confirmed_unattested(cert, "target", &cert.x5t_s256(), at).unwrap_err();
+        err.report.checks.last().unwrap().name
+    };
+    assert_eq!(failed(&sound, now + 400 * 86_400), "certificate validity");
+    assert_eq!(failed(&make(3072, "someone-else"), now), "certificate names the HSM");
+    assert_eq!(failed(&make(2048, "target"), now), "certificate key");
+    // Through the policy, as the tools use it: the same.
+    let policy =
+        ExchangeKeyPolicy { allow_unattested: Some(sound.x5t_s256()), ..ExchangeKeyPolicy::default() };
+    assert!(policy.verify(ExchangeKeySource::Certificate(&sound), "target", now).is_ok());
+    let err =
+        policy.verify(ExchangeKeySource::Certificate(&sound), "target", now + 400 * 86_400).unwrap_err();
+    assert!(err.to_string().contains("\"certificate validity\""), "{err}");
 }
 
 /// The real 2025 evidence bytes.

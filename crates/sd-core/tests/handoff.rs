@@ -600,3 +600,55 @@ fn a_request_is_fresh_one_time_and_not_from_the_future() {
     let err = verify_request(forged.as_bytes(), &pin, &w.sd, &w.policy, NOW).unwrap_err();
     assert!(err.to_string().contains("disagree"), "{err}");
 }
+
+#[test]
+fn an_operator_hands_over_only_while_valid_and_only_to_a_key_it_names() {
+    use sd_core::handoff::operator_handover::{OperatorHandover, check_operator_can_sign};
+    let w = World::new();
+    let pin = Pin::certificate(&w.operator.cert);
+    let next = Party::new("operator", NOW - 3600, 3650);
+    let signed = OperatorHandover::sign(&w.operator.signer(), &next.signer(), NOW).unwrap();
+    let v = OperatorHandover::verify(signed.as_bytes(), &pin, NOW + 400 * DAY).unwrap();
+    assert_eq!((v.old(), v.new_operator()), (&w.operator.cert, &next.cert));
+    // Pinned by someone else's certificate: refused, with both fingerprints.
+    let err = OperatorHandover::verify(signed.as_bytes(), &Pin::certificate(&next.cert), NOW).unwrap_err();
+    assert!(matches!(err, HandoffError::NotPinned { .. }), "{err}");
+    // The new key must have signed too: a handover to a key nobody holds is no handover.
+    let mallory = Party::new("operator", NOW - 3600, 3650);
+    let mut p = payload(&signed);
+    p["new_certificate"] = mallory.cert.to_pem().into();
+    p["new_x5t_s256"] = mallory.cert.x5t_s256().into();
+    let forged =
+        bundle::sign(BundleKind::OperatorHandover, &p, &[w.operator.signer(), next.signer()]).unwrap();
+    let err = OperatorHandover::verify(forged.as_bytes(), &pin, NOW).unwrap_err();
+    assert_eq!(err, HandoffError::NotSignedByNamedKey { role: sd_core::handoff::CertRole::Operator });
+    // Signed after the old certificate ended (the old key leaked later): refused.
+    let expiring = Party::new("operator", NOW - 400 * DAY, 365);
+    let late = bundle::sign(
+        BundleKind::OperatorHandover,
+        &serde_json::json!({
+            "old_x5t_s256": expiring.cert.x5t_s256(),
+            "new_certificate": next.cert.to_pem(),
+            "new_x5t_s256": next.cert.x5t_s256(),
+            "created": NOW,
+        }),
+        &[expiring.signer(), next.signer()],
+    )
+    .unwrap();
+    let err = OperatorHandover::verify(late.as_bytes(), &Pin::certificate(&expiring.cert), NOW).unwrap_err();
+    assert!(matches!(err, HandoffError::HandedOverOutsideValidity { .. }), "{err}");
+    assert!(err.to_string().contains("an expired operator cannot name a successor"), "{err}");
+    assert!(matches!(
+        OperatorHandover::sign(&expiring.signer(), &next.signer(), NOW),
+        Err(HandoffError::Expired { .. })
+    ));
+    assert_eq!(
+        OperatorHandover::sign(&next.signer(), &next.signer(), NOW).unwrap_err(),
+        HandoffError::HandoverToItself
+    );
+    // Signing needs 30 days left: 31 pass, 29 do not.
+    let cert = &w.operator.cert;
+    assert!(check_operator_can_sign(cert, cert.not_after_unix() - 31 * DAY).is_ok());
+    let err = check_operator_can_sign(cert, cert.not_after_unix() - 29 * DAY).unwrap_err();
+    assert_eq!(err, HandoffError::RenewOperator { not_after: cert.not_after_unix(), days_left: 29 });
+}

@@ -69,6 +69,10 @@ pub struct OperatorKeyArgs {
 pub enum Command {
     /// Make the operator's signing key (operator.key) and certificate (operator.cer).
     OperatorInit(commands::operator_init::Args),
+    /// Renew the operator's identity before it ends: a new key and certificate,
+    /// and a handover signed by the old key and the new one, for custodians to
+    /// check against the operator they pinned.
+    OperatorRenew(commands::operator_renew::Args),
     /// Activate the HSM: send the custodians' certificates and quorum, save the SD file.
     Activate(commands::activate::Args),
     /// Start a recovery: fetch the exchange key and write a signed recovery

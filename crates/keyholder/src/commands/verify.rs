@@ -17,6 +17,7 @@ use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::drill_report::DrillReport;
 use sd_core::handoff::enrollment::Enrollment;
+use sd_core::handoff::operator_handover::OperatorHandover;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
 use serde_json::json;
 
@@ -28,8 +29,9 @@ pub struct Args {
     /// The bundle.
     bundle: PathBuf,
     /// The pinned signer's certificate (the operator's, for an activation
-    /// record or recovery request); for other bundles, required among the signers.
-    #[arg(long, value_name = "CERT.cer")]
+    /// record, recovery request or operator handover); for other bundles,
+    /// required among the signers.
+    #[arg(long, value_name = "CERT.cer", visible_alias = "operator-cert")]
     signer: Option<PathBuf>,
     /// The SD file the bundle is about.
     #[arg(long, value_name = "SD.json")]
@@ -195,6 +197,20 @@ fn check(
                 "checking {} against the SD file needs --signer (the operator's certificate)",
                 kind.with_article()
             )));
+        }
+        (BundleKind::OperatorHandover, _, Some(pin)) => {
+            let handover = OperatorHandover::verify(bytes, pin, now_unix()).in_file(path)?;
+            Finding {
+                summary: format!(
+                    "valid operator handover, signed at {} by the pinned operator while its certificate was \
+                     valid: from now on pin the new operator below (its certificate, or the fingerprint read aloud)",
+                    handover.created()
+                ),
+                named: vec![("new operator", handover.new_operator().clone())],
+                anchored: true,
+                drill_succeeded: None,
+                exchange_key: None,
+            }
         }
         (BundleKind::Enrollment, _, _) => {
             let e = Enrollment::verify(bytes).in_file(path)?;

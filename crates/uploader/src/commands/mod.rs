@@ -5,6 +5,7 @@ pub mod init_recovery;
 pub mod key;
 pub mod manage;
 pub mod operator_init;
+pub mod operator_renew;
 pub mod role;
 pub mod status;
 pub mod upload;
@@ -12,6 +13,7 @@ pub mod upload;
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::unlocked_key::UnlockedKey;
 use clap::CommandFactory;
+use sd_core::handoff::operator_handover::check_operator_can_sign;
 
 use crate::access_token;
 use crate::cli::{Cli, Command, OperatorKeyArgs, Target};
@@ -22,6 +24,7 @@ pub fn run(cli: Cli) -> CliResult {
     let target = &cli.target;
     match cli.command {
         Command::OperatorInit(args) => operator_init::run(args),
+        Command::OperatorRenew(args) => operator_renew::run(args),
         Command::Activate(args) => activate::run(target, args),
         Command::InitRecovery(args) => init_recovery::run(target, args),
         Command::Upload(args) => upload::run(target, args),
@@ -84,9 +87,14 @@ fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClie
     HsmClient::new(&base, target.ca_cert.as_deref(), api_version, token)
 }
 
-/// The operator's key, with its certificate (needed to sign).
+/// The operator's key, with its certificate (needed to sign), which must
+/// stay valid for as long as a recovery may rely on what it signs now.
 fn load_operator(args: &OperatorKeyArgs) -> CliResult<UnlockedKey> {
     let key = UnlockedKey::load(&args.operator_key, args.passphrase_file.as_deref())?;
-    key.require_cert()?;
+    let cert = key.require_cert()?;
+    check_operator_can_sign(cert, ceremony_cli::now_unix()).map_err(|e| {
+        let renew = "renew it while it is still valid: `uploader operator-renew --operator-key OLD.key --out DIR`, then every custodian checks the handover with `keyholder verify` and pins the new fingerprint";
+        CliError::file(key.name(), e).hint(renew)
+    })?;
     Ok(key)
 }

@@ -1,11 +1,14 @@
 //! `uploader operator-init`: the operator's signing identity.
 
+use std::path::Path;
+
 use ceremony_cli::args::OutDirArgs;
 use ceremony_cli::artifacts::print_fingerprint;
 use ceremony_cli::error::CliResult;
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity::{self, NewKeyArgs};
+use ceremony_cli::identity::{self, NewIdentity, NewKeyArgs, Protection};
 use ceremony_cli::outln;
+use sd_core::handoff::rfc3339;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -13,12 +16,39 @@ pub struct Args {
     output: OutDirArgs,
     #[command(flatten)]
     protection: NewKeyArgs,
+    #[command(flatten)]
+    lifetime: OperatorDays,
+}
+
+/// `--days`: how long an operator certificate lives. Recoveries come years
+/// after an activation, so the default is ten years.
+#[derive(clap::Args, Clone, Copy)]
+pub struct OperatorDays {
+    /// Certificate validity in days (at most 30 years); renew it with
+    /// `uploader operator-renew` before it ends.
+    #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(u32).range(31..=10950))]
+    pub days: u32,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let (out, force, protection) =
-        (args.output.out.as_path(), args.output.force, args.protection.protection());
-    let public = args.output.public_dir();
+    let id = create(&args.output, args.protection.protection(), args.lifetime.days, &[])?;
+    print_fingerprint("operator certificate (custodians confirm this aloud)", &id.cert);
+    outln!("valid until {} (renew before then: uploader operator-renew)", rfc3339(id.cert.not_after_unix()));
+    Ok(())
+}
+
+/// Makes an operator identity: `operator.key` and `operator.cer` in the
+/// private folder, a copy of `operator.cer` in the public one. `also` are
+/// further public outputs the caller will write, refused up front if they
+/// exist (so nothing is generated for a command that cannot finish).
+pub(super) fn create(
+    output: &OutDirArgs,
+    protection: Protection<'_>,
+    days: u32,
+    also: &[&Path],
+) -> CliResult<NewIdentity> {
+    let (out, force) = (output.out.as_path(), output.force);
+    let public = output.public_dir();
     let same = files::same_folder(out, &public);
     let key_path = out.join("operator.key");
     let cer_path = out.join("operator.cer");
@@ -28,9 +58,12 @@ pub fn run(args: Args) -> CliResult {
     if !same {
         files::check_not_replacing(&public_cer_path, force)?;
     }
+    for path in also {
+        files::check_not_replacing(path, force)?;
+    }
     files::output_dir(out)?;
     files::public_dir(&public)?;
-    let id = identity::generate("operator", 3072, 730, protection, &key_path)?;
+    let id = identity::generate("operator", 3072, days, protection, &key_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
     if !same {
@@ -43,6 +76,5 @@ pub fn run(args: Args) -> CliResult {
     if !same {
         outln!("wrote {} (every custodian keeps a copy)", public_cer_path.display());
     }
-    print_fingerprint("operator certificate (custodians confirm this aloud)", &id.cert);
-    Ok(())
+    Ok(id)
 }
