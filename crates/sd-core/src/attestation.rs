@@ -238,11 +238,3 @@ impl ExchangeKeyPolicy {
         }
     }
 }
-
-/// The HSM name in a Managed HSM URL (`https://NAME.managedhsm.azure.net[/…]`),
-/// or `None` for any other host.
-pub fn hsm_name_from_url(url: &str) -> Option<&str> {
-    let host = url.strip_prefix("https://")?.split(['/', ':']).next()?;
-    let name = host.strip_suffix(HSM_DNS_SUFFIX)?;
-    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).then_some(name)
-}

@@ -11,7 +11,6 @@ use sd_core::attestation::collateral::{Collateral, signature_from_hex};
 use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::attestation::{
     AttestationFailure, Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey, evidence,
-    hsm_name_from_url,
 };
 use sd_core::cert::{self, Certificate};
 
@@ -359,15 +358,6 @@ fn every_flipped_byte_of_the_evidence_is_refused() {
         cases += 1;
     }
     assert!(cases > 100);
-}
-
-#[test]
-fn hsm_names_come_only_from_managed_hsm_urls() {
-    assert_eq!(hsm_name_from_url("https://contoso.managedhsm.azure.net"), Some("contoso"));
-    assert_eq!(hsm_name_from_url("https://contoso-dr.managedhsm.azure.net/"), Some("contoso-dr"));
-    assert_eq!(hsm_name_from_url("https://127.0.0.1:8443"), None);
-    assert_eq!(hsm_name_from_url("https://evil.example/contoso.managedhsm.azure.net"), None);
-    assert_eq!(hsm_name_from_url("http://contoso.managedhsm.azure.net"), None);
 }
 
 /// Collateral for the simulated platform, signed under its root, with the

@@ -10,6 +10,8 @@ use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::files;
 use zeroize::Zeroizing;
 
+use crate::endpoint::Endpoint;
+
 /// Who a token is for: where it may come from and which hosts may see it.
 pub struct Audience {
     /// The resource `az account get-access-token --resource` asks for.
@@ -19,7 +21,7 @@ pub struct Audience {
     /// The flag that names a token file.
     pub flag: &'static str,
     /// The hosts a token from the environment or az may be sent to.
-    pub trusted: fn(&str) -> bool,
+    pub trusted: fn(&Endpoint) -> bool,
     /// Those hosts, in words.
     pub trusted_hosts: &'static str,
 }
@@ -29,7 +31,7 @@ pub const DATA_PLANE: Audience = Audience {
     resource: "https://managedhsm.azure.net",
     env: "AZURE_ACCESS_TOKEN",
     flag: "--token-file",
-    trusted: |base| sd_core::attestation::hsm_name_from_url(base).is_some(),
+    trusted: |endpoint| endpoint.managed_hsm_name().is_some(),
     trusted_hosts: "a Managed HSM (https://NAME.managedhsm.azure.net)",
 };
 
@@ -38,7 +40,7 @@ pub const MANAGEMENT: Audience = Audience {
     resource: "https://management.azure.com",
     env: "AZURE_ARM_ACCESS_TOKEN",
     flag: "--arm-token-file",
-    trusted: |base| base.trim_end_matches('/').eq_ignore_ascii_case("https://management.azure.com"),
+    trusted: Endpoint::is_resource_manager,
     trusted_hosts: "Azure Resource Manager (https://management.azure.com)",
 };
 
@@ -52,7 +54,11 @@ fn clean(raw: &str) -> Option<Zeroizing<String>> {
 /// when none works. A token from the environment or az is a real Azure
 /// token: it goes only to the audience's own hosts; any other host (the
 /// emulator, a typo, a hostile host) gets only a token from a file.
-pub fn obtain(audience: &Audience, token_file: Option<&Path>, base: &str) -> CliResult<Zeroizing<String>> {
+pub fn obtain(
+    audience: &Audience,
+    token_file: Option<&Path>,
+    base: &Endpoint,
+) -> CliResult<Zeroizing<String>> {
     let mut tried = Vec::new();
     if let Some(f) = token_file {
         let text = Zeroizing::new(files::read_text(f)?);

@@ -11,8 +11,13 @@ use ceremony_cli::errln;
 use ceremony_cli::error::{CliError, CliResult};
 use serde_json::Value;
 
+use sd_core::HsmName;
+use ureq::http::Uri;
+
 use crate::access_token;
 use crate::client::{HsmClient, HttpResponse, Method};
+use crate::endpoint::{Endpoint, segment};
+use crate::resource_names::{Location, ResourceGroup, SubscriptionId};
 
 /// The api-version for `Microsoft.KeyVault/managedHSMs` (what az 2.71 sends, as recorded).
 pub const HSM_API: &str = "2024-11-01";
@@ -22,9 +27,9 @@ pub const GROUP_API: &str = "2025-04-01";
 /// Where Resource Manager is and who we are there.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ArmArgs {
-    /// The subscription (default: `az account show`).
+    /// The subscription ID, a GUID (default: `az account show`).
     #[arg(long, value_name = "ID")]
-    pub subscription: Option<String>,
+    pub subscription: Option<SubscriptionId>,
     /// Resource Manager's URL: Azure's, or the emulator's DIR/arm-url.
     #[arg(long, value_name = "URL", default_value = "https://management.azure.com")]
     pub arm_url: String,
@@ -39,51 +44,89 @@ pub struct ArmArgs {
 pub struct Arm {
     http: HsmClient,
     /// The subscription ID.
-    pub subscription: String,
+    pub subscription: SubscriptionId,
+}
+
+/// A path below the subscription, one segment at a time, each percent-encoded
+/// where the URL is made ([`crate::endpoint::segment`]): a name is always one
+/// segment, never a path, a query or a fragment.
+#[derive(Debug, Clone)]
+pub struct ArmPath(Vec<String>);
+
+impl ArmPath {
+    /// The path of these segments.
+    pub fn new(segments: &[&str]) -> ArmPath {
+        ArmPath(segments.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// This path with one more segment.
+    pub fn child(&self, segment: &str) -> ArmPath {
+        let mut next = self.clone();
+        next.0.push(segment.to_owned());
+        next
+    }
+
+    fn encoded(&self) -> String {
+        self.0.iter().map(|s| format!("/{}", segment(s))).collect()
+    }
 }
 
 impl Arm {
     /// Connects (no call is made yet); `ca_cert` is for the emulator.
     pub fn connect(args: &ArmArgs, ca_cert: Option<&std::path::Path>) -> CliResult<Arm> {
-        let base = args.arm_url.trim_end_matches('/');
-        if !base.starts_with("https://") {
-            return Err(CliError::general(format!("--arm-url {base} must start with https://")));
-        }
-        let token = access_token::obtain(&access_token::MANAGEMENT, args.arm_token_file.as_deref(), base)?;
+        let endpoint = Endpoint::parse(&args.arm_url, "--arm-url")?;
+        let token =
+            access_token::obtain(&access_token::MANAGEMENT, args.arm_token_file.as_deref(), &endpoint)?;
         let subscription = match &args.subscription {
             Some(s) => s.clone(),
-            None => access_token::az_value(
-                &["account", "show", "--query", "id", "-o", "tsv"],
-                "the subscription",
-            )?,
+            None => {
+                let id = access_token::az_value(
+                    &["account", "show", "--query", "id", "-o", "tsv"],
+                    "the subscription",
+                )?;
+                id.parse().map_err(|e| CliError::general(format!("az gave the subscription {id:?}: {e}")))?
+            }
         };
-        if subscription.is_empty() || !subscription.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(CliError::general(format!(
-                "--subscription {subscription:?} is not a subscription ID"
-            )));
-        }
         // The api-version goes into each path: it differs by resource type.
-        Ok(Arm { http: HsmClient::new(base, ca_cert, HSM_API, token)?, subscription })
+        Ok(Arm { http: HsmClient::new(&endpoint, ca_cert, HSM_API, token)?, subscription })
     }
 
-    fn url(&self, path: &str, api: &str) -> String {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{}/subscriptions/{}{path}{sep}api-version={api}", self.http.base(), self.subscription)
+    /// The URL of `path` below the subscription, with `api`.
+    fn url(&self, path: &ArmPath, api: &str) -> CliResult<Uri> {
+        let full =
+            ArmPath::new(&["subscriptions", self.subscription.as_str()]).0.into_iter().chain(path.0.clone());
+        let path_and_query = format!("{}?api-version={}", ArmPath(full.collect()).encoded(), segment(api));
+        let text = format!("{}{path_and_query}", self.http.base());
+        text.parse::<Uri>().map_err(|e| CliError::general(format!("cannot make a URL of {text}: {e}")))
     }
 
     /// Sends `method` to `path` (below the subscription) with `api`.
-    pub fn call(&self, method: Method<'_>, path: &str, api: &str) -> CliResult<HttpResponse> {
-        self.http.send_absolute(method, &self.url(path, api))
+    pub fn call(&self, method: Method<'_>, path: &ArmPath, api: &str) -> CliResult<HttpResponse> {
+        self.http.send_absolute(method, &self.url(path, api)?.to_string())
     }
 
     /// The path of a Managed HSM.
-    pub fn hsm_path(resource_group: &str, name: &str) -> String {
-        format!("/resourceGroups/{resource_group}/providers/Microsoft.KeyVault/managedHSMs/{name}")
+    pub fn hsm_path(resource_group: &ResourceGroup, name: &HsmName) -> ArmPath {
+        ArmPath::new(&[
+            "resourceGroups",
+            resource_group.as_str(),
+            "providers",
+            "Microsoft.KeyVault",
+            "managedHSMs",
+            name.as_str(),
+        ])
     }
 
     /// The path of a deleted Managed HSM.
-    pub fn deleted_path(location: &str, name: &str) -> String {
-        format!("/providers/Microsoft.KeyVault/locations/{location}/deletedManagedHSMs/{name}")
+    pub fn deleted_path(location: &Location, name: &HsmName) -> ArmPath {
+        ArmPath::new(&[
+            "providers",
+            "Microsoft.KeyVault",
+            "locations",
+            location.as_str(),
+            "deletedManagedHSMs",
+            name.as_str(),
+        ])
     }
 
     /// Follows the operation `started` began until it ends, printing elapsed

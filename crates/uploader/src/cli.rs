@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use ceremony_cli::unlocked_key::KeySource;
 use clap::{Args, Parser, Subcommand};
+use sd_core::HsmName;
 
 use crate::commands;
 
@@ -33,15 +34,15 @@ pub struct Cli {
 #[derive(Args)]
 pub struct Target {
     /// Managed HSM name (https://NAME.managedhsm.azure.net).
-    #[arg(long, global = true, conflicts_with = "hsm_url")]
-    pub hsm: Option<String>,
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "hsm_url")]
+    pub hsm: Option<HsmName>,
     /// Full HSM URL, e.g. the emulator's https://127.0.0.1:PORT.
     #[arg(long, global = true, value_name = "URL")]
     pub hsm_url: Option<String>,
     /// With --hsm-url to a host that is not NAME.managedhsm.azure.net (the
     /// emulator): the HSM's name, which its exchange key must be attested for.
     #[arg(long, global = true, value_name = "NAME", requires = "hsm_url")]
-    pub hsm_name: Option<String>,
+    pub hsm_name: Option<HsmName>,
     /// Trust only this CA certificate (PEM), e.g. the emulator's ca.pem.
     #[arg(long, global = true, value_name = "PEM")]
     pub ca_cert: Option<PathBuf>,

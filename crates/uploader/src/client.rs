@@ -11,12 +11,15 @@ use serde_json::Value;
 use ureq::tls::{RootCerts, TlsConfig};
 use zeroize::Zeroizing;
 
+use crate::endpoint::Endpoint;
+
 const ATTEMPTS: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Which HSM, and how to reach it.
 pub struct HsmClient {
     agent: ureq::Agent,
+    endpoint: Endpoint,
     base: String,
     api_version: String,
     access_token: Zeroizing<String>,
@@ -80,17 +83,15 @@ impl HttpResponse {
 }
 
 impl HsmClient {
-    /// A client for `base` (`https://NAME.managedhsm.azure.net` or the emulator's URL).
+    /// A client for `endpoint` (`https://NAME.managedhsm.azure.net`, Resource
+    /// Manager, or the emulator).
     pub fn new(
-        base: &str,
+        endpoint: &Endpoint,
         ca_cert: Option<&Path>,
         api_version: &str,
         access_token: Zeroizing<String>,
     ) -> CliResult<Self> {
-        let base = base.trim_end_matches('/').to_owned();
-        if !base.starts_with("https://") {
-            return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
-        }
+        let base = endpoint.to_string();
         let roots = match ca_cert {
             Some(p) => {
                 let pem = files::read(p)?;
@@ -108,7 +109,13 @@ impl HsmClient {
             .user_agent(concat!("hsm-ceremony-uploader/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        Ok(HsmClient { agent: config.into(), base, api_version: api_version.to_owned(), access_token })
+        Ok(HsmClient {
+            agent: config.into(),
+            endpoint: endpoint.clone(),
+            base,
+            api_version: api_version.to_owned(),
+            access_token,
+        })
     }
 
     /// The HSM's base URL.
@@ -179,8 +186,7 @@ impl HsmClient {
     /// `Location`): only to the same origin as the base URL, so the token
     /// never goes to another host.
     pub fn send_absolute(&self, method: Method<'_>, url: &str) -> CliResult<HttpResponse> {
-        let origin = |u: &str| u.splitn(4, '/').take(3).collect::<Vec<_>>().join("/").to_ascii_lowercase();
-        if origin(url) != origin(&self.base) {
+        if !self.endpoint.same_origin(url) {
             return Err(CliError::general(format!(
                 "the service pointed to {url}, which is not on {}; not followed",
                 self.base

@@ -9,7 +9,9 @@ mod arm;
 mod cli;
 mod client;
 mod commands;
+mod endpoint;
 mod poll;
+mod resource_names;
 
 use std::process::ExitCode;
 

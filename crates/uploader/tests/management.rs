@@ -37,6 +37,65 @@ fn data(dir: &Path, emu: &Emulator, name: &str, args: &[&str]) -> std::process::
     run(dir, "uploader", &refs)
 }
 
+/// Asserts a usage error (exit 2, nothing done) whose message holds every needle.
+#[track_caller]
+fn usage_error(o: std::process::Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+}
+
+/// N3 of the attack review: a resource group, location or subscription that
+/// would put more path into the URL (another HSM, the whole group) is
+/// refused before any call, each field on its own; both HSMs survive.
+#[test]
+fn names_that_would_reach_another_resource_are_refused_before_any_call() {
+    let dir = scratch("manage-names");
+    let emu = Emulator::start(&dir.join("emu"));
+    ok(provision(&dir, &emu, "keepme", &["--create-resource-group"]));
+    ok(provision(&dir, &emu, "victim", &[]));
+    let attack = "rg/providers/Microsoft.KeyVault/managedHSMs/keepme?";
+    let refused: [(&[&str], &str); 6] = [
+        (&["delete", "--name", "victim", "--resource-group", attack, "--yes"], "--resource-group <RG>"),
+        (&["delete", "--name", "victim", "--resource-group", "rg?", "--yes"], "--resource-group <RG>"),
+        (&["show", "--name", "victim", "--resource-group", "rg."], "--resource-group <RG>"),
+        (&["purge", "--name", "victim", "--location", "westeurope/../x", "--yes"], "--location <LOCATION>"),
+        (
+            &["recover", "--name", "victim", "--resource-group", "rg", "--location", "West Europe"],
+            "--location <LOCATION>",
+        ),
+        (&["delete", "--name", "keepme/x", "--resource-group", "rg", "--yes"], "--name <NAME>"),
+    ];
+    for (args, flag) in refused {
+        usage_error(manage(&dir, &emu, args), &[flag, "invalid value"]);
+    }
+    let ca = emu.dir.join("ca.pem").display().to_string();
+    let token = emu.dir.join("token").display().to_string();
+    let arm_url = std::fs::read_to_string(emu.dir.join("arm-url")).unwrap();
+    let o = run(
+        &dir,
+        "uploader",
+        &["--ca-cert", &ca, "show", "--name", "victim", "--resource-group", "rg"]
+            .into_iter()
+            .chain([
+                "--arm-url",
+                arm_url.trim(),
+                "--arm-token-file",
+                &token,
+                "--subscription",
+                "sub/../other",
+            ])
+            .collect::<Vec<_>>(),
+    );
+    usage_error(o, &["--subscription <ID>", "a GUID"]);
+    for name in ["keepme", "victim"] {
+        let shown = ok(manage(&dir, &emu, &["show", "--name", name, "--resource-group", "rg", "--json"]));
+        assert!(shown.contains("\"Succeeded\""), "{name} survived: {shown}");
+    }
+}
+
 #[test]
 fn provision_delete_purge_and_the_name_rules() {
     let dir = scratch("manage-lifecycle");
@@ -44,7 +103,7 @@ fn provision_delete_purge_and_the_name_rules() {
 
     // Refused before any call: bad names, retention outside 7..90, a missing group.
     for bad in ["ab", "1contoso", "contoso-", "con--toso", "has_underscore"] {
-        fails(provision(&dir, &emu, bad, &[]), &["a Managed HSM name is 3 to 24 letters"]);
+        usage_error(provision(&dir, &emu, bad, &[]), &["--name <NAME>", "3 to 24 letters"]);
     }
     for days in ["6", "91"] {
         let o = provision(&dir, &emu, "contoso", &["--retention-days", days]);

@@ -173,3 +173,48 @@ fn an_azure_token_is_never_sent_to_another_host() {
     );
     assert_eq!(s.hits.load(Ordering::SeqCst), 0, "refused before any connection");
 }
+
+/// N4 of the attack review: a URL whose text names Azure but whose host is
+/// another (user information before an `@`) is refused before any
+/// connection, with a real token in the environment, for the data plane and
+/// for Resource Manager alike.
+#[test]
+fn a_url_that_only_looks_like_azure_gets_no_connection() {
+    let dir = scratch("token-host-userinfo");
+    let s = serve(&dir, vec![(200, None, OK)]);
+    let port = s.url.rsplit(':').next().unwrap().to_owned();
+    let hsm = format!("https://contoso.managedhsm.azure.net:443@127.0.0.1:{port}");
+    let arm = format!("https://management.azure.com@127.0.0.1:{port}");
+    let cases: [(Vec<&str>, &str, &str); 3] = [
+        (vec!["--hsm-url", &hsm, "--ca-cert", "ca.pem", "status"], "AZURE_ACCESS_TOKEN", "--hsm-url"),
+        (
+            vec!["--hsm-url", &hsm, "--ca-cert", "ca.pem", "--token-file", "token", "status"],
+            "AZURE_ACCESS_TOKEN",
+            "--hsm-url",
+        ),
+        (
+            vec![
+                "--ca-cert",
+                "ca.pem",
+                "list-deleted",
+                "--arm-url",
+                &arm,
+                "--subscription",
+                TEST_SUBSCRIPTION,
+            ],
+            "AZURE_ARM_ACCESS_TOKEN",
+            "--arm-url",
+        ),
+    ];
+    for (args, env, flag) in cases {
+        let o = std::process::Command::new(bin("uploader"))
+            .args(&args)
+            .current_dir(&dir)
+            .env(env, "a-real-azure-token")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        fails(o, &[&format!("error: {flag} \""), "has user information", "hint: give the base URL alone"]);
+    }
+    assert_eq!(s.hits.load(Ordering::SeqCst), 0, "refused before any connection");
+}

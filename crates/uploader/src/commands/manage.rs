@@ -9,29 +9,21 @@ use ceremony_cli::{errln, outln};
 use serde_json::{Value, json};
 
 use crate::access_token;
-use crate::arm::{Arm, ArmArgs, GROUP_API, HSM_API};
+use crate::arm::{Arm, ArmArgs, ArmPath, GROUP_API, HSM_API};
 use crate::cli::Target;
 use crate::client::Method;
-
-fn name_arg(name: &str) -> CliResult {
-    if !sd_core::is_managed_hsm_name(name) {
-        return Err(CliError::general(format!(
-            "--name {name:?}: a Managed HSM name is 3 to 24 letters, digits and hyphens, \
-             starting with a letter, not ending with a hyphen, no two hyphens in a row"
-        )));
-    }
-    Ok(())
-}
+use crate::resource_names::{Location, ResourceGroup};
+use sd_core::HsmName;
 
 /// `--name` and `--resource-group`: which Managed HSM resource.
 #[derive(clap::Args)]
 pub struct HsmResource {
     /// The HSM's name (NAME.managedhsm.azure.net; names are global across Azure).
     #[arg(long)]
-    name: String,
+    name: HsmName,
     /// Its resource group.
     #[arg(long, value_name = "RG")]
-    resource_group: String,
+    resource_group: ResourceGroup,
 }
 
 #[derive(clap::Args)]
@@ -40,7 +32,7 @@ pub struct ProvisionArgs {
     hsm: HsmResource,
     /// The region, e.g. westeurope.
     #[arg(long, value_name = "LOCATION")]
-    location: String,
+    location: Location,
     /// An initial administrator's object ID; repeat for several. `me`: the
     /// signed-in az user (`az ad signed-in-user show`).
     #[arg(long = "administrator", value_name = "OBJECT_ID", required = true)]
@@ -94,10 +86,10 @@ pub struct ListDeletedArgs {
 pub struct PurgeArgs {
     /// The deleted HSM's name.
     #[arg(long)]
-    name: String,
+    name: HsmName,
     /// Its region.
     #[arg(long, value_name = "LOCATION")]
-    location: String,
+    location: Location,
     /// Do not ask for the name to be typed.
     #[arg(long)]
     yes: bool,
@@ -111,13 +103,13 @@ pub struct RecoverArgs {
     hsm: HsmResource,
     /// Its region.
     #[arg(long, value_name = "LOCATION")]
-    location: String,
+    location: Location,
     #[command(flatten)]
     arm: ArmArgs,
 }
 
 /// The Managed HSM resource, as Resource Manager returns it.
-fn read_hsm(arm: &Arm, rg: &str, name: &str) -> CliResult<Value> {
+fn read_hsm(arm: &Arm, rg: &ResourceGroup, name: &HsmName) -> CliResult<Value> {
     let resp = arm.call(Method::Get, &Arm::hsm_path(rg, name), HSM_API)?;
     if resp.status != 200 {
         return Err(resp.error("reading the Managed HSM"));
@@ -126,7 +118,7 @@ fn read_hsm(arm: &Arm, rg: &str, name: &str) -> CliResult<Value> {
 }
 
 /// The resource's status text, for progress lines.
-fn status_of(arm: &Arm, rg: &str, name: &str) -> Option<String> {
+fn status_of(arm: &Arm, rg: &ResourceGroup, name: &HsmName) -> Option<String> {
     let v = read_hsm(arm, rg, name).ok()?;
     let p = &v["properties"];
     Some(format!("{}: {}", p["provisioningState"].as_str()?, p["statusMessage"].as_str().unwrap_or_default()))
@@ -155,7 +147,6 @@ fn print_summary(v: &Value) {
 
 /// `uploader provision`.
 pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
-    name_arg(&args.hsm.name)?;
     let mut admins = Vec::new();
     for a in &args.administrators {
         if a == "me" {
@@ -175,10 +166,10 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     }
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     // Is the name free? A soft-deleted HSM keeps it until purged.
-    let check = json!({"name": args.hsm.name, "type": "Microsoft.KeyVault/managedHSMs"}).to_string();
+    let check = json!({"name": args.hsm.name.as_str(), "type": "Microsoft.KeyVault/managedHSMs"}).to_string();
     let resp = arm.call(
         Method::Post(check.as_bytes()),
-        "/providers/Microsoft.KeyVault/checkMhsmNameAvailability",
+        &ArmPath::new(&["providers", "Microsoft.KeyVault", "checkMhsmNameAvailability"]),
         HSM_API,
     )?;
     if resp.status != 200 {
@@ -188,7 +179,8 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
     if v["nameAvailable"] == false {
         let message = v["message"].as_str().unwrap_or_default();
         let deleted = arm.call(Method::Get, &Arm::deleted_path(&args.location, &args.hsm.name), HSM_API)?;
-        let err = CliError::general(format!("the name {:?} is not available: {message}", args.hsm.name));
+        let err =
+            CliError::general(format!("the name {:?} is not available: {message}", args.hsm.name.as_str()));
         return Err(if deleted.status == 200 {
             err.hint(format!(
                 "it belongs to a soft-deleted HSM (still billed): `uploader purge --name {n} --location {l}` frees it, \
@@ -201,12 +193,12 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
         });
     }
     // The resource group.
-    let group = format!("/resourcegroups/{}", args.hsm.resource_group);
+    let group = ArmPath::new(&["resourcegroups", args.hsm.resource_group.as_str()]);
     let resp = arm.call(Method::Get, &group, GROUP_API)?;
     match resp.status {
         200 => {}
         404 if args.create_resource_group => {
-            let body = json!({"location": args.location}).to_string();
+            let body = json!({"location": args.location.as_str()}).to_string();
             let resp = arm.call(Method::Put(body.as_bytes()), &group, GROUP_API)?;
             if !matches!(resp.status, 200 | 201) {
                 return Err(resp.error("creating the resource group"));
@@ -216,7 +208,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
         404 => {
             return Err(CliError::general(format!(
                 "resource group {:?} does not exist",
-                args.hsm.resource_group
+                args.hsm.resource_group.as_str()
             ))
             .hint("create it (az group create), or pass --create-resource-group"));
         }
@@ -230,7 +222,7 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
         );
     }
     let body = json!({
-        "location": args.location,
+        "location": args.location.as_str(),
         "sku": {"family": "B", "name": "Standard_B1"},
         "properties": {
             "tenantId": Value::Null,
@@ -269,7 +261,6 @@ pub fn provision(target: &Target, args: ProvisionArgs) -> CliResult {
 
 /// `uploader show`.
 pub fn show(target: &Target, args: ShowArgs) -> CliResult {
-    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
     if args.json {
@@ -283,13 +274,18 @@ pub fn show(target: &Target, args: ShowArgs) -> CliResult {
 
 /// `uploader delete`: soft delete, after saying what it means.
 pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
-    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     let v = read_hsm(&arm, &args.hsm.resource_group, &args.hsm.name)?;
     let days = v["properties"]["softDeleteRetentionInDays"].as_u64().unwrap_or(90);
     let protected = v["properties"]["enablePurgeProtection"] == true;
-    let location = v["location"].as_str().unwrap_or_default().to_owned();
+    let given = v["location"].as_str().unwrap_or_default();
+    let location: Location = given.parse().map_err(|e| {
+        CliError::general(format!(
+            "Resource Manager gave the HSM's location as {:?}: {e}",
+            ceremony_cli::terminal::capped(given)
+        ))
+    })?;
     outln!(
         "deleting Managed HSM {} ({}):",
         args.hsm.name,
@@ -305,7 +301,7 @@ pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
     if !args.yes {
         let no_terminal = CliError::general("deleting an HSM needs its name typed, and there is no terminal")
             .hint("pass --yes to delete without asking");
-        confirm::typed(&format!("Delete {}?", args.hsm.name), &args.hsm.name, no_terminal)?;
+        confirm::typed(&format!("Delete {}?", args.hsm.name), args.hsm.name.as_str(), no_terminal)?;
     }
     let started = arm.call(Method::Delete, &path, HSM_API)?;
     if !matches!(started.status, 200 | 202 | 204) {
@@ -326,7 +322,11 @@ pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
 /// `uploader list-deleted`.
 pub fn list_deleted(target: &Target, args: ListDeletedArgs) -> CliResult {
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
-    let resp = arm.call(Method::Get, "/providers/Microsoft.KeyVault/deletedManagedHSMs", HSM_API)?;
+    let resp = arm.call(
+        Method::Get,
+        &ArmPath::new(&["providers", "Microsoft.KeyVault", "deletedManagedHSMs"]),
+        HSM_API,
+    )?;
     if resp.status != 200 {
         return Err(resp.error("listing deleted Managed HSMs"));
     }
@@ -356,14 +356,14 @@ pub fn list_deleted(target: &Target, args: ListDeletedArgs) -> CliResult {
 
 /// `uploader purge`: gone for good; refused while purge protection holds.
 pub fn purge(target: &Target, args: PurgeArgs) -> CliResult {
-    name_arg(&args.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     let path = Arm::deleted_path(&args.location, &args.name);
     let resp = arm.call(Method::Get, &path, HSM_API)?;
     if resp.status == 404 {
         return Err(CliError::general(format!(
             "no deleted Managed HSM {:?} in {}",
-            args.name, args.location
+            args.name.as_str(),
+            args.location
         ))
         .hint("`uploader list-deleted` shows what can be purged"));
     }
@@ -390,9 +390,9 @@ pub fn purge(target: &Target, args: PurgeArgs) -> CliResult {
     if !args.yes {
         let no_terminal = CliError::general("purging an HSM needs its name typed, and there is no terminal")
             .hint("pass --yes to purge without asking");
-        confirm::typed(&format!("Purge {} for good?", args.name), &args.name, no_terminal)?;
+        confirm::typed(&format!("Purge {} for good?", args.name), args.name.as_str(), no_terminal)?;
     }
-    let started = arm.call(Method::Post(b"{}"), &format!("{path}/purge"), HSM_API)?;
+    let started = arm.call(Method::Post(b"{}"), &path.child("purge"), HSM_API)?;
     if !matches!(started.status, 200 | 202 | 204) {
         return Err(started.error("purging the Managed HSM"));
     }
@@ -403,10 +403,10 @@ pub fn purge(target: &Target, args: PurgeArgs) -> CliResult {
 
 /// `uploader recover`: the same HSM back, with its security domain and keys.
 pub fn recover(target: &Target, args: RecoverArgs) -> CliResult {
-    name_arg(&args.hsm.name)?;
     let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
     // Azure's service wants "Recover" spelt so (az sends it capitalised).
-    let body = json!({"location": args.location, "properties": {"createMode": "Recover"}}).to_string();
+    let body =
+        json!({"location": args.location.as_str(), "properties": {"createMode": "Recover"}}).to_string();
     let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     let started = arm.call(Method::Put(body.as_bytes()), &path, HSM_API)?;
     if !matches!(started.status, 200..=202) {

@@ -18,6 +18,7 @@ use sd_core::handoff::operator_handover::check_operator_can_sign;
 use crate::access_token;
 use crate::cli::{Cli, Command, OperatorKeyArgs, Target};
 use crate::client::HsmClient;
+use crate::endpoint::Endpoint;
 
 /// Runs one command.
 pub fn run(cli: Cli) -> CliResult {
@@ -44,15 +45,18 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// The target HSM's name: `--hsm NAME`, the NAME of a Managed HSM URL, or `--hsm-name`.
 fn hsm_name(target: &Target) -> CliResult<String> {
-    let from_url = target.hsm_url.as_deref().and_then(sd_core::attestation::hsm_name_from_url);
+    let from_url = match &target.hsm_url {
+        Some(url) => Endpoint::parse(url, "--hsm-url")?.managed_hsm_name().map(str::to_owned),
+        None => None,
+    };
     match (&target.hsm, from_url, &target.hsm_name) {
-        (Some(name), _, _) => Ok(name.clone()),
-        (None, Some(name), None) => Ok(name.to_owned()),
-        (None, Some(name), Some(given)) if name == given => Ok(name.to_owned()),
+        (Some(name), _, _) => Ok(name.to_string()),
+        (None, Some(name), None) => Ok(name),
+        (None, Some(name), Some(given)) if given.is(&name) => Ok(name),
         (None, Some(name), Some(given)) => Err(CliError::general(format!(
             "--hsm-name {given:?} disagrees with the URL, which names {name:?}"
         ))),
-        (None, None, Some(given)) => Ok(given.clone()),
+        (None, None, Some(given)) => Ok(given.to_string()),
         (None, None, None) => Err(CliError::general(
             "which HSM is this? The exchange key must be attested for a named HSM: give --hsm-name NAME with --hsm-url",
         )),
@@ -69,22 +73,14 @@ const DATA_PLANE_API_VERSION: &str = "7.5";
 
 /// [`connect`], with the api-version `default` unless --api-version was given.
 fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
-    let base = match (&target.hsm, &target.hsm_url) {
-        (Some(name), None) => {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(CliError::general(format!("--hsm {name:?} is not a Managed HSM name")));
-            }
-            format!("https://{name}.managedhsm.azure.net")
-        }
-        (None, Some(url)) => url.clone(),
+    let endpoint = match (&target.hsm, &target.hsm_url) {
+        (Some(name), None) => Endpoint::managed_hsm(name),
+        (None, Some(url)) => Endpoint::parse(url, "--hsm-url")?,
         _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
     };
-    if !base.starts_with("https://") {
-        return Err(CliError::general(format!("the HSM URL {base} must start with https://")));
-    }
-    let token = access_token::obtain(&access_token::DATA_PLANE, target.token_file.as_deref(), &base)?;
+    let token = access_token::obtain(&access_token::DATA_PLANE, target.token_file.as_deref(), &endpoint)?;
     let api_version = target.api_version.as_deref().unwrap_or(default);
-    HsmClient::new(&base, target.ca_cert.as_deref(), api_version, token)
+    HsmClient::new(&endpoint, target.ca_cert.as_deref(), api_version, token)
 }
 
 /// The operator's key, with its certificate (needed to sign), which must
