@@ -49,8 +49,12 @@ Stops cleanly on SIGINT or SIGTERM."
 )]
 struct Cli {
     /// Folder for state, TLS certificate and token (created if missing).
-    #[arg(long, value_name = "DIR")]
-    data_dir: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "list_routes")]
+    data_dir: Option<PathBuf>,
+    /// Print every data-plane route with the data action a caller's role must
+    /// grant and its scope, then exit (no other route is answered).
+    #[arg(long)]
+    list_routes: bool,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
@@ -213,7 +217,15 @@ pub(crate) fn initial_state(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let dir = &cli.data_dir;
+    if cli.list_routes {
+        for line in routes::listing() {
+            ceremony_cli::outln!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let Some(dir) = &cli.data_dir else {
+        return fail("--data-dir is required".to_owned());
+    };
     if let Err(e) = std::fs::create_dir_all(dir) {
         return fail(format!("{}: {e}", dir.display()));
     }

@@ -521,3 +521,62 @@ fn state_writes_never_follow_a_planted_symlink() {
     );
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// Sends `method path` with `token` (none: no Authorization header) and a
+/// small JSON body; returns the status.
+fn status_of(emu: &Emulator, method: &str, path: &str, token: Option<&str>) -> u16 {
+    let url = format!("{}{path}{V}", emu.url);
+    let request =
+        ureq::http::Request::builder().method(method).uri(&url).header("Content-Type", "application/json");
+    let request = match token {
+        Some(t) => request.header("Authorization", format!("Bearer {t}")),
+        None => request,
+    };
+    emu.agent().run(request.body(b"{}".to_vec()).unwrap()).expect("request").status().as_u16()
+}
+
+/// RBAC fails closed (N5 of the attack review): every route the emulator
+/// declares (`--list-routes`, printed from the table that registers them) is
+/// refused to a principal with no role (403) and to a caller with no token
+/// (401); a key named `providers` is an ordinary key; a path that no route
+/// declares is a 404 whatever the caller holds.
+#[test]
+fn every_declared_route_needs_a_role() {
+    let dir = scratch("rbac-fail-closed");
+    custodians(&dir, &["a", "b", "c"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm"));
+    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let nobody = "99999999-8888-4777-8666-555555555555";
+    std::fs::create_dir_all(emu.dir.join("tokens")).unwrap();
+    std::fs::write(emu.dir.join(format!("tokens/{nobody}.token")), "a-token-with-no-role").unwrap();
+
+    let listing = ok(run(&dir, "mhsm-emulator", &["--list-routes"]));
+    let routes: Vec<(String, String)> = listing
+        .lines()
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next().unwrap().to_owned(), words.next().unwrap().to_owned())
+        })
+        .collect();
+    assert!(routes.len() >= 40, "{listing}");
+    for (method, template) in &routes {
+        let path = template
+            .replace("{name}", "providers")
+            .replace("{scope_key}", "providers")
+            .replace("{version}", "encrypt")
+            .replace("{operation}", "sign")
+            .replace("{definition}", "21dbd100-6940-42c2-9190-5d6cb909625b")
+            .replace("{assignment}", "11111111-2222-4333-8444-555555555555");
+        assert_eq!(status_of(&emu, method, &path, Some("a-token-with-no-role")), 403, "{method} {path}");
+        assert_eq!(status_of(&emu, method, &path, None), 401, "{method} {path}");
+    }
+    // Not a route: 404, even for the administrator.
+    for (method, path) in [("GET", "/secrets"), ("POST", "/keys/k/v/export/extra"), ("GET", "/")] {
+        assert_eq!(status_of(&emu, method, path, Some(&emu.token())), 404, "{method} {path}");
+    }
+    // A key called "providers" is a key like any other.
+    grant_crypto_user(&dir, &emu);
+    ok(uploader(&dir, &emu, &["key", "create", "--name", "providers"]));
+    assert_eq!(status_of(&emu, "GET", "/keys/providers", Some(&emu.token())), 200);
+}

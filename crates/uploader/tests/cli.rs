@@ -7,7 +7,9 @@ use ceremony_tests::*;
 fn target_and_token_sources() {
     let dir = scratch("uploader-target");
     fails(run(&dir, "uploader", &["status"]), &["say which HSM: --hsm NAME or --hsm-url URL"]);
-    fails(run(&dir, "uploader", &["--hsm", "bad name!", "status"]), &["is not a Managed HSM name"]);
+    let o = run(&dir, "uploader", &["--hsm", "bad name!", "status"]);
+    assert_eq!(o.status.code(), Some(2), "a name Azure would not give is a usage error");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a Managed HSM name"));
     fails(
         run(&dir, "uploader", &["--hsm-url", "http://127.0.0.1:1", "--token-file", "x", "status"]),
         &["must start with https://"],
