@@ -389,3 +389,47 @@ fn an_unpinned_operator_is_confirmed_on_the_terminal() {
     assert_eq!(code, Some(0), "{shown}");
     assert!(dir.join("alice.share.json").exists(), "{shown}");
 }
+
+/// The operator's request re-signed with one field changed, as a compromised
+/// online machine holding the operator key could.
+fn resign_request(dir: &Path, change: impl Fn(&mut serde_json::Value)) {
+    let mut p: serde_json::Value = serde_json::from_str(&ceremony_tests::bundle_payload(
+        &std::fs::read(dir.join("request.json")).unwrap(),
+    ))
+    .unwrap();
+    change(&mut p);
+    let key =
+        private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
+    let cert = load_cert(&dir.join("operator.cer"));
+    let signed = sd_core::bundle::sign(
+        sd_core::bundle::BundleKind::RecoveryRequest,
+        &p,
+        &[Signer { key: &key, cert: &cert }],
+    )
+    .unwrap();
+    std::fs::write(dir.join("request.json"), signed).unwrap();
+}
+
+/// N7 and N8 of the attack review, through the binary: a 100 KB `hsm` URL in
+/// a request is shown capped; a request from 2001, one from ten minutes
+/// ahead, and one whose two time forms disagree are refused, writing nothing.
+#[test]
+fn peer_text_is_capped_and_requests_are_fresh() {
+    let dir = recovery("attack-caps-freshness");
+    resign_request(&dir, |p| p["hsm"] = format!("https://{}", "h".repeat(100_000)).into());
+    let out = ok(share(&dir, "alice", &[]));
+    let line = out.lines().find(|l| l.starts_with("recovery request for HSM")).unwrap();
+    assert!(line.len() < 1_000 && line.contains("more bytes not shown"), "{} bytes", line.len());
+    std::fs::remove_file(dir.join("alice.share.json")).unwrap();
+    let before = listing(&dir);
+    let now = now();
+    for (created, needle) in [
+        (serde_json::json!(978_307_200u64), "was made at 2001-01-01T00:00:00Z, more than 7 days ago"),
+        (serde_json::json!(now + 600), "in the future"),
+        (serde_json::json!({"unix": now, "utc": "2001-01-01T00:00:00Z"}), "disagree"),
+    ] {
+        resign_request(&dir, |p| p["created"] = created.clone());
+        fails(share(&dir, "alice", &[]), &["request.json: ", needle]);
+        assert_eq!(listing(&dir), before);
+    }
+}

@@ -333,6 +333,8 @@ pub enum HandoffError {
         /// The most a recovery may last, in days.
         max_days: u64,
     },
+    /// An enrollment's custodian name is one `keyholder init` would refuse.
+    BadCustodianName,
     /// The operator certificate ends too soon to sign (renew it first).
     RenewOperator {
         /// Its notAfter.
@@ -464,6 +466,10 @@ impl fmt::Display for HandoffError {
                  a recovery must rely on for up to {} more days",
                 rfc3339(*not_after),
                 operator_handover::RENEW_WITHIN_DAYS
+            ),
+            HandoffError::BadCustodianName => write!(
+                f,
+                "its custodian name is not 1 to 64 of A-Z a-z 0-9 - _ . (not starting with a dot), as keyholder init makes them"
             ),
             HandoffError::HandoverToItself => {
                 write!(f, "hands the operator role over to the same certificate")

@@ -42,7 +42,9 @@ pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
         return Err(resp.error(&format!("GET {path}")));
     }
     let v = resp.json("status")?;
-    let field = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or_default().to_owned();
+    // The HSM's words reach the terminal: escaped and capped, however long.
+    let field =
+        |k: &str| ceremony_cli::terminal::capped(v.get(k).and_then(|s| s.as_str()).unwrap_or_default());
     let status = field("status");
     if status.is_empty() {
         return Err(CliError::general(format!("GET {path}: the HSM's answer has no status")));

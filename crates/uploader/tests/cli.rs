@@ -169,3 +169,40 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         ok(run(&dir, "keyholder", &["verify", "sd.json.activation.json", "--signer", "operator.cer"]));
     assert!(record.contains(&emu_a.url) && record.contains("\"quorum\": 2"), "{record}");
 }
+
+/// N10 of the attack review: `activate` takes only custodian names that
+/// `keyholder init` would make (empty, 100 KB, and control characters
+/// refused), before anything is sent to the HSM.
+#[test]
+fn activate_refuses_custodian_names_keyholder_would_not_make() {
+    let dir = scratch("activate-custodian-names");
+    custodians(&dir, &["a", "b"]);
+    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start(&dir.join("hsm"));
+    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    for (i, name) in ["", &"n".repeat(100_000), "evil\u{1b}[2Jname"].into_iter().enumerate() {
+        let cert = sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "c", now - 3600, 30).unwrap();
+        let payload = sd_core::handoff::enrollment::Enrollment {
+            custodian: name.to_owned(),
+            certificate: cert.to_pem(),
+            x5t_s256: cert.x5t_s256(),
+            created: sd_core::handoff::Timestamp::from_unix(now),
+        };
+        let signed = sd_core::bundle::sign(
+            sd_core::bundle::BundleKind::Enrollment,
+            &payload,
+            &[sd_core::bundle::Signer { key: &key, cert: &cert }],
+        )
+        .unwrap();
+        std::fs::write(dir.join(format!("c{i}.enrollment.json")), signed).unwrap();
+        let err = fails(
+            activate(&dir, &emu, &["a", "b", &format!("c{i}")], 2, "sd.json", &[]),
+            &[&format!("c{i}.enrollment.json: its custodian name is not 1 to 64 of")],
+        );
+        assert!(!err.contains('\u{1b}') && err.len() < 2_000, "{err}");
+    }
+    assert!(!dir.join("sd.json").exists());
+    let o = uploader(&dir, &emu, &["status", "--download"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "nothing was sent to the HSM");
+}

@@ -218,3 +218,18 @@ fn a_url_that_only_looks_like_azure_gets_no_connection() {
     }
     assert_eq!(s.hits.load(Ordering::SeqCst), 0, "refused before any connection");
 }
+
+/// N7 of the attack review: what a server says reaches stdout escaped and
+/// capped; a 15 MB status line comes back as one short line saying how much
+/// was cut.
+#[test]
+fn a_huge_status_from_the_server_is_capped() {
+    let dir = scratch("status-capped");
+    let huge: &'static str = Box::leak(
+        format!(r#"{{"status":"Success","status_details":"{}"}}"#, "A".repeat(15_000_000)).into_boxed_str(),
+    );
+    let s = serve(&dir, vec![(200, None, huge)]);
+    let out = ok(status(&dir, &s));
+    assert!(out.len() < 1_000, "{} bytes printed", out.len());
+    assert!(out.starts_with("Success: AAAA") && out.contains("more bytes not shown"), "{out}");
+}

@@ -56,10 +56,12 @@ impl Enrollment {
     }
 
     /// Verifies the proof of possession: one valid signature, by the
-    /// certificate the payload carries.
+    /// certificate the payload carries, for a custodian name `keyholder init`
+    /// would give (the name goes into files and onto every screen).
     pub fn verify(bytes: &[u8]) -> Result<VerifiedEnrollment, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::Enrollment)?;
         let p: Enrollment = signed.payload_as()?;
+        crate::cert::validate_common_name(&p.custodian).map_err(|_| HandoffError::BadCustodianName)?;
         let certificate = possessed_certificate(&signed, &p.certificate, &p.x5t_s256, CertRole::Custodian)?;
         Ok(VerifiedEnrollment { custodian: p.custodian, certificate })
     }
