@@ -18,7 +18,7 @@ fi
 cargo build --locked -q -p keyholder -p uploader -p mhsm-emulator --manifest-path "$ROOT/Cargo.toml"
 B="$ROOT/target/debug"
 cd "$W"
-for n in alice bob carol; do "$B/keyholder" init --name "$n" --out . --no-passphrase --bits 2048 >/dev/null; done
+for n in alice bob carol; do "$B/keyholder" init --name "$n" --out . --public-out . --no-passphrase --bits 2048 >/dev/null; done
 "$B/uploader" operator-init --out . --no-passphrase >/dev/null
 "$B/mhsm-emulator" --data-dir hsm --transfer-key-bits 3072 --activation-delay-ms 200 >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s hsm/url ] && break; sleep 0.1; done
