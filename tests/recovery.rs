@@ -251,10 +251,7 @@ fn rotation_then_recovery_with_the_new_custodians() {
 #[test]
 fn a_rogue_exchange_key_gets_no_share() {
     let dir = scratch("rogue-endpoint");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let emu = Emulator::start(&dir.join("hsm-a"));
-    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let emu = activated_hsm(&dir, "hsm-a", TEST_HSM);
     drop(emu);
     // The rogue answers like an HSM, with a key "attested" under its own root.
     let rogue_dir = dir.join("rogue");
@@ -315,10 +312,7 @@ fn read_aloud_line(stdout: &str) -> String {
 #[test]
 fn the_operator_key_alone_cannot_steer_the_master_key() {
     let dir = scratch("steer-master-key");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let prod = Emulator::start_named(&dir.join("hsm-prod"), "hsm-prod");
-    ok(activate(&dir, &prod, &["a", "b", "c"], 2, "sd.json", &[]));
+    let prod = activated_hsm(&dir, "hsm-prod", "hsm-prod");
     drop(prod); // the disaster
     let recovery = Emulator::start_named(&dir.join("hsm-recovery"), "hsm-recovery");
     let evil = Emulator::start_named(&dir.join("hsm-evil"), "hsm-evil");
@@ -390,10 +384,7 @@ fn the_operator_key_alone_cannot_steer_the_master_key() {
 #[test]
 fn init_recovery_refuses_a_combiner_from_key_bearing_media() {
     let dir = scratch("combiner-beside-key");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let emu = Emulator::start(&dir.join("hsm"));
-    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let emu = activated_hsm(&dir, "hsm", TEST_HSM);
     ok(run(
         &dir,
         "keyholder",

@@ -401,6 +401,17 @@ pub fn activate_args(names: &[&str], quorum: usize, out: &str) -> Vec<String> {
     args
 }
 
+/// The usual starting point: custodians a, b and c, an operator key
+/// (`operator.key`), and an emulated HSM called `name` (state in `dir/folder`)
+/// activated with quorum 2 into `sd.json`.
+pub fn activated_hsm(dir: &Path, folder: &str, name: &str) -> Emulator {
+    custodians(dir, &["a", "b", "c"]);
+    ok(run(dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    let emu = Emulator::start_named(&dir.join(folder), name);
+    ok(activate(dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    emu
+}
+
 /// `uploader init-recovery` against `emu`: the request for `sd` naming the
 /// combiner of `combiner.json`, signed with `operator.key`, into
 /// `request.json`, judging the exchange key under the test root in the

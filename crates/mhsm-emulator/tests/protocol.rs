@@ -257,10 +257,7 @@ fn download_limits_and_second_download() {
 /// An activated HSM A, its SD, and a fresh HSM B with a recovery request.
 fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
     let dir = scratch(test);
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let emu_a = Emulator::start(&dir.join("hsm-a"));
-    ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));
+    let emu_a = activated_hsm(&dir, "hsm-a", TEST_HSM);
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     ok(init_recovery(&dir, &emu_b, "sd.json", &["--exchange-key-out", "exchange.pem"]));
@@ -543,10 +540,7 @@ fn status_of(emu: &Emulator, method: &str, path: &str, token: Option<&str>) -> u
 #[test]
 fn every_declared_route_needs_a_role() {
     let dir = scratch("rbac-fail-closed");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let emu = Emulator::start(&dir.join("hsm"));
-    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let emu = activated_hsm(&dir, "hsm", TEST_HSM);
     let nobody = "99999999-8888-4777-8666-555555555555";
     std::fs::create_dir_all(emu.dir.join("tokens")).unwrap();
     std::fs::write(emu.dir.join(format!("tokens/{nobody}.token")), "a-token-with-no-role").unwrap();

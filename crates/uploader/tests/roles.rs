@@ -31,10 +31,7 @@ fn as_principal(
 #[test]
 fn roles_are_assigned_listed_enforced_and_removed() {
     let dir = scratch("uploader-roles");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let emu = Emulator::start(&dir.join("hsm"));
-    ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
+    let emu = activated_hsm(&dir, "hsm", TEST_HSM);
     let admin = emu.principal();
 
     // The administrator alone: the security domain yes, keys no (as on a real HSM).

@@ -20,7 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 
-use crate::app::{App, Principal, azure_error, check_request};
+use crate::app::{ApiError, App, Principal, azure_error, check_request};
 use crate::rbac::*;
 
 /// Where a route's action applies.
@@ -211,7 +211,7 @@ pub fn listing() -> Vec<String> {
 
 /// The data action and scope a request needs under `guard`, or a 404 for a
 /// key operation Key Vault does not have.
-fn needs(guard: Guard, path: &str) -> Result<(&'static str, String), Response> {
+fn needs(guard: Guard, path: &str) -> Result<(&'static str, String), ApiError> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let action = match guard.action {
         Action::Fixed(a) => a,
@@ -219,7 +219,6 @@ fn needs(guard: Guard, path: &str) -> Result<(&'static str, String), Response> {
             let op = segments.last().copied().unwrap_or_default();
             key_operation(op).ok_or_else(|| {
                 azure_error(StatusCode::NOT_FOUND, "NotFound", &format!("No key operation named {op:?}."))
-                    .into_response()
             })?
         }
     };
@@ -240,7 +239,7 @@ async fn authorize(State((app, guard)): State<(Arc<App>, Guard)>, req: Request, 
     };
     let (action, scope) = match needs(guard, req.uri().path()) {
         Ok(n) => n,
-        Err(resp) => return resp,
+        Err(e) => return e.into_response(),
     };
     let verdict = app.lock().map(|s| {
         let usable =
