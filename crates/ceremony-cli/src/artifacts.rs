@@ -16,9 +16,10 @@ pub fn load_certificate(path: &Path) -> CliResult<Certificate> {
     Ok(cert)
 }
 
-/// Prints a certificate's fingerprint in both forms, for reading aloud.
+/// Prints a certificate's fingerprint in both forms, for reading aloud (its
+/// subject, which anyone can choose, escaped and capped).
 pub fn print_fingerprint(label: &str, cert: &Certificate) {
-    outln!("{label}: {}", cert.subject());
+    outln!("{label}: {}", crate::terminal::capped(&cert.subject()));
     outln!("  x5t#S256:    {}", cert.x5t_s256());
     outln!("  read aloud:  {}", cert::readable_fingerprint(&cert.sha256()));
 }

@@ -41,6 +41,12 @@ fn make_fixtures() -> &'static Path {
         "--out",
         "report.json",
     ]);
+    // The same request, re-signed by the operator as if made in 2001 (a replay).
+    let mut old: serde_json::Value = serde_json::from_str(&ceremony_tests::bundle_payload(
+        &std::fs::read(dir.join("request.json")).unwrap(),
+    ))
+    .unwrap();
+    old["created"] = 978_307_200u64.into();
     // The operator's successor, handed over by the fixture operator.
     let (next_key, next_cert) = common::keypair("operator");
     std::fs::write(dir.join("operator2.cer"), next_cert.to_pem()).unwrap();
@@ -55,6 +61,13 @@ fn make_fixtures() -> &'static Path {
     )
     .unwrap();
     std::fs::write(dir.join("handover.json"), handover).unwrap();
+    let replay = sd_core::bundle::sign(
+        sd_core::bundle::BundleKind::RecoveryRequest,
+        &old,
+        &[sd_core::bundle::Signer { key: &old_key, cert: &old_cert }],
+    )
+    .unwrap();
+    std::fs::write(dir.join("request-2001.json"), replay).unwrap();
     // Someone who holds no share of sd.json.
     let stranger = dir.join("stranger");
     std::fs::create_dir_all(&stranger).unwrap();

@@ -26,9 +26,14 @@ fn check_and_restore_blob_on_real_azure_files() {
         dir.join("sd2025.json"),
     )
     .unwrap();
-    std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"), dir.join("exchange.pem"))
+    // az's own test exchange key (no evidence, no HSM name, no keyEncipherment), for the refusals;
+    // the blobs go to an exchange key attested for the test HSM under the test root.
+    std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"), dir.join("az-exchange.pem"))
         .unwrap();
-    std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.key"), dir.join("exchange.key"))
+    let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
+    ceremony_tests::install_attestation_root(&dir);
+    std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
+    std::fs::write(dir.join("exchange.key"), sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
         .unwrap();
     std::fs::copy(v.join("azure-cli/sdkeys2/cert_0.key"), dir.join("other.key")).unwrap();
 
@@ -42,16 +47,14 @@ fn check_and_restore_blob_on_real_azure_files() {
             &["other.key: this key opens no share"],
         );
         let blob = format!("{sd}.blob");
-        // az's test exchange key carries no attestation: only its confirmed fingerprint admits it.
-        let x5t = load_cert(&dir.join("exchange.pem")).x5t_s256();
         ok(keyholder(
             &dir,
             &[
                 "restore-blob",
                 "--hsm",
-                "azure-test",
-                "--allow-unattested",
-                &x5t,
+                ceremony_tests::TEST_HSM,
+                "--attestation-root",
+                "attestation-root.pem",
                 "--sd",
                 sd,
                 "--exchange-key",
@@ -73,31 +76,27 @@ fn check_and_restore_blob_on_real_azure_files() {
         let tags: Vec<&str> = opened.iter().map(|s| s.tag.as_str()).collect();
         assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
     }
-    // Without the confirmed fingerprint, the unattested key gets nothing, before any key is unlocked.
+    // az's test key, unattested, gets nothing, before any key is unlocked; and its
+    // confirmed fingerprint waives only the evidence, not its certificate's faults.
     let before = listing(&dir);
+    let x5t = load_cert(&dir.join("az-exchange.pem")).x5t_s256();
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["restore-blob", "--hsm", "azure-test", "--sd", "sd2020.json"];
+        args.extend(["--exchange-key", "az-exchange.pem", "--key", "certificate2.pem"]);
+        args.extend(["--key", "certificate0.pem", "--out", "refused.blob"]);
+        args.extend(extra);
+        keyholder(&dir, &args)
+    };
     fails(
-        keyholder(
-            &dir,
-            &[
-                "restore-blob",
-                "--hsm",
-                "azure-test",
-                "--sd",
-                "sd2020.json",
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                "certificate2.pem",
-                "--key",
-                "certificate0.pem",
-                "--out",
-                "refused.blob",
-            ],
-        ),
+        refused(&[]),
         &[
-            "exchange.pem: exchange-key attestation failed at",
+            "az-exchange.pem: exchange-key attestation failed at",
             "hint: `keyholder exchange-key FILE --hsm NAME`",
         ],
+    );
+    fails(
+        refused(&["--allow-unattested", &x5t]),
+        &["az-exchange.pem: exchange-key attestation failed at \"certificate keyEncipherment\""],
     );
     assert_eq!(listing(&dir), before);
     // Golden value of the 2020 file's hsm_backup plaintext (AZURE-SD-FORMAT.md §9).
@@ -164,17 +163,20 @@ fn exchange_key_command_on_real_azure_responses() {
     let o = keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm]);
     assert!(stdout(&o).contains("if the local clock is wrong, set it (or give --at)"), "{}", stdout(&o));
     fails(o, &["did not pass"]);
-    // The legacy, unattested key: refused, and admitted only by its confirmed fingerprint.
+    // The legacy, unattested key: refused.
     let legacy = tk.join("azure-cli-2020-09-14-clitest0914b-legacy-no-attestation.json");
     let legacy = legacy.to_str().unwrap();
     let at = "2020-09-14T12:00:00Z";
     fails(keyholder(&dir, &["exchange-key", legacy, "--hsm", "clitest0914b", "--at", at]), &["did not pass"]);
     let x5t = sd_core::transfer_key::parse_response(&std::fs::read(legacy).unwrap()).unwrap().x5t_s256();
-    let out = ok(keyholder(
+    // Its confirmed fingerprint waives the evidence only: its 2020 certificate (no CA:FALSE,
+    // CN "transfer-key") still fails, so such a legacy key is no longer accepted.
+    let o = keyholder(
         &dir,
         &["exchange-key", legacy, "--hsm", "clitest0914b", "--at", at, "--allow-unattested", &x5t],
-    ));
-    assert!(out.contains("PASS (UNATTESTED)"), "{out}");
+    );
+    assert!(stdout(&o).contains("FAIL certificate CA:FALSE"), "{}", stdout(&o));
+    fails(o, &["did not pass"]);
     fails(
         keyholder(&dir, &["exchange-key", v2025, "--hsm", hsm, "--at", "yesterday"]),
         &["--at \"yesterday\" is not an RFC 3339"],

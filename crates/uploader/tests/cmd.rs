@@ -37,6 +37,17 @@ fn uploader_cases() {
         text.replacen("\"payload\": \"ey", "\"payload\": \"ez", 1),
     )
     .unwrap();
+    // An operator certificate with ten days left.
+    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    let ending = sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
+    std::fs::create_dir_all(dir.join("expiring")).unwrap();
+    std::fs::write(dir.join("expiring/operator.cer"), ending.to_pem()).unwrap();
+    std::fs::write(
+        dir.join("expiring/operator.key"),
+        sd_core::private_key::to_plain_pem(&key).unwrap().as_bytes(),
+    )
+    .unwrap();
     // A restore blob for another HSM's exchange key.
     let (_, other) = attested_exchange("other-hsm");
     let secrets = [sd_core::enc_data::DomainSecret {
@@ -53,6 +64,13 @@ fn uploader_cases() {
             std::fs::copy(entry.path(), fixtures.join(entry.file_name())).unwrap();
         }
     }
+    std::fs::create_dir_all(fixtures.join("expiring")).unwrap();
+    for f in ["operator.key", "operator.cer"] {
+        std::fs::copy(dir.join("expiring").join(f), fixtures.join("expiring").join(f)).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fixtures.join("expiring/operator.key"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
     std::fs::create_dir_all(fixtures.join("locked")).unwrap();
     std::fs::copy(dir.join("locked/operator.key"), fixtures.join("locked/operator.key")).unwrap();
     // The combiner's public folder, and its key media (which never comes online).

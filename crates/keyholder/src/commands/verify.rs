@@ -243,10 +243,16 @@ fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
     match value {
         Value::String(s) if s.starts_with("-----BEGIN CERTIFICATE-----") => {
             match Certificate::from_pem_or_der(s.as_bytes()) {
-                Ok(c) => Value::String(format!("(certificate {}, x5t#S256 {})", c.subject(), c.x5t_s256())),
-                Err(_) => Value::String(s),
+                Ok(c) => Value::String(format!(
+                    "(certificate {}, x5t#S256 {})",
+                    ceremony_cli::terminal::capped(&c.subject()),
+                    c.x5t_s256()
+                )),
+                Err(_) => Value::String(ceremony_cli::terminal::capped(&s)),
             }
         }
+        // Any other text in a payload is the signer's choice: capped for the terminal.
+        Value::String(s) => Value::String(ceremony_cli::terminal::capped(&s)),
         Value::Array(items) => Value::Array(items.into_iter().map(summarise_certificates).collect()),
         Value::Object(map) => Value::Object(
             map.into_iter()
