@@ -40,7 +40,8 @@ fn uploader_cases() {
     // An operator certificate with ten days left.
     let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
-    let ending = sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
+    let ending =
+        sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
     std::fs::create_dir_all(dir.join("expiring")).unwrap();
     std::fs::write(dir.join("expiring/operator.cer"), ending.to_pem()).unwrap();
     std::fs::write(
