@@ -233,6 +233,7 @@ pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
 /// certificate in its own `x5c`, no signer twice. Whom to trust is decided by
 /// the caller (see [`SignedBundle`]).
 pub fn verify_signatures(bytes: &[u8], kind: BundleKind) -> Result<SignedBundle, Error> {
+    crate::artifact::require(bytes, crate::artifact::ArtifactKind::Bundle(kind))?;
     let doc: BundleJson =
         serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
     let entries: Vec<(String, String, Option<Value>)> = match (doc.protected, doc.signature, doc.signatures) {

@@ -68,6 +68,13 @@ pub enum Error {
     Bundle(String),
     /// The key given opens no share of this security domain.
     NoMatchingShare,
+    /// The file is one of the ceremony's, of another kind than expected.
+    WrongFile {
+        /// What it is.
+        found: crate::artifact::ArtifactKind,
+        /// What was expected.
+        expected: crate::artifact::ArtifactKind,
+    },
     /// The random number generator failed.
     Rng,
     /// A cryptographic primitive failed (should not happen with valid inputs).
@@ -103,6 +110,7 @@ impl fmt::Display for Error {
             Error::TransferKey(d) => write!(f, "invalid transfer key: {d}"),
             Error::Bundle(d) => write!(f, "bundle rejected: {d}"),
             Error::NoMatchingShare => write!(f, "this key opens no share in this file"),
+            Error::WrongFile { found, expected } => write!(f, "this is {found}, not {expected}"),
             Error::Rng => write!(f, "the system random number generator failed"),
             Error::Crypto(d) => write!(f, "cryptographic operation failed: {d}"),
         }

@@ -7,6 +7,7 @@
 //! deterministic and the binaries decide where entropy and time come from.
 //!
 //! One module per concept:
+//! - [`artifact`]: which ceremony file a byte string is, for "this is X, not Y";
 //! - [`b64`]: base64url (JOSE) and standard base64 (`x5c`);
 //! - [`aead`]: AES-256-GCM with a detached tag;
 //! - [`secret`]: zeroizing containers for secret bytes;
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod aead;
+pub mod artifact;
 pub mod attestation;
 pub mod b64;
 pub mod bundle;

@@ -51,6 +51,7 @@ impl RestoreBlob {
 
     /// Parses and validates a blob (az's spaced JSON or compact JSON).
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        crate::artifact::require(bytes, crate::artifact::ArtifactKind::RestoreBlob)?;
         let json: BlobJson = serde_json::from_slice(bytes).map_err(|e| blob_err(format!("JSON: {e}")))?;
         json.enc_data.validate(blob_err)?;
         let tp = crate::b64::url_decode(&json.wrapped_key.x5t_256, "WrappedKey.x5t_256")?;

@@ -145,6 +145,7 @@ impl SecurityDomain {
     /// Parses and validates an SD file: raw JSON, or base64url-wrapped JSON as
     /// the REST spec examples show it.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
+        crate::artifact::require(bytes, crate::artifact::ArtifactKind::SdFile)?;
         let text = std::str::from_utf8(bytes).map_err(|_| sd_err("the file is not UTF-8 text".into()))?;
         let text = text.trim();
         if text.is_empty() {

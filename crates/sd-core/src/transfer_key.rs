@@ -36,6 +36,7 @@ fn tk_err(m: impl Into<String>) -> Error {
 
 /// Extracts the exchange certificate from a transfer-key response body.
 pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
+    crate::artifact::require(body, crate::artifact::ArtifactKind::TransferKey)?;
     let resp: Response = serde_json::from_slice(body).map_err(|e| tk_err(format!("JSON: {e}")))?;
     let format = resp.key_format.as_deref().unwrap_or("jwk");
     match (format, &resp.transfer_key) {
