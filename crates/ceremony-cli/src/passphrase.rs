@@ -34,6 +34,9 @@ fn prompt(text: &str) -> CliResult<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(s.into_bytes()))
 }
 
+/// How many times a passphrase typed on the terminal may be wrong.
+pub const TRIES: u32 = 3;
+
 /// The passphrase to unlock `key_path`: from `file` if given, else asked for.
 pub fn for_key(key_path: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>> {
     match file {
@@ -48,6 +51,10 @@ pub fn new_for(what: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>
         Some(f) => from_file(f)?,
         None => {
             let a = prompt(&format!("New passphrase for {}: ", what.display()))?;
+            // Said before it is typed a second time.
+            if a.len() < MIN_NEW_LEN {
+                return Err(too_short(None));
+            }
             let b = prompt("Repeat the passphrase: ")?;
             if a != b {
                 return Err(CliError::general("the two passphrases differ; nothing was written"));
@@ -56,11 +63,16 @@ pub fn new_for(what: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>
         }
     };
     if pass.len() < MIN_NEW_LEN {
-        let e = CliError::general(format!("the passphrase is shorter than {MIN_NEW_LEN} characters"));
-        return Err(match file {
-            Some(f) => CliError::file(f, format!("the passphrase is shorter than {MIN_NEW_LEN} characters")),
-            None => e,
-        });
+        return Err(too_short(file));
     }
     Ok(pass)
+}
+
+fn too_short(file: Option<&Path>) -> CliError {
+    let message = format!("the passphrase is shorter than {MIN_NEW_LEN} characters");
+    let e = match file {
+        Some(f) => CliError::file(f, message),
+        None => CliError::general(message),
+    };
+    e.hint("choose a longer one: several words are easier to type and harder to guess; nothing was written")
 }

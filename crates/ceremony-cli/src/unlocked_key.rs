@@ -109,12 +109,30 @@ impl UnlockedKey {
         let encoding = private_key::encoding_of(&pem).in_file(path)?;
         warn_if_exposed(path, encoding);
         let key = if encoding == KeyEncoding::EncryptedPkcs8 {
-            let pass = passphrase::for_key(path, passphrase_file)?;
-            private_key::from_pem(&pem, Some(&pass)).map_err(|e| match e {
-                sd_core::Error::WrongPassphrase => CliError::file(path, "wrong passphrase for this key file")
-                    .hint("check the passphrase (or the --passphrase-file given for this key)"),
-                other => CliError::file(path, other),
-            })?
+            // Typed on a terminal, a passphrase gets three tries; a file gets one.
+            let tries = if passphrase_file.is_some() { 1 } else { passphrase::TRIES };
+            let mut attempt = 1;
+            loop {
+                let pass = passphrase::for_key(path, passphrase_file)?;
+                match private_key::from_pem(&pem, Some(&pass)) {
+                    Ok(key) => break key,
+                    Err(sd_core::Error::WrongPassphrase) if attempt < tries => {
+                        crate::errln!(
+                            "{}: wrong passphrase; {} more {} left",
+                            path.display(),
+                            tries - attempt,
+                            if tries - attempt == 1 { "try" } else { "tries" }
+                        );
+                        attempt += 1;
+                    }
+                    Err(sd_core::Error::WrongPassphrase) => {
+                        return Err(CliError::file(path, "wrong passphrase for this key file").hint(
+                            "check the passphrase (or the --passphrase-file given for this key); the key file itself is unchanged",
+                        ));
+                    }
+                    Err(other) => return Err(CliError::file(path, other)),
+                }
+            }
         } else {
             private_key::from_pem(&pem, None).in_file(path)?
         };

@@ -433,3 +433,54 @@ fn peer_text_is_capped_and_requests_are_fresh() {
         assert_eq!(listing(&dir), before);
     }
 }
+
+/// Runs `args` on a pseudo-terminal (`script`), typing `input`; returns the
+/// exit code and what the terminal showed.
+fn on_terminal(dir: &Path, args: &str, input: &str) -> (Option<i32>, String) {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_keyholder"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the command on a pseudo-terminal");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// Issue 21, item 5: a passphrase typed on a terminal gets three tries; the
+/// third wrong one ends the command, and the key file is unchanged.
+#[test]
+fn a_typed_passphrase_gets_three_tries() {
+    let dir = fixture().copy_to("passphrase-tries");
+    let before = std::fs::read(dir.join("alice.key")).unwrap();
+    let check = "check --sd sd.json --key alice.key";
+    let (code, shown) = on_terminal(&dir, check, &format!("not it\nnor this\n{PASS}\n"));
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("alice.key: wrong passphrase; 2 more tries left"), "{shown}");
+    assert!(shown.contains("alice.key: wrong passphrase; 1 more try left"), "{shown}");
+    assert!(shown.contains("share 1 of 3 opens"), "{shown}");
+    let (code, shown) = on_terminal(&dir, check, "one\ntwo\nthree\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("error: alice.key: wrong passphrase for this key file"), "{shown}");
+    assert_eq!(std::fs::read(dir.join("alice.key")).unwrap(), before);
+    // A passphrase file gets one try: it will not change by asking again.
+    std::fs::write(dir.join("bad-pw"), "not it\n").unwrap();
+    fails(
+        keyholder(&dir, &["check", "--sd", "sd.json", "--key", "alice.key", "--passphrase-file", "bad-pw"]),
+        &["alice.key: wrong passphrase for this key file"],
+    );
+    // A new passphrase that is too short is refused before it is typed again.
+    let (code, shown) = on_terminal(&dir, "init --name dora --out dora --bits 2048", "short\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("the passphrase is shorter than 8 characters"), "{shown}");
+    assert!(!shown.contains("Repeat the passphrase"), "{shown}");
+    assert!(!dir.join("dora").exists(), "no folder is left behind");
+    // Without a terminal, likewise.
+    fails(keyholder(&dir, &["init", "--name", "dora", "--out", "dora"]), &["passphrase"]);
+    assert!(!dir.join("dora").exists(), "no folder is left behind");
+}

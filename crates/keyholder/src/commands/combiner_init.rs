@@ -32,8 +32,6 @@ pub fn run(args: Args) -> CliResult {
     if pkcs11.is_none() {
         files::check_new_key(&key_path)?;
     }
-    files::output_dir(out)?;
-    files::public_dir(&public)?;
     // One recovery: a week is plenty, and the most a combiner may be valid.
     const DAYS: u32 = MAX_COMBINER_DAYS as u32;
     // Either a key file (written last) or a key that stays on a token.
@@ -48,6 +46,9 @@ pub fn run(args: Args) -> CliResult {
         }
     };
     let signed = Combiner::sign(&Signer { key: &key, cert: &cert }, now_unix()).in_file(&bundle_path)?;
+    // Folders last: a refused passphrase or a missing terminal leaves nothing behind.
+    files::output_dir(out)?;
+    files::public_dir(&public)?;
     let mut outputs = OutputSet::default();
     outputs.write(&bundle_path, signed.as_bytes(), PUBLIC_MODE, force)?;
     if let Some(pem) = key_file {

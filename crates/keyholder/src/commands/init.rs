@@ -73,8 +73,6 @@ pub fn run(args: Args) -> CliResult {
     if pkcs11.is_none() {
         files::check_new_key(&key_path)?;
     }
-    files::output_dir(out)?;
-    files::public_dir(&public)?;
     let (key, certificate, key_file): (Box<dyn RsaKey>, _, _) = match home {
         KeyHome::File(protection) => {
             let id = identity::generate(name, *bits, *days, protection, &key_path)?;
@@ -88,6 +86,9 @@ pub fn run(args: Args) -> CliResult {
     };
     let signed = Enrollment::sign(name, &Signer { key: &key, cert: &certificate }, now_unix())
         .in_file(&enrollment_path)?;
+    // Folders last: a refused passphrase or a missing terminal leaves nothing behind.
+    files::output_dir(out)?;
+    files::public_dir(&public)?;
 
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, certificate.to_pem().as_bytes(), PUBLIC_MODE, force)?;

@@ -61,9 +61,10 @@ pub(super) fn create(
     for path in also {
         files::check_not_replacing(path, force)?;
     }
+    let id = identity::generate("operator", 3072, days, protection, &key_path)?;
+    // Folders last: a refused passphrase or a missing terminal leaves nothing behind.
     files::output_dir(out)?;
     files::public_dir(&public)?;
-    let id = identity::generate("operator", 3072, days, protection, &key_path)?;
     let mut outputs = OutputSet::default();
     outputs.write(&cer_path, id.cert.to_pem().as_bytes(), PUBLIC_MODE, force)?;
     if !same {
