@@ -46,16 +46,23 @@ impl fmt::Display for HsmName {
     }
 }
 
-/// A name Azure would not give a Managed HSM.
+/// A name Azure would not give a Managed HSM; with the name itself when
+/// what was given is the HSM's host or URL (what az users paste).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidHsmName;
+pub struct InvalidHsmName {
+    /// The name inside a host name or URL that was given instead.
+    pub meant: Option<String>,
+}
 
 impl fmt::Display for InvalidHsmName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "not a Managed HSM name: the NAME of NAME.managedhsm.azure.net, 3 to 24 letters, digits \
-             and hyphens, starting with a letter",
-        )
+        match &self.meant {
+            Some(name) => write!(f, "give the HSM's name alone: {name}"),
+            None => f.write_str(
+                "not a Managed HSM name: the NAME of NAME.managedhsm.azure.net, 3 to 24 letters, digits \
+                 and hyphens, starting with a letter",
+            ),
+        }
     }
 }
 
@@ -65,7 +72,15 @@ impl FromStr for HsmName {
     type Err = InvalidHsmName;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if is_managed_hsm_name(text) { Ok(HsmName(text.to_ascii_lowercase())) } else { Err(InvalidHsmName) }
+        if is_managed_hsm_name(text) {
+            return Ok(HsmName(text.to_ascii_lowercase()));
+        }
+        let host = text.trim_start_matches("https://").trim_end_matches('/');
+        let meant = host
+            .strip_suffix(crate::attestation::HSM_DNS_SUFFIX)
+            .filter(|n| is_managed_hsm_name(n))
+            .map(str::to_ascii_lowercase);
+        Err(InvalidHsmName { meant })
     }
 }
 
@@ -94,5 +109,7 @@ mod tests {
             assert!(bad.parse::<HsmName>().is_err(), "{bad}");
         }
         assert!("Contoso".parse::<HsmName>().unwrap().is("contoso"));
+        let pasted = "https://contoso.managedhsm.azure.net/".parse::<HsmName>().unwrap_err();
+        assert_eq!(pasted.to_string(), "give the HSM's name alone: contoso");
     }
 }

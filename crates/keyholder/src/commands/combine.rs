@@ -69,7 +69,8 @@ pub fn run(args: Args) -> CliResult {
         QuorumError::SameShare { first, second, index } => CliError::file(
             &args.shares[second],
             format!("carries share {}, the same share as {}", index + 1, name(first)),
-        ),
+        )
+        .hint("each custodian's share counts once: give each bundle once, and ask another custodian of the quorum for theirs"),
         QuorumError::Inconsistent { .. } => {
             let all: Vec<String> = (0..opened.len()).map(name).collect();
             CliError::file(sd_path, e).hint(format!("the share bundles given: {}", all.join(", ")))

@@ -28,10 +28,11 @@ pub fn run(args: Args) -> CliResult {
     let public = args.output.public_dir();
     let key_path = out.join("combiner.key");
     let bundle_path = public.join("combiner.json");
-    files::check_not_replacing(&bundle_path, force)?;
+    // The key first: it is never replaced, so --force would not help there.
     if pkcs11.is_none() {
         files::check_new_key(&key_path)?;
     }
+    files::check_not_replacing(&bundle_path, force)?;
     // One recovery: a week is plenty, and the most a combiner may be valid.
     const DAYS: u32 = MAX_COMBINER_DAYS as u32;
     // Either a key file (written last) or a key that stays on a token.

@@ -64,14 +64,15 @@ pub fn run(args: Args) -> CliResult {
     let public_cer_path = public.join(format!("{name}.cer"));
     let enrollment_path = public.join(format!("{name}.enrollment.json"));
     let same = same_folder(out, &public);
-    // Refuse before generating anything (or creating a folder): a key file is never replaced.
+    // Refuse before generating anything (or creating a folder): a key file is
+    // never replaced, so it is checked first (--force would not help there).
+    if pkcs11.is_none() {
+        files::check_new_key(&key_path)?;
+    }
     files::check_not_replacing(&cer_path, force)?;
     files::check_not_replacing(&enrollment_path, force)?;
     if !same {
         files::check_not_replacing(&public_cer_path, force)?;
-    }
-    if pkcs11.is_none() {
-        files::check_new_key(&key_path)?;
     }
     let (key, certificate, key_file): (Box<dyn RsaKey>, _, _) = match home {
         KeyHome::File(protection) => {

@@ -21,9 +21,9 @@ use clap::CommandFactory;
 use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind};
 use sd_core::cert::Certificate;
-use sd_core::handoff::HandoffError;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, VerifiedRequest};
+use sd_core::handoff::{CertRole, HandoffError};
 
 use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
 use ceremony_cli::args::SdFileArg;
@@ -108,9 +108,17 @@ fn request_refused(path: &Path, e: HandoffError) -> CliError {
             "check --hsm against the ceremony plan; if it is right, this request was not made for your \
              recovery: tell the ceremony administrator and share nothing",
         ),
-        HandoffError::RequestTooOld { .. } => Some(
+        HandoffError::RequestTooOld { .. }
+        | HandoffError::Expired { role: CertRole::Combiner, .. }
+        | HandoffError::NotYetValid { role: CertRole::Combiner, .. } => Some(
             "a recovery needs a fresh combiner and a new request: `keyholder combiner-init`, then the \
              operator's `uploader init-recovery`",
+        ),
+        HandoffError::ExchangeKey(_) => Some(
+            "share nothing: the request's exchange key is not one attested for this HSM; `keyholder exchange-key REQUEST --hsm NAME` shows every check",
+        ),
+        HandoffError::NotPinned { role: CertRole::Operator, .. } => Some(
+            "pin the operator with the certificate or fingerprint kept from the activation ceremony; if that is what you gave, this request is not the operator's: share nothing",
         ),
         _ => None,
     };

@@ -117,7 +117,7 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         .verify(ExchangeKeySource::Response(&resp.body), &exchange.hsm_name, now_unix())
         .map_err(|f| {
             CliError::general(format!("{}: {f}", client.base()))
-                .hint("nothing was written; do not go on with this key. `keyholder exchange-key` on the saved response shows every check")
+                .hint("nothing was written; do not go on with this HSM's exchange key, and tell the ceremony administrator (--hsm-name must be the HSM's own name; a test emulator needs --attestation-root)")
         })?;
     let signed = match (request, &combiner) {
         (Some(r), Some(combiner)) => {

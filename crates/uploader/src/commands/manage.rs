@@ -315,7 +315,11 @@ pub fn delete(target: &Target, args: DeleteArgs) -> CliResult {
         .and_then(|d| d["properties"]["scheduledPurgeDate"].as_str().map(String::from))
         .unwrap_or_else(|| format!("in {days} days"));
     outln!("deleted {} (soft): scheduled purge {purge_date}", args.hsm.name);
-    outln!("to purge it now: uploader purge --name {} --location {location}", args.hsm.name);
+    if protected {
+        outln!("purge protection holds it until then; `uploader recover` brings it back before that");
+    } else {
+        outln!("to purge it now: uploader purge --name {} --location {location}", args.hsm.name);
+    }
     Ok(())
 }
 

@@ -107,7 +107,8 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
             if !guid_like(&principal) {
                 return Err(CliError::general(format!(
                     "--principal {principal:?} is not an object ID (a GUID)"
-                )));
+                ))
+                .hint("a user's object ID: `az ad user show --id NAME@DOMAIN --query id -o tsv`; an application's: `az ad sp show --id APP_ID --query id -o tsv`"));
             }
             let defs = definitions(&client)?;
             let (id, role_name) = defs
