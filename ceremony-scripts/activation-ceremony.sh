@@ -43,7 +43,7 @@ case "$role" in
     banner "Activation ceremony — custodian $NAME (offline laptop)"
     step custodian "generate my RSA-3072 key, certificate and signed enrollment (choose a passphrase; it is asked twice, not shown)" -- \
       "$KH" init --name "$NAME" --out "$OUT" "${PASS[@]}"
-    confirm "read the custodian's x5t#S256 fingerprint aloud; write it on the ceremony record. Correct?"
+    confirm "read the custodian certificate's \"read aloud\" line aloud (grouped hex); write it on the ceremony record. Correct?"
     step custodian "copy my public folder's enrollment and certificate (never the .key) to the media" -- \
       cp "$OUT/public/$NAME.enrollment.json" "$OUT/public/$NAME.cer" "$MEDIA/"
     echo "Keep $OUT/$NAME.key on this laptop's encrypted storage or your own removable medium; it never travels."

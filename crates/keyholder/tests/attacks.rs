@@ -72,7 +72,7 @@ fn share_refuses_a_combiner_the_request_does_not_name() {
     // A fingerprint that is not one is a clear error.
     fails(
         keyholder(&dir, &share_args_pinning("alice.key", "x.json", &["--combiner-fingerprint", "ABCD"], &[])),
-        &["--combiner-fingerprint: a fingerprint is 64 hex digits", "hint: copy the \"read aloud\" line"],
+        &["--combiner-fingerprint: a fingerprint is the 64 hex digits", "hint: copy the \"read aloud\" line"],
     );
     // The request naming the pinned combiner is accepted, by fingerprint too.
     std::fs::copy(dir.join("real-combiner.json"), dir.join("public/combiner.json")).unwrap();
@@ -120,7 +120,7 @@ fn a_request_needs_a_pinned_operator() {
         &[&args[..], &["--operator-fingerprint", "12AB", "--passphrase-file", "pw", "--out", "a.share.json"]]
             .concat(),
     );
-    fails(o, &["--operator-fingerprint: a fingerprint is 64 hex digits"]);
+    fails(o, &["--operator-fingerprint: a fingerprint is the 64 hex digits"]);
     // A request re-signed by a stranger, naming the stranger's combiner: refused by the pin.
     let (k, c) = keypair("operator");
     std::fs::write(dir.join("stranger.cer"), c.to_pem()).unwrap();

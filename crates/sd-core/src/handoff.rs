@@ -123,9 +123,18 @@ impl Pin {
         Pin { sha256: cert.sha256() }
     }
 
-    /// Parses a fingerprint as people write it down: 64 hex digits, in any
-    /// case, with optional spaces or colons between them.
+    /// Parses a fingerprint as people write it down: the 64 hex digits read
+    /// aloud, in any case, with optional spaces or colons between them; or
+    /// the same SHA-256 as the `x5t#S256` the tools also print (43 characters
+    /// of base64url).
     pub fn from_fingerprint(text: &str) -> Result<Pin, HandoffError> {
+        let trimmed = text.trim();
+        if trimmed.len() == 43
+            && let Ok(bytes) = b64::url_decode(trimmed, "x5t#S256")
+            && let Ok(sha256) = <[u8; 32]>::try_from(bytes)
+        {
+            return Ok(Pin { sha256 });
+        }
         let digits: Vec<u8> =
             text.bytes().filter(|b| !matches!(b, b' ' | b':' | b'\t' | b'\n' | b'\r')).collect();
         let bad = || HandoffError::BadFingerprint { length: digits.len() };
@@ -438,7 +447,7 @@ impl fmt::Display for HandoffError {
             HandoffError::BadNonce { detail } => write!(f, "the request nonce is invalid: {detail}"),
             HandoffError::BadFingerprint { length } => write!(
                 f,
-                "a fingerprint is 64 hex digits (spaces and colons allowed), not {length} characters"
+                "a fingerprint is the 64 hex digits of the \"read aloud\" line (spaces allowed), not {length} characters"
             ),
             HandoffError::OtherHsm { named, pinned } => write!(
                 f,

@@ -198,6 +198,11 @@ fn a_request_counts_only_when_the_pinned_operator_signed_it() {
     // A fingerprint that is not 64 hex digits is refused as such.
     assert_eq!(Pin::from_fingerprint("ABCD 1234").unwrap_err(), HandoffError::BadFingerprint { length: 8 });
     assert!(Pin::from_fingerprint(&"zz".repeat(32)).is_err());
+    // The x5t#S256 line names the same SHA-256, and pins the same certificate.
+    assert_eq!(
+        Pin::from_fingerprint(&w.operator.cert.x5t_s256()).unwrap(),
+        Pin::certificate(&w.operator.cert)
+    );
     // The request is for one SD file only.
     let other = SecurityDomain::create(
         &mut rng(),

@@ -31,12 +31,17 @@ struct Identified {
     details: Vec<(String, serde_json::Value)>,
     /// Labelled certificates to read aloud.
     certificates: Vec<(String, Certificate)>,
+    /// For an SD file: each share's certificate thumbprint (`x5t#S256`), in share order.
+    shares: Vec<String>,
 }
 
 pub fn run(args: Args) -> CliResult {
     let path = args.file.as_path();
     let bytes = files::read(path)?;
     let sha = sd_core::sha256_hex(&bytes);
+    if sd_core::artifact::identify(&bytes) == Some(sd_core::artifact::ArtifactKind::PrivateKey) {
+        return key_file(path);
+    }
     let found = identify(&bytes).in_file(path)?.ok_or_else(|| {
         CliError::file(
             path,
@@ -57,7 +62,8 @@ pub fn run(args: Args) -> CliResult {
         return Ok(());
     }
     outln!("{}, file sha256 {sha}", found.kind);
-    for (k, d) in &found.details {
+    // The shares are listed below, one a line, each in both forms.
+    for (k, d) in found.details.iter().filter(|(k, _)| !k.starts_with("share_")) {
         let text = match d {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Array(items) => {
@@ -66,6 +72,11 @@ pub fn run(args: Args) -> CliResult {
             other => other.to_string(),
         };
         outln!("  {}: {text}", k.replace('_', " "));
+    }
+    for (i, x5t) in found.shares.iter().enumerate() {
+        outln!("share {} of {}: custodian certificate", i + 1, found.shares.len());
+        outln!("  x5t#S256:    {x5t}");
+        outln!("  read aloud:  {}", read_aloud(x5t));
     }
     for (label, cert) in &found.certificates {
         print_fingerprint(label, cert);
@@ -90,14 +101,21 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
             kind: format!("{} bundle", kind.name()),
             details: Vec::new(),
             certificates,
+            shares: Vec::new(),
         }));
     }
     if let Ok(sd) = SecurityDomain::parse(bytes) {
-        let shares: Vec<_> = sd.thumbprints().iter().map(|t| json!(t)).collect();
+        let shares = sd.thumbprints();
+        let readable: Vec<_> = shares.iter().map(|t| json!(read_aloud(t))).collect();
         return Ok(Some(Identified {
             kind: format!("security domain file (version {})", sd.version()),
-            details: vec![("quorum".into(), json!(sd.required())), ("share_x5t_s256".into(), json!(shares))],
+            details: vec![
+                ("quorum".into(), json!(sd.required())),
+                ("share_x5t_s256".into(), json!(shares)),
+                ("share_read_aloud".into(), json!(readable)),
+            ],
             certificates: Vec::new(),
+            shares,
         }));
     }
     if let Ok(blob) = RestoreBlob::parse(bytes) {
@@ -105,6 +123,7 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
             kind: "restore blob".into(),
             details: vec![("exchange_key_x5t_s256".into(), json!(blob.exchange_x5t_s256()))],
             certificates: Vec::new(),
+            shares: Vec::new(),
         }));
     }
     if let Ok(cert) = sd_core::transfer_key::parse_response(bytes) {
@@ -112,6 +131,7 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
             kind: "transfer-key response (an HSM's exchange key)".into(),
             details: Vec::new(),
             certificates: vec![("exchange certificate".into(), cert)],
+            shares: Vec::new(),
         }));
     }
     if let Ok(cert) = Certificate::from_pem_or_der(bytes) {
@@ -119,7 +139,35 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
             kind: "certificate".into(),
             details: Vec::new(),
             certificates: vec![("certificate".into(), cert)],
+            shares: Vec::new(),
         }));
     }
     Ok(None)
+}
+
+/// An `x5t#S256` as the grouped hex people read aloud (the same SHA-256).
+fn read_aloud(x5t_s256: &str) -> String {
+    match sd_core::b64::url_decode(x5t_s256, "x5t#S256").ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+        Some(sha) => sd_core::cert::readable_fingerprint(&sha),
+        None => "(not a SHA-256 thumbprint)".into(),
+    }
+}
+
+/// A private key file: the fingerprint is its certificate's, `NAME.cer`
+/// beside it (an encrypted key shows nothing without its passphrase, and
+/// needs none for this).
+fn key_file(path: &std::path::Path) -> CliResult {
+    let cer = files::sibling_certificate(path);
+    if !cer.is_file() {
+        return Err(CliError::file(
+            path,
+            "is a private key file; its fingerprint is its certificate's, and there is none beside it",
+        )
+        .hint(format!("keep {} beside the key, as keyholder init writes them", cer.display())));
+    }
+    let cert = super::load_certificate(&cer)?;
+    outln!("private key file; its certificate is {}", cer.display());
+    print_fingerprint("certificate", &cert);
+    outln!("(that the key and certificate belong together: `keyholder check` with the SD file)");
+    Ok(())
 }

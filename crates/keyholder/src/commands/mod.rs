@@ -57,8 +57,10 @@ fn operator_pin(operator: &OperatorArgs, bundle_path: &Path, kind: BundleKind) -
         return Ok(Pin::certificate(&load_certificate(path)?));
     }
     if let Some(text) = &operator.operator_fingerprint {
-        return Pin::from_fingerprint(text)
-            .map_err(|e| CliError::general(format!("--operator-fingerprint: {e}")));
+        return Pin::from_fingerprint(text).map_err(|e| {
+            CliError::general(format!("--operator-fingerprint: {e}"))
+                .hint("copy the \"read aloud\" line recorded at the activation ceremony (the x5t#S256 line works too)")
+        });
     }
     let signed = bundle::verify_signatures(&files::read(bundle_path)?, kind).in_file(bundle_path)?;
     let signer = &signed.signers()[0];
