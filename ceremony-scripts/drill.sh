@@ -201,12 +201,18 @@ if [ -n "${HSM_CEREMONY_BIN_DIR:-}" ]; then
   say "[$STEP] setup: use the binaries in $BIN"
 else
   say "[$STEP] setup: build the release binaries (cargo build --release --locked)"
-  if ! (cd "$ROOT" && cargo build --release --locked -q -p keyholder -p uploader -p mhsm-emulator) >"$LOG" 2>&1; then
+  say "    the first build takes about 3 minutes on two cores; later ones take seconds"
+  BUILD=(cargo build --release --locked -p keyholder -p uploader -p mhsm-emulator)
+  if [ -t 2 ]; then
+    # On a terminal, cargo's own progress bar shows what is happening.
+    (cd "$ROOT" && "${BUILD[@]}") || { say "    the build failed (cargo's messages above)"; exit 1; }
+  elif ! (cd "$ROOT" && "${BUILD[@]}" -q) >"$LOG" 2>&1; then
     sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; exit 1
   fi
   # Wherever cargo put them (CARGO_TARGET_DIR and .cargo/config are honoured).
   TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --locked \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  [ -d "$TARGET_DIR" ] || { say "    cannot tell where cargo put the binaries"; exit 1; }
   BIN="$TARGET_DIR/release"
 fi
 TIMINGS+=("$(( $(now_ms) - BUILD_START ))|[$STEP] setup: build (or find) the binaries")
@@ -241,7 +247,7 @@ if [ "$AZURE" = 1 ]; then
     "$BIN/uploader" --hsm "$HSM" init-recovery --sd sd.json --combiner public/combiner.json \
     --operator-key keys/operator/operator.key --out request.json
   mkdir -p "$WORK/shares"
-  REQUIRED="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["SharedKeys"]["required"])' "$WORK/sd.json")"
+  REQUIRED="$("$BIN/keyholder" fingerprint --json "$WORK/sd.json" | sed -n 's/^  "quorum": \([0-9]*\),$/\1/p')"
   say "custodians: each of $REQUIRED runs, on their own machine, with $WORK/request.json:"
   say "    keyholder share --sd SD.json --request request.json --hsm $HSM --operator-fingerprint HEX \\"
   say "      --combiner-fingerprint '$COMBINER_FP' --key YOUR.key --out NAME.share.json"

@@ -9,13 +9,17 @@ CEREMONY_STEP=0
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 
-# $HSM_CEREMONY_BIN_DIR if set, else installed binaries, else this checkout's release build.
+# $HSM_CEREMONY_BIN_DIR if set, else installed binaries, else this checkout's
+# release build; says which one it runs, with its SHA-256, for the record.
 tool() {
-  if [ -n "${HSM_CEREMONY_BIN_DIR:-}" ]; then echo "$HSM_CEREMONY_BIN_DIR/$1"
-  elif command -v "$1" >/dev/null 2>&1; then command -v "$1"
-  elif [ -x "$ROOT/target/release/$1" ]; then echo "$ROOT/target/release/$1"
+  local path
+  if [ -n "${HSM_CEREMONY_BIN_DIR:-}" ]; then path="$HSM_CEREMONY_BIN_DIR/$1"
+  elif command -v "$1" >/dev/null 2>&1; then path="$(command -v "$1")"
+  elif [ -x "$ROOT/target/release/$1" ]; then path="$ROOT/target/release/$1"
   else echo "ceremony: $1 not found; build it with: cargo build --release --locked -p $1" >&2; return 1
   fi
+  echo "ceremony: running $path (sha256 $(sha256sum "$path" | cut -d' ' -f1))" >&2
+  echo "$path"
 }
 
 # usage SCRIPT: the comment block at the top of SCRIPT, without the #s.

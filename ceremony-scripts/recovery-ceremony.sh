@@ -90,10 +90,12 @@ case "$role" in
     banner "Recovery ceremony — custodian $name: share (own offline laptop)"
     ask HSMNAME "the name of the HSM we recover into" "from the ceremony plan, not from the media"
     ask COMBINER_FP "the combiner's fingerprint" "the \"read aloud\" line on the combiner laptop's own screen"
-    step custodian "verify the request names HSM $HSMNAME and my pinned combiner; seal my share to it" -- \
+    step custodian "verify the request: signed by the pinned operator, for HSM $HSMNAME, its exchange key attested" -- \
+      "$KH" verify "$MEDIA/request.json" --sd "$MEDIA/sd.json" --hsm "$HSMNAME" "${OPIN[@]}" "${ATT[@]}"
+    confirm "the exchange-key fingerprint shown equals the one on the ceremony record (before anything is written)."
+    step custodian "seal my share to the combiner I pinned (the request must name it)" -- \
       "$KH" share --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --hsm "$HSMNAME" "${OPIN[@]}" "${ATT[@]}" \
       --combiner-fingerprint "$COMBINER_FP" "${KEYS[@]}" "${PASS[@]}" --out "$MEDIA/$name.share.json"
-    confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
     ;;
   combine)
     need --combiner-dir "$CDIR"; need "--operator-cert or --operator-fingerprint" "${OPIN[*]}"

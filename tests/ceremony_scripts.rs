@@ -119,6 +119,9 @@ fn activation_and_distributed_recovery_by_script() {
             ],
         ));
         assert!(out.contains("exchange key of the target HSM"), "{out}");
+        // The witness confirms the exchange key before the share bundle is written.
+        let confirmed = out.find("WITNESS: the exchange-key fingerprint").expect("a witness step");
+        assert!(confirmed < out.find("seal my share").expect("the share step"), "{out}");
         assert!(out.contains("exchange key attested for HSM \"emulated-hsm\""), "{out}");
     }
     passes(script(

@@ -484,3 +484,24 @@ fn a_typed_passphrase_gets_three_tries() {
     fails(keyholder(&dir, &["init", "--name", "dora", "--out", "dora"]), &["passphrase"]);
     assert!(!dir.join("dora").exists(), "no folder is left behind");
 }
+
+/// `verify` pins the operator by the fingerprint read aloud too, in either
+/// printed form (grouped hex, or the x5t#S256 line), as `share` does.
+#[test]
+fn verify_pins_the_operator_by_either_printed_fingerprint() {
+    let dir = recovery("verify-by-fingerprint");
+    let op = load_cert(&dir.join("operator.cer"));
+    let base = ["verify", "request.json", "--hsm", "emulated-hsm", "--sd", "sd.json"];
+    let root = ["--attestation-root", "attestation-root.pem"];
+    for pin in [cert::readable_fingerprint(&op.sha256()), op.x5t_s256()] {
+        let args: Vec<&str> =
+            base.iter().chain(&root).copied().chain(["--operator-fingerprint", &pin]).collect();
+        let out = ok(keyholder(&dir, &args));
+        assert!(out.contains("valid recovery request"), "{out}");
+    }
+    let alice = load_cert(&dir.join("alice.cer"));
+    let wrong = cert::readable_fingerprint(&alice.sha256());
+    let args: Vec<&str> =
+        base.iter().chain(&root).copied().chain(["--operator-fingerprint", &wrong]).collect();
+    fails(keyholder(&dir, &args), &["not by the pinned operator"]);
+}

@@ -33,6 +33,10 @@ pub struct Args {
     /// required among the signers.
     #[arg(long, value_name = "CERT.cer", visible_alias = "operator-cert")]
     signer: Option<PathBuf>,
+    /// The pinned signer by the fingerprint read aloud instead of its
+    /// certificate (64 hex digits, spaces allowed; or its x5t#S256).
+    #[arg(long, value_name = "HEX", visible_alias = "operator-fingerprint", conflicts_with = "signer")]
+    signer_fingerprint: Option<String>,
     /// The SD file the bundle is about.
     #[arg(long, value_name = "SD.json")]
     sd: Option<PathBuf>,
@@ -66,7 +70,14 @@ pub fn run(args: Args) -> CliResult {
     let bytes = files::read(path)?;
     let kind = bundle::peek_kind(&bytes).in_file(path)?;
     let signed = bundle::verify_signatures(&bytes, kind).in_file(path)?;
-    let pin = args.signer.as_deref().map(load_certificate).transpose()?.map(|c| Pin::certificate(&c));
+    let pin = match (&args.signer, &args.signer_fingerprint) {
+        (Some(cert), _) => Some(Pin::certificate(&load_certificate(cert)?)),
+        (None, Some(text)) => Some(Pin::from_fingerprint(text).map_err(|e| {
+            CliError::general(format!("--signer-fingerprint: {e}"))
+                .hint("copy the \"read aloud\" line recorded at the activation ceremony")
+        })?),
+        (None, None) => None,
+    };
     let sd = args.sd.as_deref().map(security_domain::load).transpose()?;
     let finding = check(path, &bytes, kind, sd.as_ref(), pin.as_ref(), &args, signed.signers().len())?;
     if let Some(p) = &pin {
