@@ -19,12 +19,14 @@ const KEYHOLDER: [&str; 13] = [
     "completions",
     "manpages",
 ];
-const UPLOADER: [&str; 15] = [
+const UPLOADER: [&str; 17] = [
     "operator-init",
+    "operator-renew",
     "activate",
     "init-recovery",
     "upload",
     "status",
+    "wait",
     "key",
     "provision",
     "show",

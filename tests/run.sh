@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need that a fresh machine
 # may lack (SoftHSM2, the software token the PKCS#11 tests use), then runs
-# `cargo test --workspace --locked`. Extra arguments go to cargo test.
+# `cargo test --workspace --locked` and ends with one line that adds up every
+# test binary's result. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,12 @@ fi
 [ -d ../shared/vectors ] || [ -n "${HSM_CEREMONY_VECTORS:-}" ] || {
   echo "tests: Azure's test vectors are not at ../shared/vectors (or set HSM_CEREMONY_VECTORS)" >&2; exit 1; }
 
-exec cargo test --workspace --locked "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"

@@ -84,6 +84,9 @@ pub enum Command {
     Upload(commands::upload::Args),
     /// Print the status of the last security-domain upload (or download).
     Status(commands::status::Args),
+    /// Wait until the last upload (or, with --download, the activation) is
+    /// done: exit 0 when the HSM reports success, 1 when it reports failure.
+    Wait(commands::status::WaitArgs),
     /// Key operations to prove that keys survive a recovery (drills).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),

@@ -233,3 +233,26 @@ fn a_huge_status_from_the_server_is_capped() {
     assert!(out.len() < 1_000, "{} bytes printed", out.len());
     assert!(out.starts_with("Success: AAAA") && out.contains("more bytes not shown"), "{out}");
 }
+
+/// `uploader wait` polls until the HSM reports the end: success is exit 0,
+/// failure exit 1 with the HSM's reason and where to look.
+#[test]
+fn wait_follows_the_operation_to_its_end() {
+    let dir = scratch("wait");
+    const BUSY: &str = r#"{"status":"InProgress","status_details":"Restoring."}"#;
+    const FAILED: &str = r#"{"status":"Failed","status_details":"The blob is for another exchange key."}"#;
+    let s = serve(&dir, vec![(200, None, BUSY), (200, None, OK)]);
+    let args = ["--hsm-url", &s.url, "--ca-cert", "ca.pem", "--token-file", "token", "wait"];
+    let o = run(&dir, "uploader", &args);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let out = ok(o);
+    assert_eq!(out.trim(), "Success: The resource is active. (upload)");
+    assert!(err.contains("recovery: InProgress: Restoring."), "{err}");
+    assert_eq!(s.hits.load(Ordering::SeqCst), 2);
+    let s = serve(&dir, vec![(200, None, BUSY), (200, None, FAILED)]);
+    let args = ["--hsm-url", &s.url, "--ca-cert", "ca.pem", "--token-file", "token", "wait"];
+    fails(
+        run(&dir, "uploader", &args),
+        &["recovery failed: The blob is for another exchange key.", "hint: `uploader status`"],
+    );
+}

@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::InitRecovery(args) => init_recovery::run(target, args),
         Command::Upload(args) => upload::run(target, args),
         Command::Status(args) => status::run(target, args),
+        Command::Wait(args) => status::wait(target, args),
         Command::Key(k) => key::run(target, k),
         Command::Role(r) => role::run(target, r),
         Command::Provision(args) => manage::provision(target, args),
