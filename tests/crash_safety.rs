@@ -73,22 +73,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         .map(|t| {
             let start = Instant::now();
             let name = format!("timing{t}");
-            ok(run(
-                &dir,
-                "keyholder",
-                &[
-                    "init",
-                    "--name",
-                    &name,
-                    "--out",
-                    ".",
-                    "--public-out",
-                    ".",
-                    "--no-passphrase",
-                    "--bits",
-                    "2048",
-                ],
-            ));
+            ok(run(&dir, "keyholder", &init_here(&name, &["--no-passphrase"])));
             start.elapsed().as_micros() as u64
         })
         .min()
@@ -96,22 +81,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
     for i in 0..25 {
         let name = format!("k{i}");
         let delay = Duration::from_micros(init_span * 3 / 10 + random_below(init_span));
-        let done = kill_after(
-            &dir,
-            &[
-                "init",
-                "--name",
-                &name,
-                "--out",
-                ".",
-                "--public-out",
-                ".",
-                "--no-passphrase",
-                "--bits",
-                "2048",
-            ],
-            delay,
-        );
+        let done = kill_after(&dir, &init_here(&name, &["--no-passphrase"]), delay);
         if done {
             completed += 1
         } else {

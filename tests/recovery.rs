@@ -416,9 +416,7 @@ fn a_recovery_800_days_later_works_with_a_renewed_operator() {
     let dir = scratch("operator-lifetime");
     let t0 = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
     for n in ["a", "b", "c"] {
-        let args =
-            ["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"];
-        ok(run(&dir, "keyholder", &[&args[..], &["--days", "3650"]].concat()));
+        ok(run(&dir, "keyholder", &init_here(n, &["--no-passphrase", "--days", "3650"])));
     }
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--days", "730", "--no-passphrase"]));
     let prod = Emulator::start(&dir.join("hsm-prod"));

@@ -58,23 +58,7 @@ fn every_artifact_kind_refuses_every_tampering() {
     // A real ceremony to get one of every artifact.
     custodians(&dir, &["a", "b", "c"]);
     std::fs::write(dir.join("pw"), "tamper test passphrase").unwrap();
-    ok(run(
-        &dir,
-        "keyholder",
-        &[
-            "init",
-            "--name",
-            "enc",
-            "--out",
-            ".",
-            "--public-out",
-            ".",
-            "--passphrase-file",
-            "pw",
-            "--bits",
-            "2048",
-        ],
-    ));
+    ok(run(&dir, "keyholder", &init_here("enc", &["--passphrase-file", "pw"])));
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu_a = Emulator::start(&dir.join("hsm-a"));
     ok(activate(&dir, &emu_a, &["a", "b", "c"], 2, "sd.json", &[]));

@@ -336,14 +336,19 @@ pub fn uploader(dir: &Path, emu: &Emulator, args: &[&str]) -> Output {
     run(dir, "uploader", &refs)
 }
 
+/// `keyholder init` arguments for `name` in the working folder, key and
+/// public files side by side (tests only: a custodian keeps them apart), as a
+/// 2048-bit key for speed; `extra` follows (protection, `--pkcs11`...).
+pub fn init_here<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["init", "--name", name, "--out", ".", "--public-out", ".", "--bits", "2048"];
+    args.extend(extra);
+    args
+}
+
 /// Makes `names` custodians with `keyholder init` (unencrypted 2048-bit keys, for speed).
 pub fn custodians(dir: &Path, names: &[&str]) {
     for n in names {
-        ok(run(
-            dir,
-            "keyholder",
-            &["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
-        ));
+        ok(run(dir, "keyholder", &init_here(n, &["--no-passphrase"])));
     }
 }
 

@@ -347,28 +347,14 @@ fn check_says_what_it_proves_and_what_it_does_not() {
 #[test]
 fn an_unpinned_operator_is_confirmed_on_the_terminal() {
     let dir = recovery("attack-confirm-on-terminal");
-    let command = |out: &str| {
-        format!(
-            "{} share --sd sd.json --request request.json --hsm emulated-hsm \
-             --attestation-root attestation-root.pem --key alice.key --passphrase-file pw --out {out}",
-            env!("CARGO_BIN_EXE_keyholder")
-        )
+    let share = |answer: &str, out: &str| {
+        let args = format!(
+            "share --sd sd.json --request request.json --hsm emulated-hsm \
+             --attestation-root attestation-root.pem --key alice.key --passphrase-file pw --out {out}"
+        );
+        on_terminal(&dir, &args, answer)
     };
-    let on_terminal = |answer: &str, out: &str| {
-        let mut child = std::process::Command::new("script")
-            .args(["-qec", &command(out), "/dev/null"])
-            .current_dir(&dir)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("script (util-linux) runs the command on a pseudo-terminal");
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
-        let o = child.wait_with_output().unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    let (code, shown) = on_terminal("no\n", "refused.share.json");
+    let (code, shown) = share("no\n", "refused.share.json");
     assert_eq!(code, Some(1), "{shown}");
     assert!(shown.contains("recovery request signed by: CN=operator"), "{shown}");
     assert!(
@@ -378,14 +364,14 @@ fn an_unpinned_operator_is_confirmed_on_the_terminal() {
     assert!(shown.contains("not confirmed; nothing was done"), "{shown}");
     assert!(!dir.join("refused.share.json").exists());
     // The operator confirmed, the combiner not.
-    let (code, shown) = on_terminal("yes\nno\n", "refused.share.json");
+    let (code, shown) = share("yes\nno\n", "refused.share.json");
     assert_eq!(code, Some(1), "{shown}");
     assert!(
         shown.contains("Is this the fingerprint the combiner laptop shows on its own screen?"),
         "{shown}"
     );
     assert!(!dir.join("refused.share.json").exists());
-    let (code, shown) = on_terminal("yes\nyes\n", "alice.share.json");
+    let (code, shown) = share("yes\nyes\n", "alice.share.json");
     assert_eq!(code, Some(0), "{shown}");
     assert!(dir.join("alice.share.json").exists(), "{shown}");
 }

@@ -49,10 +49,7 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     );
 
     // A fresh init prints the fingerprint in both forms.
-    let out = ok(keyholder(
-        &dir,
-        &["init", "--name", "dave", "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
-    ));
+    let out = ok(keyholder(&dir, &init_here("dave", &["--no-passphrase"])));
     let dave = load_cert(&dir.join("dave.cer"));
     assert!(out.contains(&dave.x5t_s256()));
     assert!(out.contains(&sd_core::cert::readable_fingerprint(&dave.sha256())));
@@ -256,10 +253,7 @@ fn rotate_then_recover_with_the_new_custodians() {
     let f = fixture();
     let dir = f.copy_to("rotate");
     for n in ["dave", "erin", "frank", "grace"] {
-        ok(keyholder(
-            &dir,
-            &["init", "--name", n, "--out", ".", "--public-out", ".", "--no-passphrase", "--bits", "2048"],
-        ));
+        ok(keyholder(&dir, &init_here(n, &["--no-passphrase"])));
     }
     let out = ok(keyholder(
         &dir,

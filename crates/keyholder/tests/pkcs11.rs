@@ -83,46 +83,11 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     let dir = scratch("pkcs11-flows");
     let hsm = SoftHsm::new(&dir, &["custodian-a", "custodian-b", "combiner"]);
     let (alice, bob) = (hsm.uri("custodian-a", "sd-recovery"), hsm.uri("custodian-b", "sd-recovery"));
-    let out = ok(hsm.run(&[
-        "init",
-        "--name",
-        "alice",
-        "--out",
-        ".",
-        "--public-out",
-        ".",
-        "--bits",
-        "2048",
-        "--pkcs11",
-        &alice,
-    ]));
+    let out = ok(hsm.run(&init_here("alice", &["--pkcs11", &alice])));
     assert!(out.contains("generated the key on the token"), "{out}");
     assert!(!dir.join("alice.key").exists(), "no key file for a token key");
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "bob",
-        "--out",
-        ".",
-        "--public-out",
-        ".",
-        "--bits",
-        "2048",
-        "--pkcs11",
-        &bob,
-    ]));
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "carol",
-        "--out",
-        ".",
-        "--public-out",
-        ".",
-        "--no-passphrase",
-        "--bits",
-        "2048",
-    ]));
+    ok(hsm.run(&init_here("bob", &["--pkcs11", &bob])));
+    ok(hsm.run(&init_here("carol", &["--no-passphrase"])));
     ok(hsm.run(&["verify", "alice.enrollment.json", "--signer", "alice.cer"]));
     // The key is on the token, sensitive: a second init with the same label is refused.
     fails(
@@ -167,18 +132,7 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     ok(hsm.run(&combine_args(&["alice.share.json", "carol.share.json"], "blob2.json", &[])));
     blob_opens(&dir, "blob2.json", &secrets);
     // rotate with a token key and a file key, to new custodians including a token.
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "dave",
-        "--out",
-        ".",
-        "--public-out",
-        ".",
-        "--no-passphrase",
-        "--bits",
-        "2048",
-    ]));
+    ok(hsm.run(&init_here("dave", &["--no-passphrase"])));
     ok(hsm.run(&[
         "rotate",
         "--sd",
@@ -208,19 +162,7 @@ fn token_errors_are_named() {
     let dir = scratch("pkcs11-errors");
     let hsm = SoftHsm::new(&dir, &["custodian-a"]);
     let good = hsm.uri("custodian-a", "sd-recovery");
-    ok(hsm.run(&[
-        "init",
-        "--name",
-        "alice",
-        "--out",
-        ".",
-        "--public-out",
-        ".",
-        "--bits",
-        "2048",
-        "--pkcs11",
-        &good,
-    ]));
+    ok(hsm.run(&init_here("alice", &["--pkcs11", &good])));
     let certs = vec![load_cert(&dir.join("alice.cer")), keypair("b").1, keypair("c").1];
     let secrets = [DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::new(vec![1u8; 64]) }];
     let master = MasterKey::generate(&mut rng()).unwrap();

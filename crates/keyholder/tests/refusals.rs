@@ -62,21 +62,7 @@ fn wrong_passphrase_names_the_key_file() {
 fn keys_that_open_no_share_too_few_and_twice() {
     let f = fixture();
     let dir = f.copy_to("quorum-errors");
-    ok(keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "stranger",
-            "--out",
-            ".",
-            "--public-out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
-    ));
+    ok(keyholder(&dir, &init_here("stranger", &["--no-passphrase"])));
     let before = listing(&dir);
     fails(
         keyholder(&dir, &["check", "--sd", "sd.json", "--key", "stranger.key"]),
@@ -417,21 +403,7 @@ fn share_bundle_for_another_request_is_refused() {
 fn share_bundle_from_a_stranger_is_refused() {
     let dir = distributed("stranger-share");
     // A custodian not in the SD makes a bundle for a look-alike SD that names them.
-    ok(keyholder(
-        &dir,
-        &[
-            "init",
-            "--name",
-            "mallory",
-            "--out",
-            ".",
-            "--public-out",
-            ".",
-            "--no-passphrase",
-            "--bits",
-            "2048",
-        ],
-    ));
+    ok(keyholder(&dir, &init_here("mallory", &["--no-passphrase"])));
     let certs: Vec<_> =
         ["alice", "bob", "mallory"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
     let master = sd_core::secret::MasterKey::generate(&mut rng()).unwrap();

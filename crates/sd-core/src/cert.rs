@@ -198,12 +198,9 @@ impl Certificate {
         let Ok(text) = std::str::from_utf8(data) else {
             return Self::from_der(data);
         };
-        if !text.trim_start().starts_with("-----BEGIN") {
-            // A JSON ceremony file given where a certificate belongs: say which.
-            crate::artifact::require(data, crate::artifact::ArtifactKind::Certificate)?;
-        }
+        // Another ceremony file (a key, a bundle, an SD file) where a certificate belongs: say which.
+        crate::artifact::require(data, crate::artifact::ArtifactKind::Certificate)?;
         let Some(start) = text.find(BEGIN) else {
-            crate::artifact::require(data, crate::artifact::ArtifactKind::Certificate)?;
             if text.trim_start().starts_with("-----BEGIN") {
                 return Err(Error::Certificate("PEM block is not a CERTIFICATE".into()));
             }

@@ -483,9 +483,13 @@ impl fmt::Display for HandoffError {
             HandoffError::HandoverToItself => {
                 write!(f, "hands the operator role over to the same certificate")
             }
-            HandoffError::HandedOverOutsideValidity { created, not_after } => {
-                f.write_str(&operator_handover::outside_validity(*created, *not_after))
-            }
+            HandoffError::HandedOverOutsideValidity { created, not_after } => write!(
+                f,
+                "was signed at {}, outside the old operator certificate's validity (it ends {}); an \
+                 expired operator cannot name a successor",
+                rfc3339(*created),
+                rfc3339(*not_after)
+            ),
             HandoffError::OtherRequest => write!(f, "is for another recovery request (its nonce differs)"),
             HandoffError::OtherExchangeKey => {
                 write!(f, "names another exchange key than the recovery request")

@@ -93,10 +93,14 @@ impl Arm {
 
     /// The URL of `path` below the subscription, with `api`.
     fn url(&self, path: &ArmPath, api: &str) -> CliResult<Uri> {
-        let full =
-            ArmPath::new(&["subscriptions", self.subscription.as_str()]).0.into_iter().chain(path.0.clone());
-        let path_and_query = format!("{}?api-version={}", ArmPath(full.collect()).encoded(), segment(api));
-        let text = format!("{}{path_and_query}", self.http.base());
+        let subscription = ArmPath::new(&["subscriptions", self.subscription.as_str()]);
+        let text = format!(
+            "{}{}{}?api-version={}",
+            self.http.base(),
+            subscription.encoded(),
+            path.encoded(),
+            segment(api)
+        );
         text.parse::<Uri>().map_err(|e| CliError::general(format!("cannot make a URL of {text}: {e}")))
     }
 

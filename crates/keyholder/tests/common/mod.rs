@@ -20,7 +20,7 @@ use sd_core::{RsaPrivateKey, private_key};
 
 #[allow(unused_imports)]
 pub use ceremony_tests::{
-    combine_args, fails, listing, ok, restore_blob_args, share_args, share_args_pinning,
+    combine_args, fails, init_here, listing, ok, restore_blob_args, share_args, share_args_pinning,
 };
 
 pub const PASS: &str = "correct horse battery staple";

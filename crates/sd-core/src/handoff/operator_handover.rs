@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CertRole, HandoffError, Pin, Timestamp, certificate_in_payload, check_validity, rfc3339};
+use super::{CertRole, HandoffError, Pin, Timestamp, certificate_in_payload, check_validity};
 use crate::bundle::{self, BundleKind, Signer};
 use crate::cert::Certificate;
 
@@ -100,7 +100,9 @@ impl OperatorHandover {
         let signers = signed.signers();
         // The pinned operator is the signer that is not the successor.
         let Some(old_cert) = signers.iter().find(|c| **c != new && old.matches(c)) else {
-            let other = signers.iter().find(|c| **c != new).unwrap_or(&signers[0]);
+            let Some(other) = signers.iter().find(|c| **c != new) else {
+                return Err(HandoffError::NotSignedByNamedKey { role: CertRole::Operator });
+            };
             return Err(HandoffError::NotPinned {
                 role: CertRole::Operator,
                 subject: other.subject(),
@@ -127,14 +129,4 @@ impl OperatorHandover {
         check_validity(&new, CertRole::Operator, now)?;
         Ok(VerifiedHandover { old: old_cert.clone(), new, created: p.created })
     }
-}
-
-/// Text for [`HandoffError::HandedOverOutsideValidity`].
-pub(super) fn outside_validity(created: u64, not_after: u64) -> String {
-    format!(
-        "was signed at {}, outside the old operator certificate's validity (it ends {}); an expired \
-         operator cannot name a successor",
-        rfc3339(created),
-        rfc3339(not_after)
-    )
 }
