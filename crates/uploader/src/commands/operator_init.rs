@@ -6,14 +6,16 @@ use ceremony_cli::args::OutDirArgs;
 use ceremony_cli::artifacts::print_fingerprint;
 use ceremony_cli::error::CliResult;
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
-use ceremony_cli::identity::{self, NewIdentity, NewKeyArgs, Protection};
+use ceremony_cli::identity::{self, NewIdentity, NewKeyArgs};
 use ceremony_cli::outln;
 use sd_core::handoff::rfc3339;
 
 #[derive(clap::Args)]
+// Named apart from the `Args` of operator-renew, which flattens this one.
+#[group(id = "new_operator")]
 pub struct Args {
     #[command(flatten)]
-    output: OutDirArgs,
+    pub(super) output: OutDirArgs,
     #[command(flatten)]
     protection: NewKeyArgs,
     #[command(flatten)]
@@ -23,15 +25,15 @@ pub struct Args {
 /// `--days`: how long an operator certificate lives. Recoveries come years
 /// after an activation, so the default is ten years.
 #[derive(clap::Args, Clone, Copy)]
-pub struct OperatorDays {
+struct OperatorDays {
     /// Certificate validity in days (at most 30 years); renew it with
     /// `uploader operator-renew` before it ends.
     #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(u32).range(31..=10950))]
-    pub days: u32,
+    days: u32,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let id = create(&args.output, args.protection.protection(), args.lifetime.days, &[])?;
+    let id = create(&args, &[])?;
     print_fingerprint("operator certificate (custodians confirm this aloud)", &id.cert);
     outln!("valid until {} (renew before then: uploader operator-renew)", rfc3339(id.cert.not_after_unix()));
     Ok(())
@@ -41,12 +43,8 @@ pub fn run(args: Args) -> CliResult {
 /// private folder, a copy of `operator.cer` in the public one. `also` are
 /// further public outputs the caller will write, refused up front if they
 /// exist (so nothing is generated for a command that cannot finish).
-pub(super) fn create(
-    output: &OutDirArgs,
-    protection: Protection<'_>,
-    days: u32,
-    also: &[&Path],
-) -> CliResult<NewIdentity> {
+pub(super) fn create(args: &Args, also: &[&Path]) -> CliResult<NewIdentity> {
+    let (output, protection, days) = (&args.output, args.protection.protection(), args.lifetime.days);
     let (out, force) = (output.out.as_path(), output.force);
     let public = output.public_dir();
     let same = files::same_folder(out, &public);
