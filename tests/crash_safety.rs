@@ -64,7 +64,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         }
         if let Ok(bytes) = std::fs::read(dir.join(&out)) {
             assert!(!bytes.is_empty(), "{out} is empty");
-            sd_core::restore_blob::RestoreBlob::parse(&bytes)
+            sd_core::azure::restore_blob::RestoreBlob::parse(&bytes)
                 .unwrap_or_else(|e| panic!("{out} is partial: {e}"));
         }
     }
@@ -91,7 +91,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         let cer = dir.join(format!("{name}.cer"));
         let enrollment = dir.join(format!("{name}.enrollment.json"));
         if let Ok(text) = std::fs::read_to_string(&key) {
-            sd_core::private_key::from_pem(&text, None)
+            sd_core::pki::private_key::from_pem(&text, None)
                 .unwrap_or_else(|e| panic!("{name}.key is partial: {e}"));
             assert!(
                 cer.exists() && enrollment.exists(),
@@ -99,7 +99,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
             );
         }
         if let Ok(bytes) = std::fs::read(&cer) {
-            sd_core::cert::Certificate::from_pem_or_der(&bytes)
+            sd_core::pki::cert::Certificate::from_pem_or_der(&bytes)
                 .unwrap_or_else(|e| panic!("{name}.cer is partial: {e}"));
         }
         if let Ok(bytes) = std::fs::read(&enrollment) {

@@ -11,8 +11,9 @@ use pkcs5::pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf};
 /// A real encrypted key file whose KDF parameters are replaced by `kdf`'s
 /// change (the encrypted data stays: it is never reached).
 fn key_file_with_kdf(dir: &Path, name: &str, change: Change) {
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
-    let pem = sd_core::private_key::to_encrypted_pem(&mut getrandom::SysRng, &key, b"pass phrase").unwrap();
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let pem =
+        sd_core::pki::private_key::to_encrypted_pem(&mut getrandom::SysRng, &key, b"pass phrase").unwrap();
     let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
     let mut info = pkcs8::EncryptedPrivateKeyInfoOwned::from_der(&der).unwrap();
     let pkcs5::EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else { panic!("not PBES2") };
@@ -168,8 +169,8 @@ fn exposed_key_files_are_named_with_their_mode() {
     use std::os::unix::fs::PermissionsExt;
     let dir = scratch("hostile-exposed");
     some_sd(&dir);
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
-    std::fs::write(dir.join("open.key"), sd_core::private_key::to_plain_pem(&key).unwrap().as_bytes())
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    std::fs::write(dir.join("open.key"), sd_core::pki::private_key::to_plain_pem(&key).unwrap().as_bytes())
         .unwrap();
     std::fs::set_permissions(dir.join("open.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = run(&dir, "keyholder", &["check", "--sd", "sd.json", "--key", "open.key"]);
@@ -203,9 +204,9 @@ fn messages_say_exactly_what_is_wrong() {
     let text = sd.to_json().unwrap();
     let entry = &sd.shares()[1].enc_key;
     let mut parts: Vec<String> = entry.split('.').map(str::to_owned).collect();
-    let mut wrapped = sd_core::b64::url_decode(&parts[1], "k").unwrap();
+    let mut wrapped = sd_core::primitives::b64::url_decode(&parts[1], "k").unwrap();
     wrapped[7] ^= 1;
-    parts[1] = sd_core::b64::url_encode(&wrapped);
+    parts[1] = sd_core::primitives::b64::url_encode(&wrapped);
     std::fs::write(dir.join("damaged.json"), text.replace(entry.as_str(), &parts.join("."))).unwrap();
     fails(
         run(&dir, "keyholder", &["check", "--sd", "damaged.json", "--key", "b.key"]),

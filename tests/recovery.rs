@@ -256,7 +256,7 @@ fn a_rogue_exchange_key_gets_no_share() {
     // The rogue answers like an HSM, with a key "attested" under its own root.
     let rogue_dir = dir.join("rogue");
     std::fs::create_dir_all(&rogue_dir).unwrap();
-    let rogue_platform = sd_core::attestation::simulated::SimulatedPlatform::generate(
+    let rogue_platform = sgx_simulator::SimulatedPlatform::generate(
         &mut getrandom::SysRng,
         "Intel SGX Root CA",
         1_767_225_600,
@@ -283,7 +283,7 @@ fn a_rogue_exchange_key_gets_no_share() {
         .call()
         .unwrap();
     let body = resp.body_mut().read_to_vec().unwrap();
-    let rogue_cert = sd_core::transfer_key::parse_response(&body).unwrap().x5t_s256();
+    let rogue_cert = sd_core::azure::transfer_key::parse_response(&body).unwrap().x5t_s256();
     ok(init_recovery(&dir, &rogue, "sd.json", &["--allow-unattested", &rogue_cert]));
     for who in ["a", "b"] {
         let out = format!("{who}.share.json");

@@ -12,19 +12,19 @@ use std::process::Command;
 use base64_forms::forms;
 use ceremony_tests::*;
 use rsa::traits::PrivateKeyParts;
-use sd_core::private_key;
-use sd_core::sd_file::SecurityDomain;
+use sd_core::azure::sd_file::SecurityDomain;
+use sd_core::pki::private_key;
 
 mod base64_forms {
     /// The byte strings under which `secret` could show up in a text file.
     pub fn forms(secret: &[u8]) -> Vec<Vec<u8>> {
         let mut v = vec![
             secret.to_vec(),
-            sd_core::hex_lower(secret).into_bytes(),
-            sd_core::hex_lower(secret).to_uppercase().into_bytes(),
+            sd_core::primitives::hex::hex_lower(secret).into_bytes(),
+            sd_core::primitives::hex::hex_lower(secret).to_uppercase().into_bytes(),
         ];
-        let url = sd_core::b64::url_encode(secret);
-        let std = sd_core::b64::std_encode(secret);
+        let url = sd_core::primitives::b64::url_encode(secret);
+        let std = sd_core::primitives::b64::std_encode(secret);
         // Drop the last 4 characters: their bits depend on what follows.
         v.push(url.as_bytes()[..url.len().saturating_sub(4)].to_vec());
         v.push(
@@ -93,7 +93,7 @@ fn drill_and_search(test: &str, extra: &[&str]) -> usize {
         secrets.iter().any(|(w, _)| w == "private exponent of operator"),
         "the operator key was not found"
     );
-    let sd_core::quorum::Recovered { master, secrets: domain, .. } = sd.recover(&shares).unwrap();
+    let sd_core::azure::quorum::Recovered { master, secrets: domain, .. } = sd.recover(&shares).unwrap();
     secrets.push(("master key".into(), master.expose().to_vec()));
     for s in &domain {
         // EncData plaintexts: a 48-byte window of each is enough to spot a leak.

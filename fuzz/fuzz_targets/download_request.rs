@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = sd_core::download_request::DownloadRequest::parse(data);
+    let _ = sd_core::azure::download_request::DownloadRequest::parse(data);
 });

@@ -7,5 +7,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(pem) = der::pem::encode_string("ENCRYPTED PRIVATE KEY", der::pem::LineEnding::LF, data) else { return };
-    let _ = sd_core::private_key::from_pem(&pem, Some(b"fuzz"));
+    let _ = sd_core::pki::private_key::from_pem(&pem, Some(b"fuzz"));
 });

@@ -2,7 +2,7 @@
 //! Share decoding and combination: arbitrary share plaintexts must be refused
 //! or combined, never panic, whatever the quorum.
 use libfuzzer_sys::fuzz_target;
-use sd_core::shamir::{self, Share};
+use sd_core::primitives::shamir::{self, Share};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = sd_core::transfer_key::parse_response(data);
+    let _ = sd_core::azure::transfer_key::parse_response(data);
 });

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
+use sgx_simulator::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use std::time::{Duration, Instant};
 
 /// The folder holding the workspace's binaries: the test executable is
@@ -123,15 +123,21 @@ pub fn install_attestation_root(dir: &Path) {
 }
 
 /// An exchange key attested by the test platform for the HSM `name`.
-pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::cert::Certificate) {
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 3072).expect("key");
-    let spki = sd_core::cert::spki_der(&sd_core::RsaPublicKey::from(&key)).expect("spki");
+pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::pki::cert::Certificate) {
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 3072).expect("key");
+    let spki = sd_core::pki::cert::spki_der(&sd_core::RsaPublicKey::from(&key)).expect("spki");
     let evidence = test_platform().evidence(&spki, &EnclaveClaims::default()).expect("evidence");
     let ext = evidence_extension(&evidence).expect("extension");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
-    let cert =
-        sd_core::cert::exchange_certificate(&mut getrandom::SysRng, &key, name, vec![ext], now - 3600, 365)
-            .expect("exchange certificate");
+    let cert = sd_core::pki::cert::exchange_certificate(
+        &mut getrandom::SysRng,
+        &key,
+        name,
+        vec![ext],
+        now - 3600,
+        365,
+    )
+    .expect("exchange certificate");
     (key, cert)
 }
 
@@ -355,23 +361,25 @@ pub fn custodians(dir: &Path, names: &[&str]) {
 /// An SD file for the custodians `names` (their `NAME.cer` in `dir`), quorum
 /// 2, holding one `hsm_backup` secret of `secret_len` bytes; written to
 /// `dir/sd.json` and returned.
-pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::sd_file::SecurityDomain {
+pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::azure::sd_file::SecurityDomain {
     let certs: Vec<_> = names
         .iter()
         .map(|n| {
-            sd_core::cert::Certificate::from_pem_or_der(
+            sd_core::pki::cert::Certificate::from_pem_or_der(
                 &std::fs::read(dir.join(format!("{n}.cer"))).expect("NAME.cer"),
             )
             .expect("certificate")
         })
         .collect();
-    let master = sd_core::secret::MasterKey::generate(&mut getrandom::SysRng).expect("master key");
-    let secrets = [sd_core::enc_data::DomainSecret {
+    let master =
+        sd_core::primitives::secret::MasterKey::generate(&mut getrandom::SysRng).expect("master key");
+    let secrets = [sd_core::azure::enc_data::DomainSecret {
         tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::new(vec![7u8; secret_len]),
+        data: sd_core::primitives::secret::SecretBytes::new(vec![7u8; secret_len]),
     }];
-    let sd = sd_core::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
-        .expect("SD file");
+    let sd =
+        sd_core::azure::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
+            .expect("SD file");
     std::fs::write(dir.join("sd.json"), sd.to_json().expect("serialise sd.json")).expect("write sd.json");
     sd
 }
@@ -434,7 +442,8 @@ pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Ou
 pub fn bundle_payload(bundle: &[u8]) -> String {
     let doc: serde_json::Value = serde_json::from_slice(bundle).expect("bundle JSON");
     let payload = doc["payload"].as_str().expect("payload");
-    String::from_utf8(sd_core::b64::url_decode(payload, "payload").expect("base64url")).expect("UTF-8")
+    String::from_utf8(sd_core::primitives::b64::url_decode(payload, "payload").expect("base64url"))
+        .expect("UTF-8")
 }
 
 /// `keyholder share` with the usual file names of a distributed recovery

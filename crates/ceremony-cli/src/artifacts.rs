@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sd_core::cert::{self, Certificate};
+use sd_core::pki::cert::{self, Certificate};
 
 use crate::error::{CliResult, InFile};
 use crate::{files, outln};
@@ -29,7 +29,7 @@ pub fn fingerprint_json(label: &str, cert: &Certificate) -> serde_json::Value {
     serde_json::json!({
         "label": label,
         "subject": cert.subject(),
-        "sha256": sd_core::hex_lower(&cert.sha256()),
+        "sha256": sd_core::primitives::hex::hex_lower(&cert.sha256()),
         "x5t_s256": cert.x5t_s256(),
         "read_aloud": cert::readable_fingerprint(&cert.sha256()),
     })

@@ -21,12 +21,12 @@ fn rehearsal_time() -> Option<u64> {
     *SET.get_or_init(|| {
         let text = std::env::var(CLOCK_VAR).ok().filter(|t| !t.trim().is_empty())?;
         let text = text.trim();
-        match text.parse::<u64>().ok().or_else(|| sd_core::handoff::parse_rfc3339(text)) {
+        match text.parse::<u64>().ok().or_else(|| sd_core::time::parse_rfc3339(text)) {
             Some(t) => {
                 crate::errln!(
                     "note: {CLOCK_VAR} sets this tool's clock to {} (a rehearsal; the machine says {})",
-                    sd_core::handoff::rfc3339(t),
-                    sd_core::handoff::rfc3339(system_now())
+                    sd_core::time::rfc3339(t),
+                    sd_core::time::rfc3339(system_now())
                 );
                 Some(t)
             }

@@ -167,7 +167,7 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32, force: bool) -> CliResu
     let mut nonce = [0u8; 8];
     getrandom::fill(&mut nonce)
         .map_err(|_| CliError::general("the system random number generator failed"))?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", sd_core::hex_lower(&nonce)));
+    let tmp = dir.join(format!(".{name}.{}.tmp", sd_core::primitives::hex::hex_lower(&nonce)));
     let result = (|| -> std::io::Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         f.write_all(data)?;

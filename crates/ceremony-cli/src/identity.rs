@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use sd_core::cert::{self, Certificate};
-use sd_core::{RsaPrivateKey, private_key};
+use sd_core::pki::cert::{self, Certificate};
+use sd_core::{RsaPrivateKey, pki::private_key};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, CliResult, InFile};

@@ -7,7 +7,7 @@
 //! in the URI — never from an argument or the environment (`pin-value` is refused).
 //! Tokens without OAEP-SHA-256 (Debian's SoftHSM2 2.6.1, many cards) get the
 //! raw RSA operation (`CKM_RSA_X_509`) on the token and the OAEP decoding on
-//! the host, in constant time (`sd_core::rsa_key::oaep_sha256_decode`).
+//! the host, in constant time (`sd_core::primitives::rsa_key::oaep_sha256_decode`).
 
 use std::path::PathBuf;
 
@@ -19,7 +19,7 @@ use cryptoki::object::{Attribute, AttributeType, CertificateType, KeyType, Objec
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use sd_core::cert::Certificate;
+use sd_core::pki::cert::Certificate;
 use sd_core::{Error, RsaKey};
 use zeroize::Zeroizing;
 
@@ -400,7 +400,7 @@ impl RsaKey for Pkcs11Key {
         let em = Zeroizing::new(
             self.session.decrypt(&Mechanism::RsaX509, self.key, ciphertext).map_err(token_err)?,
         );
-        sd_core::rsa_key::oaep_sha256_decode(&em, self.key_len())
+        sd_core::primitives::rsa_key::oaep_sha256_decode(&em, self.key_len())
     }
 
     fn sign_pss_sha256(&self, message: &[u8]) -> Result<Vec<u8>, Error> {

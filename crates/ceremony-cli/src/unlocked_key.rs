@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sd_core::cert::{self, Certificate};
-use sd_core::private_key::{self, KeyEncoding};
+use sd_core::pki::cert::{self, Certificate};
+use sd_core::pki::private_key::{self, KeyEncoding};
 
 use crate::error::{CliError, CliResult, InFile};
 use crate::pkcs11::{Pkcs11Key, Pkcs11Uri};

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use ceremony_cli::errln;
-use sd_core::enc_data::DomainSecret;
-use sd_core::sd_file::{OpenedShare, SecurityDomain};
-use sd_core::secret::MasterKey;
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::primitives::secret::MasterKey;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files;
@@ -109,7 +109,7 @@ pub fn open_quorum(
     let (master, secrets) = if sd.sd.version() == 2 {
         // Every share came out of this very file, so disagreement means the file was altered.
         let recovered = sd.sd.recover(&shares).map_err(|e| match e {
-            sd_core::quorum::QuorumError::Inconsistent { .. } => CliError::file(
+            sd_core::azure::quorum::QuorumError::Inconsistent { .. } => CliError::file(
                 &sd.path,
                 "the shares these keys open do not rebuild a master key that opens its EncData: \
                  the file is damaged or was altered",

@@ -8,15 +8,15 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::bundle::Signer;
-use sd_core::cert;
 use sd_core::handoff::Pin;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
 use sd_core::handoff::share::ShareBundle;
-use sd_core::private_key;
-use sd_core::sd_file::{OpenedShare, SecurityDomain};
-use sd_core::shamir::Share;
+use sd_core::pki::cert;
+use sd_core::pki::private_key;
+use sd_core::primitives::shamir::Share;
 
 /// A distributed recovery with a combiner and a request naming it.
 fn recovery(test: &str) -> std::path::PathBuf {

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, keyholder, load_cert, ok, share_args, write_request};
-use sd_core::cert::{Certificate, readable_fingerprint};
+use sd_core::pki::cert::{Certificate, readable_fingerprint};
 
 /// The fixture every case starts from: three custodians (alice, bob, carol;
 /// keys encrypted with the passphrase in `pw`) and their SD file (quorum 2),
@@ -20,8 +20,11 @@ fn make_fixtures() -> &'static Path {
     run(&["combiner-init", "--out", ".", "--no-passphrase"]);
     write_request(&dir, "request.json", "sd.json", "exchange.pem");
     let exchange = load_cert(&dir.join("exchange.pem"));
-    std::fs::write(dir.join("transfer-key.json"), sd_core::transfer_key::response_json(&exchange).unwrap())
-        .unwrap();
+    std::fs::write(
+        dir.join("transfer-key.json"),
+        sd_core::azure::transfer_key::response_json(&exchange).unwrap(),
+    )
+    .unwrap();
     for name in ["alice", "bob"] {
         let (key, out) = (format!("{name}.key"), format!("{name}.share.json"));
         run(&share_args(&key, &out, &["--passphrase-file", "pw"]));
@@ -50,9 +53,11 @@ fn make_fixtures() -> &'static Path {
     // The operator's successor, handed over by the fixture operator.
     let (next_key, next_cert) = common::keypair("operator");
     std::fs::write(dir.join("operator2.cer"), next_cert.to_pem()).unwrap();
-    let old_key =
-        sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None)
-            .unwrap();
+    let old_key = sd_core::pki::private_key::from_pem(
+        &std::fs::read_to_string(dir.join("operator.key")).unwrap(),
+        None,
+    )
+    .unwrap();
     let old_cert = load_cert(&dir.join("operator.cer"));
     let handover = sd_core::handoff::operator_handover::OperatorHandover::sign(
         &sd_core::bundle::Signer { key: &old_key, cert: &old_cert },
@@ -116,7 +121,7 @@ fn fingerprints(dir: &Path) -> Vec<(&'static str, String)> {
     let mut add = |cert: &Certificate, thumb: &'static str, read: &'static str, sha: &'static str| {
         vars.push((thumb, cert.x5t_s256()));
         vars.push((read, readable_fingerprint(&cert.sha256())));
-        vars.push((sha, sd_core::hex_lower(&cert.sha256())));
+        vars.push((sha, sd_core::primitives::hex::hex_lower(&cert.sha256())));
     };
     let cert = |name: &str| load_cert(&dir.join(name));
     add(&cert("alice.cer"), "[ALICE_THUMB]", "[ALICE_READ]", "[ALICE_SHA]");
@@ -135,7 +140,7 @@ fn fingerprints(dir: &Path) -> Vec<(&'static str, String)> {
     for (file, var) in
         [("sd.json", "[SD_SHA]"), ("report.json", "[REPORT_SHA]"), ("request.json", "[REQUEST_SHA]")]
     {
-        vars.push((var, sd_core::sha256_hex(&std::fs::read(dir.join(file)).unwrap())));
+        vars.push((var, sd_core::primitives::hex::sha256_hex(&std::fs::read(dir.join(file)).unwrap())));
     }
     vars
 }

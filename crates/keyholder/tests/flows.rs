@@ -52,7 +52,7 @@ fn init_writes_key_cert_and_enrollment_that_openssl_reads() {
     let out = ok(keyholder(&dir, &init_here("dave", &["--no-passphrase"])));
     let dave = load_cert(&dir.join("dave.cer"));
     assert!(out.contains(&dave.x5t_s256()));
-    assert!(out.contains(&sd_core::cert::readable_fingerprint(&dave.sha256())));
+    assert!(out.contains(&sd_core::pki::cert::readable_fingerprint(&dave.sha256())));
     assert!(
         std::fs::read_to_string(dir.join("dave.key")).unwrap().starts_with("-----BEGIN PRIVATE KEY-----")
     );
@@ -159,7 +159,7 @@ fn distributed_recovery_share_bundles_and_combine() {
     }
     // The operator pinned by the fingerprint read aloud instead of the certificate.
     let op = load_cert(&dir.join("operator.cer"));
-    let fingerprint = sd_core::cert::readable_fingerprint(&op.sha256());
+    let fingerprint = sd_core::pki::cert::readable_fingerprint(&op.sha256());
     let out = ok(keyholder(
         &dir,
         &[
@@ -191,12 +191,15 @@ fn distributed_recovery_share_bundles_and_combine() {
     assert!(out.contains("valid share bundle") && out.contains("encrypted_share"), "{out}");
     let payload_text = ceremony_tests::bundle_payload(&bundle_bytes);
     let payload: sd_core::handoff::share::ShareBundle = serde_json::from_str(&payload_text).unwrap();
-    let sealed = sd_core::jwe::CompactJwe::parse(&payload.encrypted_share).unwrap();
-    sealed.require_algorithms(sd_core::jwe::Alg::RsaOaep256, sd_core::jwe::Enc::A256Gcm).unwrap();
+    let sealed = sd_core::primitives::jwe::CompactJwe::parse(&payload.encrypted_share).unwrap();
+    sealed
+        .require_algorithms(sd_core::primitives::jwe::Alg::RsaOaep256, sd_core::primitives::jwe::Enc::A256Gcm)
+        .unwrap();
     assert_eq!((sealed.kid(), payload.request_nonce.as_str()), (Some(nonce.as_str()), nonce.as_str()));
     // Alice's share itself appears nowhere in the bundle, in any encoding.
-    let sd = sd_core::sd_file::SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
-    let key = sd_core::private_key::from_pem(
+    let sd =
+        sd_core::azure::sd_file::SecurityDomain::parse(&std::fs::read(dir.join("sd.json")).unwrap()).unwrap();
+    let key = sd_core::pki::private_key::from_pem(
         &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
         Some(PASS.as_bytes()),
     )
@@ -204,9 +207,9 @@ fn distributed_recovery_share_bundles_and_combine() {
     let share = sd.open_share(&key, None).unwrap().share.to_bytes();
     let text = String::from_utf8_lossy(&bundle_bytes).into_owned();
     for form in [
-        sd_core::b64::url_encode(share.expose()),
-        sd_core::b64::std_encode(share.expose()),
-        sd_core::hex_lower(share.expose()),
+        sd_core::primitives::b64::url_encode(share.expose()),
+        sd_core::primitives::b64::std_encode(share.expose()),
+        sd_core::primitives::hex::hex_lower(share.expose()),
     ] {
         assert!(!text.contains(&form[..40]) && !payload_text.contains(&form[..40]), "share in clear");
     }

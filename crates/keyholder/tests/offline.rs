@@ -27,8 +27,9 @@ const NETWORK_CRATES: &[&str] = &[
     "tungstenite",
 ];
 
-#[test]
-fn keyholder_has_no_networking_crate() {
+/// The crates of the real keyholder build (normal and build dependencies), as
+/// cargo resolves them.
+fn keyholder_tree() -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(["tree", "-p", "keyholder", "-e", "normal,build", "--prefix", "none", "--offline", "--locked"])
@@ -36,11 +37,31 @@ fn keyholder_has_no_networking_crate() {
         .output()
         .expect("run cargo tree");
     assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-    let tree = String::from_utf8_lossy(&out.stdout);
-    let crates: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(crates.contains(&"sd-core") && crates.contains(&"rsa"), "unexpected tree:\n{tree}");
+    let tree = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(tree.contains("sd-core") && tree.contains("rsa"), "unexpected tree:\n{tree}");
+    tree
+}
+
+fn crate_names(tree: &str) -> Vec<&str> {
+    tree.lines().filter_map(|l| l.split_whitespace().next()).collect()
+}
+
+#[test]
+fn keyholder_has_no_networking_crate() {
+    let tree = keyholder_tree();
+    let crates = crate_names(&tree);
     let found: Vec<&&str> = NETWORK_CRATES.iter().filter(|n| crates.contains(n)).collect();
     assert!(found.is_empty(), "networking crates in keyholder's tree: {found:?}\n{tree}");
+}
+
+/// The code that forges SGX evidence under a test root lives in its own
+/// crate, which only the emulator and the tests use: the offline tool cannot
+/// carry it, whatever else a build enables.
+#[test]
+fn keyholder_carries_no_evidence_simulator() {
+    let tree = keyholder_tree();
+    assert!(crate_names(&tree).contains(&"sd-core"));
+    assert!(!crate_names(&tree).contains(&"sgx-simulator"), "sgx-simulator in keyholder's tree:\n{tree}");
 }
 
 /// keyholder disables core dumps before reading anything: seen from outside

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::*;
-use sd_core::cert::Certificate;
-use sd_core::enc_data::DomainSecret;
-use sd_core::sd_file::SecurityDomain;
-use sd_core::secret::{MasterKey, SecretBytes};
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::sd_file::SecurityDomain;
+use sd_core::pki::cert::Certificate;
+use sd_core::primitives::secret::{MasterKey, SecretBytes};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -67,10 +67,13 @@ impl SoftHsm {
 }
 
 fn blob_opens(dir: &Path, blob: &str, secrets: &[DomainSecret]) {
-    let b = sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(blob)).unwrap()).unwrap();
-    let key =
-        sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None)
-            .unwrap();
+    let b =
+        sd_core::azure::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(blob)).unwrap()).unwrap();
+    let key = sd_core::pki::private_key::from_pem(
+        &std::fs::read_to_string(dir.join("exchange.key")).unwrap(),
+        None,
+    )
+    .unwrap();
     let opened = b.open(&key).unwrap();
     assert_eq!(opened.len(), secrets.len());
     for (o, s) in opened.iter().zip(secrets) {
@@ -107,12 +110,18 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
     let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
     ceremony_tests::install_attestation_root(&dir);
     std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem()).unwrap();
-    std::fs::write(dir.join("exchange.key"), sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
-        .unwrap();
+    std::fs::write(
+        dir.join("exchange.key"),
+        sd_core::pki::private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
+    )
+    .unwrap();
     let (op_key, op_cert) = keypair("operator");
     std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
-    std::fs::write(dir.join("operator.key"), sd_core::private_key::to_plain_pem(&op_key).unwrap().as_bytes())
-        .unwrap();
+    std::fs::write(
+        dir.join("operator.key"),
+        sd_core::pki::private_key::to_plain_pem(&op_key).unwrap().as_bytes(),
+    )
+    .unwrap();
 
     // check: the share is found by the certificate stored on the token.
     let out = ok(hsm.run(&["check", "--sd", "sd.json", "--key", &alice]));

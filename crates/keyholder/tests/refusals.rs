@@ -196,11 +196,11 @@ fn damaged_sd_files_are_refused() {
         &["truncated.json: invalid security domain file"],
     );
     // A share JWE whose tag is 16 bytes instead of 32 (Azure's tools would accept it).
-    let sd = sd_core::sd_file::SecurityDomain::parse(text.as_bytes()).unwrap();
+    let sd = sd_core::azure::sd_file::SecurityDomain::parse(text.as_bytes()).unwrap();
     let enc_key = &sd.shares()[0].enc_key;
     let mut parts: Vec<String> = enc_key.split('.').map(str::to_owned).collect();
-    let tag = sd_core::b64::url_decode(&parts[4], "t").unwrap();
-    parts[4] = sd_core::b64::url_encode(&tag[..16]);
+    let tag = sd_core::primitives::b64::url_decode(&parts[4], "t").unwrap();
+    parts[4] = sd_core::primitives::b64::url_encode(&tag[..16]);
     std::fs::write(dir.join("short-tag.json"), text.replace(enc_key.as_str(), &parts.join("."))).unwrap();
     fails(
         keyholder(
@@ -212,9 +212,9 @@ fn damaged_sd_files_are_refused() {
     // A flipped byte in an EncData entry: the share opens, recovery names the damage.
     let jwe = &sd.enc_data().data[0].compact_jwe;
     let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
-    let mut ct = sd_core::b64::url_decode(&parts[3], "t").unwrap();
+    let mut ct = sd_core::primitives::b64::url_decode(&parts[3], "t").unwrap();
     ct[100] ^= 0x20;
-    parts[3] = sd_core::b64::url_encode(&ct);
+    parts[3] = sd_core::primitives::b64::url_encode(&ct);
     std::fs::write(dir.join("flipped.json"), text.replace(jwe.as_str(), &parts.join("."))).unwrap();
     let before = listing(&dir);
     fails(
@@ -278,10 +278,11 @@ fn tampered_share_bundle_is_refused() {
     let text = std::fs::read_to_string(dir.join("bob.share.json")).unwrap();
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     // Change the payload's share index (re-encoded, so the JSON stays valid).
-    let payload = sd_core::b64::url_decode(doc["payload"].as_str().unwrap(), "p").unwrap();
+    let payload = sd_core::primitives::b64::url_decode(doc["payload"].as_str().unwrap(), "p").unwrap();
     let mut p: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     p["share_index"] = serde_json::json!(0);
-    doc["payload"] = serde_json::Value::String(sd_core::b64::url_encode(p.to_string().as_bytes()));
+    doc["payload"] =
+        serde_json::Value::String(sd_core::primitives::b64::url_encode(p.to_string().as_bytes()));
     std::fs::write(dir.join("forged.share.json"), doc.to_string()).unwrap();
     let before = listing(&dir);
     fails(
@@ -406,12 +407,13 @@ fn share_bundle_from_a_stranger_is_refused() {
     ok(keyholder(&dir, &init_here("mallory", &["--no-passphrase"])));
     let certs: Vec<_> =
         ["alice", "bob", "mallory"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
-    let master = sd_core::secret::MasterKey::generate(&mut rng()).unwrap();
-    let secrets = [sd_core::enc_data::DomainSecret {
+    let master = sd_core::primitives::secret::MasterKey::generate(&mut rng()).unwrap();
+    let secrets = [sd_core::azure::enc_data::DomainSecret {
         tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::from_slice(b"x"),
+        data: sd_core::primitives::secret::SecretBytes::from_slice(b"x"),
     }];
-    let fake = sd_core::sd_file::SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
+    let fake =
+        sd_core::azure::sd_file::SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
     std::fs::write(dir.join("fake-sd.json"), fake.to_json().unwrap()).unwrap();
     write_request(&dir, "fake-request.json", "fake-sd.json", "exchange.pem");
     ok(keyholder(

@@ -33,8 +33,11 @@ fn check_and_restore_blob_on_real_azure_files() {
     let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
     ceremony_tests::install_attestation_root(&dir);
     std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
-    std::fs::write(dir.join("exchange.key"), sd_core::private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
-        .unwrap();
+    std::fs::write(
+        dir.join("exchange.key"),
+        sd_core::pki::private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
+    )
+    .unwrap();
     std::fs::copy(v.join("azure-cli/sdkeys2/cert_0.key"), dir.join("other.key")).unwrap();
 
     for sd in ["sd2020.json", "sd2025.json"] {
@@ -67,11 +70,13 @@ fn check_and_restore_blob_on_real_azure_files() {
                 &blob,
             ],
         ));
-        let blob =
-            sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(&blob)).unwrap()).unwrap();
-        let key =
-            sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None)
-                .unwrap();
+        let blob = sd_core::azure::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(&blob)).unwrap())
+            .unwrap();
+        let key = sd_core::pki::private_key::from_pem(
+            &std::fs::read_to_string(dir.join("exchange.key")).unwrap(),
+            None,
+        )
+        .unwrap();
         let opened = blob.open(&key).unwrap();
         let tags: Vec<&str> = opened.iter().map(|s| s.tag.as_str()).collect();
         assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
@@ -100,14 +105,17 @@ fn check_and_restore_blob_on_real_azure_files() {
     );
     assert_eq!(listing(&dir), before);
     // Golden value of the 2020 file's hsm_backup plaintext (AZURE-SD-FORMAT.md §9).
-    let blob =
-        sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join("sd2020.json.blob")).unwrap())
-            .unwrap();
-    let key =
-        sd_core::private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None)
-            .unwrap();
+    let blob = sd_core::azure::restore_blob::RestoreBlob::parse(
+        &std::fs::read(dir.join("sd2020.json.blob")).unwrap(),
+    )
+    .unwrap();
+    let key = sd_core::pki::private_key::from_pem(
+        &std::fs::read_to_string(dir.join("exchange.key")).unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(
-        sd_core::sha256_hex(blob.open(&key).unwrap()[0].data.expose()),
+        sd_core::primitives::hex::sha256_hex(blob.open(&key).unwrap()[0].data.expose()),
         "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b"
     );
     let fp = ok(keyholder(&dir, &["fingerprint", "certificate0.cer"]));
@@ -168,7 +176,8 @@ fn exchange_key_command_on_real_azure_responses() {
     let legacy = legacy.to_str().unwrap();
     let at = "2020-09-14T12:00:00Z";
     fails(keyholder(&dir, &["exchange-key", legacy, "--hsm", "clitest0914b", "--at", at]), &["did not pass"]);
-    let x5t = sd_core::transfer_key::parse_response(&std::fs::read(legacy).unwrap()).unwrap().x5t_s256();
+    let x5t =
+        sd_core::azure::transfer_key::parse_response(&std::fs::read(legacy).unwrap()).unwrap().x5t_s256();
     // Its confirmed fingerprint waives the evidence only: its 2020 certificate (no CA:FALSE,
     // CN "transfer-key") still fails, so such a legacy key is no longer accepted.
     let o = keyholder(

@@ -1,5 +1,5 @@
 //! The AES modes Key Vault defines for `oct-HSM` keys besides GCM (which
-//! `sd_core::aead` provides): CBC with PKCS#7 padding (`A*CBCPAD`) and
+//! `sd_core::primitives::aead` provides): CBC with PKCS#7 padding (`A*CBCPAD`) and
 //! AES Key Wrap, RFC 3394 (`A*KW`), for 128-, 192- and 256-bit keys.
 
 use aes::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};

@@ -141,12 +141,12 @@ pub fn save(dir: &Path, state: &ArmState) -> std::io::Result<()> {
 
 /// A Managed HSM name as Azure takes it.
 pub fn valid_name(name: &str) -> bool {
-    sd_core::is_managed_hsm_name(name)
+    sd_core::hsm_name::is_managed_hsm_name(name)
 }
 
 /// An RFC 3339 time.
 pub fn rfc3339(secs: u64) -> String {
-    sd_core::handoff::rfc3339(secs)
+    sd_core::time::rfc3339(secs)
 }
 
 /// How far provisioning has come at `now_ms`: in thirds (0, 1, 2), or 3 when done.

@@ -10,10 +10,10 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use sd_core::enc_data::DomainSecret;
-use sd_core::jwe::{Alg, CompactJwe, Enc};
-use sd_core::secret::SecretBytes;
-use sd_core::{Error, b64};
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::primitives::jwe::{Alg, CompactJwe, Enc};
+use sd_core::primitives::secret::SecretBytes;
+use sd_core::{Error, primitives::b64};
 
 use crate::keys::StoredKey;
 use crate::state::StoredSecret;

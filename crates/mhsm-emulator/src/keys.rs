@@ -7,7 +7,7 @@
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use rsa::signature::SignatureEncoding;
 use rsa::traits::PublicKeyParts;
-use sd_core::b64;
+use sd_core::primitives::b64;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -109,7 +109,7 @@ fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, KeyError> {
 }
 
 fn new_version() -> Result<String, KeyError> {
-    Ok(sd_core::hex_lower(&*random::<16>()?))
+    Ok(sd_core::primitives::hex::hex_lower(&*random::<16>()?))
 }
 
 fn rsa_ops() -> Vec<String> {
@@ -124,9 +124,9 @@ pub fn create(name: &str, req: &CreateRequest, now: u64) -> Result<StoredKey, Ke
             if ![2048, 3072, 4096].contains(&bits) {
                 return Err(bad(format!("RSA key size {bits} is not supported; use 2048, 3072 or 4096.")));
             }
-            let key = sd_core::private_key::generate(&mut getrandom::SysRng, bits as usize)
+            let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, bits as usize)
                 .map_err(|e| bad(e.to_string()))?;
-            let pem = sd_core::private_key::to_plain_pem(&key).map_err(|e| bad(e.to_string()))?;
+            let pem = sd_core::pki::private_key::to_plain_pem(&key).map_err(|e| bad(e.to_string()))?;
             ("RSA-HSM", Material::Rsa { pem: pem.to_string() }, rsa_ops())
         }
         "EC" | "EC-HSM" => {
@@ -190,7 +190,7 @@ pub fn import(name: &str, jwk: &Value, enabled: bool, now: u64) -> Result<Stored
                 vec![uint("p")?, uint("q")?],
             )
             .map_err(|e| bad(format!("The RSA key is not valid: {e}.")))?;
-            let pem = sd_core::private_key::to_plain_pem(&key).map_err(|e| bad(e.to_string()))?;
+            let pem = sd_core::pki::private_key::to_plain_pem(&key).map_err(|e| bad(e.to_string()))?;
             ("RSA-HSM", Material::Rsa { pem: pem.to_string() }, rsa_ops())
         }
         "EC" | "EC-HSM" => {
@@ -234,7 +234,7 @@ impl StoredKey {
     fn rsa(&self) -> Result<rsa::PrivateKey, KeyError> {
         match &self.material {
             Material::Rsa { pem } => {
-                sd_core::private_key::from_pem(pem, None).map_err(|e| bad(e.to_string()))
+                sd_core::pki::private_key::from_pem(pem, None).map_err(|e| bad(e.to_string()))
             }
             _ => Err(bad("This operation needs an RSA key.")),
         }
@@ -364,7 +364,7 @@ impl StoredKey {
             ("encrypt", "A256GCM") => {
                 let k = self.aes_sized(alg)?;
                 let aad = opt(&req.aad, "aad")?.unwrap_or_default();
-                let sealed = sd_core::aead::seal(&mut getrandom::SysRng, &k, &aad, &value)
+                let sealed = sd_core::primitives::aead::seal(&mut getrandom::SysRng, &k, &aad, &value)
                     .map_err(|e| bad(e.to_string()))?;
                 let mut out = json!({
                     "kid": kid, "alg": alg,
@@ -382,7 +382,7 @@ impl StoredKey {
                 let aad = opt(&req.aad, "aad")?.unwrap_or_default();
                 let iv = opt(&req.iv, "iv")?.ok_or_else(|| bad("A GCM decryption needs the iv."))?;
                 let tag = opt(&req.tag, "tag")?.ok_or_else(|| bad("A GCM decryption needs the tag."))?;
-                let plain = sd_core::aead::open(&k, &iv, &aad, &value, &tag)
+                let plain = sd_core::primitives::aead::open(&k, &iv, &aad, &value, &tag)
                     .map_err(|_| bad("Decryption failed: the tag does not match."))?;
                 Ok(json!({"kid": kid, "alg": alg, "value": b64::url_encode(plain.expose())}))
             }

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
-use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
-use sd_core::{b64, cert, private_key};
+use sd_core::{pki::cert, pki::private_key, primitives::b64};
+use sgx_simulator::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 
 use crate::app::App;
 

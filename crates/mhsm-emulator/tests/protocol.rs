@@ -50,15 +50,19 @@ fn error_code(v: &Value) -> &str {
 
 /// The download request body for certificate files in `dir`.
 fn download_body(dir: &Path, certs: &[&str], required: usize) -> Value {
-    let certs: Vec<sd_core::cert::Certificate> = certs
+    let certs: Vec<sd_core::pki::cert::Certificate> = certs
         .iter()
-        .map(|c| sd_core::cert::Certificate::from_pem_or_der(&std::fs::read(dir.join(c)).unwrap()).unwrap())
+        .map(|c| {
+            sd_core::pki::cert::Certificate::from_pem_or_der(&std::fs::read(dir.join(c)).unwrap()).unwrap()
+        })
         .collect();
     let jwks: Vec<Value> = certs
         .iter()
         .map(|c| {
-            serde_json::to_value(sd_core::download_request::CertificateJwk::from_certificate(c).unwrap())
-                .unwrap()
+            serde_json::to_value(
+                sd_core::azure::download_request::CertificateJwk::from_certificate(c).unwrap(),
+            )
+            .unwrap()
         })
         .collect();
     json!({"certificates": jwks, "required": required})
@@ -137,18 +141,19 @@ fn download_limits_and_second_download() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     custodians(&dir, &refs);
     // An RSA-1024 certificate (made directly; keyholder refuses to make one).
-    let weak = sd_core::private_key::generate(&mut getrandom::SysRng, 1024);
+    let weak = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 1024);
     assert!(weak.is_err(), "the core refuses to generate weak keys");
     let weak_key = sd_core::RsaPrivateKey::new(&mut getrandom::SysRng, 1024).unwrap();
     let weak_cert =
-        sd_core::cert::self_signed(&mut getrandom::SysRng, &weak_key, "weak", 1_767_225_600, 30).unwrap();
+        sd_core::pki::cert::self_signed(&mut getrandom::SysRng, &weak_key, "weak", 1_767_225_600, 30)
+            .unwrap();
     std::fs::write(dir.join("weak.cer"), weak_cert.to_pem()).unwrap();
     let weak_jwk = {
         use rsa::traits::PublicKeyParts;
         json!({
-            "x5c": [sd_core::b64::std_encode(weak_cert.der())], "x5t#S256": weak_cert.x5t_s256(),
+            "x5c": [sd_core::primitives::b64::std_encode(weak_cert.der())], "x5t#S256": weak_cert.x5t_s256(),
             "key_ops": ["verify", "encrypt", "wrapKey"], "kty": "RSA", "alg": "RSA-OAEP-256",
-            "n": sd_core::b64::url_encode(&weak_key.n_bytes()), "e": sd_core::b64::url_encode(&weak_key.e_bytes()),
+            "n": sd_core::primitives::b64::url_encode(&weak_key.n_bytes()), "e": sd_core::primitives::b64::url_encode(&weak_key.e_bytes()),
         })
     };
 
@@ -246,7 +251,7 @@ fn download_limits_and_second_download() {
     // A good download, then a second one is refused.
     let (s, v) = raw.post(&format!("/securitydomain/download{V}"), &download_body(&dir, &c[..3], 2));
     assert_eq!(s, 202, "{v}");
-    let sd = sd_core::sd_file::SecurityDomain::parse(v["value"].as_str().unwrap().as_bytes()).unwrap();
+    let sd = sd_core::azure::sd_file::SecurityDomain::parse(v["value"].as_str().unwrap().as_bytes()).unwrap();
     assert_eq!((sd.required(), sd.shares().len()), (2, 3));
     let tags: Vec<&str> = sd.enc_data().data.iter().map(|e| e.tag.as_str()).collect();
     assert_eq!(tags, ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"]);
@@ -369,9 +374,9 @@ fn upload_refusals() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("blob-c.json")).unwrap()).unwrap();
     let jwe = blob["EncData"]["data"][2]["compact_jwe"].as_str().unwrap().to_owned();
     let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
-    let mut ct = sd_core::b64::url_decode(&parts[3], "ct").unwrap();
+    let mut ct = sd_core::primitives::b64::url_decode(&parts[3], "ct").unwrap();
     ct[5] ^= 0x01;
-    parts[3] = sd_core::b64::url_encode(&ct);
+    parts[3] = sd_core::primitives::b64::url_encode(&ct);
     blob["EncData"]["data"][2]["compact_jwe"] = Value::String(parts.join("."));
     std::fs::write(dir.join("tampered.json"), blob.to_string()).unwrap();
     fails(
@@ -416,7 +421,7 @@ fn state_survives_a_crash_mid_activation_and_after() {
     assert_eq!(s, 400, "malformed first: {v}");
     std::fs::write(dir.join("exchange.pem"), {
         let (_, t) = raw.get(&format!("/securitydomain/upload{V}"));
-        let cert = sd_core::transfer_key::parse_response(t.to_string().as_bytes()).unwrap();
+        let cert = sd_core::azure::transfer_key::parse_response(t.to_string().as_bytes()).unwrap();
         cert.to_pem()
     })
     .unwrap();

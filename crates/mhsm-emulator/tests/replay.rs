@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ceremony_tests::*;
-use sd_core::b64;
+use sd_core::primitives::b64;
 use serde_json::{Value, json};
 
 fn recordings() -> Value {
@@ -262,10 +262,10 @@ impl Session {
                     .iter()
                     .map(|n| {
                         let pem = std::fs::read(self.dir.join(format!("{n}.cer"))).unwrap();
-                        sd_core::cert::Certificate::from_pem_or_der(&pem).unwrap()
+                        sd_core::pki::cert::Certificate::from_pem_or_der(&pem).unwrap()
                     })
                     .collect();
-                let request = sd_core::download_request::DownloadRequest::new(&certs, 2).unwrap();
+                let request = sd_core::azure::download_request::DownloadRequest::new(&certs, 2).unwrap();
                 serde_json::from_str(&request.to_json().unwrap()).unwrap()
             }
             ("POST", "/securitydomain/upload") => {
@@ -366,7 +366,7 @@ impl Session {
 fn new_guid() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).unwrap();
-    let h = sd_core::hex_lower(&b);
+    let h = sd_core::primitives::hex::hex_lower(&b);
     format!("{}-{}-4{}-a{}-{}", &h[..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
 }
 

@@ -7,10 +7,10 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sd_core::cert::Certificate;
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::sd_file::SecurityDomain;
-use sd_core::{kdf, private_key, secret::MasterKey};
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::sd_file::SecurityDomain;
+use sd_core::pki::cert::Certificate;
+use sd_core::{pki::private_key, primitives::kdf, primitives::secret::MasterKey};
 
 fn vectors() -> PathBuf {
     std::env::var_os("HSM_CEREMONY_VECTORS")
@@ -90,7 +90,7 @@ fn attestation_and_quorum(c: &mut Criterion) {
     let mut bytes = opened[0].share.to_bytes().expose().to_vec();
     let word = u16::from_le_bytes([bytes[0], bytes[1]]);
     bytes[..2].copy_from_slice(&((word & !0x1ff) | (((word & 0x1ff) + 1) % 257)).to_le_bytes());
-    opened[0].share = sd_core::shamir::Share::from_bytes(&bytes).unwrap();
+    opened[0].share = sd_core::primitives::shamir::Share::from_bytes(&bytes).unwrap();
     c.bench_function("recover/one_bad_share_of_3_2020", |b| {
         b.iter(|| {
             let r = sd.recover(black_box(&opened)).unwrap();

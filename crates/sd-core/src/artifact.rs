@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::bundle::{self, BundleKind};
+use crate::bundle::kind::{self, BundleKind};
 
 /// The kinds of file a ceremony handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub fn identify(bytes: &[u8]) -> Option<ArtifactKind> {
     let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text) else { return None };
     let has = |k: &str| doc.contains_key(k);
     if has("payload") && (has("signatures") || has("signature")) {
-        return bundle::peek_kind(bytes).ok().map(ArtifactKind::Bundle);
+        return kind::peek_kind(bytes).ok().map(ArtifactKind::Bundle);
     }
     if has("EncData") && has("SharedKeys") {
         return Some(ArtifactKind::SdFile);

@@ -12,18 +12,18 @@
 
 use std::fmt;
 
-use crate::cert::Certificate;
+use crate::pki::cert::Certificate;
 
+mod chain;
 pub mod collateral;
 pub mod evidence;
 pub mod pins;
 pub mod platform;
-pub mod simulated;
 mod verify;
 
 pub use pins::Pins;
 pub use platform::Platform;
-pub use verify::{HSM_DNS_SUFFIX, MIN_EXCHANGE_BITS};
+pub use verify::MIN_EXCHANGE_BITS;
 
 /// What is checked: the body of `GET /securitydomain/upload`, or the exchange
 /// certificate alone (as az saves it, or as a recovery request carries it).
@@ -64,8 +64,8 @@ pub struct Identity {
 impl Identity {
     fn of(b: &evidence::ReportBody) -> Identity {
         Identity {
-            mr_enclave: crate::hex_lower(&b.mr_enclave),
-            mr_signer: crate::hex_lower(&b.mr_signer),
+            mr_enclave: crate::primitives::hex::hex_lower(&b.mr_enclave),
+            mr_signer: crate::primitives::hex::hex_lower(&b.mr_signer),
             prod_id: b.isv_prod_id,
             svn: b.isv_svn,
             debug: b.is_debug(),
@@ -223,7 +223,7 @@ impl ExchangeKeyPolicy {
         };
         let cert = match source {
             ExchangeKeySource::Certificate(c) => Ok(c.clone()),
-            ExchangeKeySource::Response(body) => crate::transfer_key::parse_response(body),
+            ExchangeKeySource::Response(body) => crate::azure::transfer_key::parse_response(body),
         };
         match cert {
             Ok(c) => VerifiedExchangeKey::confirmed_unattested(&c, hsm, x5t, at),

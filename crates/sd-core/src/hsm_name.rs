@@ -5,6 +5,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The DNS suffix of every Managed HSM.
+pub const HSM_DNS_SUFFIX: &str = ".managedhsm.azure.net";
+
 /// Whether `name` is a name Azure gives a Managed HSM (the NAME of
 /// NAME.managedhsm.azure.net): 3 to 24 letters, digits and hyphens, starting
 /// with a letter, not ending with a hyphen, never two hyphens in a row.
@@ -76,10 +79,8 @@ impl FromStr for HsmName {
             return Ok(HsmName(text.to_ascii_lowercase()));
         }
         let host = text.trim_start_matches("https://").trim_end_matches('/');
-        let meant = host
-            .strip_suffix(crate::attestation::HSM_DNS_SUFFIX)
-            .filter(|n| is_managed_hsm_name(n))
-            .map(str::to_ascii_lowercase);
+        let meant =
+            host.strip_suffix(HSM_DNS_SUFFIX).filter(|n| is_managed_hsm_name(n)).map(str::to_ascii_lowercase);
         Err(InvalidHsmName { meant })
     }
 }

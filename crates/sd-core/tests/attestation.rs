@@ -8,11 +8,11 @@ mod common;
 use common::{read, vectors};
 
 use sd_core::attestation::collateral::{Collateral, signature_from_hex};
-use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::attestation::{
     AttestationFailure, Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey, evidence,
 };
-use sd_core::cert::{self, Certificate};
+use sd_core::pki::cert::{self, Certificate};
+use sgx_simulator::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 
 const TK: &str = "azure-cli/transfer-keys";
 const V2025: &str = "azure-cli-2025-04-22-test-mhsm-sd2q2avldvp4tl.json";
@@ -36,7 +36,7 @@ fn attested() -> Vec<(String, String)> {
 }
 
 fn cert_of(rel: &str) -> Certificate {
-    sd_core::transfer_key::parse_response(&read(rel)).unwrap()
+    sd_core::azure::transfer_key::parse_response(&read(rel)).unwrap()
 }
 
 fn failed_at(r: Result<VerifiedExchangeKey, AttestationFailure>) -> (String, String) {
@@ -212,13 +212,13 @@ fn the_legacy_unattested_key_is_refused_unless_its_fingerprint_was_confirmed() {
 fn a_confirmed_fingerprint_waives_only_the_evidence() {
     let now = 1_800_000_000;
     let make = |bits: usize, name: &str| {
-        let key = sd_core::private_key::generate(&mut rng(), bits).unwrap();
-        sd_core::cert::exchange_certificate(&mut rng(), &key, name, Vec::new(), now - 3600, 365).unwrap()
+        let key = sd_core::pki::private_key::generate(&mut rng(), bits).unwrap();
+        sd_core::pki::cert::exchange_certificate(&mut rng(), &key, name, Vec::new(), now - 3600, 365).unwrap()
     };
     let sound = make(3072, "target");
     let v = VerifiedExchangeKey::confirmed_unattested(&sound, "target", &sound.x5t_s256(), now).unwrap();
     assert!(matches!(v.basis(), Basis::ConfirmedUnattested));
-    let failed = |cert: &sd_core::cert::Certificate, at: u64| {
+    let failed = |cert: &sd_core::pki::cert::Certificate, at: u64| {
         let err =
             VerifiedExchangeKey::confirmed_unattested(cert, "target", &cert.x5t_s256(), at).unwrap_err();
         err.report.checks.last().unwrap().name
@@ -363,7 +363,7 @@ fn every_flipped_byte_of_the_evidence_is_refused() {
 /// Collateral for the simulated platform, signed under its root, with the
 /// platform TCB level rated `platform_status`.
 fn simulated_collateral(platform: &SimulatedPlatform, platform_status: &str, fmspc: &str) -> Collateral {
-    use sd_core::attestation::simulated::{SIMULATED_PCE_SVN, SIMULATED_TCB};
+    use sgx_simulator::{SIMULATED_PCE_SVN, SIMULATED_TCB};
     let mut tcb = serde_json::Map::new();
     for (i, svn) in SIMULATED_TCB.iter().enumerate() {
         tcb.insert(format!("sgxtcbcomp{:02}svn", i + 1), (*svn).into());
@@ -399,7 +399,7 @@ fn a_revoked_platform_is_refused_and_other_statuses_are_reported() {
     let pins = Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap();
     let cert = attacker_cert(&key, &[&platform.evidence(&spki, &EnclaveClaims::default()).unwrap()]);
     let src = ExchangeKeySource::Certificate(&cert);
-    let fmspc = sd_core::attestation::simulated::SIMULATED_FMSPC;
+    let fmspc = sgx_simulator::SIMULATED_FMSPC;
     for status in ["UpToDate", "SWHardeningNeeded", "OutOfDate"] {
         let c = simulated_collateral(&platform, status, fmspc);
         let v = VerifiedExchangeKey::attested_with_collateral(src, HSM_2025, &pins, AT_2025, &c).unwrap();

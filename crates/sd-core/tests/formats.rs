@@ -6,14 +6,14 @@
 use std::process::Command;
 
 use proptest::prelude::*;
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::sd_file::{EncKey, SecurityDomain};
 use sd_core::bundle::{self, BundleKind, Signer};
-use sd_core::cert::{self, Certificate};
-use sd_core::enc_data::DomainSecret;
-use sd_core::handoff::Timestamp;
 use sd_core::handoff::enrollment::Enrollment;
-use sd_core::sd_file::{EncKey, SecurityDomain};
-use sd_core::secret::{MasterKey, SecretBytes};
-use sd_core::{Error, b64, private_key, shamir, transfer_key};
+use sd_core::pki::cert::{self, Certificate};
+use sd_core::primitives::secret::{MasterKey, SecretBytes};
+use sd_core::time::Timestamp;
+use sd_core::{Error, azure::transfer_key, pki::private_key, primitives::b64, primitives::shamir};
 
 fn rng() -> getrandom::SysRng {
     getrandom::SysRng
@@ -224,7 +224,7 @@ fn openssl_reads_our_certificates_and_key_files() {
         .unwrap()
         .replace(':', "")
         .to_lowercase();
-    assert_eq!(fp, sd_core::hex_lower(&cert.sha256()));
+    assert_eq!(fp, sd_core::primitives::hex::hex_lower(&cert.sha256()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -238,7 +238,7 @@ fn version_1_xor_split_file() {
         DomainSecret { tag: "hsm_backup".into(), data: SecretBytes::from_slice(b"opaque hsm state") },
         DomainSecret { tag: "partition_enclave_backup".into(), data: SecretBytes::from_slice(&[0u8; 100]) },
     ];
-    let enc_data = sd_core::enc_data::EncData::encrypt(&mut rng(), &master, &secrets).unwrap();
+    let enc_data = sd_core::azure::enc_data::EncData::encrypt(&mut rng(), &master, &secrets).unwrap();
     let half_a = [0x5au8; 32];
     let half_b: Vec<u8> = master.expose().iter().zip(half_a).map(|(m, a)| m ^ a).collect();
     let key1 = EncKey::encrypt(&mut rng(), &c0, "not used", &half_a).unwrap();

@@ -4,22 +4,23 @@
 //! at its own check.
 
 use sd_core::HsmName;
-use sd_core::attestation::simulated::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use sd_core::attestation::{Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey};
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::quorum::QuorumError;
+use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::bundle::{self, BundleKind, Signer};
-use sd_core::cert::{self, Certificate};
-use sd_core::enc_data::DomainSecret;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
 use sd_core::handoff::drill_report::DrillReport;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, ShareTarget, VerifiedRequest};
 use sd_core::handoff::share::ShareBundle;
-use sd_core::handoff::{HandoffError, Nonce, Pin, Timestamp};
-use sd_core::jwe::{CompactJwe, Enc};
-use sd_core::quorum::QuorumError;
-use sd_core::sd_file::{OpenedShare, SecurityDomain};
-use sd_core::secret::{MasterKey, SecretBytes};
-use sd_core::shamir::Share;
+use sd_core::handoff::{HandoffError, Nonce, Pin};
+use sd_core::pki::cert::{self, Certificate};
+use sd_core::primitives::jwe::{CompactJwe, Enc};
+use sd_core::primitives::secret::{MasterKey, SecretBytes};
+use sd_core::primitives::shamir::Share;
+use sd_core::time::Timestamp;
+use sgx_simulator::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 
 const NOW: u64 = 1_800_000_000; // 2027-01-15
 const DAY: u64 = 86_400;
@@ -160,7 +161,7 @@ fn target(w: &World, request: &VerifiedRequest) -> ShareTarget {
 /// The payload of a bundle, for forging a look-alike.
 fn payload(bundle: &str) -> serde_json::Value {
     let doc: serde_json::Value = serde_json::from_str(bundle).unwrap();
-    let bytes = sd_core::b64::url_decode(doc["payload"].as_str().unwrap(), "payload").unwrap();
+    let bytes = sd_core::primitives::b64::url_decode(doc["payload"].as_str().unwrap(), "payload").unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -263,8 +264,8 @@ fn a_request_nonce_is_32_random_bytes_in_canonical_base64url() {
     for (nonce, why) in [
         ("", "0 bytes"),
         ("AAAA", "3 bytes"),
-        (&*sd_core::b64::url_encode(&[1u8; 31]), "31 bytes"),
-        (&*format!("{}=", sd_core::b64::url_encode(&[1u8; 32])), "canonical"),
+        (&*sd_core::primitives::b64::url_encode(&[1u8; 31]), "31 bytes"),
+        (&*format!("{}=", sd_core::primitives::b64::url_encode(&[1u8; 32])), "canonical"),
         ("!!!!", "not base64url"),
     ] {
         let mut p = payload(&good);

@@ -7,12 +7,12 @@ mod common;
 
 use common::read;
 
-use sd_core::cert::Certificate;
-use sd_core::download_request::{CertificateJwk, DownloadRequest};
-use sd_core::enc_data::DomainSecret;
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::sd_file::{OpenedShare, SecurityDomain};
-use sd_core::{Error, private_key, sha256_hex};
+use sd_core::azure::download_request::{CertificateJwk, DownloadRequest};
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
+use sd_core::pki::cert::Certificate;
+use sd_core::{Error, pki::private_key, primitives::hex::sha256_hex};
 
 const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
 const SD_2020: &str = "azure-cli/security_domain_keys/sdtest/sdfile.json";
@@ -109,12 +109,15 @@ fn check_real_file(path: &str, golden: &Golden) {
     let subsets: [&[usize]; 7] = [&[0, 1], &[0, 2], &[1, 2], &[1, 0], &[2, 1], &[0, 1, 2], &[2, 0, 1]];
     for subset in subsets {
         let chosen: Vec<OpenedShare> = subset.iter().map(|&i| opened[i].clone()).collect();
-        let sd_core::quorum::Recovered { master, secrets, .. } = sd.recover(&chosen).unwrap();
+        let sd_core::azure::quorum::Recovered { master, secrets, .. } = sd.recover(&chosen).unwrap();
         assert_eq!(sha256_hex(master.expose()), golden.master, "{subset:?}");
         assert_secrets(&secrets, golden);
     }
     // One share is not a quorum.
-    assert!(matches!(sd.recover(&opened[..1]), Err(sd_core::quorum::QuorumError::TooFew { given: 1, .. })));
+    assert!(matches!(
+        sd.recover(&opened[..1]),
+        Err(sd_core::azure::quorum::QuorumError::TooFew { given: 1, .. })
+    ));
     // The same share twice: Azure's tools silently make an all-zero key; we refuse.
     let twice = [opened[0].clone(), opened[0].clone()];
     let err = sd.recover(&twice).unwrap_err();
@@ -134,7 +137,7 @@ fn real_2025_sd_file_opens_with_every_quorum() {
 #[test]
 fn base64url_wrapped_sd_file_is_accepted() {
     let bytes = read(SD_2020);
-    let wrapped = sd_core::b64::url_encode(&bytes);
+    let wrapped = sd_core::primitives::b64::url_encode(&bytes);
     let sd = SecurityDomain::parse(wrapped.as_bytes()).unwrap();
     assert_eq!(sd.to_json().unwrap().as_bytes(), &bytes[..]);
 }
@@ -228,7 +231,7 @@ fn tampered_real_files_are_rejected() {
     let sd = SecurityDomain::parse(&bytes).unwrap();
     let share0 = &sd.shares()[0].enc_key;
     let mut parts: Vec<&str> = share0.split('.').collect();
-    let short_tag = sd_core::b64::url_encode(&[1, 2, 3]);
+    let short_tag = sd_core::primitives::b64::url_encode(&[1, 2, 3]);
     parts[4] = &short_tag;
     let bad = text.replace(share0.as_str(), &parts.join("."));
     let err = SecurityDomain::parse(bad.as_bytes()).unwrap_err();
@@ -236,9 +239,9 @@ fn tampered_real_files_are_rejected() {
     // A flipped ciphertext byte in EncData: parses, but recovery names the failure.
     let entry = &sd.enc_data().data[1].compact_jwe;
     let mut parts: Vec<String> = entry.split('.').map(str::to_owned).collect();
-    let mut ct = sd_core::b64::url_decode(&parts[3], "t").unwrap();
+    let mut ct = sd_core::primitives::b64::url_decode(&parts[3], "t").unwrap();
     ct[10] ^= 1;
-    parts[3] = sd_core::b64::url_encode(&ct);
+    parts[3] = sd_core::primitives::b64::url_encode(&ct);
     let bad = SecurityDomain::parse(text.replace(entry.as_str(), &parts.join(".")).as_bytes()).unwrap();
     let shares =
         [bad.open_share(&quorum_key(0), None).unwrap(), bad.open_share(&quorum_key(1), None).unwrap()];
@@ -271,7 +274,7 @@ fn rotation_keeps_enc_data_and_moves_shares() {
     // Old keys open nothing, new keys open everything.
     assert_eq!(reparsed.open_share(&quorum_key(0), None).unwrap_err(), Error::NoMatchingShare);
     let opened: Vec<_> = new_keys.iter().map(|k| reparsed.open_share(k, None).unwrap()).collect();
-    let sd_core::quorum::Recovered { master: m2, secrets, .. } = reparsed.recover(&opened).unwrap();
+    let sd_core::azure::quorum::Recovered { master: m2, secrets, .. } = reparsed.recover(&opened).unwrap();
     assert_eq!(m2, master);
     assert_secrets(&secrets, &GOLDEN_2020);
     assert!(reparsed.recover(&opened[..2]).is_err());

@@ -11,7 +11,7 @@
 use std::fmt;
 
 use ceremony_cli::error::{CliError, CliResult};
-use sd_core::attestation::HSM_DNS_SUFFIX;
+use sd_core::hsm_name::HSM_DNS_SUFFIX;
 use ureq::http::Uri;
 
 /// Resource Manager's host.
@@ -71,7 +71,7 @@ impl Endpoint {
     /// on the standard port with NAME a valid HSM name.
     pub fn managed_hsm_name(&self) -> Option<&str> {
         let name = self.host.strip_suffix(HSM_DNS_SUFFIX)?;
-        (self.port.is_none() && sd_core::is_managed_hsm_name(name)).then_some(name)
+        (self.port.is_none() && sd_core::hsm_name::is_managed_hsm_name(name)).then_some(name)
     }
 
     /// True for Azure Resource Manager, `https://management.azure.com`.

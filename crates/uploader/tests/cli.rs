@@ -136,11 +136,14 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
     let pem = std::fs::read_to_string(dir.join("exchange.pem")).unwrap();
     assert!(!pem.ends_with('\n'), "az writes no trailing newline");
     assert!(pem.lines().skip(1).take(3).all(|l| l.len() == 65), "az writes 65-character lines");
-    let cert = sd_core::cert::Certificate::from_pem_or_der(pem.as_bytes()).unwrap();
+    let cert = sd_core::pki::cert::Certificate::from_pem_or_der(pem.as_bytes()).unwrap();
     assert!(out.contains(&cert.x5t_s256()), "the exchange fingerprint is shown: {out}");
     let verified = ok(run(&dir, "keyholder", &["verify", "request.json", "--signer", "operator.cer"]));
     assert!(verified.contains("valid recovery request bundle"), "{verified}");
-    assert!(verified.contains(&sd_core::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
+    assert!(
+        verified
+            .contains(&sd_core::primitives::hex::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap()))
+    );
     // Existing outputs are not replaced.
     fails(
         uploader(
@@ -179,15 +182,16 @@ fn activate_refuses_custodian_names_keyholder_would_not_make() {
     custodians(&dir, &["a", "b"]);
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
     let emu = Emulator::start(&dir.join("hsm"));
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
     for (i, name) in ["", &"n".repeat(100_000), "evil\u{1b}[2Jname"].into_iter().enumerate() {
-        let cert = sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "c", now - 3600, 30).unwrap();
+        let cert =
+            sd_core::pki::cert::self_signed(&mut getrandom::SysRng, &key, "c", now - 3600, 30).unwrap();
         let payload = sd_core::handoff::enrollment::Enrollment {
             custodian: name.to_owned(),
             certificate: cert.to_pem(),
             x5t_s256: cert.x5t_s256(),
-            created: sd_core::handoff::Timestamp::from_unix(now),
+            created: sd_core::time::Timestamp::from_unix(now),
         };
         let signed = sd_core::bundle::sign(
             sd_core::bundle::BundleKind::Enrollment,

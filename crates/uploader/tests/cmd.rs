@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use ceremony_tests::*;
-use sd_core::cert::{Certificate, readable_fingerprint};
+use sd_core::pki::cert::{Certificate, readable_fingerprint};
 
 fn cert(dir: &Path, name: &str) -> Certificate {
     Certificate::from_pem_or_der(&std::fs::read(dir.join(name)).unwrap()).unwrap()
@@ -38,24 +38,25 @@ fn uploader_cases() {
     )
     .unwrap();
     // An operator certificate with ten days left.
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
     let ending =
-        sd_core::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
+        sd_core::pki::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
     std::fs::create_dir_all(dir.join("expiring")).unwrap();
     std::fs::write(dir.join("expiring/operator.cer"), ending.to_pem()).unwrap();
     std::fs::write(
         dir.join("expiring/operator.key"),
-        sd_core::private_key::to_plain_pem(&key).unwrap().as_bytes(),
+        sd_core::pki::private_key::to_plain_pem(&key).unwrap().as_bytes(),
     )
     .unwrap();
     // A restore blob for another HSM's exchange key.
     let (_, other) = attested_exchange("other-hsm");
-    let secrets = [sd_core::enc_data::DomainSecret {
+    let secrets = [sd_core::azure::enc_data::DomainSecret {
         tag: "hsm_backup".into(),
-        data: sd_core::secret::SecretBytes::new(vec![7u8; 64]),
+        data: sd_core::primitives::secret::SecretBytes::new(vec![7u8; 64]),
     }];
-    let blob = sd_core::restore_blob::RestoreBlob::build(&mut getrandom::SysRng, &secrets, &other).unwrap();
+    let blob =
+        sd_core::azure::restore_blob::RestoreBlob::build(&mut getrandom::SysRng, &secrets, &other).unwrap();
     std::fs::write(dir.join("other-blob.json"), blob.to_json().unwrap()).unwrap();
     // Only what the cases need (not the emulator's own folder).
     let fixtures = scratch("uploader-cmd-fixture-files");
@@ -103,7 +104,10 @@ fn uploader_cases() {
     redactions.push(("[COMBINER_THUMB]", combiner.certificate().x5t_s256()));
     redactions.push(("[COMBINER_READ]", readable_fingerprint(&combiner.certificate().sha256())));
     redactions.push(("[ADMIN_ID]", emu.principal()));
-    redactions.push(("[SD_SHA]", sd_core::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
+    redactions.push((
+        "[SD_SHA]",
+        sd_core::primitives::hex::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap()),
+    ));
     cases::Cases {
         source: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd"),
         fixtures: &fixtures,

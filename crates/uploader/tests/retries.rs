@@ -23,20 +23,20 @@ struct Scripted {
 
 /// Serves `responses` in order (the last one repeats), one request per connection.
 fn serve(dir: &std::path::Path, responses: Vec<(u16, Option<&'static str>, &'static str)>) -> Scripted {
-    let key = sd_core::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
+    let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
     let ips = [std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)];
-    let cert = sd_core::cert::self_signed_server(
+    let cert = sd_core::pki::cert::self_signed_server(
         &mut getrandom::SysRng,
         &key,
         &["localhost"],
         &ips,
-        sd_core::cert::backdated(now()),
+        sd_core::pki::cert::backdated(now()),
         30,
     )
     .unwrap();
     std::fs::write(dir.join("ca.pem"), cert.to_pem()).unwrap();
     std::fs::write(dir.join("token"), "test-token").unwrap();
-    let key_pem = sd_core::private_key::to_plain_pem(&key).unwrap();
+    let key_pem = sd_core::pki::private_key::to_plain_pem(&key).unwrap();
     let config =
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()

@@ -9,10 +9,10 @@ use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{errln, outln};
+use sd_core::azure::quorum::QuorumError;
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::sd_file::OpenedShare;
 use sd_core::handoff::share::ShareBundle;
-use sd_core::quorum::QuorumError;
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::sd_file::OpenedShare;
 
 use super::{load_distributed, rng};
 use crate::cli::RecoveryArgs;

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> CliResult {
         let v = json!({
             "file": path.display().to_string(),
             "hsm": hsm,
-            "checked_at": sd_core::handoff::rfc3339(at),
+            "checked_at": sd_core::time::rfc3339(at),
             "verdict": if result.is_ok() { if unattested { "unattested" } else { "pass" } } else { "fail" },
             "checks": checks,
             "certificate_sha256": report.certificate_sha256,
@@ -70,11 +70,7 @@ pub fn run(args: Args) -> CliResult {
         });
         outln!("{v:#}");
     } else {
-        outln!(
-            "exchange key {} for HSM {hsm:?}, checked at {}",
-            path.display(),
-            sd_core::handoff::rfc3339(at)
-        );
+        outln!("exchange key {} for HSM {hsm:?}, checked at {}", path.display(), sd_core::time::rfc3339(at));
         print_checks(&report);
         if let (Some(sha), Some(x5t)) = (&report.certificate_sha256, &report.x5t_s256) {
             outln!("certificate sha256 {sha}");
@@ -95,7 +91,7 @@ pub fn run(args: Args) -> CliResult {
 }
 
 fn parse_rfc3339(text: &str) -> CliResult<u64> {
-    sd_core::handoff::parse_rfc3339(text).ok_or_else(|| {
+    sd_core::time::parse_rfc3339(text).ok_or_else(|| {
         CliError::general(format!("--at {text:?} is not an RFC 3339 UTC time like 2025-04-22T09:00:00Z"))
     })
 }

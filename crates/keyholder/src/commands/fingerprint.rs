@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use ceremony_cli::artifacts::fingerprint_json;
 use ceremony_cli::outln;
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::bundle;
-use sd_core::cert::Certificate;
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::sd_file::SecurityDomain;
+use sd_core::pki::cert::Certificate;
 use serde_json::json;
 
 use super::print_fingerprint;
@@ -38,7 +38,7 @@ struct Identified {
 pub fn run(args: Args) -> CliResult {
     let path = args.file.as_path();
     let bytes = files::read(path)?;
-    let sha = sd_core::sha256_hex(&bytes);
+    let sha = sd_core::primitives::hex::sha256_hex(&bytes);
     if sd_core::artifact::identify(&bytes) == Some(sd_core::artifact::ArtifactKind::PrivateKey) {
         return key_file(path);
     }
@@ -126,7 +126,7 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
             shares: Vec::new(),
         }));
     }
-    if let Ok(cert) = sd_core::transfer_key::parse_response(bytes) {
+    if let Ok(cert) = sd_core::azure::transfer_key::parse_response(bytes) {
         return Ok(Some(Identified {
             kind: "transfer-key response (an HSM's exchange key)".into(),
             details: Vec::new(),
@@ -147,8 +147,11 @@ fn identify(bytes: &[u8]) -> Result<Option<Identified>, sd_core::Error> {
 
 /// An `x5t#S256` as the grouped hex people read aloud (the same SHA-256).
 fn read_aloud(x5t_s256: &str) -> String {
-    match sd_core::b64::url_decode(x5t_s256, "x5t#S256").ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) {
-        Some(sha) => sd_core::cert::readable_fingerprint(&sha),
+    match sd_core::primitives::b64::url_decode(x5t_s256, "x5t#S256")
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    {
+        Some(sha) => sd_core::pki::cert::readable_fingerprint(&sha),
         None => "(not a SHA-256 thumbprint)".into(),
     }
 }

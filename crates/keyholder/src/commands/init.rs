@@ -9,8 +9,8 @@ use ceremony_cli::identity::{self, NewKeyArgs, Protection};
 use ceremony_cli::outln;
 use sd_core::RsaKey;
 use sd_core::bundle::Signer;
-use sd_core::cert;
 use sd_core::handoff::enrollment::Enrollment;
+use sd_core::pki::cert;
 
 use super::{now_unix, print_fingerprint};
 

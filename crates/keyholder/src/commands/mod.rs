@@ -20,10 +20,10 @@ pub(crate) use ceremony_cli::{now_unix, rng};
 use clap::CommandFactory;
 use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind};
-use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, VerifiedRequest};
 use sd_core::handoff::{CertRole, HandoffError};
+use sd_core::pki::cert::Certificate;
 
 use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
 use ceremony_cli::args::SdFileArg;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use ceremony_cli::args::{OutputArgs, SdFileArg};
 use ceremony_cli::exchange_key::{AttestationArgs, print_verdict};
-use sd_core::restore_blob::RestoreBlob;
+use sd_core::azure::restore_blob::RestoreBlob;
 
 use super::{load_exchange_key, print_fingerprint, rng};
 use crate::cli::{KeysArgs, TargetHsmArg};

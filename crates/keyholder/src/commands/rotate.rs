@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use ceremony_cli::args::{OutputArgs, SdFileArg};
 
-use sd_core::sd_file::SecurityDomain;
+use sd_core::azure::sd_file::SecurityDomain;
 
 use super::{load_certificate, print_fingerprint, rng};
 use crate::cli::KeysArgs;
@@ -40,7 +40,7 @@ pub fn run(args: Args) -> CliResult {
         c.rsa_public_key().in_file(p)?;
     }
     // Check the limits before anyone types a passphrase.
-    sd_core::download_request::check_limits(&certs, quorum)
+    sd_core::azure::download_request::check_limits(&certs, quorum)
         .map_err(|e| CliError::general(format!("the new custodians (--new-cert, --quorum): {e}")))?;
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
     let rotated = sd.sd.resplit(&mut rng(), &opened.master, &certs, quorum).map_err(CliError::general)?;
@@ -55,7 +55,7 @@ pub fn run(args: Args) -> CliResult {
     outln!(
         "wrote {} (sha256 {}), quorum {quorum} of {}",
         out.display(),
-        sd_core::sha256_hex(json.as_bytes()),
+        sd_core::primitives::hex::sha256_hex(json.as_bytes()),
         certs.len()
     );
     for (i, c) in certs.iter().enumerate() {

@@ -9,10 +9,10 @@ use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::unlocked_key::UnlockedKey;
 use ceremony_cli::{confirm, outln};
 use sd_core::bundle::Signer;
-use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::share::ShareBundle;
+use sd_core::pki::cert::Certificate;
 
 use super::{load_distributed, now_unix, rng};
 use crate::cli::RecoveryArgs;

@@ -11,7 +11,6 @@ use ceremony_cli::outln;
 use sd_core::HsmName;
 use sd_core::attestation::{Basis, VerifiedExchangeKey};
 use sd_core::bundle::{self, BundleKind, SignedBundle};
-use sd_core::cert::Certificate;
 use sd_core::handoff::Pin;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::combiner::Combiner;
@@ -19,6 +18,7 @@ use sd_core::handoff::drill_report::DrillReport;
 use sd_core::handoff::enrollment::Enrollment;
 use sd_core::handoff::operator_handover::OperatorHandover;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
+use sd_core::pki::cert::Certificate;
 use serde_json::json;
 
 use super::{load_certificate, now_unix, print_fingerprint};
@@ -269,7 +269,7 @@ fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
             map.into_iter()
                 .map(|(k, v)| match v.as_u64() {
                     Some(unix) if TIME_FIELDS.contains(&k.as_str()) => {
-                        (k, Value::String(sd_core::handoff::rfc3339(unix)))
+                        (k, Value::String(sd_core::time::rfc3339(unix)))
                     }
                     _ => (k, summarise_certificates(v)),
                 })

@@ -9,14 +9,14 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use sd_core::attestation::{ExchangeKeyPolicy, ExchangeKeySource, Pins};
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::bundle::Signer;
-use sd_core::cert::{self, Certificate};
-use sd_core::enc_data::DomainSecret;
 use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
 use sd_core::handoff::recovery_request::RecoveryRequest;
-use sd_core::sd_file::SecurityDomain;
-use sd_core::secret::{MasterKey, SecretBytes};
-use sd_core::{RsaPrivateKey, private_key};
+use sd_core::pki::cert::{self, Certificate};
+use sd_core::primitives::secret::{MasterKey, SecretBytes};
+use sd_core::{RsaPrivateKey, pki::private_key};
 
 #[allow(unused_imports)]
 pub use ceremony_tests::{
@@ -123,8 +123,8 @@ impl Fixture {
     /// Opens a restore blob with the exchange key and compares every plaintext.
     #[track_caller]
     pub fn assert_blob_restores(&self, dir: &Path, blob: &str) {
-        let blob =
-            sd_core::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(blob)).unwrap()).unwrap();
+        let blob = sd_core::azure::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(blob)).unwrap())
+            .unwrap();
         let key =
             private_key::from_pem(&std::fs::read_to_string(dir.join("exchange.key")).unwrap(), None).unwrap();
         let opened = blob.open(&key).unwrap();
@@ -143,7 +143,7 @@ pub fn load_cert(path: &Path) -> Certificate {
 pub fn keypair(name: &str) -> (RsaPrivateKey, Certificate) {
     let key = private_key::generate(&mut rng(), 2048).unwrap();
     // Valid from an hour ago: operator certificates are checked against the clock.
-    let cert = cert::self_signed(&mut rng(), &key, name, sd_core::cert::backdated(now()), 365).unwrap();
+    let cert = cert::self_signed(&mut rng(), &key, name, sd_core::pki::cert::backdated(now()), 365).unwrap();
     (key, cert)
 }
 

@@ -49,7 +49,7 @@ pub struct Arm {
     /// The TLS certificate every listener serves.
     pub tls: axum_server::tls_rustls::RustlsConfig,
     /// The attestation platform every HSM's exchange key is attested by.
-    pub platform: sd_core::attestation::simulated::SimulatedPlatform,
+    pub platform: sgx_simulator::SimulatedPlatform,
     /// Resources, persisted.
     pub state: Mutex<ArmState>,
     /// Running data planes by lower-case HSM name.
@@ -78,7 +78,7 @@ impl Arm {
         activation_delay: Duration,
         transfer_key_bits: usize,
         tls: axum_server::tls_rustls::RustlsConfig,
-        platform: sd_core::attestation::simulated::SimulatedPlatform,
+        platform: sgx_simulator::SimulatedPlatform,
         state: ArmState,
     ) -> Arm {
         Arm {

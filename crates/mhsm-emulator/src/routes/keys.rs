@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use sd_core::b64;
+use sd_core::primitives::b64;
 
 use crate::app::{ApiError, App, azure_error, now_ms};
 use crate::domain;
@@ -307,7 +307,7 @@ fn run_operation(app: &App, name: &str, version: &str, segment: &str, body: &[u8
 }
 
 /// The backup protection key of the security domain the HSM holds.
-fn backup_key(state: &HsmState) -> Result<sd_core::secret::SecretBytes, ApiError> {
+fn backup_key(state: &HsmState) -> Result<sd_core::primitives::secret::SecretBytes, ApiError> {
     state.domain.as_deref().and_then(domain::backup_protection_key).ok_or_else(|| {
         azure_error(
             StatusCode::CONFLICT,

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use sd_core::cert::Certificate;
-use sd_core::download_request::DownloadRequest;
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::sd_file::SecurityDomain;
-use sd_core::secret::MasterKey;
-use sd_core::{private_key, transfer_key};
+use sd_core::azure::download_request::DownloadRequest;
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::sd_file::SecurityDomain;
+use sd_core::pki::cert::Certificate;
+use sd_core::primitives::secret::MasterKey;
+use sd_core::{azure::transfer_key, pki::private_key};
 
 use crate::app::{App, api_version, azure_error, now_ms};
 use crate::domain;

@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 
+use super::chain::{cert_signed_by, ec_key, parse_pem_chain, validity};
 use super::evidence::Evidence;
-use super::verify::{cert_signed_by, ec_key, parse_pem_chain, validity};
 use super::{AttestationFailure, AttestationReport, Check};
 
 /// The collateral as Intel's PCS serves it, split into the signed bytes and
@@ -139,9 +139,9 @@ pub(super) fn evaluate(
             NAME,
             format!(
                 "the TCB Signing certificate is valid {} to {}, not at the check time {}",
-                crate::handoff::rfc3339(validity.0),
-                crate::handoff::rfc3339(validity.1),
-                crate::handoff::rfc3339(at)
+                crate::time::rfc3339(validity.0),
+                crate::time::rfc3339(validity.1),
+                crate::time::rfc3339(at)
             ),
         ));
     }
@@ -240,7 +240,7 @@ pub(super) fn evaluate(
         qe_identity_dates: (qe_id.issue_date.clone(), qe_id.next_update.clone()),
         evaluation_data_number: tcb.tcb_evaluation_data_number,
     };
-    let stale = |next: &str| crate::handoff::parse_rfc3339(next).is_some_and(|n| at > n);
+    let stale = |next: &str| crate::time::parse_rfc3339(next).is_some_and(|n| at > n);
     let note = |next: &str| {
         if stale(next) { format!(" (collateral past its nextUpdate {next})") } else { String::new() }
     };

@@ -112,7 +112,7 @@ impl Pins {
         use sha2::Digest;
         let pem =
             std::str::from_utf8(root).map_err(|_| Error::Certificate("the root is not PEM text".into()))?;
-        let certs = super::verify::parse_pem_chain(pem).map_err(Error::Certificate)?;
+        let certs = super::chain::parse_pem_chain(pem).map_err(Error::Certificate)?;
         let [cert] = certs.as_slice() else {
             return Err(Error::Certificate(format!(
                 "{} certificates; an attestation root file holds one",
@@ -121,8 +121,8 @@ impl Pins {
         };
         let der = cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
         let cert = x509_cert::Certificate::from_der(&der).map_err(|e| Error::Certificate(e.to_string()))?;
-        let key = super::verify::ec_key(&cert).map_err(Error::Certificate)?;
-        if !super::verify::cert_signed_by(&cert, &key) {
+        let key = super::chain::ec_key(&cert).map_err(Error::Certificate)?;
+        if !super::chain::cert_signed_by(&cert, &key) {
             return Err(Error::Certificate(
                 "the attestation root is not self-signed with ECDSA P-256".into(),
             ));
@@ -148,7 +148,7 @@ mod tests {
             assert!(hex32(s).is_ok());
         }
         let p = Pins::default();
-        assert_eq!(crate::hex_lower(&p.enclave.mr_signer), AZURE_MHSM_MRSIGNER);
+        assert_eq!(crate::primitives::hex::hex_lower(&p.enclave.mr_signer), AZURE_MHSM_MRSIGNER);
         let q = p.clone().with_file(br#"{"enclave":{"mrsigner":"00000000000000000000000000000000000000000000000000000000000000ff","product_id":2,"min_svn":3}}"#).unwrap();
         assert_eq!(
             (q.enclave.mr_signer[31], q.enclave.prod_id, q.enclave.min_svn, q.qe),

@@ -45,9 +45,11 @@ impl Platform {
         for (id, value) in entries(ext.extn_value.as_bytes())? {
             let id = id.to_string();
             if id == FMSPC {
-                p.fmspc = crate::hex_lower(value.decode_as::<OctetString>().ok()?.as_bytes());
+                p.fmspc =
+                    crate::primitives::hex::hex_lower(value.decode_as::<OctetString>().ok()?.as_bytes());
             } else if id == PCE_ID {
-                p.pce_id = crate::hex_lower(value.decode_as::<OctetString>().ok()?.as_bytes());
+                p.pce_id =
+                    crate::primitives::hex::hex_lower(value.decode_as::<OctetString>().ok()?.as_bytes());
             } else if id == TCB {
                 for (comp, v) in entries(&value.to_der().ok()?)? {
                     let arc = comp.arcs().last()?;

@@ -1,25 +1,23 @@
 //! Verifying an exchange key's attestation, offline, check by check.
 
-use der::{Decode, Encode};
+use der::Encode;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
-use spki::DecodePublicKey;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 
+use super::chain::{cert_signed_by, ec_key, parse_pem_chain, validity};
 use super::evidence::{self, Evidence, ReportBody};
 use super::pins::Pins;
 use super::platform::Platform;
 use super::{AttestationFailure, AttestationReport, Check, ExchangeKeySource, Identity};
-use crate::cert::Certificate;
-use crate::hex_lower;
+use crate::hsm_name::HSM_DNS_SUFFIX;
+use crate::pki::cert::Certificate;
+use crate::primitives::hex::hex_lower;
 
 /// The smallest exchange key accepted, in bits.
 pub const MIN_EXCHANGE_BITS: usize = 3072;
-
-/// The DNS suffix of every Managed HSM.
-pub const HSM_DNS_SUFFIX: &str = ".managedhsm.azure.net";
 
 /// A running list of checks that stops at the first failure.
 pub(super) struct Checks {
@@ -68,7 +66,7 @@ pub(super) fn run(
     }
     // 1. The response (or the certificate given directly).
     let cert = match source {
-        ExchangeKeySource::Response(body) => match crate::transfer_key::parse_response_strict(body) {
+        ExchangeKeySource::Response(body) => match crate::azure::transfer_key::parse_response_strict(body) {
             Ok(cert) => {
                 c.pass(
                     "transfer-key response",
@@ -263,7 +261,7 @@ fn certificate_checks(c: &mut Checks, cert: &Certificate, expected_cn: &str, at:
         format!("the certificate is for {subject}, not CN={expected_cn}"),
     )?;
     let (nb, na) = (cert.not_before_unix(), cert.not_after_unix());
-    let when = crate::handoff::rfc3339;
+    let when = crate::time::rfc3339;
     c.check(
         "certificate validity",
         nb <= at && at <= na,
@@ -349,53 +347,6 @@ fn pck_chain(c: &mut Checks, pem: &str, pins: &Pins, at: u64) -> Result<Pck, ()>
     Ok(Pck { key: keys[0], platform })
 }
 
-/// The certificates of a PEM chain, in order.
-pub(super) fn parse_pem_chain(pem: &str) -> Result<Vec<x509_cert::Certificate>, String> {
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    let mut out = Vec::new();
-    let mut rest = pem;
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
-        let end = body.find(END).ok_or("a PEM certificate has no END line")?;
-        let b64: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let der = crate::b64::std_decode(&b64, "PCK certificate").map_err(|e| e.to_string())?;
-        out.push(
-            x509_cert::Certificate::from_der(&der).map_err(|e| format!("a PCK chain certificate: {e}"))?,
-        );
-        rest = &body[end + END.len()..];
-        if out.len() > 8 {
-            return Err("more than 8 certificates in the PCK chain".into());
-        }
-    }
-    if !rest.trim().is_empty() {
-        return Err("unexpected text after the PCK chain".into());
-    }
-    Ok(out)
-}
-
-/// The P-256 key of a certificate.
-pub(super) fn ec_key(cert: &x509_cert::Certificate) -> Result<VerifyingKey, String> {
-    let spki = cert.tbs_certificate().subject_public_key_info().to_der().map_err(|e| e.to_string())?;
-    p256::PublicKey::from_public_key_der(&spki)
-        .map(|k| VerifyingKey::from(&k))
-        .map_err(|_| format!("{}: the key is not ECDSA P-256", cert.tbs_certificate().subject()))
-}
-
-/// True when `cert` carries a valid ecdsa-with-SHA256 signature by `key`.
-pub(super) fn cert_signed_by(cert: &x509_cert::Certificate, key: &VerifyingKey) -> bool {
-    let ecdsa_sha256 = const_oid::db::rfc5912::ECDSA_WITH_SHA_256;
-    if cert.signature_algorithm().oid != ecdsa_sha256
-        || cert.tbs_certificate().signature().oid != ecdsa_sha256
-    {
-        return false;
-    }
-    let (Ok(tbs), Some(sig)) = (cert.tbs_certificate().to_der(), cert.signature().as_bytes()) else {
-        return false;
-    };
-    Signature::from_der(sig).is_ok_and(|s| key.verify(&tbs, &s).is_ok())
-}
-
 fn identity_check(
     c: &mut Checks,
     name: &'static str,
@@ -428,10 +379,4 @@ fn identity_check(
         ),
         problems.join("; "),
     )
-}
-
-/// notBefore and notAfter of a certificate, as Unix seconds.
-pub(super) fn validity(cert: &x509_cert::Certificate) -> (u64, u64) {
-    let v = cert.tbs_certificate().validity();
-    (v.not_before.to_unix_duration().as_secs(), v.not_after.to_unix_duration().as_secs())
 }

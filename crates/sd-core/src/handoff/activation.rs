@@ -3,10 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CertRole, HandoffError, Pin, Timestamp, pinned_signer, require_sd};
+use super::{CertRole, HandoffError, Pin, pinned_signer, require_sd};
+use crate::azure::sd_file::SecurityDomain;
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
-use crate::sd_file::SecurityDomain;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// The activation-record payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CertRole, HandoffError, Timestamp, check_validity, possessed_certificate};
+use super::{CertRole, HandoffError, check_validity, possessed_certificate};
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// The longest a combiner certificate may be valid: one recovery.
 pub const MAX_COMBINER_DAYS: u64 = 7;

@@ -8,11 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{HandoffError, Timestamp, require_sd};
+use super::{HandoffError, require_sd};
+use crate::azure::enc_data::DomainSecret;
+use crate::azure::sd_file::SecurityDomain;
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
-use crate::enc_data::DomainSecret;
-use crate::sd_file::SecurityDomain;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// The result a successful drill reports.
 pub const SUCCESS: &str = "success";

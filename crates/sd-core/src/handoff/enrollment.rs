@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CertRole, HandoffError, Timestamp, possessed_certificate};
+use super::{CertRole, HandoffError, possessed_certificate};
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// The enrollment payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +62,7 @@ impl Enrollment {
     pub fn verify(bytes: &[u8]) -> Result<VerifiedEnrollment, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::Enrollment)?;
         let p: Enrollment = signed.payload_as()?;
-        crate::cert::validate_common_name(&p.custodian).map_err(|_| HandoffError::BadCustodianName)?;
+        crate::pki::cert::validate_common_name(&p.custodian).map_err(|_| HandoffError::BadCustodianName)?;
         let certificate = possessed_certificate(&signed, &p.certificate, &p.x5t_s256, CertRole::Custodian)?;
         Ok(VerifiedEnrollment { custodian: p.custodian, certificate })
     }

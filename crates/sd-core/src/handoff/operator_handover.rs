@@ -8,9 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CertRole, HandoffError, Pin, Timestamp, certificate_in_payload, check_validity};
+use super::{CertRole, HandoffError, Pin, certificate_in_payload, check_validity};
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// An operator certificate this close to its end may no longer sign a
 /// request or an activation: a recovery started now could outlive it.
@@ -106,8 +107,8 @@ impl OperatorHandover {
             return Err(HandoffError::NotPinned {
                 role: CertRole::Operator,
                 subject: other.subject(),
-                sha256: crate::cert::readable_fingerprint(&other.sha256()),
-                pinned: crate::cert::readable_fingerprint(&old.sha256()),
+                sha256: crate::pki::cert::readable_fingerprint(&other.sha256()),
+                pinned: crate::pki::cert::readable_fingerprint(&old.sha256()),
             });
         };
         if signers.len() != 2 || !signers.contains(&new) {

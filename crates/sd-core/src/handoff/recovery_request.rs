@@ -14,14 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use super::combiner::{VerifiedCombiner, check_combiner_certificate};
 use super::{
-    CertRole, HandoffError, Nonce, Pin, Timestamp, certificate_in_payload, check_validity, pinned_signer,
-    require_sd,
+    CertRole, HandoffError, Nonce, Pin, certificate_in_payload, check_validity, pinned_signer, require_sd,
 };
 use crate::attestation::{ExchangeKeyPolicy, ExchangeKeySource, VerifiedExchangeKey};
+use crate::azure::sd_file::SecurityDomain;
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
 use crate::hsm_name::HsmName;
-use crate::sd_file::SecurityDomain;
+use crate::pki::cert::Certificate;
+use crate::time::Timestamp;
 
 /// How far ahead of the local clock a request's `created` may be (clocks drift).
 pub const MAX_FUTURE_SECS: u64 = 300;
@@ -104,15 +104,15 @@ impl VerifiedRequest {
     pub fn pin_combiner(self, pin: &Pin) -> Result<ShareTarget, HandoffError> {
         if !pin.matches(&self.combiner) {
             return Err(HandoffError::CombinerNotPinned {
-                named: crate::cert::readable_fingerprint(&self.combiner.sha256()),
-                pinned: crate::cert::readable_fingerprint(&pin.sha256()),
+                named: crate::pki::cert::readable_fingerprint(&self.combiner.sha256()),
+                pinned: crate::pki::cert::readable_fingerprint(&pin.sha256()),
             });
         }
         Ok(ShareTarget { request: self })
     }
     /// Fails unless `key` is the private half of the combiner this request names.
     pub fn check_combiner_key(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<(), HandoffError> {
-        if crate::cert::key_matches(&self.combiner, key) {
+        if crate::pki::cert::key_matches(&self.combiner, key) {
             Ok(())
         } else {
             Err(HandoffError::WrongCombinerKey)

@@ -6,13 +6,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::recovery_request::{ShareTarget, VerifiedRequest};
-use super::{HandoffError, Timestamp, require_sd};
+use super::{HandoffError, require_sd};
+use crate::azure::sd_file::{OpenedShare, SecurityDomain};
 use crate::bundle::{self, BundleKind, Signer};
-use crate::cert::Certificate;
-use crate::jwe::{Alg, CompactJwe, Enc};
-use crate::sd_file::{OpenedShare, SecurityDomain};
-use crate::secret::MasterKey;
-use crate::shamir::Share;
+use crate::pki::cert::Certificate;
+use crate::primitives::jwe::{Alg, CompactJwe, Enc};
+use crate::primitives::secret::MasterKey;
+use crate::primitives::shamir::Share;
+use crate::time::Timestamp;
 use crate::{Error, RsaKey};
 
 /// The share-bundle payload.

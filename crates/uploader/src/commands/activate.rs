@@ -7,12 +7,12 @@ use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::{errln, now_unix, outln};
+use sd_core::azure::download_request::DownloadRequest;
+use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::bundle::Signer;
-use sd_core::cert::Certificate;
-use sd_core::download_request::DownloadRequest;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::enrollment::Enrollment;
-use sd_core::sd_file::SecurityDomain;
+use sd_core::pki::cert::Certificate;
 
 use crate::cli::{OperatorKeyArgs, Target};
 use crate::poll;
@@ -93,7 +93,7 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         "wrote {} ({} bytes, sha256 {})",
         out.display(),
         value.len(),
-        sd_core::sha256_hex(value.as_bytes())
+        sd_core::primitives::hex::sha256_hex(value.as_bytes())
     );
     let sd = SecurityDomain::parse(value.as_bytes()).in_file(out)?;
     let expected: Vec<String> = certs.iter().map(Certificate::x5t_s256).collect();

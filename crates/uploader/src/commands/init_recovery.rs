@@ -13,10 +13,10 @@ use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{now_unix, outln, rng};
 use sd_core::attestation::{ExchangeKeyPolicy, ExchangeKeySource};
+use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::bundle::Signer;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::recovery_request::RecoveryRequest;
-use sd_core::sd_file::SecurityDomain;
 
 use crate::cli::{OperatorKeyArgs, Target};
 

@@ -4,7 +4,7 @@
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::outln;
-use sd_core::b64;
+use sd_core::primitives::b64;
 use serde_json::{Value, json};
 
 use std::path::PathBuf;

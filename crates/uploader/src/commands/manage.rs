@@ -378,7 +378,7 @@ pub fn purge(target: &Target, args: PurgeArgs) -> CliResult {
     let p = &v["properties"];
     let date = p["scheduledPurgeDate"].as_str().unwrap_or_default().to_owned();
     if p["purgeProtectionEnabled"] == true {
-        let until = sd_core::handoff::parse_rfc3339(&date).unwrap_or(u64::MAX);
+        let until = sd_core::time::parse_rfc3339(&date).unwrap_or(u64::MAX);
         if ceremony_cli::now_unix() < until {
             return Err(CliError::general(format!(
                 "{} has purge protection: it cannot be purged before {date}",

@@ -8,7 +8,7 @@ use ceremony_cli::error::CliResult;
 use ceremony_cli::files::{self, OutputSet, PUBLIC_MODE, SECRET_MODE};
 use ceremony_cli::identity::{self, NewIdentity, NewKeyArgs};
 use ceremony_cli::outln;
-use sd_core::handoff::rfc3339;
+use sd_core::time::rfc3339;
 
 #[derive(clap::Args)]
 // Named apart from the `Args` of operator-renew, which flattens this one.

@@ -13,7 +13,8 @@ use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{now_unix, outln};
 use sd_core::bundle::Signer;
 use sd_core::handoff::operator_handover::OperatorHandover;
-use sd_core::handoff::{CertRole, check_validity, rfc3339};
+use sd_core::handoff::{CertRole, check_validity};
+use sd_core::time::rfc3339;
 
 use super::operator_init;
 

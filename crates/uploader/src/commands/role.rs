@@ -75,7 +75,7 @@ fn new_guid() -> CliResult<String> {
         .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = sd_core::hex_lower(&b);
+    let h = sd_core::primitives::hex::hex_lower(&b);
     Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }
 

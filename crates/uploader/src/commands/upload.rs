@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::{errln, files, outln};
-use sd_core::restore_blob::RestoreBlob;
-use sd_core::transfer_key;
+use sd_core::azure::restore_blob::RestoreBlob;
+use sd_core::azure::transfer_key;
 use serde_json::json;
 
 use crate::cli::Target;

@@ -11,7 +11,7 @@ use sha2::Sha512;
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::secret::{MasterKey, SecretBytes};
+use crate::primitives::secret::{MasterKey, SecretBytes};
 
 /// Derives `out_bits / 8` bytes. `out_bits` must be a positive multiple of 8.
 pub fn sp800_108_hmac_sha512(
@@ -51,7 +51,7 @@ pub fn enc_data_key(master: &MasterKey, tag: &str) -> Result<SecretBytes, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hex_lower;
+    use crate::primitives::hex::hex_lower;
 
     /// The self-test vector shipped in azure-cli and Azure PowerShell.
     #[test]

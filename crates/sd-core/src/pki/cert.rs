@@ -20,7 +20,7 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
-use crate::{Error, b64};
+use crate::{Error, primitives::b64};
 
 /// Smallest RSA modulus we (and Azure's clients) accept, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -300,7 +300,7 @@ fn pem_with_line_length(der: &[u8], width: usize, final_newline: bool) -> String
 /// A thumbprint in a form people can read aloud and compare: the SHA-256 in
 /// upper-case hex, in groups of four.
 pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
-    crate::hex_lower(sha256)
+    crate::primitives::hex::hex_lower(sha256)
         .to_uppercase()
         .as_bytes()
         .chunks(4)
@@ -313,16 +313,22 @@ pub fn readable_fingerprint(sha256: &[u8; 32]) -> String {
 /// `issuer` (self-issued when `None`), basicConstraints from `ca`, the given
 /// keyUsage, SKI; for a TLS server also the subjectAltName and
 /// extendedKeyUsage serverAuth that rustls requires; then `extra` extensions.
-pub(crate) struct Profile {
-    pub(crate) subject: Name,
-    pub(crate) issuer: Option<Name>,
-    pub(crate) ca: bool,
-    pub(crate) usage: KeyUsage,
-    pub(crate) server_names: Vec<GeneralName>,
-    pub(crate) extra: Vec<Extension>,
+pub struct Profile {
+    subject: Name,
+    issuer: Option<Name>,
+    ca: bool,
+    usage: KeyUsage,
+    server_names: Vec<GeneralName>,
+    extra: Vec<Extension>,
 }
 
 impl Profile {
+    /// A certificate for `subject` issued by `issuer` (a CA when `ca`), with
+    /// `usage` and the `extra` extensions: what a test platform's chain is made of.
+    pub fn issued(subject: Name, issuer: Name, ca: bool, usage: KeyUsage, extra: Vec<Extension>) -> Profile {
+        Profile { subject, issuer: Some(issuer), ca, usage, server_names: Vec::new(), extra }
+    }
+
     /// digitalSignature + keyEncipherment: custodian, operator, combiner and TLS certificates.
     fn usage_signing() -> KeyUsage {
         KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment)
@@ -362,7 +368,7 @@ impl BuilderProfile for Profile {
 }
 
 /// A random, positive 16-byte serial number of fixed DER length.
-pub(crate) fn random_serial<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SerialNumber, Error> {
+pub fn random_serial<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SerialNumber, Error> {
     let mut serial = [0u8; 16];
     rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
     serial[0] &= 0x7f; // positive
@@ -381,7 +387,7 @@ pub fn backdated(now: u64) -> u64 {
 }
 
 /// A certificate validity from `not_before_unix`, `days` long.
-pub(crate) fn validity(not_before_unix: u64, days: u32) -> Result<Validity, Error> {
+pub fn validity(not_before_unix: u64, days: u32) -> Result<Validity, Error> {
     let time = |secs: u64| -> Result<Time, Error> {
         der::DateTime::from_unix_duration(Duration::from_secs(secs))
             .map(Time::from)
@@ -446,7 +452,7 @@ pub fn exchange_certificate<R: TryCryptoRng + ?Sized>(
     days: u32,
 ) -> Result<Certificate, Error> {
     validate_common_name(hsm_name)?;
-    let cn = format!("{hsm_name}{}", crate::attestation::HSM_DNS_SUFFIX);
+    let cn = format!("{hsm_name}{}", crate::hsm_name::HSM_DNS_SUFFIX);
     build_self_signed(
         rng,
         key,
@@ -525,7 +531,7 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
 
 /// True when `cert` holds the public half of `key`.
 pub fn key_matches(cert: &Certificate, key: &(impl crate::RsaKey + ?Sized)) -> bool {
-    cert.rsa_public_key().is_ok_and(|p| crate::rsa_key::is_pair(key, &p))
+    cert.rsa_public_key().is_ok_and(|p| crate::primitives::rsa_key::is_pair(key, &p))
 }
 
 /// Adapts any [`crate::RsaKey`] to the signer the X.509 builder wants

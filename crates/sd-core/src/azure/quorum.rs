@@ -13,10 +13,10 @@
 
 use std::fmt;
 
-use crate::enc_data::DomainSecret;
-use crate::sd_file::{OpenedShare, SecurityDomain};
-use crate::secret::MasterKey;
-use crate::shamir::{self, Share};
+use crate::azure::enc_data::DomainSecret;
+use crate::azure::sd_file::{OpenedShare, SecurityDomain};
+use crate::primitives::secret::MasterKey;
+use crate::primitives::shamir::{self, Share};
 
 /// The outcome of a successful rebuild (its `Debug` shows no secret).
 #[derive(Debug)]
@@ -163,6 +163,14 @@ fn next_combination(c: &mut [usize], n: usize) -> bool {
         }
     }
     false
+}
+
+impl SecurityDomain {
+    /// Rebuilds the master key from opened shares (version 2), with this
+    /// file's EncData MACs deciding which shares are good (see [`rebuild`]).
+    pub fn recover(&self, shares: &[OpenedShare]) -> Result<Recovered, QuorumError> {
+        rebuild(self, shares)
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,11 @@
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 
-use crate::cert::Certificate;
-use crate::sd_file::QUORUM_RANGE;
-use crate::{Error, b64};
+use crate::pki::cert::Certificate;
+use crate::{Error, primitives::b64};
+
+/// Quorum limits enforced by Azure's service and clients.
+pub const QUORUM_RANGE: std::ops::RangeInclusive<usize> = 2..=10;
 
 /// Number of custodian certificates the service accepts.
 pub const CERTIFICATE_RANGE: std::ops::RangeInclusive<usize> = 3..=10;

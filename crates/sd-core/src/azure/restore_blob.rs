@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::cert::Certificate;
-use crate::enc_data::{DomainSecret, EncData};
-use crate::sd_file::EncKey;
-use crate::secret::MasterKey;
+use crate::azure::enc_data::{DomainSecret, EncData};
+use crate::azure::sd_file::EncKey;
+use crate::pki::cert::Certificate;
+use crate::primitives::secret::MasterKey;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct BlobJson {
@@ -54,12 +54,17 @@ impl RestoreBlob {
         crate::artifact::require(bytes, crate::artifact::ArtifactKind::RestoreBlob)?;
         let json: BlobJson = serde_json::from_slice(bytes).map_err(|e| blob_err(format!("JSON: {e}")))?;
         json.enc_data.validate(blob_err)?;
-        let tp = crate::b64::url_decode(&json.wrapped_key.x5t_256, "WrappedKey.x5t_256")?;
+        let tp = crate::primitives::b64::url_decode(&json.wrapped_key.x5t_256, "WrappedKey.x5t_256")?;
         if tp.len() != 32 {
             return Err(blob_err("WrappedKey.x5t_256 is not a SHA-256 thumbprint".into()));
         }
-        crate::jwe::CompactJwe::parse(&json.wrapped_key.enc_key)
-            .and_then(|j| j.require_algorithms(crate::jwe::Alg::RsaOaep256, crate::jwe::Enc::A256CbcHs512))
+        crate::primitives::jwe::CompactJwe::parse(&json.wrapped_key.enc_key)
+            .and_then(|j| {
+                j.require_algorithms(
+                    crate::primitives::jwe::Alg::RsaOaep256,
+                    crate::primitives::jwe::Enc::A256CbcHs512,
+                )
+            })
             .map_err(|e| blob_err(format!("WrappedKey: {e}")))?;
         Ok(RestoreBlob { json })
     }

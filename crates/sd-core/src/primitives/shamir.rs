@@ -18,7 +18,7 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::Error;
-use crate::secret::SecretBytes;
+use crate::primitives::secret::SecretBytes;
 
 const P: u32 = 257;
 /// Largest x Azure's encoding allows (7 bits); the reference tools stop at 126 shares.

@@ -6,6 +6,12 @@
 //!
 //! Evidence from here never passes the default pins: its chain ends at the
 //! test root, which a verifier accepts only when told to, explicitly.
+//!
+//! It is a crate of its own so that what forges evidence is never compiled
+//! into the offline tool: only the emulator and the tests depend on it, and
+//! `deny-offline.toml` bans it from keyholder's tree.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::str::FromStr;
 
@@ -19,9 +25,11 @@ use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 
-use super::evidence::{self, EvidenceParts};
-use super::pins::Pins;
-use crate::Error;
+use sd_core::Error;
+use sd_core::attestation::collateral::Collateral;
+use sd_core::attestation::evidence::{self, EvidenceParts};
+use sd_core::attestation::pins::Pins;
+use sd_core::pki::cert;
 
 /// Who the simulated HSM enclave claims to be.
 #[derive(Debug, Clone)]
@@ -142,18 +150,11 @@ fn issue<R: TryCryptoRng + ?Sized>(
     let name = |cn: &str| Name::from_str(&format!("CN={cn},O=hsm-ceremony test platform")).map_err(cert_err);
     let usage =
         if ca { KeyUsages::KeyCertSign | KeyUsages::CRLSign } else { KeyUsages::DigitalSignature.into() };
-    let profile = crate::cert::Profile {
-        subject: name(subject)?,
-        issuer: Some(name(issuer)?),
-        ca,
-        usage: KeyUsage(usage),
-        server_names: Vec::new(),
-        extra,
-    };
+    let profile = cert::Profile::issued(name(subject)?, name(issuer)?, ca, KeyUsage(usage), extra);
     let spki = spki::SubjectPublicKeyInfoOwned::from_key(key.verifying_key()).map_err(cert_err)?;
-    let validity = crate::cert::validity(not_before, days)?;
-    let builder = CertificateBuilder::new(profile, crate::cert::random_serial(rng)?, validity, spki)
-        .map_err(cert_err)?;
+    let validity = cert::validity(not_before, days)?;
+    let builder =
+        CertificateBuilder::new(profile, cert::random_serial(rng)?, validity, spki).map_err(cert_err)?;
     let cert = builder.build::<_, DerSignature>(issuer_key).map_err(cert_err)?;
     cert.to_der().map_err(cert_err)
 }
@@ -259,7 +260,7 @@ impl SimulatedPlatform {
         tcb_info: &[u8],
         qe_identity: &[u8],
         (not_before, days): (u64, u32),
-    ) -> Result<super::collateral::Collateral, Error> {
+    ) -> Result<Collateral, Error> {
         use p256::ecdsa::signature::Signer;
         let key = new_key(rng)?;
         let root_name = x509_cert::Certificate::from_der(&self.root.1)
@@ -280,7 +281,7 @@ impl SimulatedPlatform {
             out.copy_from_slice(&sig.to_bytes());
             out
         };
-        Ok(super::collateral::Collateral {
+        Ok(Collateral {
             tcb_info: tcb_info.to_vec(),
             tcb_info_signature: sign(tcb_info),
             qe_identity: qe_identity.to_vec(),
@@ -312,7 +313,7 @@ impl SimulatedPlatform {
         };
         let cert = |i: usize| -> Result<Vec<u8>, Error> {
             let b = blocks.get(i).ok_or_else(|| cert_err("the platform file is incomplete"))?;
-            let chain = super::verify::parse_pem_chain(b).map_err(cert_err)?;
+            let chain = x509_cert::Certificate::load_pem_chain(b.as_bytes()).map_err(cert_err)?;
             chain.first().ok_or_else(|| cert_err("no certificate"))?.to_der().map_err(cert_err)
         };
         Ok(SimulatedPlatform {

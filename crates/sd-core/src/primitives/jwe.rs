@@ -17,8 +17,8 @@ use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::secret::SecretBytes;
-use crate::{Error, b64};
+use crate::primitives::secret::SecretBytes;
+use crate::{Error, primitives::b64};
 
 /// Key-management algorithm (`alg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +243,7 @@ impl CompactJwe {
                     }
                 }
             }
-            Enc::A256Gcm => crate::aead::open(cek, &self.iv, aad, &self.ciphertext, &self.tag),
+            Enc::A256Gcm => crate::primitives::aead::open(cek, &self.iv, aad, &self.ciphertext, &self.tag),
         }
     }
 
@@ -314,7 +314,7 @@ impl CompactJwe {
                 (ct, tag)
             }
             Enc::A256Gcm => {
-                let sealed = crate::aead::seal_with_iv(cek, &iv, aad, plaintext)?;
+                let sealed = crate::primitives::aead::seal_with_iv(cek, &iv, aad, plaintext)?;
                 (sealed.ciphertext, sealed.tag)
             }
         };

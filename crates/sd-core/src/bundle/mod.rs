@@ -6,82 +6,21 @@
 //! can verify them. Verification here checks the algorithm, the kind and every
 //! signature; whether a signer is trusted is for [`crate::handoff`] to decide.
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use signature::Verifier;
 
-use crate::cert::Certificate;
-use crate::{Error, b64};
+use crate::pki::cert::Certificate;
 
-/// The kinds of bundle hsm-ceremony passes around; each has its own `typ`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BundleKind {
-    /// Custodian → operator: name and certificate, signed by the custodian key.
-    Enrollment,
-    /// Operator → custodians: which HSM, which SD file, which custodians.
-    ActivationRecord,
-    /// Operator → offline side: target HSM, its exchange key, SD hash, nonce.
-    RecoveryRequest,
-    /// Combiner → custodians: the ephemeral key shares are encrypted to.
-    Combiner,
-    /// Custodian → combiner: one share, encrypted and bound to a request.
-    Share,
-    /// Result of a drill, signed by every participating custodian.
-    DrillReport,
-    /// Old operator → custodians: the operator's successor certificate,
-    /// signed by the old and the new operator key.
-    OperatorHandover,
-}
+mod jws;
+pub mod kind;
 
-impl BundleKind {
-    /// Every kind, for lookups by `typ`.
-    pub const ALL: [BundleKind; 7] = [
-        BundleKind::Enrollment,
-        BundleKind::ActivationRecord,
-        BundleKind::RecoveryRequest,
-        BundleKind::Combiner,
-        BundleKind::Share,
-        BundleKind::DrillReport,
-        BundleKind::OperatorHandover,
-    ];
-
-    /// The JWS `typ` header value.
-    pub fn typ(self) -> &'static str {
-        match self {
-            BundleKind::Enrollment => "hsm-ceremony.enrollment.v1",
-            BundleKind::ActivationRecord => "hsm-ceremony.activation-record.v1",
-            BundleKind::RecoveryRequest => "hsm-ceremony.recovery-request.v1",
-            BundleKind::Combiner => "hsm-ceremony.combiner.v1",
-            BundleKind::Share => "hsm-ceremony.share.v1",
-            BundleKind::DrillReport => "hsm-ceremony.drill-report.v1",
-            BundleKind::OperatorHandover => "hsm-ceremony.operator-handover.v1",
-        }
-    }
-
-    /// The name with its article: "an enrollment", "a recovery request".
-    pub fn with_article(self) -> String {
-        format!("{} {}", article(self.name()), self.name())
-    }
-
-    /// A short human name.
-    pub fn name(self) -> &'static str {
-        match self {
-            BundleKind::Enrollment => "enrollment",
-            BundleKind::ActivationRecord => "activation record",
-            BundleKind::RecoveryRequest => "recovery request",
-            BundleKind::Combiner => "combiner",
-            BundleKind::Share => "share",
-            BundleKind::DrillReport => "drill report",
-            BundleKind::OperatorHandover => "operator handover",
-        }
-    }
-
-    fn from_typ(typ: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.typ() == typ)
-    }
-}
+use crate::{Error, primitives::b64};
+use jws::{BundleJson, Protected};
+use kind::article;
+pub use kind::{BundleKind, peek_kind};
 
 /// A key and its certificate, used to sign.
 pub struct Signer<'a> {
@@ -89,43 +28,6 @@ pub struct Signer<'a> {
     pub key: &'a dyn crate::RsaKey,
     /// Its certificate, embedded in `x5c`.
     pub cert: &'a Certificate,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Protected {
-    alg: String,
-    typ: String,
-    x5c: Vec<String>,
-    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
-    x5t_s256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    crit: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct SignatureJson {
-    protected: String,
-    signature: String,
-    #[serde(default)]
-    header: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct BundleJson {
-    payload: String,
-    #[serde(default)]
-    protected: Option<String>,
-    #[serde(default)]
-    signature: Option<String>,
-    #[serde(default)]
-    header: Option<Value>,
-    #[serde(default)]
-    signatures: Option<Vec<SignatureJson>>,
-}
-
-/// "a" or "an" before a kind's name.
-fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 fn bundle_err(m: impl Into<String>) -> Error {
@@ -141,7 +43,7 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
     let payload_b64 = b64::url_encode(&payload_json);
     let mut sigs = Vec::with_capacity(signers.len());
     for s in signers {
-        if !crate::cert::key_matches(s.cert, s.key) {
+        if !crate::pki::cert::key_matches(s.cert, s.key) {
             return Err(bundle_err(format!("the signing key does not belong to {}", s.cert.subject())));
         }
         let protected = Protected {
@@ -213,20 +115,6 @@ impl SignedBundle {
             ))),
         }
     }
-}
-
-/// Reads the `typ` of a bundle without verifying it (to tell the user what a file is).
-pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
-    let doc: BundleJson =
-        serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
-    let protected = doc
-        .protected
-        .or_else(|| doc.signatures.and_then(|s| s.into_iter().next().map(|s| s.protected)))
-        .ok_or_else(|| bundle_err("no protected header"))?;
-    let header: Protected = serde_json::from_slice(&b64::url_decode(&protected, "protected header")?)
-        .map_err(|e| bundle_err(format!("protected header: {e}")))?;
-    BundleKind::from_typ(&header.typ)
-        .ok_or_else(|| bundle_err(format!("unknown bundle typ {:?}", header.typ)))
 }
 
 /// Verifies every signature of a bundle of `kind`: PS256, valid, each by the

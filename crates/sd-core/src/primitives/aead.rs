@@ -7,7 +7,7 @@ use rand_core::TryCryptoRng;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::secret::SecretBytes;
+use crate::primitives::secret::SecretBytes;
 
 /// Key length of AES-256.
 pub const KEY_LEN: usize = 32;

@@ -9,8 +9,8 @@ use rsa::traits::PublicKeyParts;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cert::Certificate;
-use crate::{Error, b64};
+use crate::pki::cert::Certificate;
+use crate::{Error, primitives::b64};
 
 #[derive(Deserialize)]
 struct Response {

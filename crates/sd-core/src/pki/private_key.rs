@@ -14,7 +14,7 @@ use rsa::traits::PublicKeyParts;
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::cert::MIN_RSA_BITS;
+use crate::pki::cert::MIN_RSA_BITS;
 
 /// How a PEM private key is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

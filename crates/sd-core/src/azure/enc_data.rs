@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::jwe::{Alg, CompactJwe, Enc};
-use crate::kdf;
-use crate::secret::{MasterKey, SecretBytes};
+use crate::primitives::jwe::{Alg, CompactJwe, Enc};
+use crate::primitives::kdf;
+use crate::primitives::secret::{MasterKey, SecretBytes};
 
 /// The only KDF Azure uses.
 pub const KDF_NAME: &str = "sp108_kdf";

@@ -11,19 +11,17 @@ use rand_core::TryCryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::cert::Certificate;
-use crate::enc_data::{DomainSecret, EncData};
-use crate::jwe::{Alg, CompactJwe, Enc};
-use crate::secret::MasterKey;
-use crate::shamir::{self, Share};
-use crate::{Error, b64};
+use crate::azure::enc_data::{DomainSecret, EncData};
+use crate::pki::cert::Certificate;
+use crate::primitives::jwe::{Alg, CompactJwe, Enc};
+use crate::primitives::secret::MasterKey;
+use crate::primitives::shamir::{self, Share};
+use crate::{Error, primitives::b64};
 
 /// `SharedKeys.key_algorithm` of a version-2 file.
 pub const SHAMIR_ALGORITHM: &str = "shamir_share";
 /// `SplitKeys.key_algorithm` of a version-1 file.
 pub const XOR_ALGORITHM: &str = "xor_split";
-/// Quorum limits enforced by Azure's service and clients.
-pub const QUORUM_RANGE: std::ops::RangeInclusive<usize> = 2..=10;
 
 /// A key encrypted to one certificate (a share, a split-key half, or the
 /// restore blob's wrapped master key).
@@ -51,7 +49,10 @@ impl EncKey {
     }
 
     /// Decrypts with `key`. [`Error::KeyUnwrap`] means "not this key's".
-    pub fn decrypt(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<crate::secret::SecretBytes, Error> {
+    pub fn decrypt(
+        &self,
+        key: &(impl crate::RsaKey + ?Sized),
+    ) -> Result<crate::primitives::secret::SecretBytes, Error> {
         CompactJwe::parse(&self.enc_key)?.decrypt_rsa(key)
     }
 
@@ -175,7 +176,7 @@ impl SecurityDomain {
             &unwrapped
         };
         let json: SdJson = serde_json::from_str(json_text).map_err(|e| sd_err(format!("JSON: {e}")))?;
-        let sd = SecurityDomain { json, sha256: crate::sha256_hex(bytes) };
+        let sd = SecurityDomain { json, sha256: crate::primitives::hex::sha256_hex(bytes) };
         sd.validate()?;
         Ok(sd)
     }
@@ -191,7 +192,7 @@ impl SecurityDomain {
                         sk.key_algorithm
                     )));
                 }
-                if !QUORUM_RANGE.contains(&sk.required) {
+                if !crate::azure::download_request::QUORUM_RANGE.contains(&sk.required) {
                     return Err(sd_err(format!("SharedKeys.required is {}, must be 2..=10", sk.required)));
                 }
                 let n = sk.enc_shares.len();
@@ -336,15 +337,6 @@ impl SecurityDomain {
         Err(Error::NoMatchingShare)
     }
 
-    /// Rebuilds the master key from opened shares (version 2), with this
-    /// file's EncData MACs deciding which shares are good (see [`crate::quorum`]).
-    pub fn recover(
-        &self,
-        shares: &[OpenedShare],
-    ) -> Result<crate::quorum::Recovered, crate::quorum::QuorumError> {
-        crate::quorum::rebuild(self, shares)
-    }
-
     /// Rebuilds the master key of a version-1 file: the first pair whose two
     /// halves the given keys open, XORed; then proves it on EncData.
     pub fn recover_xor_split(
@@ -356,7 +348,7 @@ impl SecurityDomain {
             .split_keys
             .as_ref()
             .ok_or_else(|| sd_err("this is not a version-1 (xor_split) file".into()))?;
-        let open = |half: &EncKey| -> Result<Option<crate::secret::SecretBytes>, Error> {
+        let open = |half: &EncKey| -> Result<Option<crate::primitives::secret::SecretBytes>, Error> {
             for key in keys {
                 match half.decrypt(*key) {
                     Ok(p) => return Ok(Some(p)),
@@ -425,7 +417,7 @@ impl SecurityDomain {
         certs: &[Certificate],
         required: usize,
     ) -> Result<Self, Error> {
-        crate::download_request::check_limits(certs, required)?;
+        crate::azure::download_request::check_limits(certs, required)?;
         let shares = shamir::split(rng, master.expose(), certs.len(), required)?;
         let enc_shares = certs
             .iter()
@@ -448,7 +440,7 @@ impl SecurityDomain {
             extra: Map::new(),
         };
         let text = serde_json::to_string(&json).map_err(|e| sd_err(format!("serialising: {e}")))?;
-        let sd = SecurityDomain { sha256: crate::sha256_hex(text.as_bytes()), json };
+        let sd = SecurityDomain { sha256: crate::primitives::hex::sha256_hex(text.as_bytes()), json };
         sd.validate()?;
         Ok(sd)
     }
@@ -460,6 +452,6 @@ fn random_uuid<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String, Error> {
     rng.try_fill_bytes(&mut b).map_err(|_| Error::Rng)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::hex_lower(&b);
+    let h = crate::primitives::hex::hex_lower(&b);
     Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }
