@@ -38,6 +38,21 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Copies the folder `from` into `to` (created), sub-folders too, keeping
+/// each file's mode: a fresh copy of a fixture for one test.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's folder");
+    for entry in std::fs::read_dir(from).expect("read the fixture folder") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
+}
+
 /// Runs a binary in `dir` with no terminal.
 pub fn run(dir: &Path, name: &str, args: &[&str]) -> Output {
     command(dir, name, args).output().unwrap_or_else(|e| panic!("run {name}: {e}"))

@@ -3,11 +3,9 @@
 //! dishonest custodian's share, an expired combiner, and what `check` must
 //! say (what `rotate` must say is in `flows`). Each refusal leaves no output behind.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::bundle::Signer;
 use sd_core::handoff::Pin;

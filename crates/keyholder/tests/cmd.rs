@@ -1,11 +1,9 @@
-//! keyholder's whole output, pinned: every `tests/cmd/*.trycmd` case runs
+//! keyholder's whole output, pinned: every `tests/cmd/*.md` case runs
 //! against fixtures made here (see `ceremony_tests::cases`).
-
-mod common;
 
 use std::path::Path;
 
-use common::{fixture, keyholder, load_cert, ok, share_args, write_request};
+use crate::common::{fixture, keyholder, load_cert, ok, share_args, write_request};
 use sd_core::pki::cert::{Certificate, readable_fingerprint};
 
 /// The fixture every case starts from: three custodians (alice, bob, carol;
@@ -51,7 +49,7 @@ fn make_fixtures() -> &'static Path {
     .unwrap();
     old["created"] = 978_307_200u64.into();
     // The operator's successor, handed over by the fixture operator.
-    let (next_key, next_cert) = common::keypair("operator");
+    let (next_key, next_cert) = crate::common::keypair("operator");
     std::fs::write(dir.join("operator2.cer"), next_cert.to_pem()).unwrap();
     let old_key = sd_core::pki::private_key::from_pem(
         &std::fs::read_to_string(dir.join("operator.key")).unwrap(),
@@ -62,7 +60,7 @@ fn make_fixtures() -> &'static Path {
     let handover = sd_core::handoff::operator_handover::OperatorHandover::sign(
         &sd_core::bundle::Signer { key: &old_key, cert: &old_cert },
         &sd_core::bundle::Signer { key: &next_key, cert: &next_cert },
-        common::now(),
+        crate::common::now(),
     )
     .unwrap();
     std::fs::write(dir.join("handover.json"), handover).unwrap();
@@ -133,7 +131,7 @@ fn fingerprints(dir: &Path) -> Vec<(&'static str, String)> {
     add(&cert("stranger.cer"), "[STRANGER_THUMB]", "[STRANGER_READ]", "[STRANGER_SHA]");
     let combiner = sd_core::handoff::combiner::Combiner::verify(
         &std::fs::read(dir.join("public/combiner.json")).unwrap(),
-        common::now(),
+        crate::common::now(),
     )
     .unwrap();
     add(combiner.certificate(), "[COMBINER_THUMB]", "[COMBINER_READ]", "[COMBINER_SHA]");

@@ -1,12 +1,10 @@
 //! The custodian flows through the real binary: enroll, check, one-laptop
 //! recovery with every quorum, distributed recovery, rotation, drill.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn init_writes_key_cert_and_enrollment_that_openssl_reads() {

@@ -2,12 +2,10 @@
 //! token folder): init on a token, then every command with token keys and a
 //! mix of token and file keys, and the token errors a custodian can meet.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
 use sd_core::azure::enc_data::DomainSecret;
 use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::pki::cert::Certificate;

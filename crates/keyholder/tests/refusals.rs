@@ -1,9 +1,7 @@
 //! Every bad input gets a clear error naming the file, exit status 1, no
 //! panic, and no output left behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn missing_and_malformed_files_are_named() {

@@ -1,8 +1,6 @@
 //! keyholder on Azure's real SD files with the quorum keys from Azure's test suite.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const KEYS: &str = "azure-sdk-for-python/sdk/keyvault/azure-keyvault-securitydomain/tests/resources";
 

@@ -3,9 +3,7 @@
 //! unattested), Intel's real collateral, and negative evidence made from the
 //! real evidence: each must fail at its own check.
 
-mod common;
-
-use common::{read, vectors};
+use crate::common::{read, vectors};
 
 use sd_core::attestation::collateral::{Collateral, signature_from_hex};
 use sd_core::attestation::{

@@ -3,9 +3,7 @@
 //! made by az 2.91.0. Golden SHA-256 values are from AZURE-SD-FORMAT.md §9,
 //! computed there by an independent implementation.
 
-mod common;
-
-use common::read;
+use crate::common::read;
 
 use sd_core::azure::download_request::{CertificateJwk, DownloadRequest};
 use sd_core::azure::enc_data::DomainSecret;

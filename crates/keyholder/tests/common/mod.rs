@@ -2,8 +2,6 @@
 //! a runner for the real binary, and an SD file made with the core crate
 //! (the emulator is another crate) for custodians made by `keyholder init`.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

@@ -1,7 +1,5 @@
 //! Where Azure's test vectors are, for the tests that read them.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 /// `../shared/vectors` beside the checkout, or `HSM_CEREMONY_VECTORS`.

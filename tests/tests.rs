@@ -1,0 +1,14 @@
+//! End-to-end tests of whole ceremonies through the real binaries, in one
+//! binary so that they run side by side: one module per behaviour, the
+//! fixtures in `support/` (the `ceremony-tests` library).
+
+mod ceremony_scripts;
+mod crash_safety;
+mod drill_failure;
+mod drill_provision;
+mod hostile_inputs;
+mod manual;
+mod readme;
+mod recovery;
+mod secret_hygiene;
+mod tamper;
