@@ -21,7 +21,7 @@ fn rehearsal_time() -> Option<u64> {
     *SET.get_or_init(|| {
         let text = std::env::var(CLOCK_VAR).ok().filter(|t| !t.trim().is_empty())?;
         let text = text.trim();
-        match text.parse::<u64>().ok().or_else(|| sd_core::time::parse_rfc3339(text)) {
+        match sd_core::time::parse_instant(text) {
             Some(t) => {
                 crate::errln!(
                     "note: {CLOCK_VAR} sets this tool's clock to {} (a rehearsal; the machine says {})",

@@ -18,6 +18,13 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     der::DateTime::from_str(text).ok().map(|d| d.unix_duration().as_secs())
 }
 
+/// A time as people set it for a rehearsal: seconds since the Unix epoch,
+/// or RFC 3339 UTC; surrounding spaces ignored.
+pub fn parse_instant(text: &str) -> Option<u64> {
+    let text = text.trim();
+    text.parse::<u64>().ok().or_else(|| parse_rfc3339(text))
+}
+
 /// A timestamp as carried in payloads: seconds since the Unix epoch, one
 /// number, rendered as RFC 3339 by the tools (so a payload cannot carry two
 /// times that disagree). Bundles made before this form carried

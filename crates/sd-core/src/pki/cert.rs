@@ -323,6 +323,18 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// A self-issued end-entity certificate for CN=`common_name`.
+    fn self_issued(
+        common_name: &str,
+        usage: KeyUsage,
+        server_names: Vec<GeneralName>,
+        extra: Vec<Extension>,
+    ) -> Result<Profile, Error> {
+        let subject = Name::from_str(&format!("CN={common_name}"))
+            .map_err(|e| Error::Certificate(format!("subject: {e}")))?;
+        Ok(Profile { subject, issuer: None, ca: false, usage, server_names, extra })
+    }
+
     /// A certificate for `subject` issued by `issuer` (a CA when `ca`), with
     /// `usage` and the `extra` extensions: what a test platform's chain is made of.
     pub fn issued(subject: Name, issuer: Name, ca: bool, usage: KeyUsage, extra: Vec<Extension>) -> Profile {
@@ -421,16 +433,8 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
     days: u32,
 ) -> Result<Certificate, Error> {
     validate_common_name(common_name)?;
-    build_self_signed(
-        rng,
-        key,
-        common_name,
-        Profile::usage_signing(),
-        Vec::new(),
-        Vec::new(),
-        not_before_unix,
-        days,
-    )
+    let profile = Profile::self_issued(common_name, Profile::usage_signing(), Vec::new(), Vec::new())?;
+    build_self_signed(rng, key, profile, not_before_unix, days)
 }
 
 /// The SubjectPublicKeyInfo (DER) of an RSA public key, as a certificate carries it.
@@ -453,16 +457,9 @@ pub fn exchange_certificate<R: TryCryptoRng + ?Sized>(
 ) -> Result<Certificate, Error> {
     validate_common_name(hsm_name)?;
     let cn = format!("{hsm_name}{}", crate::hsm_name::HSM_DNS_SUFFIX);
-    build_self_signed(
-        rng,
-        key,
-        &cn,
-        KeyUsage(KeyUsages::KeyEncipherment.into()),
-        Vec::new(),
-        extensions,
-        not_before_unix,
-        days,
-    )
+    let profile =
+        Profile::self_issued(&cn, KeyUsage(KeyUsages::KeyEncipherment.into()), Vec::new(), extensions)?;
+    build_self_signed(rng, key, profile, not_before_unix, days)
 }
 
 /// A self-signed TLS server certificate for `dns_names` and `ips` (the
@@ -490,37 +487,28 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
         names.push(GeneralName::IpAddress(os));
     }
     let cn = dns_names.first().copied().unwrap_or("localhost");
-    build_self_signed(rng, key, cn, Profile::usage_signing(), names, Vec::new(), not_before_unix, days)
+    let profile = Profile::self_issued(cn, Profile::usage_signing(), names, Vec::new())?;
+    build_self_signed(rng, key, profile, not_before_unix, days)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Signs a certificate of `profile` with `key` itself.
 fn build_self_signed<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
     key: &(impl crate::RsaKey + ?Sized),
-    common_name: &str,
-    usage: KeyUsage,
-    server_names: Vec<GeneralName>,
-    extra: Vec<Extension>,
+    profile: Profile,
     not_before_unix: u64,
     days: u32,
 ) -> Result<Certificate, Error> {
     if days == 0 {
         return Err(Error::Certificate("validity must be at least one day".into()));
     }
-    let subject = Name::from_str(&format!("CN={common_name}"))
-        .map_err(|e| Error::Certificate(format!("subject: {e}")))?;
     let validity = validity(not_before_unix, days)?;
     let serial = random_serial(rng)?;
     let public = key.public_key();
     let spki =
         spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
-    let builder = CertificateBuilder::new(
-        Profile { subject, issuer: None, ca: false, usage, server_names, extra },
-        serial,
-        validity,
-        spki,
-    )
-    .map_err(|e| Error::Certificate(e.to_string()))?;
+    let builder = CertificateBuilder::new(profile, serial, validity, spki)
+        .map_err(|e| Error::Certificate(e.to_string()))?;
     let signer = CertSigner { key, public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public) };
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)

@@ -5,10 +5,15 @@
 //! refused (404): there is no second table to fall out of step with the
 //! router. `mhsm-emulator --list-routes` prints the same table.
 
-pub mod arm;
-pub mod keys;
-pub mod rbac;
-pub mod security_domain;
+mod aes_modes;
+pub mod app;
+pub mod domain;
+pub mod key_material;
+mod keys;
+mod rbac;
+pub mod roles;
+mod security_domain;
+pub mod state;
 
 use std::sync::Arc;
 
@@ -20,8 +25,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 
-use crate::app::{ApiError, App, Principal, azure_error, check_request};
-use crate::rbac::*;
+use app::App;
+use roles::*;
+
+use crate::error::{ApiError, azure_error};
+use crate::pipeline::{Principal, pipeline};
 
 /// Where a route's action applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,9 +249,8 @@ async fn authorize(State((app, guard)): State<(Arc<App>, Guard)>, req: Request, 
         Ok(n) => n,
         Err(e) => return e.into_response(),
     };
-    let verdict = app.lock().map(|s| {
-        let usable =
-            s.activation == crate::state::Activation::Active || action.starts_with("securitydomain/");
+    let verdict = app.current().map(|s| {
+        let usable = s.activation == state::Activation::Active || action.starts_with("securitydomain/");
         (usable, permits(&s.assignments, &principal, action, &scope))
     });
     match verdict {
@@ -276,6 +283,6 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async {
             azure_error(StatusCode::NOT_FOUND, "NotFound", "No such endpoint in the emulator.")
         })
-        .layer(axum::middleware::from_fn_with_state(app.clone(), check_request))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), pipeline::<App>))
         .with_state(app)
 }

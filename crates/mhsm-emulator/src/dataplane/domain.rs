@@ -15,8 +15,8 @@ use sd_core::primitives::jwe::{Alg, CompactJwe, Enc};
 use sd_core::primitives::secret::SecretBytes;
 use sd_core::{Error, primitives::b64};
 
-use crate::keys::StoredKey;
-use crate::state::StoredSecret;
+use super::key_material::StoredKey;
+use super::state::StoredSecret;
 
 /// The tags a real HSM uses, in its order.
 pub const TAGS: [&str; 3] = ["hsm_backup", "base_enclave_backup", "partition_enclave_backup"];
@@ -108,7 +108,7 @@ mod tests {
             name: "k".into(),
             version: "0".repeat(32),
             kty: "oct-HSM".into(),
-            material: crate::keys::Material::Oct { k: b64::url_encode(&[9u8; 32]) },
+            material: crate::dataplane::key_material::Material::Oct { k: b64::url_encode(&[9u8; 32]) },
             key_ops: vec!["encrypt".into()],
             enabled: true,
             created: 1,

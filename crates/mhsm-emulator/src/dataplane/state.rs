@@ -7,13 +7,11 @@
 //! moment finds either the old or the new state, never a mix.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{DeletedKey, StoredKey};
-use crate::rbac::Assignment;
+use super::key_material::{DeletedKey, StoredKey};
+use super::roles::Assignment;
 
 /// Whether the HSM can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +24,7 @@ pub enum Activation {
 
 /// Which security-domain operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OperationKind {
+pub enum SdOperationKind {
     /// `POST /securitydomain/download`.
     Download,
     /// `POST /securitydomain/upload`.
@@ -55,9 +53,9 @@ pub struct StoredSecret {
 
 /// The last security-domain operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Operation {
+pub struct SdOperation {
     /// Download or upload.
-    pub kind: OperationKind,
+    pub kind: SdOperationKind,
     /// Its status.
     pub status: OperationStatus,
     /// Azure's `status_details` text.
@@ -70,11 +68,11 @@ pub struct Operation {
 
 /// Everything the emulated HSM remembers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
+pub struct HsmState {
     /// Activation status.
     pub activation: Activation,
     /// The last security-domain operation, if any.
-    pub operation: Option<Operation>,
+    pub operation: Option<SdOperation>,
     /// The domain secrets once active.
     pub domain: Option<Vec<StoredSecret>>,
     /// The exchange (transfer) private key, PKCS#8 PEM.
@@ -92,7 +90,7 @@ pub struct State {
     pub assignments: Vec<Assignment>,
 }
 
-impl State {
+impl HsmState {
     /// A freshly provisioned HSM.
     /// The administrator holds "Managed HSM Administrator" at `/`, as the
     /// initial administrator of a real HSM does.
@@ -100,10 +98,10 @@ impl State {
         let admin = Assignment {
             name: admin_principal.clone(),
             scope: "/".into(),
-            role_id: crate::rbac::ADMINISTRATOR.into(),
+            role_id: super::roles::ADMINISTRATOR.into(),
             principal_id: admin_principal.clone(),
         };
-        State {
+        HsmState {
             activation: Activation::NotActivated,
             operation: None,
             domain: None,
@@ -169,12 +167,12 @@ impl State {
     /// Starts a download or upload that completes at `ready_at_ms` with `outcome`.
     pub fn begin(
         &mut self,
-        kind: OperationKind,
+        kind: SdOperationKind,
         details: &str,
         ready_at_ms: u64,
         outcome: Result<Vec<StoredSecret>, String>,
     ) {
-        self.operation = Some(Operation {
+        self.operation = Some(SdOperation {
             kind,
             status: OperationStatus::InProgress,
             details: details.to_owned(),
@@ -184,46 +182,15 @@ impl State {
     }
 }
 
-/// Where the state lives in the data folder.
-pub fn path(dir: &Path) -> PathBuf {
-    dir.join("state.json")
-}
-
-/// Reads the state, or `None` on first start.
-pub fn load(dir: &Path) -> Result<Option<State>, String> {
-    let p = path(dir);
-    match fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| format!("{}: corrupt state file: {e}", p.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", p.display())),
-    }
-}
-
-/// Writes `data` to `path` atomically with `mode`, replacing it: the CLIs'
-/// writer (a random temporary name created exclusively, so a symlink planted
-/// there is never followed; fsync; rename; fsync of the folder).
-pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    ceremony_cli::files::write_atomic(path, data, mode, true)
-        .map_err(|e| std::io::Error::other(e.to_string()))
-}
-
-/// Persists the state.
-pub fn save(dir: &Path, state: &State) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
-    write_atomic(&path(dir), &json, 0o600)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn operation_completes_only_when_due() {
-        let mut s = State::new(String::new(), String::new(), "admin".into());
-        s.operation = Some(Operation {
-            kind: OperationKind::Download,
+        let mut s = HsmState::new(String::new(), String::new(), "admin".into());
+        s.operation = Some(SdOperation {
+            kind: SdOperationKind::Download,
             status: OperationStatus::InProgress,
             details: "The Security Domain is being confirmed.".into(),
             ready_at_ms: 1000,
@@ -236,9 +203,9 @@ mod tests {
         assert_eq!(s.activation, Activation::Active);
         assert_eq!(s.domain.as_ref().map(Vec::len), Some(1));
         assert!(!s.advance(2000));
-        let mut f = State::new(String::new(), String::new(), "admin".into());
-        f.operation = Some(Operation {
-            kind: OperationKind::Upload,
+        let mut f = HsmState::new(String::new(), String::new(), "admin".into());
+        f.operation = Some(SdOperation {
+            kind: SdOperationKind::Upload,
             status: OperationStatus::InProgress,
             details: String::new(),
             ready_at_ms: 0,

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::{ApiError, App, azure_error};
-use crate::rbac::{self, Assignment};
+use super::app::App;
+use super::roles::{self, Assignment};
+use crate::error::{ApiError, azure_error};
 
 type Reply = Result<Response, ApiError>;
 
@@ -21,7 +22,7 @@ fn scope_of(uri: &Uri) -> Result<String, ApiError> {
     let path = uri.path();
     let scope = path.split("/providers/").next().unwrap_or_default().trim_end_matches('/');
     let scope = if scope.is_empty() { "/".to_owned() } else { scope.to_owned() };
-    if !rbac::valid_scope(&scope) {
+    if !roles::valid_scope(&scope) {
         return Err(azure_error(
             StatusCode::BAD_REQUEST,
             "BadParameter",
@@ -40,7 +41,7 @@ fn last_segment(uri: &Uri) -> String {
 /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions`.
 pub async fn list_definitions(uri: Uri) -> Reply {
     scope_of(&uri)?;
-    let value: Vec<_> = rbac::ROLES.iter().map(rbac::definition_json).collect();
+    let value: Vec<_> = roles::ROLES.iter().map(roles::definition_json).collect();
     Ok(axum::Json(json!({"value": value})).into_response())
 }
 
@@ -48,21 +49,21 @@ pub async fn list_definitions(uri: Uri) -> Reply {
 pub async fn get_definition(uri: Uri) -> Reply {
     scope_of(&uri)?;
     let id = last_segment(&uri);
-    let role = rbac::role(&id).filter(|r| r.id.eq_ignore_ascii_case(&id)).ok_or_else(|| {
+    let role = roles::role(&id).filter(|r| r.id.eq_ignore_ascii_case(&id)).ok_or_else(|| {
         azure_error(
             StatusCode::NOT_FOUND,
             "RoleDefinitionNotFound",
             &format!("Role definition {id} was not found."),
         )
     })?;
-    Ok(axum::Json(rbac::definition_json(role)).into_response())
+    Ok(axum::Json(roles::definition_json(role)).into_response())
 }
 
 /// `GET {scope}/providers/Microsoft.Authorization/roleAssignments`: the
 /// assignments at this scope and below.
 pub async fn list_assignments(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let scope = scope_of(&uri)?;
-    let state = app.lock()?;
+    let state = app.current()?;
     let value: Vec<_> = state
         .assignments
         .iter()
@@ -84,7 +85,7 @@ fn assignment_not_found(name: &str) -> ApiError {
 pub async fn get_assignment(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let scope = scope_of(&uri)?;
     let name = last_segment(&uri);
-    let state = app.lock()?;
+    let state = app.current()?;
     let a = state.assignments.iter().find(|a| a.name == name && a.scope == scope);
     Ok(axum::Json(a.ok_or_else(|| assignment_not_found(&name))?.json()).into_response())
 }
@@ -109,7 +110,7 @@ pub async fn create_assignment(State(app): State<Arc<App>>, uri: Uri, body: Byte
     let req: AssignmentBody = serde_json::from_slice(&body).map_err(|e| {
         bad(&format!("The body must be {{\"properties\": {{\"roleDefinitionId\", \"principalId\"}}}}: {e}."))
     })?;
-    let role = rbac::role(&req.properties.role_definition_id).ok_or_else(|| {
+    let role = roles::role(&req.properties.role_definition_id).ok_or_else(|| {
         bad(&format!("The role definition {} does not exist.", req.properties.role_definition_id))
     })?;
     let principal = req.properties.principal_id.trim();
@@ -119,7 +120,7 @@ pub async fn create_assignment(State(app): State<Arc<App>>, uri: Uri, body: Byte
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(bad("The role assignment name must be a GUID."));
     }
-    let mut state = app.lock()?;
+    let mut state = app.current()?;
     if state.assignments.iter().any(|a| a.name == name) {
         return Err(azure_error(
             StatusCode::CONFLICT,
@@ -138,7 +139,7 @@ pub async fn create_assignment(State(app): State<Arc<App>>, uri: Uri, body: Byte
 pub async fn delete_assignment(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     let scope = scope_of(&uri)?;
     let name = last_segment(&uri);
-    let mut state = app.lock()?;
+    let mut state = app.current()?;
     let i = state
         .assignments
         .iter()

@@ -6,8 +6,8 @@
 //! `DIR/arm.json`; each HSM's own data plane lives in `DIR/hsms/NAME/`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
+use sd_core::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -110,43 +110,6 @@ pub struct ArmState {
     pub hsms: BTreeMap<String, ManagedHsm>,
     /// Operations by ID.
     pub operations: BTreeMap<String, Operation>,
-}
-
-/// Where the management state lives.
-pub fn path(dir: &Path) -> PathBuf {
-    dir.join("arm.json")
-}
-
-/// The data folder of the provisioned HSM `name`.
-pub fn hsm_dir(dir: &Path, name: &str) -> PathBuf {
-    dir.join("hsms").join(name.to_ascii_lowercase())
-}
-
-/// Reads the state (empty on first start).
-pub fn load(dir: &Path) -> Result<ArmState, String> {
-    match std::fs::read(path(dir)) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|e| format!("{}: corrupt: {e}", path(dir).display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ArmState::default()),
-        Err(e) => Err(format!("{}: {e}", path(dir).display())),
-    }
-}
-
-/// Persists the state atomically.
-pub fn save(dir: &Path, state: &ArmState) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
-    crate::state::write_atomic(&path(dir), &json, 0o600)
-}
-
-/// A Managed HSM name as Azure takes it.
-pub fn valid_name(name: &str) -> bool {
-    sd_core::hsm_name::is_managed_hsm_name(name)
-}
-
-/// An RFC 3339 time.
-pub fn rfc3339(secs: u64) -> String {
-    sd_core::time::rfc3339(secs)
 }
 
 /// How far provisioning has come at `now_ms`: in thirds (0, 1, 2), or 3 when done.

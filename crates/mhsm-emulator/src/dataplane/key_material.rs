@@ -35,12 +35,21 @@ fn bad(message: impl Into<String>) -> KeyError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Material {
-    /// RSA: PKCS#8 PEM.
-    Rsa { pem: String },
-    /// EC P-256: the private scalar, base64url.
-    Ec { d: String },
-    /// AES: the key, base64url.
-    Oct { k: String },
+    /// RSA.
+    Rsa {
+        /// The private key, PKCS#8 PEM.
+        pem: String,
+    },
+    /// EC P-256.
+    Ec {
+        /// The private scalar, base64url.
+        d: String,
+    },
+    /// AES.
+    Oct {
+        /// The key, base64url.
+        k: String,
+    },
 }
 
 /// One version of a key.
@@ -394,9 +403,9 @@ impl StoredKey {
                     None => return Err(bad("A CBC decryption needs the iv.")),
                 };
                 let out = if op == "encrypt" {
-                    crate::aes_modes::cbc_pad_encrypt(&k, &iv, &value)
+                    super::aes_modes::cbc_pad_encrypt(&k, &iv, &value)
                 } else {
-                    crate::aes_modes::cbc_pad_decrypt(&k, &iv, &value)
+                    super::aes_modes::cbc_pad_decrypt(&k, &iv, &value)
                 }
                 .map(Zeroizing::new)
                 .map_err(|e| bad(format!("{alg}: {e}")))?;
@@ -407,9 +416,9 @@ impl StoredKey {
             ("wrapKey" | "unwrapKey", "A128KW" | "A192KW" | "A256KW") => {
                 let k = self.aes_sized(alg)?;
                 let out = if op == "wrapKey" {
-                    crate::aes_modes::key_wrap(&k, &value)
+                    super::aes_modes::key_wrap(&k, &value)
                 } else {
-                    crate::aes_modes::key_unwrap(&k, &value)
+                    super::aes_modes::key_unwrap(&k, &value)
                 }
                 .map(Zeroizing::new)
                 .map_err(|e| bad(format!("{alg}: {e}")))?;

@@ -1,352 +1,24 @@
-//! The management plane (Azure Resource Manager) on the emulator's own
-//! listener: resource groups, `Microsoft.KeyVault/managedHSMs` with their
-//! long-running operations, `deletedManagedHSMs` (purge), recover through
-//! `createMode`, and `checkMhsmNameAvailability`, with Azure's paths, status
-//! codes, `Location` polling and error shape. Each HSM it provisions gets its
-//! own data plane on its own port.
+//! The management plane's routes: Resource Manager's paths, status codes, `Location`
+//! polling and error shape, each answered from the [`super::lifecycle`].
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 
-use crate::app::{ApiError, App, JSON_UTF8, api_version, azure_error, new_guid, now_ms};
-use crate::arm::{self, ArmState, Deletion, ManagedHsm, Operation, OperationKind, ResourceGroup};
-
-/// A provisioned HSM's running data plane.
-struct DataPlane {
-    app: Arc<App>,
-    handle: axum_server::Handle<std::net::SocketAddr>,
-}
-
-/// The management plane's shared state.
-pub struct Arm {
-    /// The emulator's data folder.
-    pub dir: PathBuf,
-    /// `https://127.0.0.1:PORT` (also `DIR/arm-url`).
-    pub base_url: String,
-    /// The bearer token (the same as the data plane's).
-    pub token: String,
-    /// How long provisioning takes.
-    pub provisioning: Duration,
-    /// How long a delete, purge, recover or resource-group deletion takes.
-    pub operation_time: Duration,
-    /// Each HSM's security-domain delay.
-    pub activation_delay: Duration,
-    /// Each HSM's exchange key size.
-    pub transfer_key_bits: usize,
-    /// The TLS certificate every listener serves.
-    pub tls: axum_server::tls_rustls::RustlsConfig,
-    /// The attestation platform every HSM's exchange key is attested by.
-    pub platform: sgx_simulator::SimulatedPlatform,
-    /// Resources, persisted.
-    pub state: Mutex<ArmState>,
-    /// Running data planes by lower-case HSM name.
-    planes: Mutex<BTreeMap<String, DataPlane>>,
-}
-
-type Reply = Result<Response, ApiError>;
-
-/// ARM's error shape, `{"error": {"code", "message"}}` (the data plane's too).
-fn error(status: StatusCode, code: &str, message: &str) -> ApiError {
-    azure_error(status, code, message)
-}
-
-fn now() -> u64 {
-    now_ms() / 1000
-}
-
-impl Arm {
-    /// The management plane for `dir`, with `state` as loaded.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        dir: PathBuf,
-        base_url: String,
-        token: String,
-        provisioning: Duration,
-        activation_delay: Duration,
-        transfer_key_bits: usize,
-        tls: axum_server::tls_rustls::RustlsConfig,
-        platform: sgx_simulator::SimulatedPlatform,
-        state: ArmState,
-    ) -> Arm {
-        Arm {
-            dir,
-            base_url,
-            token,
-            operation_time: provisioning.min(Duration::from_secs(2)),
-            provisioning,
-            activation_delay,
-            transfer_key_bits,
-            tls,
-            platform,
-            state: Mutex::new(state),
-            planes: Mutex::new(BTreeMap::new()),
-        }
-    }
-
-    fn lock(&self) -> Result<MutexGuard<'_, ArmState>, ApiError> {
-        self.state
-            .lock()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "state lock poisoned"))
-    }
-
-    fn save(&self, state: &ArmState) -> Result<(), ApiError> {
-        arm::save(&self.dir, state).map_err(|e| {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &format!("cannot persist state: {e}"))
-        })
-    }
-
-    /// Starts the data plane of `hsm` on a port of its own (making its
-    /// exchange key on first start). Returns its URL.
-    pub fn start_plane(&self, hsm: &ManagedHsm) -> Result<String, String> {
-        let dir = arm::hsm_dir(&self.dir, &hsm.name);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let admin = hsm.admins.first().cloned();
-        let st = crate::initial_state(&dir, self.transfer_key_bits, &hsm.name, &self.platform, admin)?;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let url = format!("https://127.0.0.1:{port}");
-        crate::state::write_atomic(&dir.join("url"), url.as_bytes(), 0o644).map_err(|e| e.to_string())?;
-        let principal = format!("{}\n", st.admin_principal);
-        crate::state::write_atomic(&dir.join("principal"), principal.as_bytes(), 0o644)
-            .map_err(|e| e.to_string())?;
-        let app = Arc::new(App {
-            dir,
-            base_url: url.clone(),
-            token: self.token.clone(),
-            activation_delay: self.activation_delay,
-            state: Mutex::new(st),
-        });
-        let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(listener, self.tls.clone())
-            .map_err(|e| e.to_string())?
-            .handle(handle.clone())
-            .serve(super::router(app.clone()).into_make_service());
-        tokio::spawn(async move {
-            let _ = server.await;
-        });
-        if let Ok(mut planes) = self.planes.lock() {
-            planes.insert(hsm.name.to_ascii_lowercase(), DataPlane { app, handle });
-        }
-        Ok(url)
-    }
-
-    fn stop_plane(&self, name: &str) {
-        if let Some(plane) = self.planes.lock().ok().and_then(|mut p| p.remove(&name.to_ascii_lowercase())) {
-            plane.handle.shutdown();
-        }
-    }
-
-    /// The data plane URL (`hsmUri`) and activation of a running HSM.
-    fn plane(&self, name: &str) -> (String, Option<bool>) {
-        let planes = self.planes.lock().ok();
-        let plane = planes.as_ref().and_then(|p| p.get(&name.to_ascii_lowercase()));
-        match plane {
-            Some(p) => {
-                let active = p.app.lock().ok().map(|s| s.activation == crate::state::Activation::Active);
-                (format!("{}/", p.app.base_url), active)
-            }
-            None => (format!("https://{name}.managedhsm.azure.net/"), None),
-        }
-    }
-
-    /// Starts the planes of every live HSM (after a restart).
-    pub fn start_all(&self) -> Result<(), String> {
-        let live: Vec<ManagedHsm> = self
-            .state
-            .lock()
-            .map_err(|_| "state lock poisoned".to_owned())?
-            .hsms
-            .values()
-            .filter(|h| h.deleted.is_none())
-            .cloned()
-            .collect();
-        for hsm in &live {
-            self.start_plane(hsm)?;
-        }
-        Ok(())
-    }
-
-    /// Applies every operation that is due.
-    fn advance(&self, state: &mut ArmState) -> bool {
-        let now_ms = now_ms();
-        let due: Vec<(String, Operation)> = state
-            .operations
-            .iter()
-            .filter(|(_, o)| !o.done && o.ready_at_ms <= now_ms)
-            .map(|(k, o)| (k.clone(), o.clone()))
-            .collect();
-        for (id, op) in &due {
-            let key = op.target.to_ascii_lowercase();
-            match op.kind {
-                OperationKind::Create | OperationKind::Update => {}
-                OperationKind::Delete => self.soft_delete(state, &key),
-                OperationKind::Purge => {
-                    state.hsms.remove(&key);
-                    let _ = std::fs::remove_dir_all(arm::hsm_dir(&self.dir, &key));
-                }
-                OperationKind::Recover => {
-                    if let Some(hsm) = state.hsms.get_mut(&key) {
-                        hsm.deleted = None;
-                        let hsm = hsm.clone();
-                        if let Err(e) = self.start_plane(&hsm) {
-                            eprintln!("mhsm-emulator: cannot restart {}: {e}", hsm.name);
-                        }
-                    }
-                }
-                OperationKind::DeleteResourceGroup => {
-                    let inside: Vec<String> = state
-                        .hsms
-                        .iter()
-                        .filter(|(_, h)| {
-                            h.resource_group.eq_ignore_ascii_case(&op.target) && h.deleted.is_none()
-                        })
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    for k in inside {
-                        self.soft_delete(state, &k);
-                    }
-                    state.resource_groups.remove(&key);
-                }
-            }
-            if let Some(o) = state.operations.get_mut(id) {
-                o.done = true;
-            }
-        }
-        !due.is_empty()
-    }
-
-    fn soft_delete(&self, state: &mut ArmState, key: &str) {
-        if let Some(hsm) = state.hsms.get_mut(key) {
-            hsm.deleting = false;
-            hsm.deleted =
-                Some(Deletion { deleted: now(), scheduled_purge: now() + hsm.retention_days * 86_400 });
-            self.stop_plane(&hsm.name);
-        }
-    }
-
-    /// Locks the state with every due operation applied.
-    fn current(&self) -> Result<MutexGuard<'_, ArmState>, ApiError> {
-        let mut state = self.lock()?;
-        if self.advance(&mut state) {
-            self.save(&state)?;
-        }
-        Ok(state)
-    }
-
-    /// Starts a long-running operation; the 202 that reports it.
-    fn begin(
-        &self,
-        state: &mut ArmState,
-        kind: OperationKind,
-        target: &str,
-        location: &str,
-        sub: &str,
-        api: &str,
-    ) -> Reply {
-        let id = new_guid()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "RNG failure"))?;
-        let wait = if kind == OperationKind::Create { self.provisioning } else { self.operation_time };
-        let rg = kind == OperationKind::DeleteResourceGroup;
-        state.operations.insert(
-            id.clone(),
-            Operation {
-                kind,
-                target: target.to_owned(),
-                ready_at_ms: now_ms() + wait.as_millis() as u64,
-                done: false,
-            },
-        );
-        self.save(state)?;
-        Ok(accepted(&self.operation_url(sub, location, &id, api, 0, rg)))
-    }
-
-    fn operation_url(
-        &self,
-        sub: &str,
-        location: &str,
-        id: &str,
-        api: &str,
-        poll: u64,
-        resource_group: bool,
-    ) -> String {
-        // Azure signs these URLs (c, s, h); the emulator's carry the same parameters, unsigned.
-        if resource_group {
-            format!(
-                "{}/subscriptions/{sub}/operationresults/{id}?api-version={api}&t={poll}&c=emulated&s=emulated&h=emulated",
-                self.base_url
-            )
-        } else {
-            format!(
-                "{}/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/{location}/managedHsmOperationResults/{id}?api-version={api}&t={poll}&c=emulated&s=emulated&h=emulated",
-                self.base_url
-            )
-        }
-    }
-}
-
-/// 202 with the operation's `Location`, no body (as recorded).
-fn accepted(location: &str) -> Response {
-    let mut resp = Response::new(Body::empty());
-    *resp.status_mut() = StatusCode::ACCEPTED;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp
-}
+use super::lifecycle::{Arm, Reply, accepted};
+use super::model::{ManagedHsm, OperationKind, ResourceGroup};
+use crate::error::{ApiError, azure_error as error, internal};
+use crate::pipeline::{api_version, pipeline};
 
 fn api(query: Option<&str>) -> String {
     api_version(query).unwrap_or_else(|| "2024-11-01".into())
-}
-
-/// The bearer token (401 with a challenge naming Resource Manager) and an api-version (400).
-async fn check(State(arm): State<Arc<Arm>>, req: Request, next: Next) -> Response {
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !presented.is_some_and(|t| bool::from(t.as_bytes().ct_eq(arm.token.as_bytes()))) {
-        let mut resp = error(
-            StatusCode::UNAUTHORIZED,
-            "AuthenticationFailed",
-            "Authentication failed. The 'Authorization' header is missing or not a valid bearer token.",
-        )
-        .into_response();
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(
-                "Bearer authorization_uri=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", error=\"invalid_token\", resource=\"https://management.azure.com\"",
-            ),
-        );
-        return resp;
-    }
-    if api_version(req.uri().query()).is_none() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
-        .into_response();
-    }
-    let mut resp = next.run(req).await;
-    if resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json") {
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
-    }
-    resp
 }
 
 /// A JSON request body, or ARM's 400 for one that is not what it should be.
@@ -462,7 +134,7 @@ async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Repl
     let api = api(Some(&query));
     let hsm_ready = match op.kind {
         OperationKind::Create => {
-            state.hsms.get(&op.target.to_ascii_lowercase()).is_some_and(|h| h.ready(now_ms()))
+            state.hsms.get(&op.target.to_ascii_lowercase()).is_some_and(|h| h.ready(arm.now_ms()))
         }
         _ => op.done,
     };
@@ -476,7 +148,7 @@ async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Repl
             let hsm =
                 hsm.ok_or_else(|| error(StatusCode::NOT_FOUND, "ResourceNotFound", "The HSM is gone."))?;
             let (uri, active) = arm.plane(&hsm.name);
-            ok_json(StatusCode::OK, hsm.json(now_ms(), &uri, active))
+            ok_json(StatusCode::OK, hsm.json(arm.now_ms(), &uri, active))
         }
         _ => Ok(StatusCode::OK.into_response()),
     }
@@ -533,7 +205,7 @@ async fn put_hsm(
         .map_err(|_| error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "The body is too large."))?;
     let bad = |code: &str, m: &str| error(StatusCode::BAD_REQUEST, code, m);
     let req: HsmBody = parse(&body)?;
-    if !arm::valid_name(&name) {
+    if !sd_core::hsm_name::is_managed_hsm_name(&name) {
         return Err(bad(
             "InvalidResourceName",
             &format!(
@@ -626,18 +298,17 @@ async fn put_hsm(
         retention_days: retention,
         purge_protection: p.enable_purge_protection.unwrap_or(false),
         network_acls: network_acls(p.network_acls),
-        created: now(),
-        started_ms: now_ms(),
-        ready_at_ms: now_ms() + arm.provisioning.as_millis() as u64,
+        created: arm.now(),
+        started_ms: arm.now_ms(),
+        ready_at_ms: arm.now_ms() + arm.provisioning.as_millis() as u64,
         deleting: false,
         deleted: None,
     };
     // The HSM's own data plane, with a fresh exchange key (a few hundred ms);
     // provisioning is timed from when it is there.
-    tokio::task::block_in_place(|| arm.start_plane(&hsm))
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e))?;
+    tokio::task::block_in_place(|| arm.start_plane(&hsm)).map_err(|e| internal(&e.to_string()))?;
     let mut hsm = hsm;
-    hsm.started_ms = now_ms();
+    hsm.started_ms = arm.now_ms();
     hsm.ready_at_ms = hsm.started_ms + arm.provisioning.as_millis() as u64;
     state.hsms.insert(key, hsm);
     arm.begin(&mut state, OperationKind::Create, &name, &req.location, &sub, &api)
@@ -666,7 +337,7 @@ async fn get_hsm(State(arm): State<Arc<Arm>>, Path((_, rg, name)): Path<(String,
         .ok_or_else(|| hsm_not_found(&name, &rg))?;
     drop(state);
     let (uri, active) = arm.plane(&hsm.name);
-    ok_json(StatusCode::OK, hsm.json(now_ms(), &uri, active))
+    ok_json(StatusCode::OK, hsm.json(arm.now_ms(), &uri, active))
 }
 
 /// `DELETE …/managedHSMs/{name}`: 202; soft-deleted when done.
@@ -707,7 +378,7 @@ async fn list_hsms(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
         .iter()
         .map(|h| {
             let (uri, active) = arm.plane(&h.name);
-            h.json(now_ms(), &uri, active)
+            h.json(arm.now_ms(), &uri, active)
         })
         .collect();
     ok_json(StatusCode::OK, json!({"value": value}))
@@ -745,13 +416,13 @@ async fn purge(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
     let mut state = arm.current()?;
     let hsm = state.hsms.get(&name.to_ascii_lowercase()).ok_or_else(|| deleted_not_found(&name))?;
     let deleted = hsm.deleted.as_ref().ok_or_else(|| deleted_not_found(&name))?;
-    if hsm.purge_protection && now() < deleted.scheduled_purge {
+    if hsm.purge_protection && arm.now() < deleted.scheduled_purge {
         return Err(error(
             StatusCode::CONFLICT,
             "ConflictError",
             &format!(
                 "Purge protection is enabled on Managed HSM '{name}': it cannot be purged before its scheduled purge date {}.",
-                arm::rfc3339(deleted.scheduled_purge)
+                sd_core::time::rfc3339(deleted.scheduled_purge)
             ),
         ));
     }
@@ -765,7 +436,7 @@ async fn check_name(State(arm): State<Arc<Arm>>, body: Bytes) -> Reply {
         name: String,
     }
     let req: Body = parse(&body)?;
-    if !arm::valid_name(&req.name) {
+    if !sd_core::hsm_name::is_managed_hsm_name(&req.name) {
         return ok_json(
             StatusCode::OK,
             json!({
@@ -818,6 +489,6 @@ pub fn router(arm: Arc<Arm>) -> Router {
         .route(&format!("{kv}/locations/{{location}}/deletedManagedHSMs/{{name}}/purge"), post(purge))
         .route(&format!("{kv}/locations/{{location}}/managedHsmOperationResults/{{id}}"), get(hsm_operation))
         .route(&format!("{kv}/checkMhsmNameAvailability"), post(check_name))
-        .layer(axum::middleware::from_fn_with_state(arm.clone(), check))
+        .layer(axum::middleware::from_fn_with_state(arm.clone(), pipeline::<Arm>))
         .with_state(arm)
 }

@@ -1,7 +1,7 @@
 //! `/keys/*`, `/deletedkeys/*` and `/rng`: the Key Vault key API as a
 //! Managed HSM answers it (bodies, status codes and attributes as recorded
-//! from real HSMs). The keys themselves are in [`crate::keys`]; who may call
-//! what was decided before the request got here ([`crate::rbac`]).
+//! from real HSMs). The keys themselves are in [`super::key_material`]; who may call
+//! what was decided before the request got here ([`super::roles`]).
 
 use std::sync::Arc;
 
@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 
 use sd_core::primitives::b64;
 
-use crate::app::{ApiError, App, azure_error, now_ms};
-use crate::domain;
-use crate::keys::{self, KeyError, OperationRequest, RECOVERABLE_DAYS, StoredKey};
-use crate::state::{Activation, State as HsmState};
+use super::app::App;
+use super::domain;
+use super::key_material::{self, KeyError, OperationRequest, RECOVERABLE_DAYS, StoredKey};
+use super::state::{Activation, HsmState};
+use crate::error::{ApiError, azure_error};
 
 type Reply = Result<Response, ApiError>;
 
@@ -50,13 +51,9 @@ fn json(v: Value) -> Reply {
     Ok(axum::Json(v).into_response())
 }
 
-fn now() -> u64 {
-    now_ms() / 1000
-}
-
 /// The state, for an active HSM only (a real one refuses keys before activation).
 fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
-    let state = app.lock()?;
+    let state = app.current()?;
     if state.activation != Activation::Active {
         return Err(azure_error(
             StatusCode::FORBIDDEN,
@@ -99,9 +96,9 @@ fn store(app: &App, state: &mut HsmState, key: StoredKey) -> Reply {
 /// `POST /keys/{name}/create`.
 pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body: Bytes) -> Reply {
     valid_name(&name)?;
-    let req: keys::CreateRequest = parse(&body, "key-creation request")?;
+    let req: key_material::CreateRequest = parse(&body, "key-creation request")?;
     let mut state = active(&app)?;
-    let key = keys::create(&name, &req, now())?;
+    let key = key_material::create(&name, &req, app.clock.now())?;
     store(&app, &mut state, key)
 }
 
@@ -109,7 +106,7 @@ pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body:
 struct ImportBody {
     key: Value,
     #[serde(default)]
-    attributes: Option<keys::Attributes>,
+    attributes: Option<key_material::Attributes>,
 }
 
 /// `PUT /keys/{name}`: import a key (kept in the HSM, never exportable).
@@ -118,7 +115,7 @@ pub async fn import(State(app): State<Arc<App>>, Path(name): Path<String>, body:
     let req: ImportBody = parse(&body, "key-import request")?;
     let mut state = active(&app)?;
     let enabled = req.attributes.and_then(|a| a.enabled).unwrap_or(true);
-    let key = keys::import(&name, &req.key, enabled, now())?;
+    let key = key_material::import(&name, &req.key, enabled, app.clock.now())?;
     store(&app, &mut state, key)
 }
 
@@ -156,7 +153,7 @@ pub async fn versions(State(app): State<Arc<App>>, Path(name): Path<String>) -> 
 #[derive(Deserialize)]
 struct UpdateBody {
     #[serde(default)]
-    attributes: Option<keys::Attributes>,
+    attributes: Option<key_material::Attributes>,
     #[serde(default)]
     key_ops: Option<Vec<String>>,
 }
@@ -187,13 +184,13 @@ pub async fn update_version(
     if let Some(ops) = req.key_ops {
         key.key_ops = ops;
     }
-    key.updated = now();
+    key.updated = app.clock.now();
     let body = key.bundle(&app.base_url);
     app.save(&state)?;
     json(body)
 }
 
-fn deleted_bundle(app: &App, name: &str, deleted: &keys::DeletedKey) -> Option<Value> {
+fn deleted_bundle(app: &App, name: &str, deleted: &key_material::DeletedKey) -> Option<Value> {
     let latest = deleted.versions.last()?;
     let mut v = latest.bundle(&app.base_url);
     v["recoveryId"] = json!(format!("{}/deletedkeys/{name}", app.base_url));
@@ -206,8 +203,11 @@ fn deleted_bundle(app: &App, name: &str, deleted: &keys::DeletedKey) -> Option<V
 pub async fn delete(State(app): State<Arc<App>>, Path(name): Path<String>) -> Reply {
     let mut state = active(&app)?;
     let versions = state.keys.remove(&name).ok_or_else(|| not_found(&name))?;
-    let deleted =
-        keys::DeletedKey { versions, deleted: now(), scheduled_purge: now() + RECOVERABLE_DAYS * 86_400 };
+    let deleted = key_material::DeletedKey {
+        versions,
+        deleted: app.clock.now(),
+        scheduled_purge: app.clock.now() + RECOVERABLE_DAYS * 86_400,
+    };
     let body = deleted_bundle(&app, &name, &deleted).ok_or_else(|| not_found(&name))?;
     state.deleted_keys.insert(name, deleted);
     app.save(&state)?;
@@ -248,7 +248,8 @@ pub async fn purge(State(app): State<Arc<App>>, Path(name): Path<String>) -> Rep
     state.deleted_keys.remove(&name).ok_or_else(|| deleted_not_found(&name))?;
     app.save(&state)?;
     // As recorded: 204 with a JSON content type and no body.
-    Ok((StatusCode::NO_CONTENT, [(axum::http::header::CONTENT_TYPE, crate::app::JSON_UTF8)]).into_response())
+    Ok((StatusCode::NO_CONTENT, [(axum::http::header::CONTENT_TYPE, crate::pipeline::JSON_UTF8)])
+        .into_response())
 }
 
 /// `POST /deletedkeys/{name}/recover`.

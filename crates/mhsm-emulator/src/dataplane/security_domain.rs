@@ -16,9 +16,11 @@ use sd_core::pki::cert::Certificate;
 use sd_core::primitives::secret::MasterKey;
 use sd_core::{azure::transfer_key, pki::private_key};
 
-use crate::app::{App, api_version, azure_error, now_ms};
-use crate::domain;
-use crate::state::{OperationKind, OperationStatus};
+use super::app::App;
+use super::domain;
+use super::state::{OperationStatus, SdOperationKind};
+use crate::error::azure_error;
+use crate::pipeline::api_version;
 
 fn bad_request(message: &str) -> Response {
     azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
@@ -50,7 +52,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
         Ok(r) => r,
         Err(e) => return bad_request(&e.to_string()),
     };
-    let mut state = match app.lock() {
+    let mut state = match app.current() {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -61,7 +63,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     }
     let host = app.base_url.clone();
     let made = (|| {
-        let secrets = domain::generate(&host, now_ms() / 1000)?;
+        let secrets = domain::generate(&host, app.clock.now_ms() / 1000)?;
         let master = MasterKey::generate(&mut getrandom::SysRng)?;
         let sd = SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, required)?;
         Ok::<_, sd_core::Error>((sd.to_json()?, domain::to_stored(&secrets)))
@@ -74,9 +76,9 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
         }
     };
     state.begin(
-        OperationKind::Download,
+        SdOperationKind::Download,
         "The Security Domain is being confirmed.",
-        now_ms() + app.activation_delay.as_millis() as u64,
+        app.clock.now_ms() + app.activation_delay.as_millis() as u64,
         Ok(stored),
     );
     if let Err(r) = app.save(&state) {
@@ -85,8 +87,8 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     accepted(&app, "/securitydomain/download/pending", query, json!({"value": sd_json}))
 }
 
-fn pending(app: &App, kind: OperationKind, pending_path: &str, query: Option<String>) -> Response {
-    let state = match app.lock() {
+fn pending(app: &App, kind: SdOperationKind, pending_path: &str, query: Option<String>) -> Response {
+    let state = match app.current() {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -107,17 +109,17 @@ fn pending(app: &App, kind: OperationKind, pending_path: &str, query: Option<Str
 
 /// `GET /securitydomain/download/pending`.
 pub async fn download_pending(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
-    pending(&app, OperationKind::Download, "/securitydomain/download/pending", query)
+    pending(&app, SdOperationKind::Download, "/securitydomain/download/pending", query)
 }
 
 /// `GET /securitydomain/upload/pending`.
 pub async fn upload_pending(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
-    pending(&app, OperationKind::Upload, "/securitydomain/upload/pending", query)
+    pending(&app, SdOperationKind::Upload, "/securitydomain/upload/pending", query)
 }
 
 /// `GET /securitydomain/upload`: the exchange key, as the real service sends it.
 pub async fn transfer_key(State(app): State<Arc<App>>) -> Response {
-    let state = match app.lock() {
+    let state = match app.current() {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -145,7 +147,7 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
         Ok(b) => b,
         Err(e) => return bad_request(&e.to_string()),
     };
-    let mut state = match app.lock() {
+    let mut state = match app.current() {
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
@@ -170,9 +172,9 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
         Ok(domain::to_stored(&secrets))
     })();
     state.begin(
-        OperationKind::Upload,
+        SdOperationKind::Upload,
         "The Security Domain is being restored.",
-        now_ms() + app.activation_delay.as_millis() as u64,
+        app.clock.now_ms() + app.activation_delay.as_millis() as u64,
         outcome,
     );
     if let Err(r) = app.save(&state) {

@@ -1,0 +1,25 @@
+//! A local Azure Managed HSM, so that every ceremony and drill can run on one
+//! machine with no cloud account: the data plane (security domain, keys,
+//! local RBAC) and the management plane (Resource Manager: resource groups,
+//! Managed HSMs and their lifecycle) over HTTPS, answering as real HSMs did in
+//! Azure's recordings. State is persisted in the data folder.
+//!
+//! - [`server`]: starting it (one path for every HSM it runs);
+//! - [`pipeline`]: what every request passes, on both planes: token,
+//!   api-version, then the route and its role check;
+//! - [`dataplane`]: the security domain, keys and RBAC of one HSM;
+//! - [`management`]: Resource Manager;
+//! - [`store`]: what is kept in the data folder;
+//! - [`clock`], [`ids`], [`error`]: the clock both planes run by, the
+//!   identifiers they make up, and their errors.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod dataplane;
+pub mod error;
+pub mod ids;
+pub mod management;
+pub mod pipeline;
+pub mod server;
+pub mod store;
