@@ -14,7 +14,7 @@ struct Kind {
     name: &'static str,
     file: &'static str,
     tool: &'static str,
-    args: Vec<String>,
+    args: Cmd,
     /// XOR masks to flip with: 0x01 for signed or authenticated artifacts;
     /// the SD file's quorum digit is not integrity-protected by Azure's
     /// format, so it uses 0x20 (which makes any digit an invalid character).
@@ -87,7 +87,6 @@ fn ceremony() -> &'static Path {
 
 /// Every artifact kind the tools read, and the command that reads it.
 fn kinds() -> Vec<Kind> {
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     vec![
         Kind {
             name: "SD file",
@@ -95,25 +94,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x20],
             stride_divisor: 60,
-            args: s(&[
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "{}",
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                "a.key",
-                "--key",
-                "b.key",
-                "--key",
-                "c.key",
-                "--out",
-                "out.json",
-            ]),
+            args: Cmd::restore_blob("{}", &["a.key", "b.key", "c.key"], "out.json"),
         },
         Kind {
             name: "enrollment",
@@ -121,7 +102,7 @@ fn kinds() -> Vec<Kind> {
             tool: "uploader",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&[
+            args: Cmd::new(&[
                 "--hsm-url",
                 "https://127.0.0.1:9",
                 "--token-file",
@@ -147,7 +128,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&["verify", "{}", "--signer", "operator.cer"]),
+            args: Cmd::new(&["verify", "{}", "--signer", "operator.cer"]),
         },
         Kind {
             name: "recovery request",
@@ -155,25 +136,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&[
-                "share",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--request",
-                "{}",
-                "--hsm",
-                "emulated-hsm",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "public/combiner.json",
-                "--key",
-                "c.key",
-                "--out",
-                "out.json",
-            ]),
+            args: Cmd::share("c.key", "out.json").set("--request", "{}"),
         },
         Kind {
             name: "combiner bundle",
@@ -181,25 +144,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&[
-                "share",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--hsm",
-                "emulated-hsm",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "{}",
-                "--key",
-                "c.key",
-                "--out",
-                "out.json",
-            ]),
+            args: Cmd::share("c.key", "out.json").set("--combiner", "{}"),
         },
         Kind {
             name: "share bundle",
@@ -207,7 +152,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&combine_args(&["a.share.json", "{}"], "out.json", &[])),
+            args: Cmd::combine(&["a.share.json", "{}"], "out.json"),
         },
         Kind {
             name: "drill report",
@@ -215,7 +160,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01, 0x20],
             stride_divisor: 40,
-            args: s(&["verify", "{}", "--signer", "b.cer"]),
+            args: Cmd::new(&["verify", "{}", "--signer", "b.cer"]),
         },
         Kind {
             name: "key file (encrypted)",
@@ -223,7 +168,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01],
             stride_divisor: 40,
-            args: s(&["check", "--sd", "sd.json", "--key", "{}", "--passphrase-file", "pw"]),
+            args: Cmd::new(&["check", "--sd", "sd.json", "--key", "{}", "--passphrase-file", "pw"]),
         },
         Kind {
             name: "key file (plain)",
@@ -231,7 +176,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01],
             stride_divisor: 40,
-            args: s(&["check", "--sd", "sd.json", "--key", "{}"]),
+            args: Cmd::new(&["check", "--sd", "sd.json", "--key", "{}"]),
         },
         Kind {
             name: "exchange certificate",
@@ -239,23 +184,7 @@ fn kinds() -> Vec<Kind> {
             tool: "keyholder",
             masks: &[0x01],
             stride_divisor: 40,
-            args: s(&[
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--exchange-key",
-                "{}",
-                "--key",
-                "a.key",
-                "--key",
-                "b.key",
-                "--out",
-                "out.json",
-            ]),
+            args: Cmd::restore_blob("sd.json", &["a.key", "b.key"], "out.json").set("--exchange-key", "{}"),
         },
         Kind {
             name: "restore blob",
@@ -263,7 +192,7 @@ fn kinds() -> Vec<Kind> {
             tool: "uploader",
             masks: &[0x01],
             stride_divisor: 8,
-            args: s(&["upload", "--restore-blob", "{}"]),
+            args: Cmd::new(&["upload", "--restore-blob", "{}"]),
         },
     ]
 }
@@ -284,9 +213,8 @@ fn refuses_every_tampering(name: &str) {
         let tampered = format!("tampered-{}", base.replace('.', "-"));
         let tampered = if kind.file.ends_with(".key") { format!("{tampered}.key") } else { tampered };
         std::fs::write(dir.join(&tampered), bytes).unwrap();
-        let args: Vec<String> =
-            kind.args.iter().map(|a| if a == "{}" { tampered.clone() } else { a.clone() }).collect();
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let refs: Vec<&str> =
+            kind.args.as_args().into_iter().map(|a| if a == "{}" { tampered.as_str() } else { a }).collect();
         let o = match &emu_b {
             Some(emu) => uploader(&dir, emu, &refs),
             None => run(&dir, kind.tool, &refs),

@@ -445,11 +445,7 @@ pub fn activated_hsm(dir: &Path, folder: &str, name: &str) -> Emulator {
 /// `request.json`, judging the exchange key under the test root in the
 /// folder; `extra` arguments follow.
 pub fn init_recovery(dir: &Path, emu: &Emulator, sd: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["init-recovery", "--sd", sd, "--combiner", "public/combiner.json"];
-    args.extend(["--attestation-root", "attestation-root.pem"]);
-    args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
-    args.extend(extra);
-    uploader(dir, emu, &args)
+    uploader(dir, emu, &Cmd::init_recovery(sd, "request.json").args(extra).as_args())
 }
 
 /// The payload of a signed bundle as JSON text, decoded without verifying
@@ -459,6 +455,79 @@ pub fn bundle_payload(bundle: &[u8]) -> String {
     let payload = doc["payload"].as_str().expect("payload");
     String::from_utf8(sd_core::primitives::b64::url_decode(payload, "payload").expect("base64url"))
         .expect("UTF-8")
+}
+
+/// A tool's command line as a test varies a ceremony's usual one (ripgrep's
+/// TestCommand, for arguments): start from [`Cmd::share`], [`Cmd::combine`]
+/// or [`Cmd::restore_blob`] and change only what the test is about.
+#[derive(Debug, Clone)]
+pub struct Cmd(Vec<String>);
+
+impl Cmd {
+    /// Exactly these arguments.
+    pub fn new(args: &[&str]) -> Cmd {
+        Cmd(args.iter().map(|a| a.to_string()).collect())
+    }
+
+    /// [`share_args`]: `keyholder share` of a distributed recovery.
+    pub fn share(key: &str, out: &str) -> Cmd {
+        Cmd::new(&share_args(key, out, &[]))
+    }
+
+    /// [`combine_args`]: `keyholder combine` of a distributed recovery.
+    pub fn combine(shares: &[&str], out: &str) -> Cmd {
+        Cmd::new(&combine_args(shares, out, &[]))
+    }
+
+    /// [`restore_blob_args`]: `keyholder restore-blob` to the test HSM.
+    pub fn restore_blob(sd: &str, keys: &[&str], out: &str) -> Cmd {
+        Cmd::new(&restore_blob_args(sd, keys, out, &[]))
+    }
+
+    /// `uploader init-recovery` for the SD file `sd` (the folder's combiner,
+    /// operator key and test root), into `out`; the target HSM comes from [`uploader`].
+    pub fn init_recovery(sd: &str, out: &str) -> Cmd {
+        Cmd::new(&["init-recovery", "--sd", sd, "--combiner", "public/combiner.json"])
+            .args(&["--attestation-root", "attestation-root.pem"])
+            .args(&["--operator-key", "operator.key", "--out", out])
+    }
+
+    /// These arguments added at the end.
+    pub fn args(mut self, more: &[&str]) -> Cmd {
+        self.0.extend(more.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// `flag` given `value`: every occurrence's value replaced, or both
+    /// added at the end when the flag is not there.
+    pub fn set(mut self, flag: &str, value: &str) -> Cmd {
+        let mut found = false;
+        for i in 0..self.0.len().saturating_sub(1) {
+            if self.0[i] == flag {
+                self.0[i + 1] = value.to_owned();
+                found = true;
+            }
+        }
+        if found { self } else { self.args(&[flag, value]) }
+    }
+
+    /// `flag` and its value left out, wherever they are.
+    pub fn without(mut self, flag: &str) -> Cmd {
+        while let Some(i) = self.0.iter().position(|a| a == flag) {
+            self.0.drain(i..(i + 2).min(self.0.len()));
+        }
+        self
+    }
+
+    /// The arguments, for [`run`] and friends.
+    pub fn as_args(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
+
+    /// Runs `tool` with these arguments in `dir`.
+    pub fn run(&self, dir: &Path, tool: &str) -> Output {
+        run(dir, tool, &self.as_args())
+    }
 }
 
 /// `keyholder share` with the usual file names of a distributed recovery

@@ -82,6 +82,17 @@ pub fn exit(result: CliResult) -> ExitCode {
     }
 }
 
+/// The whole life of a tool's process: core dumps off before anything
+/// secret can be read (refusing to go on if that fails), then the command
+/// `run` makes of the command line, ended by [`exit`].
+pub fn run_hardened(run: impl FnOnce() -> CliResult) -> ExitCode {
+    if let Err(e) = crate::hardening::disable_core_dumps() {
+        crate::errln!("error: {e}; refusing to handle keys in a process that could dump core");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    exit(run())
+}
+
 /// Attaches a file name to a core error.
 pub trait InFile<T> {
     /// Maps the error to a [`CliError`] about `file`.

@@ -10,15 +10,8 @@ mod security_domain;
 
 use std::process::ExitCode;
 
-use ceremony_cli::errln;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Before anything secret is read: no core dump may ever hold a key.
-    if let Err(e) = ceremony_cli::hardening::disable_core_dumps() {
-        errln!("error: {e}; refusing to handle keys in a process that could dump core");
-        return ExitCode::from(ceremony_cli::error::EXIT_FAILURE);
-    }
-    let cli = cli::Cli::parse();
-    ceremony_cli::error::exit(commands::run(cli.command))
+    ceremony_cli::error::run_hardened(|| commands::run(cli::Cli::parse().command))
 }

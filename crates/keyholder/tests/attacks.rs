@@ -85,39 +85,22 @@ fn share_refuses_a_combiner_the_request_does_not_name() {
 #[test]
 fn a_request_needs_a_pinned_operator() {
     let dir = recovery("attack-unpinned");
-    let args = [
-        "share",
-        "--attestation-root",
-        "attestation-root.pem",
-        "--sd",
-        "sd.json",
-        "--request",
-        "request.json",
-        "--hsm",
-        "emulated-hsm",
-        "--key",
-        "alice.key",
-    ];
+    let unpinned = Cmd::share("alice.key", "a.share.json")
+        .without("--operator-cert")
+        .without("--combiner")
+        .args(&["--passphrase-file", "pw"]);
     // No pin and no terminal: refused, after showing who signed.
-    let o = keyholder(&dir, &[&args[..], &["--passphrase-file", "pw", "--out", "a.share.json"]].concat());
+    let o = keyholder(&dir, &unpinned.as_args());
     let out = stdout(&o);
     fails(o, &["request.json: no operator is pinned", "hint: give --operator-cert"]);
     assert!(out.contains("recovery request signed by: CN=operator"), "{out}");
     // A fingerprint that is not the operator's.
     let alice = load_cert(&dir.join("alice.cer"));
     let wrong = cert::readable_fingerprint(&alice.sha256());
-    let o = keyholder(
-        &dir,
-        &[&args[..], &["--operator-fingerprint", &wrong, "--passphrase-file", "pw", "--out", "a.share.json"]]
-            .concat(),
-    );
+    let o = keyholder(&dir, &unpinned.clone().args(&["--operator-fingerprint", &wrong]).as_args());
     fails(o, &["request.json: signed by CN=operator", "not by the pinned operator"]);
     // A fingerprint that is not a fingerprint.
-    let o = keyholder(
-        &dir,
-        &[&args[..], &["--operator-fingerprint", "12AB", "--passphrase-file", "pw", "--out", "a.share.json"]]
-            .concat(),
-    );
+    let o = keyholder(&dir, &unpinned.clone().args(&["--operator-fingerprint", "12AB"]).as_args());
     fails(o, &["--operator-fingerprint: a fingerprint is the 64 hex digits"]);
     // A request re-signed by a stranger, naming the stranger's combiner: refused by the pin.
     let (k, c) = keypair("operator");
@@ -131,28 +114,11 @@ fn a_request_needs_a_pinned_operator() {
     ok(keyholder(&dir.join("evil"), &["combiner-init", "--out", ".", "--no-passphrase"]));
     write_request(&dir.join("evil"), "request.json", "sd.json", "exchange.pem");
     let before = listing(&dir);
-    let o = keyholder(
-        &dir,
-        &[
-            "share",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--request",
-            "evil/request.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-cert",
-            "operator.cer",
-            "--key",
-            "alice.key",
-            "--passphrase-file",
-            "pw",
-            "--out",
-            "a.share.json",
-        ],
-    );
+    let evil = Cmd::share("alice.key", "a.share.json")
+        .set("--request", "evil/request.json")
+        .without("--combiner")
+        .args(&["--passphrase-file", "pw"]);
+    let o = keyholder(&dir, &evil.as_args());
     fails(o, &["evil/request.json: signed by CN=operator", "not by the pinned operator"]);
     assert_eq!(listing(&dir), before);
     assert!(!dir.join("a.share.json").exists());

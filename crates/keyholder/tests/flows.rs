@@ -158,30 +158,13 @@ fn distributed_recovery_share_bundles_and_combine() {
     // The operator pinned by the fingerprint read aloud instead of the certificate.
     let op = load_cert(&dir.join("operator.cer"));
     let fingerprint = sd_core::pki::cert::readable_fingerprint(&op.sha256());
-    let out = ok(keyholder(
-        &dir,
-        &[
-            "share",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-fingerprint",
-            &fingerprint,
-            "--combiner",
-            "public/combiner.json",
-            "--key",
-            "bob.key",
-            "--passphrase-file",
-            "pw",
-            "--out",
-            "bob.share.json",
-        ],
-    ));
+    let cmd = Cmd::share("bob.key", "bob.share.json").without("--operator-cert").args(&[
+        "--operator-fingerprint",
+        &fingerprint,
+        "--passphrase-file",
+        "pw",
+    ]);
+    let out = ok(keyholder(&dir, &cmd.as_args()));
     assert!(out.contains("signed by the pinned operator") && out.contains("CN=operator"), "{out}");
     // The share bundle never carries the share in clear: it is sealed to the combiner.
     let bundle_bytes = std::fs::read(dir.join("alice.share.json")).unwrap();
@@ -218,34 +201,8 @@ fn distributed_recovery_share_bundles_and_combine() {
     ));
     f.assert_blob_restores(&dir, "blob.json");
     // Three shares: the extra one must agree.
-    ok(keyholder(
-        &dir,
-        &[
-            "combine",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner-key",
-            "combiner.key",
-            "--passphrase-file",
-            "pw",
-            "--share",
-            "bob.share.json",
-            "--share",
-            "alice.share.json",
-            "--share",
-            "carol.share.json",
-            "--out",
-            "blob3.json",
-        ],
-    ));
+    let shares = ["bob.share.json", "alice.share.json", "carol.share.json"];
+    ok(keyholder(&dir, &combine_args(&shares, "blob3.json", &["--passphrase-file", "pw"])));
     f.assert_blob_restores(&dir, "blob3.json");
 }
 

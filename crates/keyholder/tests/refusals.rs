@@ -246,28 +246,7 @@ fn distributed(test: &str) -> std::path::PathBuf {
 }
 
 fn combine(dir: &std::path::Path, shares: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "combine",
-        "--attestation-root",
-        "attestation-root.pem",
-        "--sd",
-        "sd.json",
-        "--request",
-        "request.json",
-        "--hsm",
-        "emulated-hsm",
-        "--operator-cert",
-        "operator.cer",
-        "--combiner-key",
-        "combiner.key",
-        "--out",
-        "blob.json",
-    ];
-    for s in shares {
-        args.push("--share");
-        args.push(s);
-    }
-    keyholder(dir, &args)
+    keyholder(dir, &combine_args(shares, "blob.json", &[]))
 }
 
 #[test]
@@ -310,27 +289,9 @@ fn share_bundle_for_another_request_is_refused() {
     write_request(&dir, "request2.json", "sd.json", "exchange.pem");
     let o = keyholder(
         &dir,
-        &[
-            "combine",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request2.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner-key",
-            "combiner.key",
-            "--share",
-            "alice.share.json",
-            "--share",
-            "bob.share.json",
-            "--out",
-            "blob.json",
-        ],
+        &Cmd::combine(&["alice.share.json", "bob.share.json"], "blob.json")
+            .set("--request", "request2.json")
+            .as_args(),
     );
     fails(o, &["alice.share.json: is for another recovery request"]);
     assert!(!dir.join("blob.json").exists());
@@ -343,27 +304,10 @@ fn share_bundle_for_another_request_is_refused() {
     fails(
         keyholder(
             &dir,
-            &[
-                "share",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "other-sd.json",
-                "--request",
-                "request.json",
-                "--hsm",
-                "emulated-hsm",
-                "--operator-cert",
-                "operator.cer",
-                "--combiner",
-                "public/combiner.json",
-                "--key",
-                "carol.key",
-                "--passphrase-file",
-                "pw",
-                "--out",
-                "carol.share.json",
-            ],
+            &Cmd::share("carol.key", "carol.share.json")
+                .set("--sd", "other-sd.json")
+                .args(&["--passphrase-file", "pw"])
+                .as_args(),
         ),
         &["request.json: is for SD file"],
     );
@@ -371,27 +315,10 @@ fn share_bundle_for_another_request_is_refused() {
     fails(
         keyholder(
             &dir,
-            &[
-                "share",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--request",
-                "request.json",
-                "--hsm",
-                "emulated-hsm",
-                "--operator-cert",
-                "alice.cer",
-                "--combiner",
-                "public/combiner.json",
-                "--key",
-                "carol.key",
-                "--passphrase-file",
-                "pw",
-                "--out",
-                "carol.share.json",
-            ],
+            &Cmd::share("carol.key", "carol.share.json")
+                .set("--operator-cert", "alice.cer")
+                .args(&["--passphrase-file", "pw"])
+                .as_args(),
         ),
         &["request.json: signed by CN=operator", "not by the pinned operator"],
     );
@@ -416,25 +343,10 @@ fn share_bundle_from_a_stranger_is_refused() {
     write_request(&dir, "fake-request.json", "fake-sd.json", "exchange.pem");
     ok(keyholder(
         &dir,
-        &[
-            "share",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "fake-sd.json",
-            "--request",
-            "fake-request.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner",
-            "public/combiner.json",
-            "--key",
-            "mallory.key",
-            "--out",
-            "mallory.share.json",
-        ],
+        &Cmd::share("mallory.key", "mallory.share.json")
+            .set("--sd", "fake-sd.json")
+            .set("--request", "fake-request.json")
+            .as_args(),
     ));
     fails(
         combine(&dir, &["alice.share.json", "mallory.share.json"]),
@@ -448,30 +360,9 @@ fn sealed_to_another_combiner_is_refused() {
     let dir = distributed("other-combiner");
     std::fs::create_dir(dir.join("c2")).unwrap();
     ok(keyholder(&dir, &["combiner-init", "--out", "c2", "--no-passphrase"]));
-    let o = keyholder(
-        &dir,
-        &[
-            "combine",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--request",
-            "request.json",
-            "--hsm",
-            "emulated-hsm",
-            "--operator-cert",
-            "operator.cer",
-            "--combiner-key",
-            "c2/combiner.key",
-            "--share",
-            "alice.share.json",
-            "--share",
-            "bob.share.json",
-            "--out",
-            "blob.json",
-        ],
-    );
+    let cmd = Cmd::combine(&["alice.share.json", "bob.share.json"], "blob.json")
+        .set("--combiner-key", "c2/combiner.key");
+    let o = keyholder(&dir, &cmd.as_args());
     fails(o, &["c2/combiner.key: this is not the combiner key the recovery request names"]);
     assert!(!dir.join("blob.json").exists());
 }

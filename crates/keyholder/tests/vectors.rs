@@ -50,23 +50,7 @@ fn check_and_restore_blob_on_real_azure_files() {
         let blob = format!("{sd}.blob");
         ok(keyholder(
             &dir,
-            &[
-                "restore-blob",
-                "--hsm",
-                ceremony_tests::TEST_HSM,
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                sd,
-                "--exchange-key",
-                "exchange.pem",
-                "--key",
-                "certificate2.pem",
-                "--key",
-                "certificate0.pem",
-                "--out",
-                &blob,
-            ],
+            &Cmd::restore_blob(sd, &["certificate2.pem", "certificate0.pem"], &blob).as_args(),
         ));
         let blob = sd_core::azure::restore_blob::RestoreBlob::parse(&std::fs::read(dir.join(&blob)).unwrap())
             .unwrap();

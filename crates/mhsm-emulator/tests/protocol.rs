@@ -276,42 +276,16 @@ fn upload_refusals() {
     ok(uploader(
         &dir,
         &emu_a,
-        &[
-            "init-recovery",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--combiner",
-            "public/combiner.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "req-a.json",
-            "--exchange-key-out",
-            "exchange-a.pem",
-        ],
+        &Cmd::init_recovery("sd.json", "req-a.json")
+            .args(&["--exchange-key-out", "exchange-a.pem"])
+            .as_args(),
     ));
     ok(run(
         &dir,
         "keyholder",
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--exchange-key",
-            "exchange-a.pem",
-            "--key",
-            "a.key",
-            "--key",
-            "b.key",
-            "--out",
-            "blob-a.json",
-        ],
+        &Cmd::restore_blob("sd.json", &["a.key", "b.key"], "blob-a.json")
+            .set("--exchange-key", "exchange-a.pem")
+            .as_args(),
     ));
     fails(
         uploader(&dir, &emu_b, &["upload", "--restore-blob", "blob-a.json"]),
@@ -333,42 +307,16 @@ fn upload_refusals() {
     ok(uploader(
         &dir,
         &emu_c,
-        &[
-            "init-recovery",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--combiner",
-            "public/combiner.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "req-c.json",
-            "--exchange-key-out",
-            "exchange-c.pem",
-        ],
+        &Cmd::init_recovery("sd.json", "req-c.json")
+            .args(&["--exchange-key-out", "exchange-c.pem"])
+            .as_args(),
     ));
     ok(run(
         &dir,
         "keyholder",
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--exchange-key",
-            "exchange-c.pem",
-            "--key",
-            "b.key",
-            "--key",
-            "c.key",
-            "--out",
-            "blob-c.json",
-        ],
+        &Cmd::restore_blob("sd.json", &["b.key", "c.key"], "blob-c.json")
+            .set("--exchange-key", "exchange-c.pem")
+            .as_args(),
     ));
     let mut blob: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("blob-c.json")).unwrap()).unwrap();
@@ -425,27 +373,7 @@ fn state_survives_a_crash_mid_activation_and_after() {
         cert.to_pem()
     })
     .unwrap();
-    ok(run(
-        &dir,
-        "keyholder",
-        &[
-            "restore-blob",
-            "--hsm",
-            "emulated-hsm",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--exchange-key",
-            "exchange.pem",
-            "--key",
-            "a.key",
-            "--key",
-            "b.key",
-            "--out",
-            "blob.json",
-        ],
-    ));
+    ok(run(&dir, "keyholder", &Cmd::restore_blob("sd.json", &["a.key", "b.key"], "blob.json").as_args()));
     let blob = std::fs::read_to_string(dir.join("blob.json")).unwrap();
     let (s, v) = raw.post(&format!("/securitydomain/upload{V}"), &json!({"value": blob}));
     assert_eq!((s, error_code(&v)), (409, "Conflict"), "{v}");

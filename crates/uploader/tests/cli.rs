@@ -93,21 +93,7 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         uploader(
             &dir,
             &emu_b,
-            &[
-                "init-recovery",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--combiner",
-                "public/combiner.json",
-                "--operator-key",
-                "operator.key",
-                "--passphrase-file",
-                "bad",
-                "--out",
-                "request.json",
-            ],
+            &Cmd::init_recovery("sd.json", "request.json").args(&["--passphrase-file", "bad"]).as_args(),
         ),
         &["operator.key: wrong passphrase"],
     );
@@ -115,23 +101,9 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
     let out = ok(uploader(
         &dir,
         &emu_b,
-        &[
-            "init-recovery",
-            "--attestation-root",
-            "attestation-root.pem",
-            "--sd",
-            "sd.json",
-            "--combiner",
-            "public/combiner.json",
-            "--operator-key",
-            "operator.key",
-            "--passphrase-file",
-            "pw",
-            "--out",
-            "request.json",
-            "--exchange-key-out",
-            "exchange.pem",
-        ],
+        &Cmd::init_recovery("sd.json", "request.json")
+            .args(&["--passphrase-file", "pw", "--exchange-key-out", "exchange.pem"])
+            .as_args(),
     ));
     let pem = std::fs::read_to_string(dir.join("exchange.pem")).unwrap();
     assert!(!pem.ends_with('\n'), "az writes no trailing newline");
@@ -149,21 +121,7 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
         uploader(
             &dir,
             &emu_b,
-            &[
-                "init-recovery",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                "sd.json",
-                "--combiner",
-                "public/combiner.json",
-                "--operator-key",
-                "operator.key",
-                "--passphrase-file",
-                "pw",
-                "--out",
-                "request.json",
-            ],
+            &Cmd::init_recovery("sd.json", "request.json").args(&["--passphrase-file", "pw"]).as_args(),
         ),
         &["request.json: already exists"],
     );

@@ -16,9 +16,8 @@ use sd_core::pki::cert::{self, Certificate};
 use sd_core::primitives::secret::{MasterKey, SecretBytes};
 use sd_core::{RsaPrivateKey, pki::private_key};
 
-#[allow(unused_imports)]
 pub use ceremony_tests::{
-    combine_args, fails, init_here, listing, ok, restore_blob_args, share_args, share_args_pinning,
+    Cmd, combine_args, fails, init_here, listing, ok, restore_blob_args, share_args, share_args_pinning,
 };
 
 pub const PASS: &str = "correct horse battery staple";
