@@ -21,92 +21,26 @@ fn names(n: usize, prefix: &str) -> Vec<String> {
 /// Recovers `sd` into `emu` with `quorum` of `who`, by `mode`.
 fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
     let _ = std::fs::remove_file(dir.join("blob.json"));
+    let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     match mode {
         Mode::OneLaptop => {
-            ok(uploader(
-                dir,
-                emu,
-                &[
-                    "init-recovery",
-                    "--attestation-root",
-                    "attestation-root.pem",
-                    "--sd",
-                    sd,
-                    "--exchange-key-out",
-                    "exchange.pem",
-                    "--force",
-                ],
-            ));
-            let mut args = vec![
-                "restore-blob",
-                "--hsm",
-                "emulated-hsm",
-                "--attestation-root",
-                "attestation-root.pem",
-                "--sd",
-                sd,
-                "--exchange-key",
-                "exchange.pem",
-                "--out",
-                "blob.json",
-            ];
-            let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
-            for k in &keys {
-                args.extend(["--key", k.as_str()]);
-            }
-            ok(run(dir, "keyholder", &args));
+            let fetch =
+                Cmd::init_recovery(sd, "request.json").without("--combiner").without("--operator-key");
+            let fetch = fetch.without("--out").args(&["--exchange-key-out", "exchange.pem", "--force"]);
+            ok(uploader(dir, emu, &fetch.as_args()));
+            ok(Cmd::restore_blob(sd, &keys, "blob.json").run(dir, "keyholder"));
         }
         Mode::Distributed => {
             // The ceremony order: the combiner's key first, then the request that names it.
             ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
             ok(init_recovery(dir, emu, sd, &["--force"]));
-            let mut combine = vec![
-                "combine".to_owned(),
-                "--attestation-root".into(),
-                "attestation-root.pem".into(),
-                "--sd".into(),
-                sd.into(),
-                "--request".into(),
-                "request.json".into(),
-                "--hsm".into(),
-                "emulated-hsm".into(),
-                "--operator-cert".into(),
-                "operator.cer".into(),
-                "--combiner-key".into(),
-                "combiner.key".into(),
-                "--out".into(),
-                "blob.json".into(),
-            ];
-            for n in who {
-                let out = format!("{n}.share.json");
-                ok(run(
-                    dir,
-                    "keyholder",
-                    &[
-                        "share",
-                        "--attestation-root",
-                        "attestation-root.pem",
-                        "--sd",
-                        sd,
-                        "--request",
-                        "request.json",
-                        "--hsm",
-                        "emulated-hsm",
-                        "--operator-cert",
-                        "operator.cer",
-                        "--combiner",
-                        "public/combiner.json",
-                        "--key",
-                        &format!("{n}.key"),
-                        "--out",
-                        &out,
-                        "--force",
-                    ],
-                ));
-                combine.extend(["--share".into(), out]);
+            let shares: Vec<String> = who.iter().map(|n| format!("{n}.share.json")).collect();
+            for (key, share) in keys.iter().zip(&shares) {
+                ok(Cmd::share(key, share).set("--sd", sd).args(&["--force"]).run(dir, "keyholder"));
             }
-            let refs: Vec<&str> = combine.iter().map(String::as_str).collect();
-            ok(run(dir, "keyholder", &refs));
+            let shares: Vec<&str> = shares.iter().map(String::as_str).collect();
+            ok(Cmd::combine(&shares, "blob.json").set("--sd", sd).run(dir, "keyholder"));
             // The combiner key is for one recovery only.
             std::fs::remove_file(dir.join("combiner.key")).unwrap();
         }

@@ -492,6 +492,11 @@ impl Cmd {
             .args(&["--operator-key", "operator.key", "--out", out])
     }
 
+    /// [`activate_args`]: `uploader activate` for `names`' enrollments.
+    pub fn activate(names: &[&str], quorum: usize, out: &str) -> Cmd {
+        Cmd(activate_args(names, quorum, out))
+    }
+
     /// These arguments added at the end.
     pub fn args(mut self, more: &[&str]) -> Cmd {
         self.0.extend(more.iter().map(|a| a.to_string()));

@@ -120,27 +120,13 @@ fn outputs_are_never_overwritten_without_force() {
     let f = fixture();
     let dir = f.copy_to("overwrite");
     std::fs::write(dir.join("blob.json"), "precious").unwrap();
-    let args = [
-        "restore-blob",
-        "--hsm",
-        "emulated-hsm",
-        "--attestation-root",
-        "attestation-root.pem",
-        "--sd",
-        "sd.json",
-        "--exchange-key",
-        "exchange.pem",
-        "--key",
-        "alice.key",
-        "--key",
-        "bob.key",
+    let cmd = Cmd::restore_blob("sd.json", &["alice.key", "bob.key"], "blob.json").args(&[
         "--passphrase-file",
         "pw",
         "--passphrase-file",
         "pw",
-        "--out",
-        "blob.json",
-    ];
+    ]);
+    let args = cmd.as_args();
     fails(keyholder(&dir, &args), &["blob.json: already exists", "--force"]);
     assert_eq!(std::fs::read_to_string(dir.join("blob.json")).unwrap(), "precious");
     let mut forced = args.to_vec();

@@ -186,60 +186,16 @@ fn download_limits_and_second_download() {
     let o = uploader(
         &dir,
         &emu,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "c1.enrollment.json",
-            "--enrollment",
-            "c2.enrollment.json",
-            "--enrollment",
-            "c3.enrollment.json",
-            "--operator-key",
-            "x.key",
-            "--out",
-            "sd.json",
-        ],
+        &Cmd::activate(&["c1", "c2", "c3"], 2, "sd.json").set("--operator-key", "x.key").as_args(),
     );
     fails(o, &["x.key"]);
     ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
-    let o = uploader(
-        &dir,
-        &emu,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "c1.enrollment.json",
-            "--enrollment",
-            "c2.enrollment.json",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
-    );
+    let o = uploader(&dir, &emu, &Cmd::activate(&["c1", "c2"], 2, "sd.json").as_args());
     fails(o, &["2 custodian certificates given; Azure takes 3 to 10"]);
     let o = uploader(
         &dir,
         &emu,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "c1.enrollment.json",
-            "--enrollment",
-            "c2.enrollment.json",
-            "--cert",
-            "weak.cer",
-            "--operator-key",
-            "operator.key",
-            "--out",
-            "sd.json",
-        ],
+        &Cmd::activate(&["c1", "c2"], 2, "sd.json").args(&["--cert", "weak.cer"]).as_args(),
     );
     fails(o, &["weak.cer", "1024 bits"]);
     assert!(!dir.join("sd.json").exists());

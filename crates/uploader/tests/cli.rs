@@ -67,23 +67,9 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
     ok(uploader(
         &dir,
         &emu_a,
-        &[
-            "activate",
-            "--quorum",
-            "2",
-            "--enrollment",
-            "a.enrollment.json",
-            "--enrollment",
-            "b.enrollment.json",
-            "--cert",
-            "c.cer",
-            "--operator-key",
-            "operator.key",
-            "--passphrase-file",
-            "pw",
-            "--out",
-            "sd.json",
-        ],
+        &Cmd::activate(&["a", "b"], 2, "sd.json")
+            .args(&["--cert", "c.cer", "--passphrase-file", "pw"])
+            .as_args(),
     ));
     let emu_b = Emulator::start(&dir.join("hsm-b"));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));

@@ -18,7 +18,7 @@ use sd_core::{azure::transfer_key, pki::private_key};
 
 use super::app::App;
 use super::domain;
-use super::state::{OperationStatus, SdOperationKind};
+use super::state::{HsmState, OperationStatus, SdOperationKind};
 use crate::error::azure_error;
 use crate::pipeline::api_version;
 
@@ -46,21 +46,31 @@ fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_js
         .into_response()
 }
 
+/// The state, locked, of an HSM that has no security domain yet (else the
+/// 409 saying it cannot be `what` again).
+fn without_security_domain<'a>(
+    app: &'a App,
+    what: &str,
+) -> Result<std::sync::MutexGuard<'a, HsmState>, Response> {
+    let state = app.current().map_err(IntoResponse::into_response)?;
+    if !state.accepts_security_domain() {
+        return Err(conflict(&format!(
+            "The HSM already has a security domain (or is activating); it cannot be {what} again."
+        )));
+    }
+    Ok(state)
+}
+
 /// `POST /securitydomain/download`: make a security domain for 3-10 custodians.
 pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Response {
     let (certs, required) = match DownloadRequest::parse(&body) {
         Ok(r) => r,
         Err(e) => return bad_request(&e.to_string()),
     };
-    let mut state = match app.current() {
+    let mut state = match without_security_domain(&app, "downloaded") {
         Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    if !state.accepts_security_domain() {
-        return conflict(
-            "The HSM already has a security domain (or is activating); it cannot be downloaded again.",
-        );
-    }
     let host = app.base_url.clone();
     let made = (|| {
         let secrets = domain::generate(&host, app.clock.now_ms() / 1000)?;
@@ -147,15 +157,10 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
         Ok(b) => b,
         Err(e) => return bad_request(&e.to_string()),
     };
-    let mut state = match app.current() {
+    let mut state = match without_security_domain(&app, "restored") {
         Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    if !state.accepts_security_domain() {
-        return conflict(
-            "The HSM already has a security domain (or is activating); it cannot be restored again.",
-        );
-    }
     // Decrypt and verify now; report the outcome after the activation delay.
     let outcome = (|| {
         let cert =

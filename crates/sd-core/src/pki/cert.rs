@@ -39,6 +39,18 @@ impl std::fmt::Debug for Certificate {
 }
 
 impl Certificate {
+    /// What the issuer signed (the TBSCertificate's DER) and the signature.
+    fn signed_parts<S: for<'a> TryFrom<&'a [u8]>>(&self) -> Result<(Vec<u8>, S), Error> {
+        let tbs = self.parsed.tbs_certificate().to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let sig = self
+            .parsed
+            .signature()
+            .as_bytes()
+            .and_then(|b| S::try_from(b).ok())
+            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+        Ok((tbs, sig))
+    }
+
     /// Parses DER bytes.
     ///
     /// A self-issued certificate (issuer = subject, as every custodian
@@ -85,13 +97,7 @@ impl Certificate {
         let key = self.rsa_public_key_any_size().map_err(|_| {
             Error::Certificate("signed with RSA but the public key is not RSA: damaged".into())
         })?;
-        let tbs = tbs_cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
-        let sig = self
-            .parsed
-            .signature()
-            .as_bytes()
-            .and_then(|b| Signature::try_from(b).ok())
-            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+        let (tbs, sig): (_, Signature) = self.signed_parts()?;
         let ok = match oid {
             o if o == SHA_256_WITH_RSA_ENCRYPTION => {
                 VerifyingKey::<Sha256>::new(key).verify(&tbs, &sig).is_ok()
@@ -134,13 +140,7 @@ impl Certificate {
             return bad("RSASSA-PSS with a mask generation other than MGF1 over the same hash");
         }
         let key = self.rsa_public_key_any_size()?;
-        let tbs = self.parsed.tbs_certificate().to_der().map_err(|e| Error::Certificate(e.to_string()))?;
-        let sig = self
-            .parsed
-            .signature()
-            .as_bytes()
-            .and_then(|b| Signature::try_from(b).ok())
-            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+        let (tbs, sig): (_, Signature) = self.signed_parts()?;
         let salt = usize::from(pss.salt_len);
         let ok = match hash {
             h if h == ID_SHA_256 => {
