@@ -19,15 +19,11 @@ use sd_core::{azure::transfer_key, pki::private_key};
 use super::app::App;
 use super::domain;
 use super::state::{HsmState, OperationStatus, SdOperationKind};
-use crate::error::azure_error;
+use crate::error::{ApiError, azure_error};
 use crate::pipeline::api_version;
 
 fn bad_request(message: &str) -> Response {
     azure_error(StatusCode::BAD_REQUEST, "BadParameter", message).into_response()
-}
-
-fn conflict(message: &str) -> Response {
-    azure_error(StatusCode::CONFLICT, "Conflict", message).into_response()
 }
 
 /// The operation's status URL, which the real service sends with the 202
@@ -51,12 +47,12 @@ fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_js
 fn without_security_domain<'a>(
     app: &'a App,
     what: &str,
-) -> Result<std::sync::MutexGuard<'a, HsmState>, Response> {
-    let state = app.current().map_err(IntoResponse::into_response)?;
+) -> Result<std::sync::MutexGuard<'a, HsmState>, ApiError> {
+    let state = app.current()?;
     if !state.accepts_security_domain() {
-        return Err(conflict(&format!(
-            "The HSM already has a security domain (or is activating); it cannot be {what} again."
-        )));
+        let message =
+            format!("The HSM already has a security domain (or is activating); it cannot be {what} again.");
+        return Err(azure_error(StatusCode::CONFLICT, "Conflict", &message));
     }
     Ok(state)
 }
@@ -69,7 +65,7 @@ pub async fn download(State(app): State<Arc<App>>, RawQuery(query): RawQuery, bo
     };
     let mut state = match without_security_domain(&app, "downloaded") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let host = app.base_url.clone();
     let made = (|| {
@@ -159,7 +155,7 @@ pub async fn upload(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body
     };
     let mut state = match without_security_domain(&app, "restored") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     // Decrypt and verify now; report the outcome after the activation delay.
     let outcome = (|| {
