@@ -10,15 +10,16 @@
 //! - [`dataplane`]: the security domain, keys and RBAC of one HSM;
 //! - [`management`]: Resource Manager;
 //! - [`store`]: what is kept in the data folder;
-//! - [`clock`], [`ids`], [`error`]: the clock both planes run by, the
-//!   identifiers they make up, and their errors.
+//! - [`clock`], [`error`]: the clock both planes run by, and their errors.
+//!
+//! Resource Manager's shapes and names come from `azure-shapes`, which the
+//! uploader reads them with.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod dataplane;
 pub mod error;
-pub mod ids;
 pub mod management;
 pub mod pipeline;
 pub mod server;

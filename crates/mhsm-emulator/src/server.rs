@@ -22,7 +22,7 @@ use crate::dataplane::app::App;
 use crate::dataplane::state::HsmState;
 use crate::error::StartError;
 use crate::management::lifecycle::Arm;
-use crate::{dataplane, ids, management, store};
+use crate::{dataplane, management, store};
 
 /// How the emulator is run (its command line).
 #[derive(Debug, Clone)]
@@ -104,7 +104,9 @@ impl Planes {
         )?;
         let admin = match admin {
             Some(a) => a,
-            None => ids::new_guid().map_err(|e| StartError::Server(format!("random object ID: {e}")))?,
+            None => azure_shapes::Guid::random()
+                .map_err(|e| StartError::Server(format!("random object ID: {e}")))?
+                .to_string(),
         };
         let state = HsmState::new(private_key::to_plain_pem(&key)?.to_string(), certificate.to_pem(), admin);
         store::save_hsm(dir, &state).map_err(StartError::file(store::hsm_state_path(dir)))?;

@@ -5,13 +5,11 @@
 #![forbid(unsafe_code)]
 
 mod access_token;
-mod arm;
 mod cli;
-mod client;
 mod commands;
 mod endpoint;
+mod http;
 mod poll;
-mod resource_names;
 
 use std::process::ExitCode;
 

@@ -1,20 +1,82 @@
-//! Polling a security-domain operation until it ends, with visible progress.
+//! The one polling loop: asks how a long-running operation is doing until it
+//! ends, shows each new state with the time elapsed, honours the service's
+//! `Retry-After` (else backs off), and gives up after a limit. The
+//! security-domain status endpoints and Resource Manager's operations both
+//! run through it.
 
 use std::time::{Duration, Instant};
 
 use ceremony_cli::errln;
 use ceremony_cli::error::{CliError, CliResult};
 
-use crate::client::HsmClient;
+use crate::http::HsmClient;
 
-/// Longest we wait (the service normally needs well under a minute).
-const LIMIT: Duration = Duration::from_secs(15 * 60);
-/// The first pause between polls, doubled up to [`MAX_INTERVAL`].
-const FIRST_INTERVAL: Duration = Duration::from_millis(250);
-/// The longest pause between polls when the HSM does not say.
-const MAX_INTERVAL: Duration = Duration::from_secs(2);
+/// How often to ask and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// The first pause, doubled up to `max_interval` when the service does not say.
+    pub first_interval: Duration,
+    /// The longest pause of our own choosing.
+    pub max_interval: Duration,
+    /// The range a `Retry-After` is kept in.
+    pub retry_after: (Duration, Duration),
+    /// When to give up.
+    pub limit: Duration,
+    /// What to suggest when the limit is reached.
+    pub limit_hint: Option<&'static str>,
+}
 
-/// The status of an operation as the HSM reports it.
+/// What one look found.
+pub enum Look<T> {
+    /// Still running; the service may say when to ask again.
+    Running(Option<Duration>),
+    /// Ended, with this result.
+    Done(T),
+}
+
+/// Looks with `look` (which also returns the state to show) until it says
+/// done; `what` names the operation in the progress lines and errors.
+/// `started` is what the request that began the operation said: `None` to
+/// look at once, `Some(retry_after)` to pause first (as long as the service
+/// asked, or our first interval).
+pub fn until_done<T>(
+    what: &str,
+    pace: Pace,
+    started: Option<Option<Duration>>,
+    mut look: impl FnMut() -> CliResult<(String, Look<T>)>,
+) -> CliResult<T> {
+    let start = Instant::now();
+    let mut shown = String::new();
+    let mut backoff = pace.first_interval;
+    let keep = |d: Duration| d.clamp(pace.retry_after.0, pace.retry_after.1);
+    let mut pause = started.map(|after| after.map_or(backoff, keep));
+    loop {
+        if let Some(p) = pause {
+            std::thread::sleep(p);
+        }
+        let (state, outcome) = look()?;
+        if state != shown {
+            errln!("[{:>6.1} s] {what}: {state}", start.elapsed().as_secs_f32());
+            shown = state;
+        }
+        let retry_after = match outcome {
+            Look::Done(t) => return Ok(t),
+            Look::Running(after) => after,
+        };
+        if start.elapsed() > pace.limit {
+            let minutes = pace.limit.as_secs() / 60;
+            let err = CliError::general(format!("{what} still running after {minutes} minutes"));
+            return Err(match pace.limit_hint {
+                Some(hint) => err.hint(hint),
+                None => err,
+            });
+        }
+        pause = Some(retry_after.map_or(backoff, keep));
+        backoff = (backoff * 2).min(pace.max_interval);
+    }
+}
+
+/// The status of a security-domain operation as the HSM reports it.
 pub struct Status {
     /// `InProgress`, `Success`, `Succeeded` (old api-versions) or `Failed`.
     pub status: String,
@@ -35,7 +97,7 @@ impl Status {
     }
 }
 
-/// Reads `path` once.
+/// Reads a security-domain status endpoint (`…/pending`) once.
 pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
     let resp = client.get(path)?;
     if resp.status != 200 {
@@ -52,38 +114,32 @@ pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
     Ok(Status { status, details: field("status_details"), retry_after: resp.retry_after })
 }
 
-/// Polls until `Success` (Ok) or `Failed` (an error carrying the HSM's reason).
+/// The security-domain operations' pace: the service normally needs well
+/// under a minute and sends no `Retry-After`, so start quick and back off to
+/// every 2 s.
+const SECURITY_DOMAIN: Pace = Pace {
+    first_interval: Duration::from_millis(250),
+    max_interval: Duration::from_secs(2),
+    retry_after: (Duration::from_secs(1), Duration::from_secs(30)),
+    limit: Duration::from_secs(15 * 60),
+    limit_hint: Some("check later with `uploader status`"),
+};
+
+/// Polls a security-domain status endpoint until `Success` (Ok) or `Failed`
+/// (an error carrying the HSM's reason).
 pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {
-    let start = Instant::now();
-    let mut last = String::new();
-    let mut backoff = FIRST_INTERVAL;
-    loop {
+    let result = until_done(what, SECURITY_DOMAIN, None, || {
         let s = status(client, path)?;
-        let line = format!("{}: {}", s.status, s.details);
-        if line != last {
-            errln!("[{:>5.1} s] {what}: {line}", start.elapsed().as_secs_f32());
-            last = line;
-        }
-        if s.succeeded() {
-            return Ok(s);
-        }
-        if s.failed() {
-            return Err(CliError::general(format!("{what} failed: {}", s.details)));
-        }
-        if start.elapsed() > LIMIT {
-            return Err(CliError::general(format!(
-                "{what} still in progress after {} minutes",
-                LIMIT.as_secs() / 60
-            ))
-            .hint("check later with `uploader status`"));
-        }
-        // The real service sends no Retry-After on these polls: start quick
-        // (most operations end within seconds) and back off to every 2 s.
-        let wait = match s.retry_after {
-            Some(secs) => Duration::from_secs(secs.clamp(1, 30)),
-            None => backoff,
+        let state = format!("{}: {}", s.status, s.details);
+        let look = if s.succeeded() || s.failed() {
+            Look::Done(s)
+        } else {
+            Look::Running(s.retry_after.map(Duration::from_secs))
         };
-        std::thread::sleep(wait);
-        backoff = (backoff * 2).min(MAX_INTERVAL);
+        Ok((state, look))
+    })?;
+    if result.failed() {
+        return Err(CliError::general(format!("{what} failed: {}", result.details)));
     }
+    Ok(result)
 }

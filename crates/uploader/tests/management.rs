@@ -96,6 +96,38 @@ fn names_that_would_reach_another_resource_are_refused_before_any_call() {
     }
 }
 
+/// Resource Manager's refusals carry Resource Manager's hints, never the
+/// data plane's: a wrong token is one for https://management.azure.com.
+#[test]
+fn resource_manager_errors_say_resource_manager() {
+    let dir = scratch("manage-hints");
+    let emu = Emulator::start(&dir.join("emu"));
+    std::fs::write(dir.join("wrong-token"), "not-the-token").unwrap();
+    let arm_url = std::fs::read_to_string(emu.dir.join("arm-url")).unwrap();
+    let ca = emu.dir.join("ca.pem").display().to_string();
+    let args = [
+        "--ca-cert",
+        &ca,
+        "show",
+        "--name",
+        "contoso",
+        "--resource-group",
+        "rg",
+        "--arm-url",
+        arm_url.trim(),
+    ];
+    let o = run(
+        &dir,
+        "uploader",
+        &[&args[..], &["--arm-token-file", "wrong-token", "--subscription", TEST_SUBSCRIPTION]].concat(),
+    );
+    let err = fails(
+        o,
+        &["HTTP 401", "hint: the Resource Manager token was refused", "https://management.azure.com"],
+    );
+    assert!(!err.contains("managedhsm.azure.net"), "a data-plane hint for Resource Manager:\n{err}");
+}
+
 #[test]
 fn provision_delete_purge_and_the_name_rules() {
     let dir = scratch("manage-lifecycle");

@@ -19,7 +19,7 @@ use crate::dataplane::state::Activation;
 use crate::error::{ApiError, StartError, azure_error, internal};
 use crate::pipeline::Gate;
 use crate::server::Planes;
-use crate::{dataplane, ids, server, store};
+use crate::{dataplane, server, store};
 
 /// A provisioned HSM's running data plane.
 struct RunningPlane {
@@ -210,7 +210,7 @@ impl Arm {
         sub: &str,
         api: &str,
     ) -> Reply {
-        let id = ids::new_guid().map_err(|_| internal("RNG failure"))?;
+        let id = azure_shapes::Guid::random().map_err(|_| internal("RNG failure"))?.to_string();
         let wait = if kind == OperationKind::Create { self.provisioning } else { self.operation_time };
         let rg = kind == OperationKind::DeleteResourceGroup;
         state.operations.insert(

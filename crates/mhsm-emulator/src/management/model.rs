@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use azure_shapes::managed_hsm as shapes;
 use sd_core::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -166,60 +167,63 @@ impl ManagedHsm {
             ),
         };
         let created = rfc3339(self.created);
-        json!({
-            "sku": self.sku,
-            "id": self.id(),
-            "name": self.name,
-            "type": "Microsoft.KeyVault/managedHSMs",
-            "location": self.location,
-            "tags": self.tags,
-            "systemData": {
-                "createdBy": self.admins.first().cloned().unwrap_or_default(),
-                "createdByType": "User",
-                "createdAt": created,
-                "lastModifiedBy": self.admins.first().cloned().unwrap_or_default(),
-                "lastModifiedByType": "User",
-                "lastModifiedAt": created,
+        let admin = self.admins.first().cloned().unwrap_or_default();
+        let resource = shapes::ManagedHsm {
+            sku: self.sku.clone(),
+            id: self.id(),
+            name: self.name.clone(),
+            resource_type: shapes::RESOURCE_TYPE.into(),
+            location: self.location.clone(),
+            tags: self.tags.as_object().cloned().unwrap_or_default(),
+            system_data: Some(shapes::SystemData {
+                created_by: admin.clone(),
+                created_by_type: "User".into(),
+                created_at: created.clone(),
+                last_modified_by: admin,
+                last_modified_by_type: "User".into(),
+                last_modified_at: created,
+            }),
+            properties: shapes::ManagedHsmProperties {
+                tenant_id: Some(self.tenant_id.clone()),
+                hsm_uri: Some(hsm_uri.to_owned()),
+                initial_admin_object_ids: self.admins.clone(),
+                enable_soft_delete: Some(true),
+                soft_delete_retention_in_days: Some(self.retention_days),
+                enable_purge_protection: Some(self.purge_protection),
+                provisioning_state: Some(state.into()),
+                status_message: Some(message.into()),
+                network_acls: Some(self.network_acls.clone()),
+                public_network_access: Some("Enabled".into()),
+                regions: Some(Vec::new()),
+                security_domain_properties: Some(shapes::SecurityDomainProperties {
+                    activation_status: activation.into(),
+                    activation_status_message: activation_message.into(),
+                }),
             },
-            "properties": {
-                "tenantId": self.tenant_id,
-                "hsmUri": hsm_uri,
-                "initialAdminObjectIds": self.admins,
-                "enableSoftDelete": true,
-                "softDeleteRetentionInDays": self.retention_days,
-                "enablePurgeProtection": self.purge_protection,
-                "provisioningState": state,
-                "statusMessage": message,
-                "networkAcls": self.network_acls,
-                "publicNetworkAccess": "Enabled",
-                "regions": [],
-                "securityDomainProperties": {
-                    "activationStatus": activation,
-                    "activationStatusMessage": activation_message,
-                },
-            },
-        })
+        };
+        serde_json::to_value(resource).unwrap_or_default()
     }
 
     /// The deleted resource as `deletedManagedHSMs` returns it.
     pub fn deleted_json(&self) -> Option<Value> {
         let d = self.deleted.as_ref()?;
-        Some(json!({
-            "id": format!(
+        let deleted = shapes::DeletedManagedHsm {
+            id: format!(
                 "/subscriptions/{}/providers/Microsoft.KeyVault/locations/{}/deletedManagedHSMs/{}",
                 self.subscription, self.location, self.name
             ),
-            "name": self.name,
-            "type": "Microsoft.Keyvault/deletedManagedHSMs",
-            "properties": {
-                "mhsmId": self.id(),
-                "location": self.location,
-                "deletionDate": rfc3339(d.deleted),
-                "scheduledPurgeDate": rfc3339(d.scheduled_purge),
-                "purgeProtectionEnabled": self.purge_protection,
-                "tags": self.tags,
+            name: self.name.clone(),
+            resource_type: "Microsoft.Keyvault/deletedManagedHSMs".into(),
+            properties: shapes::DeletedProperties {
+                mhsm_id: Some(self.id()),
+                location: Some(self.location.clone()),
+                deletion_date: Some(rfc3339(d.deleted)),
+                scheduled_purge_date: Some(rfc3339(d.scheduled_purge)),
+                purge_protection_enabled: Some(self.purge_protection),
+                tags: self.tags.as_object().cloned().unwrap_or_default(),
             },
-        }))
+        };
+        serde_json::to_value(deleted).ok()
     }
 }
 

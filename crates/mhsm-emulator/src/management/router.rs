@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::lifecycle::{Arm, Reply, accepted};
+use azure_shapes::managed_hsm::{ManagedHsmRequest, NameAvailability};
+
 use super::model::{ManagedHsm, OperationKind, ResourceGroup};
 use crate::error::{ApiError, azure_error as error, internal};
 use crate::pipeline::{api_version, pipeline};
@@ -49,7 +51,7 @@ async fn put_group(
         tags: Option<Value>,
     }
     let req: Body = parse(&body)?;
-    if rg.is_empty() || rg.len() > 90 || !rg.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c)) {
+    if rg.parse::<azure_shapes::ResourceGroup>().is_err() {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "InvalidResourceGroup",
@@ -164,34 +166,6 @@ fn hsm_not_found(name: &str, rg: &str) -> ApiError {
     )
 }
 
-#[derive(Deserialize)]
-struct HsmBody {
-    location: String,
-    #[serde(default)]
-    sku: Option<Value>,
-    #[serde(default)]
-    tags: Option<Value>,
-    #[serde(default)]
-    properties: HsmProperties,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct HsmProperties {
-    #[serde(default)]
-    tenant_id: Option<String>,
-    #[serde(default)]
-    initial_admin_object_ids: Vec<String>,
-    #[serde(default)]
-    soft_delete_retention_in_days: Option<u64>,
-    #[serde(default)]
-    enable_purge_protection: Option<bool>,
-    #[serde(default)]
-    create_mode: Option<String>,
-    #[serde(default)]
-    network_acls: Option<Value>,
-}
-
 /// `PUT …/managedHSMs/{name}`: create (202; provisioning takes a moment) or,
 /// with `createMode: recover`, bring a soft-deleted HSM back.
 async fn put_hsm(
@@ -204,7 +178,7 @@ async fn put_hsm(
         .await
         .map_err(|_| error(StatusCode::BAD_REQUEST, "InvalidRequestContent", "The body is too large."))?;
     let bad = |code: &str, m: &str| error(StatusCode::BAD_REQUEST, code, m);
-    let req: HsmBody = parse(&body)?;
+    let req: ManagedHsmRequest = parse(&body)?;
     if !sd_core::hsm_name::is_managed_hsm_name(&name) {
         return Err(bad(
             "InvalidResourceName",
@@ -436,27 +410,30 @@ async fn check_name(State(arm): State<Arc<Arm>>, body: Bytes) -> Reply {
         name: String,
     }
     let req: Body = parse(&body)?;
-    if !sd_core::hsm_name::is_managed_hsm_name(&req.name) {
-        return ok_json(
-            StatusCode::OK,
-            json!({
-                "nameAvailable": false, "reason": "AccountNameInvalid",
-                "message": format!("The name '{}' is invalid: 3 to 24 letters, digits and hyphens, starting with a letter.", req.name),
-            }),
-        );
-    }
-    let state = arm.current()?;
-    let v = match state.hsms.get(&req.name.to_ascii_lowercase()) {
-        None => json!({"nameAvailable": true}),
-        Some(h) if h.deleted.is_some() => json!({
-            "nameAvailable": false, "reason": "AlreadyExists",
-            "message": format!("A Managed HSM named '{}' is soft-deleted; purge or recover it first.", req.name),
-        }),
-        Some(_) => json!({
-            "nameAvailable": false, "reason": "AlreadyExists",
-            "message": format!("The name '{}' is already in use.", req.name),
-        }),
+    let unavailable = |reason: &str, message: String| NameAvailability {
+        name_available: false,
+        reason: Some(reason.into()),
+        message: Some(message),
     };
+    let answer = if !sd_core::hsm_name::is_managed_hsm_name(&req.name) {
+        unavailable(
+            "AccountNameInvalid",
+            format!(
+                "The name '{}' is invalid: 3 to 24 letters, digits and hyphens, starting with a letter.",
+                req.name
+            ),
+        )
+    } else {
+        match arm.current()?.hsms.get(&req.name.to_ascii_lowercase()) {
+            None => NameAvailability { name_available: true, reason: None, message: None },
+            Some(h) if h.deleted.is_some() => unavailable(
+                "AlreadyExists",
+                format!("A Managed HSM named '{}' is soft-deleted; purge or recover it first.", req.name),
+            ),
+            Some(_) => unavailable("AlreadyExists", format!("The name '{}' is already in use.", req.name)),
+        }
+    };
+    let v = serde_json::to_value(answer).map_err(|e| internal(&e.to_string()))?;
     ok_json(StatusCode::OK, v)
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 use crate::cli::Target;
-use crate::client::HsmClient;
+use crate::http::HsmClient;
 
 #[derive(clap::Subcommand)]
 pub enum KeyCommand {

@@ -17,8 +17,8 @@ use sd_core::handoff::operator_handover::check_operator_can_sign;
 
 use crate::access_token;
 use crate::cli::{Cli, Command, OperatorKeyArgs, Target};
-use crate::client::HsmClient;
 use crate::endpoint::Endpoint;
+use crate::http::HsmClient;
 
 /// Runs one command.
 pub fn run(cli: Cli) -> CliResult {
@@ -33,12 +33,12 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Wait(args) => status::wait(target, args),
         Command::Key(k) => key::run(target, k),
         Command::Role(r) => role::run(target, r),
-        Command::Provision(args) => manage::provision(target, args),
-        Command::Show(args) => manage::show(target, args),
-        Command::Delete(args) => manage::delete(target, args),
-        Command::ListDeleted(args) => manage::list_deleted(target, args),
-        Command::Purge(args) => manage::purge(target, args),
-        Command::Recover(args) => manage::recover(target, args),
+        Command::Provision(args) => manage::provision::run(target, args),
+        Command::Show(args) => manage::show::run(target, args),
+        Command::Delete(args) => manage::delete::run(target, args),
+        Command::ListDeleted(args) => manage::list_deleted::run(target, args),
+        Command::Purge(args) => manage::purge::run(target, args),
+        Command::Recover(args) => manage::recover::run(target, args),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }

@@ -7,7 +7,7 @@ use ceremony_cli::outln;
 use serde_json::{Value, json};
 
 use crate::cli::Target;
-use crate::client::HsmClient;
+use crate::http::HsmClient;
 
 const PROVIDER: &str = "/providers/Microsoft.Authorization";
 /// The api-version Azure's clients use for local RBAC (az sends it, as recorded).
@@ -66,20 +66,16 @@ fn scope_path(scope: &str) -> CliResult<&str> {
 }
 
 fn guid_like(s: &str) -> bool {
-    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    s.parse::<azure_shapes::Guid>().is_ok()
 }
 
 fn new_guid() -> CliResult<String> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b)
-        .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = sd_core::primitives::hex::hex_lower(&b);
-    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+    azure_shapes::Guid::random()
+        .map(|g| g.to_string())
+        .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))
 }
 
-fn ok_json(resp: crate::client::HttpResponse, ok: &[u16], what: &str) -> CliResult<Value> {
+fn ok_json(resp: crate::http::HttpResponse, ok: &[u16], what: &str) -> CliResult<Value> {
     if !ok.contains(&resp.status) {
         return Err(resp.error(what));
     }

@@ -5,19 +5,19 @@
 //! final 200 or 204; after a delete, a final 404 counts as done).
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ceremony_cli::errln;
 use ceremony_cli::error::{CliError, CliResult};
 use serde_json::Value;
 
 use sd_core::HsmName;
 use ureq::http::Uri;
 
+use super::transport::{HttpResponse, Method, Plane, Transport};
 use crate::access_token;
-use crate::client::{HsmClient, HttpResponse, Method};
 use crate::endpoint::{Endpoint, segment};
-use crate::resource_names::{Location, ResourceGroup, SubscriptionId};
+use crate::poll::{Look, Pace};
+use azure_shapes::{Location, ResourceGroup, SubscriptionId};
 
 /// The api-version for `Microsoft.KeyVault/managedHSMs` (what az 2.71 sends, as recorded).
 pub const HSM_API: &str = "2024-11-01";
@@ -42,7 +42,7 @@ pub struct ArmArgs {
 
 /// A Resource Manager client for one subscription.
 pub struct Arm {
-    http: HsmClient,
+    http: Transport,
     /// The subscription ID.
     pub subscription: SubscriptionId,
 }
@@ -87,8 +87,8 @@ impl Arm {
                 id.parse().map_err(|e| CliError::general(format!("az gave the subscription {id:?}: {e}")))?
             }
         };
-        // The api-version goes into each path: it differs by resource type.
-        Ok(Arm { http: HsmClient::new(&endpoint, ca_cert, HSM_API, token)?, subscription })
+        // The api-version goes into each call: it differs by resource type.
+        Ok(Arm { http: Transport::new(&endpoint, Plane::ResourceManager, ca_cert, token)?, subscription })
     }
 
     /// The URL of `path` below the subscription, with `api`.
@@ -106,7 +106,7 @@ impl Arm {
 
     /// Sends `method` to `path` (below the subscription) with `api`.
     pub fn call(&self, method: Method<'_>, path: &ArmPath, api: &str) -> CliResult<HttpResponse> {
-        self.http.send_absolute(method, &self.url(path, api)?.to_string())
+        self.http.send(method, &self.url(path, api)?.to_string())
     }
 
     /// The path of a Managed HSM.
@@ -143,44 +143,41 @@ impl Arm {
         gone_is_done: bool,
         status: &dyn Fn() -> Option<String>,
     ) -> CliResult<HttpResponse> {
-        const LIMIT: Duration = Duration::from_secs(60 * 60);
-        let begin = Instant::now();
-        let mut next = started.async_operation.clone().or_else(|| started.location.clone());
-        let mut wait = started.retry_after.map(Duration::from_secs);
-        let mut backoff = Duration::from_millis(500);
-        let mut said = String::new();
-        loop {
-            let Some(url) = next.clone() else {
-                return Ok(started);
-            };
-            let pause = wait.unwrap_or(backoff).min(Duration::from_secs(60));
-            std::thread::sleep(pause);
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-            let resp = self.http.send_absolute(Method::Get, &url)?;
-            let text = status().unwrap_or_else(|| operation_status(&resp));
-            if text != said {
-                errln!("[{:>6.1} s] {what}: {text}", begin.elapsed().as_secs_f32());
-                said = text;
-            }
-            match resp.status {
+        let Some(first) = started.async_operation.clone().or_else(|| started.location.clone()) else {
+            return Ok(started);
+        };
+        let mut next = first;
+        let asked = started.retry_after.map(Duration::from_secs);
+        crate::poll::until_done(what, OPERATIONS, Some(asked), || {
+            let resp = self.http.send(Method::Get, &next)?;
+            let state = status().unwrap_or_else(|| operation_status(&resp));
+            let look = match resp.status {
                 202 => {
                     // Azure hands out a new Location on each poll.
                     if let Some(l) = resp.location.clone().or(resp.async_operation.clone()) {
-                        next = Some(l);
+                        next = l;
                     }
-                    wait = resp.retry_after.map(Duration::from_secs);
+                    Look::Running(resp.retry_after.map(Duration::from_secs))
                 }
-                200 if is_running(&resp) => wait = resp.retry_after.map(Duration::from_secs),
-                200 | 204 => return Ok(resp),
-                404 if gone_is_done => return Ok(resp),
+                200 if is_running(&resp) => Look::Running(resp.retry_after.map(Duration::from_secs)),
+                200 | 204 => Look::Done(resp),
+                404 if gone_is_done => Look::Done(resp),
                 _ => return Err(resp.error(what)),
-            }
-            if begin.elapsed() > LIMIT {
-                return Err(CliError::general(format!("{what} still running after an hour")));
-            }
-        }
+            };
+            Ok((state, look))
+        })
     }
 }
+
+/// Resource Manager's operations: provisioning takes about 15 minutes, the
+/// others seconds; `Retry-After` honoured up to a minute.
+const OPERATIONS: Pace = Pace {
+    first_interval: Duration::from_millis(500),
+    max_interval: Duration::from_secs(10),
+    retry_after: (Duration::ZERO, Duration::from_secs(60)),
+    limit: Duration::from_secs(60 * 60),
+    limit_hint: None,
+};
 
 /// An `Azure-AsyncOperation` body that says the operation is still running.
 fn is_running(resp: &HttpResponse) -> bool {

@@ -1,9 +1,10 @@
-//! The names Resource Manager paths are made of, checked before any call:
-//! a resource group, a location, a subscription ID. Each is also
-//! percent-encoded where it goes into a path ([`crate::endpoint::segment`]),
-//! so no name, however odd, can reach another resource: a resource group of
+//! The names Resource Manager paths are made of, with Azure's rules: a
+//! resource group, a location, a subscription ID, and the GUIDs that name
+//! principals, assignments and operations. The uploader checks them before
+//! any call (and percent-encodes each where it goes into a path, so no name,
+//! however odd, can reach another resource: a resource group of
 //! `rg/providers/…/managedHSMs/keepme?` is refused here, and would be one
-//! segment there.
+//! segment there); the emulator refuses what Azure refuses by the same rules.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +22,40 @@ pub struct Location(String);
 /// A subscription ID: a GUID (8-4-4-4-12 hexadecimal digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionId(String);
+
+/// A GUID as Azure writes it: 8-4-4-4-12 hexadecimal digits, lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guid(String);
+
+impl Guid {
+    /// A random GUID (version 4), for object IDs, assignments and operations.
+    pub fn random() -> Result<Guid, getrandom::Error> {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b)?;
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        Ok(Guid(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])))
+    }
+}
+
+/// Whether `s` is 8-4-4-4-12 hexadecimal digits.
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl FromStr for Guid {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if is_guid(s) {
+            Ok(Guid(s.to_ascii_lowercase()))
+        } else {
+            Err("an object ID is a GUID: 8-4-4-4-12 hexadecimal digits".into())
+        }
+    }
+}
 
 impl FromStr for ResourceGroup {
     type Err = String;
@@ -49,9 +84,7 @@ impl FromStr for Location {
 impl FromStr for SubscriptionId {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let groups: Vec<&str> = s.split('-').collect();
-        let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-        if lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_hexdigit())) {
+        if is_guid(s) {
             Ok(SubscriptionId(s.to_ascii_lowercase()))
         } else {
             Err("a subscription ID is a GUID: 8-4-4-4-12 hexadecimal digits".into())
@@ -74,7 +107,7 @@ macro_rules! text_name {
         }
     )*};
 }
-text_name!(ResourceGroup, Location, SubscriptionId);
+text_name!(ResourceGroup, Location, SubscriptionId, Guid);
 
 #[cfg(test)]
 mod tests {
@@ -108,5 +141,15 @@ mod tests {
         {
             assert!(bad.parse::<SubscriptionId>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn random_guids_are_version_4_and_parse() {
+        let g = Guid::random().unwrap();
+        assert_eq!(g.as_str().parse::<Guid>().unwrap(), g);
+        assert_eq!(&g.as_str()[14..15], "4");
+        assert!(matches!(&g.as_str()[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(Guid::random().unwrap(), g);
+        assert!("bob".parse::<Guid>().is_err());
     }
 }

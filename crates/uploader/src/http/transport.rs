@@ -1,6 +1,8 @@
-//! The Managed HSM data-plane client: HTTPS (rustls), the bearer token,
-//! `api-version` on every call, timeouts, and retries with backoff on
-//! connection errors, 5xx and 429 (never on other 4xx).
+//! HTTPS to one origin, for both clients ([`super::dataplane`] and
+//! [`super::resource_manager`]): rustls with the given roots, the bearer
+//! token (only ever to that origin), timeouts, no redirects, and retries with
+//! backoff on connection errors, 5xx and 429 (never on other 4xx). Which plane
+//! a transport talks to decides the hints its errors carry.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,12 +18,21 @@ use crate::endpoint::Endpoint;
 const ATTEMPTS: u32 = 5;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Which HSM, and how to reach it.
-pub struct HsmClient {
+/// Which service a transport talks to: its errors' hints depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plane {
+    /// A Managed HSM's data plane (`https://NAME.managedhsm.azure.net`).
+    Hsm,
+    /// Azure Resource Manager (`https://management.azure.com`).
+    ResourceManager,
+}
+
+/// One origin, and how to reach it.
+pub struct Transport {
     agent: ureq::Agent,
     endpoint: Endpoint,
     base: String,
-    api_version: String,
+    plane: Plane,
     access_token: Zeroizing<String>,
 }
 
@@ -37,6 +48,8 @@ pub struct HttpResponse {
     pub location: Option<String>,
     /// `Azure-AsyncOperation`.
     pub async_operation: Option<String>,
+    /// Who answered.
+    pub plane: Plane,
 }
 
 impl HttpResponse {
@@ -69,26 +82,33 @@ impl HttpResponse {
         } else {
             CliError::general(format!("{what} failed: HTTP {} {detail}", self.status))
         };
-        match self.status {
-            401 => {
+        match (self.status, self.plane) {
+            (401, Plane::Hsm) => {
                 err.hint("the access token was refused: is it for https://managedhsm.azure.net, and current?")
             }
-            403 => err.hint(
+            (401, Plane::ResourceManager) => err.hint(
+                "the Resource Manager token was refused: is it for https://management.azure.com, and current?",
+            ),
+            (403, Plane::Hsm) => err.hint(
                 "the identity lacks a Managed HSM local RBAC role for this: the security domain needs \
                  Managed HSM Administrator, keys e.g. Managed HSM Crypto User (`uploader role assign`)",
+            ),
+            (403, Plane::ResourceManager) => err.hint(
+                "the identity lacks an Azure role on the subscription or resource group for this \
+                 (e.g. Managed HSM Contributor); Azure RBAC, not the HSM's local RBAC",
             ),
             _ => err,
         }
     }
 }
 
-impl HsmClient {
-    /// A client for `endpoint` (`https://NAME.managedhsm.azure.net`, Resource
-    /// Manager, or the emulator).
+impl Transport {
+    /// A transport to `endpoint` (`https://NAME.managedhsm.azure.net`,
+    /// Resource Manager, or the emulator) on `plane`.
     pub fn new(
         endpoint: &Endpoint,
+        plane: Plane,
         ca_cert: Option<&Path>,
-        api_version: &str,
         access_token: Zeroizing<String>,
     ) -> CliResult<Self> {
         let base = endpoint.to_string();
@@ -109,22 +129,12 @@ impl HsmClient {
             .user_agent(concat!("hsm-ceremony-uploader/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        Ok(HsmClient {
-            agent: config.into(),
-            endpoint: endpoint.clone(),
-            base,
-            api_version: api_version.to_owned(),
-            access_token,
-        })
+        Ok(Transport { agent: config.into(), endpoint: endpoint.clone(), base, plane, access_token })
     }
 
-    /// The HSM's base URL.
+    /// The origin's base URL.
     pub fn base(&self) -> &str {
         &self.base
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}?api-version={}", self.base, self.api_version)
     }
 
     fn once(&self, method: Method<'_>, url: &str) -> Result<HttpResponse, ureq::Error> {
@@ -154,38 +164,13 @@ impl HsmClient {
         let (location, async_operation) = (header("Location"), header("Azure-AsyncOperation"));
         let status = resp.status().as_u16();
         let body = resp.body_mut().with_config().limit(16 * 1024 * 1024).read_to_vec()?;
-        Ok(HttpResponse { status, body, retry_after, location, async_operation })
+        Ok(HttpResponse { status, body, retry_after, location, async_operation, plane: self.plane })
     }
 
-    /// GETs `path` (see [`HsmClient::send`]).
-    pub fn get(&self, path: &str) -> CliResult<HttpResponse> {
-        self.send(Method::Get, path)
-    }
-
-    /// POSTs a JSON `body` to `path` (see [`HsmClient::send`]).
-    pub fn post(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
-        self.send(Method::Post(body), path)
-    }
-
-    /// PUTs a JSON `body` to `path` (see [`HsmClient::send`]).
-    pub fn put(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
-        self.send(Method::Put(body), path)
-    }
-
-    /// DELETEs `path` (see [`HsmClient::send`]).
-    pub fn delete(&self, path: &str) -> CliResult<HttpResponse> {
-        self.send(Method::Delete, path)
-    }
-
-    /// Sends a request to `path` under the base URL, with the api-version.
-    fn send(&self, method: Method<'_>, path: &str) -> CliResult<HttpResponse> {
-        self.send_url(method, &self.url(path), path)
-    }
-
-    /// Sends a request to a full URL the service gave (an operation's
-    /// `Location`): only to the same origin as the base URL, so the token
-    /// never goes to another host.
-    pub fn send_absolute(&self, method: Method<'_>, url: &str) -> CliResult<HttpResponse> {
+    /// Sends a request to a full URL (one made from the base URL, or an
+    /// operation's `Location` the service gave): only to the same origin as
+    /// the base URL, so the token never goes to another host.
+    pub fn send(&self, method: Method<'_>, url: &str) -> CliResult<HttpResponse> {
         if !self.endpoint.same_origin(url) {
             return Err(CliError::general(format!(
                 "the service pointed to {url}, which is not on {}; not followed",
@@ -214,8 +199,12 @@ impl HsmClient {
                     std::thread::sleep(delay);
                 }
                 Err(e) => {
+                    let flags = match self.plane {
+                        Plane::Hsm => "--hsm / --hsm-url",
+                        Plane::ResourceManager => "--arm-url",
+                    };
                     return Err(CliError::general(format!("{method} {}{path}: {e}", self.base))
-                        .hint("check --hsm / --hsm-url, the network, and --ca-cert for the emulator"));
+                        .hint(format!("check {flags}, the network, and --ca-cert for the emulator")));
                 }
             }
             delay = (delay * 2).min(MAX_BACKOFF);

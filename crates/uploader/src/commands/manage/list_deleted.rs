@@ -1,0 +1,57 @@
+//! `uploader list-deleted`: the subscription's soft-deleted Managed HSMs,
+//! with their purge dates.
+
+use azure_shapes::managed_hsm::{DeletedManagedHsm, List};
+use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::outln;
+use serde_json::Value;
+
+use crate::cli::Target;
+use crate::http::Method;
+use crate::http::resource_manager::{Arm, ArmArgs, ArmPath, HSM_API};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print the list as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    arm: ArmArgs,
+}
+
+/// `uploader list-deleted`.
+pub fn run(target: &Target, args: Args) -> CliResult {
+    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+    let resp = arm.call(
+        Method::Get,
+        &ArmPath::new(&["providers", "Microsoft.KeyVault", "deletedManagedHSMs"]),
+        HSM_API,
+    )?;
+    if resp.status != 200 {
+        return Err(resp.error("listing deleted Managed HSMs"));
+    }
+    let v = resp.json("deleted Managed HSMs")?;
+    if args.json {
+        outln!("{:#}", Value::Array(v["value"].as_array().cloned().unwrap_or_default()));
+        return Ok(());
+    }
+    let list: List<DeletedManagedHsm> = serde_json::from_value(v).map_err(|e| {
+        CliError::general(format!("Resource Manager's list of deleted HSMs is not what Azure sends: {e}"))
+    })?;
+    let items = list.value;
+    if items.is_empty() {
+        outln!("no deleted Managed HSMs in subscription {}", arm.subscription);
+    }
+    for d in &items {
+        let p = &d.properties;
+        outln!(
+            "{}  {}  deleted {}  scheduled purge {}{}",
+            d.name,
+            p.location.as_deref().unwrap_or_default(),
+            p.deletion_date.as_deref().unwrap_or_default(),
+            p.scheduled_purge_date.as_deref().unwrap_or_default(),
+            if p.purge_protection_enabled == Some(true) { "  (purge protection)" } else { "" }
+        );
+    }
+    Ok(())
+}
