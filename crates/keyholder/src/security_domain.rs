@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use ceremony_cli::errln;
 use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::quorum::{Quorum, QuorumError};
 use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::primitives::secret::MasterKey;
 
@@ -62,17 +63,15 @@ pub fn open_quorum(
     passphrase_files: &[PathBuf],
 ) -> CliResult<OpenedQuorum> {
     let pairs = pair_passphrases(keys, passphrase_files)?;
-    let required = sd.sd.required();
-    if keys.len() < required {
-        return Err(CliError::general(format!(
-            "{} --key given, but {} needs {required} custodians",
-            keys.len(),
+    let mut quorum = Quorum::gather(&sd.sd, keys.len()).map_err(|e| match e {
+        QuorumError::TooFew { given, required } => CliError::general(format!(
+            "{given} --key given, but {} needs {required} custodians",
             sd.path.display()
         ))
-        .hint(format!("pass at least {required} custodian keys")));
-    }
+        .hint(format!("pass at least {required} custodian keys")),
+        other => CliError::file(&sd.path, other),
+    })?;
     let mut loaded: Vec<UnlockedKey> = Vec::with_capacity(pairs.len());
-    let mut shares: Vec<OpenedShare> = Vec::new();
     for (n, (source, pass)) in pairs.into_iter().enumerate() {
         let path = source.name();
         if loaded.iter().any(|k| k.source == *source) {
@@ -83,33 +82,35 @@ pub fn open_quorum(
         let key = UnlockedKey::load(source, pass)?;
         if sd.sd.version() == 2 {
             let share = sd.open_share(&key)?;
-            if let Some(i) = shares.iter().position(|s| s.index == share.index) {
-                return Err(CliError::file(
+            let index = share.index;
+            quorum.add(share).map_err(|e| match e {
+                // Positions among the shares are positions among the keys: every v2 key opens one.
+                QuorumError::SameShare { first, index, .. } => CliError::file(
                     path,
                     format!(
                         "opens share {}, the same share as {}",
-                        share.index + 1,
-                        loaded[i].name().display()
+                        index + 1,
+                        loaded[first].name().display()
                     ),
                 )
-                .hint("each custodian must bring their own key"));
-            }
+                .hint("each custodian must bring their own key"),
+                other => CliError::file(&sd.path, other),
+            })?;
             errln!(
                 "key {}/{} {}: opens share {} of {}",
                 n + 1,
                 keys.len(),
                 path.display(),
-                share.index + 1,
+                index + 1,
                 sd.sd.shares().len()
             );
-            shares.push(share);
         }
         loaded.push(key);
     }
     let (master, secrets) = if sd.sd.version() == 2 {
         // Every share came out of this very file, so disagreement means the file was altered.
-        let recovered = sd.sd.recover(&shares).map_err(|e| match e {
-            sd_core::azure::quorum::QuorumError::Inconsistent { .. } => CliError::file(
+        let recovered = quorum.rebuild().map_err(|e| match e {
+            QuorumError::Inconsistent { .. } => CliError::file(
                 &sd.path,
                 "the shares these keys open do not rebuild a master key that opens its EncData: \
                  the file is damaged or was altered",

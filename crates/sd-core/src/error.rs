@@ -68,6 +68,8 @@ pub enum Error {
     Bundle(String),
     /// The key given opens no share of this security domain.
     NoMatchingShare,
+    /// The HSM's SD file does not name the custodians and quorum that were sent.
+    NotWhatWasSent,
     /// The file is one of the ceremony's, of another kind than expected.
     WrongFile {
         /// What it is.
@@ -110,6 +112,9 @@ impl fmt::Display for Error {
             Error::TransferKey(d) => write!(f, "invalid transfer key: {d}"),
             Error::Bundle(d) => write!(f, "bundle rejected: {d}"),
             Error::NoMatchingShare => write!(f, "this key opens no share in this file"),
+            Error::NotWhatWasSent => {
+                write!(f, "the HSM's SD file does not name the custodians and quorum that were sent")
+            }
             Error::WrongFile { found, expected } => write!(f, "this is {found}, not {expected}"),
             Error::Rng => write!(f, "the system random number generator failed"),
             Error::Crypto(d) => write!(f, "cryptographic operation failed: {d}"),

@@ -32,6 +32,7 @@ pub mod activation;
 pub mod combiner;
 pub mod drill_report;
 pub mod enrollment;
+pub mod exchange_key_file;
 pub mod operator_handover;
 pub mod recovery_request;
 pub mod share;

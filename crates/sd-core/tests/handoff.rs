@@ -5,8 +5,9 @@
 
 use sd_core::HsmName;
 use sd_core::attestation::{Basis, ExchangeKeyPolicy, ExchangeKeySource, Pins, VerifiedExchangeKey};
+use sd_core::azure::download_request::DownloadRequest;
 use sd_core::azure::enc_data::DomainSecret;
-use sd_core::azure::quorum::QuorumError;
+use sd_core::azure::quorum::{Quorum, QuorumError};
 use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
 use sd_core::bundle::{self, BundleKind, Signer};
 use sd_core::handoff::activation::ActivationRecord;
@@ -435,6 +436,18 @@ fn the_sd_file_judges_which_share_is_bad_whatever_its_position() {
 }
 
 #[test]
+fn a_quorum_gathered_one_custodian_at_a_time_refuses_as_it_goes() {
+    let w = World::new();
+    assert_eq!(Quorum::gather(&w.sd, 1).err(), Some(QuorumError::TooFew { given: 1, required: 2 }));
+    let mut q = Quorum::gather(&w.sd, 3).unwrap();
+    q.add(w.opened(1)).unwrap();
+    q.add(w.opened(0)).unwrap();
+    assert_eq!(q.add(w.opened(1)), Err(QuorumError::SameShare { first: 0, second: 2, index: 1 }));
+    let r = q.rebuild().unwrap();
+    assert_eq!(r.secrets[0].data.expose(), w.secrets[0].data.expose());
+}
+
+#[test]
 fn a_drill_report_counts_only_when_a_quorum_of_the_sd_custodians_signed_it() {
     let w = World::new();
     let (a, b) = (&w.custodians[0], &w.custodians[2]);
@@ -485,8 +498,17 @@ fn a_drill_report_counts_only_when_a_quorum_of_the_sd_custodians_signed_it() {
 fn an_activation_record_matches_the_sd_file_and_the_pinned_operator() {
     let w = World::new();
     let pin = Pin::certificate(&w.operator.cert);
+    let certs: Vec<Certificate> = w.custodians.iter().map(|p| p.cert.clone()).collect();
+    let sd_file = w.sd.to_json().unwrap();
+    // The SD file is accepted only as the answer to what was sent.
+    let sent = DownloadRequest::new(&certs, 2).unwrap();
+    let activated = sent.accept(sd_file.as_bytes()).unwrap();
+    let reordered = [certs[1].clone(), certs[0].clone(), certs[2].clone()];
+    for other in [DownloadRequest::new(&certs, 3).unwrap(), DownloadRequest::new(&reordered, 2).unwrap()] {
+        assert_eq!(other.accept(sd_file.as_bytes()).unwrap_err(), sd_core::Error::NotWhatWasSent);
+    }
     let signed =
-        ActivationRecord::sign("https://prod.managedhsm.azure.net", &w.sd, &w.operator.signer(), NOW)
+        ActivationRecord::sign("https://prod.managedhsm.azure.net", &activated, &w.operator.signer(), NOW)
             .unwrap();
     let v = ActivationRecord::verify(signed.as_bytes(), &pin, &w.sd).unwrap();
     assert_eq!(v.hsm(), "https://prod.managedhsm.azure.net");

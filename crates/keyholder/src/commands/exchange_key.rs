@@ -9,7 +9,9 @@ use ceremony_cli::outln;
 use sd_core::attestation::{AttestationReport, Basis};
 use serde_json::json;
 
-use super::{ExchangeFile, now_unix};
+use super::now_unix;
+use ceremony_cli::error::InFile;
+use sd_core::handoff::exchange_key_file::ExchangeKeyFile;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,7 +37,7 @@ pub fn run(args: Args) -> CliResult {
         Some(text) => parse_rfc3339(text)?,
         None => now_unix(),
     };
-    let file = ExchangeFile::read(path)?;
+    let file = ExchangeKeyFile::parse(ceremony_cli::files::read(path)?).in_file(path)?;
     let policy = attestation.policy()?;
     let result = policy.verify(file.source(), hsm, at);
     let (report, verdict, unattested) = match &result {

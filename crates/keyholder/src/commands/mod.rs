@@ -18,12 +18,12 @@ pub(crate) use ceremony_cli::artifacts::{load_certificate, print_fingerprint};
 use ceremony_cli::{confirm, files, outln};
 pub(crate) use ceremony_cli::{now_unix, rng};
 use clap::CommandFactory;
-use sd_core::attestation::{ExchangeKeySource, VerifiedExchangeKey};
+use sd_core::attestation::VerifiedExchangeKey;
 use sd_core::bundle::{self, BundleKind};
 use sd_core::handoff::Pin;
+use sd_core::handoff::exchange_key_file::ExchangeKeyFile;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, VerifiedRequest};
 use sd_core::handoff::{CertRole, HandoffError};
-use sd_core::pki::cert::Certificate;
 
 use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
 use ceremony_cli::args::SdFileArg;
@@ -131,38 +131,6 @@ fn request_refused(path: &Path, e: HandoffError) -> CliError {
     }
 }
 
-/// An exchange key as a file holds it: a transfer-key response (JSON), a
-/// recovery request (its exchange certificate), or a certificate.
-enum ExchangeFile {
-    Response(Vec<u8>),
-    Certificate(Box<Certificate>),
-}
-
-impl ExchangeFile {
-    fn read(path: &Path) -> CliResult<ExchangeFile> {
-        let bytes = files::read(path)?;
-        if let Ok(BundleKind::RecoveryRequest) = bundle::peek_kind(&bytes) {
-            // Only the certificate is taken from it here; whoever signed it is not trusted for that.
-            let signed = bundle::verify_signatures(&bytes, BundleKind::RecoveryRequest).in_file(path)?;
-            let payload = signed.payload_for_display().in_file(path)?;
-            let pem = payload["exchange_certificate"].as_str().unwrap_or_default();
-            let cert = Certificate::from_pem_or_der(pem.as_bytes()).in_file(path)?;
-            return Ok(ExchangeFile::Certificate(Box::new(cert)));
-        }
-        if bytes.trim_ascii_start().starts_with(b"{") {
-            return Ok(ExchangeFile::Response(bytes));
-        }
-        Ok(ExchangeFile::Certificate(Box::new(Certificate::from_pem_or_der(&bytes).in_file(path)?)))
-    }
-
-    fn source(&self) -> ExchangeKeySource<'_> {
-        match self {
-            ExchangeFile::Response(b) => ExchangeKeySource::Response(b),
-            ExchangeFile::Certificate(c) => ExchangeKeySource::Certificate(c),
-        }
-    }
-}
-
 /// Reads and verifies an exchange key for the HSM `hsm`, at `at` (default: now).
 fn load_exchange_key(
     path: &Path,
@@ -170,7 +138,7 @@ fn load_exchange_key(
     attestation: &AttestationArgs,
     at: Option<u64>,
 ) -> CliResult<VerifiedExchangeKey> {
-    let file = ExchangeFile::read(path)?;
+    let file = ExchangeKeyFile::parse(files::read(path)?).in_file(path)?;
     let policy = attestation.policy()?;
     policy.verify(file.source(), hsm, at.unwrap_or_else(now_unix)).map_err(|f| {
         CliError::file(path, f).hint("`keyholder exchange-key FILE --hsm NAME` shows every check")

@@ -3,6 +3,7 @@
 //! the exchange key response, the restore blob, and rebuilding the master key
 //! from a quorum of shares.
 
+pub mod activation;
 pub mod download_request;
 pub mod enc_data;
 pub mod quorum;

@@ -165,6 +165,40 @@ fn next_combination(c: &mut [usize], n: usize) -> bool {
     false
 }
 
+/// Shares gathered one custodian at a time, each refused as it comes when it
+/// breaks a rule (so a tool can stop before asking the next custodian for a
+/// passphrase), then rebuilt with the SD file as the judge.
+pub struct Quorum<'a> {
+    sd: &'a SecurityDomain,
+    shares: Vec<OpenedShare>,
+}
+
+impl<'a> Quorum<'a> {
+    /// Starts gathering for `sd` from `custodians` keys: refused at once when
+    /// they are fewer than the file's quorum.
+    pub fn gather(sd: &'a SecurityDomain, custodians: usize) -> Result<Quorum<'a>, QuorumError> {
+        if custodians < sd.required() {
+            return Err(QuorumError::TooFew { given: custodians, required: sd.required() });
+        }
+        Ok(Quorum { sd, shares: Vec::new() })
+    }
+
+    /// Adds the next custodian's share: refused when an earlier custodian
+    /// brought the same share of the file.
+    pub fn add(&mut self, share: OpenedShare) -> Result<(), QuorumError> {
+        if let Some(first) = self.shares.iter().position(|s| s.index == share.index) {
+            return Err(QuorumError::SameShare { first, second: self.shares.len(), index: share.index });
+        }
+        self.shares.push(share);
+        Ok(())
+    }
+
+    /// Rebuilds the master key from what was gathered (see [`rebuild`]).
+    pub fn rebuild(self) -> Result<Recovered, QuorumError> {
+        rebuild(self.sd, &self.shares)
+    }
+}
+
 impl SecurityDomain {
     /// Rebuilds the master key from opened shares (version 2), with this
     /// file's EncData MACs deciding which shares are good (see [`rebuild`]).

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{CertRole, HandoffError, Pin, pinned_signer, require_sd};
+use crate::azure::activation::ActivatedSd;
 use crate::azure::sd_file::SecurityDomain;
 use crate::bundle::{self, BundleKind, Signer};
 use crate::pki::cert::Certificate;
@@ -49,13 +50,15 @@ impl VerifiedActivation {
 }
 
 impl ActivationRecord {
-    /// Signs the record of `sd`, as the HSM at `hsm` returned it.
+    /// Signs the record of an SD file the HSM at `hsm` answered the request
+    /// that was sent with (accepted by [`crate::azure::download_request::DownloadRequest::accept`]).
     pub fn sign(
         hsm: &str,
-        sd: &SecurityDomain,
+        activated: &ActivatedSd,
         operator: &Signer<'_>,
         now: u64,
     ) -> Result<String, HandoffError> {
+        let sd = activated.security_domain();
         let payload = ActivationRecord {
             hsm: hsm.to_owned(),
             sd_sha256: sd.sha256().to_owned(),

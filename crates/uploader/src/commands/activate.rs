@@ -8,7 +8,6 @@ use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::{errln, now_unix, outln};
 use sd_core::azure::download_request::DownloadRequest;
-use sd_core::azure::sd_file::SecurityDomain;
 use sd_core::bundle::Signer;
 use sd_core::handoff::activation::ActivationRecord;
 use sd_core::handoff::enrollment::Enrollment;
@@ -95,18 +94,18 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         value.len(),
         sd_core::primitives::hex::sha256_hex(value.as_bytes())
     );
-    let sd = SecurityDomain::parse(value.as_bytes()).in_file(out)?;
-    let expected: Vec<String> = certs.iter().map(Certificate::x5t_s256).collect();
-    if sd.thumbprints() != expected || sd.required() != quorum {
-        return Err(CliError::file(
-            out,
-            "the HSM's SD file does not name the custodians and quorum that were sent",
-        )
-        .hint("keep this file; do not rely on this activation until it is understood"));
-    }
+    let activated = request.accept(value.as_bytes()).map_err(|e| {
+        let not_sent = e == sd_core::Error::NotWhatWasSent;
+        let err = CliError::file(out, e);
+        if not_sent {
+            err.hint("keep this file; do not rely on this activation until it is understood")
+        } else {
+            err
+        }
+    })?;
     let cert = operator.require_cert()?;
-    let signed = ActivationRecord::sign(client.base(), &sd, &Signer { key: &operator.key, cert }, now_unix())
-        .in_file(&record)?;
+    let signer = Signer { key: &operator.key, cert };
+    let signed = ActivationRecord::sign(client.base(), &activated, &signer, now_unix()).in_file(&record)?;
     files::write_atomic(&record, signed.as_bytes(), PUBLIC_MODE, force)?;
     outln!("wrote {}", record.display());
     if no_wait {
