@@ -43,8 +43,8 @@ pub enum Error {
     KeyUnwrap,
     /// A Shamir share or a set of shares is invalid.
     Shamir(String),
-    /// A certificate cannot be parsed or used.
-    Certificate(String),
+    /// A certificate cannot be parsed, trusted or made.
+    Certificate(crate::pki::certificate_error::CertificateError),
     /// A private key cannot be parsed or used.
     PrivateKey(String),
     /// A private key file is encrypted and no passphrase was given.

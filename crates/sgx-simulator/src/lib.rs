@@ -30,6 +30,7 @@ use sd_core::attestation::collateral::Collateral;
 use sd_core::attestation::evidence::{self, EvidenceParts};
 use sd_core::attestation::pins::Pins;
 use sd_core::pki::cert;
+use sd_core::pki::certificate_error::CertificateError;
 
 /// Who the simulated HSM enclave claims to be.
 #[derive(Debug, Clone)]
@@ -128,7 +129,7 @@ pub struct SimulatedPlatform {
 }
 
 fn cert_err(e: impl std::fmt::Display) -> Error {
-    Error::Certificate(e.to_string())
+    Error::Certificate(CertificateError::encoding("test platform", e))
 }
 
 fn new_key<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SigningKey, Error> {

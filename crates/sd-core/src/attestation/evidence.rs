@@ -27,16 +27,63 @@ pub const ATTRIBUTE_DEBUG: u64 = 0x2;
 
 /// Why evidence could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvidenceError(pub String);
+pub enum EvidenceError {
+    /// A field runs past the end.
+    Truncated {
+        /// The field.
+        what: &'static str,
+        /// Its size.
+        needs: usize,
+        /// Where it starts.
+        offset: usize,
+        /// What is left.
+        remaining: usize,
+    },
+    /// A field holds another value than the format allows.
+    Unexpected {
+        /// The field.
+        what: &'static str,
+        /// What it holds.
+        found: u64,
+        /// What it must hold, as the format names it ("3", "2 (ECDSA P-256)").
+        expected: String,
+    },
+    /// A length field disagrees with the bytes that follow.
+    Length {
+        /// The length field.
+        what: &'static str,
+        /// What it says.
+        says: u64,
+        /// What follows.
+        follow: usize,
+    },
+    /// Bytes after the certification data.
+    Trailing(usize),
+    /// The PCK certificate chain is not text.
+    ChainNotText,
+}
 
 impl fmt::Display for EvidenceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            EvidenceError::Truncated { what, needs, offset, remaining } => {
+                write!(f, "truncated: {what} needs {needs} bytes at offset {offset}, {remaining} remain")
+            }
+            EvidenceError::Unexpected { what, found, expected } => {
+                write!(f, "{what} {found}, expected {expected}")
+            }
+            EvidenceError::Length { what, says, follow } => {
+                write!(f, "{what} says {says} bytes, {follow} follow")
+            }
+            EvidenceError::Trailing(n) => write!(f, "{n} unexpected bytes after the certification data"),
+            EvidenceError::ChainNotText => f.write_str("the PCK certificate chain is not text"),
+        }
     }
 }
 
-fn err(m: impl Into<String>) -> EvidenceError {
-    EvidenceError(m.into())
+/// A field that holds `found` where the format allows only `expected`.
+fn unexpected(what: &'static str, found: impl Into<u64>, expected: impl fmt::Display) -> EvidenceError {
+    EvidenceError::Unexpected { what, found: found.into(), expected: expected.to_string() }
 }
 
 /// A bounds-checked little-endian reader.
@@ -46,30 +93,30 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], EvidenceError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len()).ok_or_else(|| {
-            err(format!(
-                "truncated: {what} needs {n} bytes at offset {}, {} remain",
-                self.pos,
-                self.data.len() - self.pos
-            ))
-        })?;
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], EvidenceError> {
+        let end =
+            self.pos.checked_add(n).filter(|&e| e <= self.data.len()).ok_or(EvidenceError::Truncated {
+                what,
+                needs: n,
+                offset: self.pos,
+                remaining: self.data.len() - self.pos,
+            })?;
         let out = &self.data[self.pos..end];
         self.pos = end;
         Ok(out)
     }
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], EvidenceError> {
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], EvidenceError> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
     }
-    fn u16(&mut self, what: &str) -> Result<u16, EvidenceError> {
+    fn u16(&mut self, what: &'static str) -> Result<u16, EvidenceError> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
-    fn u32(&mut self, what: &str) -> Result<u32, EvidenceError> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, EvidenceError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
-    fn u64(&mut self, what: &str) -> Result<u64, EvidenceError> {
+    fn u64(&mut self, what: &'static str) -> Result<u64, EvidenceError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
     fn remaining(&self) -> usize {
@@ -172,32 +219,36 @@ pub fn parse(bytes: &[u8]) -> Result<Evidence, EvidenceError> {
     let mut r = Reader { data: bytes, pos: 0 };
     let version = r.u32("Open Enclave header version")?;
     if version != OE_VERSION {
-        return Err(err(format!("Open Enclave header version {version}, expected {OE_VERSION}")));
+        return Err(unexpected("Open Enclave header version", version, OE_VERSION));
     }
     let report_type = r.u32("report type")?;
     if report_type != OE_REPORT_TYPE_SGX_REMOTE {
-        return Err(err(format!(
-            "report type {report_type}, expected {OE_REPORT_TYPE_SGX_REMOTE} (remote SGX)"
-        )));
+        return Err(unexpected(
+            "report type",
+            report_type,
+            format!("{OE_REPORT_TYPE_SGX_REMOTE} (remote SGX)"),
+        ));
     }
     let size = r.u64("report size")?;
     if size != r.remaining() as u64 {
-        return Err(err(format!("report size says {size} bytes, {} follow", r.remaining())));
+        return Err(EvidenceError::Length { what: "report size", says: size, follow: r.remaining() });
     }
     let quote_start = r.pos;
     let qv = r.u16("quote version")?;
     if qv != QUOTE_VERSION {
-        return Err(err(format!("quote version {qv}, expected {QUOTE_VERSION}")));
+        return Err(unexpected("quote version", qv, QUOTE_VERSION));
     }
     let key_type = r.u16("attestation key type")?;
     if key_type != ATT_KEY_TYPE_P256 {
-        return Err(err(format!(
-            "attestation key type {key_type}, expected {ATT_KEY_TYPE_P256} (ECDSA P-256)"
-        )));
+        return Err(unexpected(
+            "attestation key type",
+            key_type,
+            format!("{ATT_KEY_TYPE_P256} (ECDSA P-256)"),
+        ));
     }
     let tee = r.u32("TEE type")?;
     if tee != 0 {
-        return Err(err(format!("TEE type {tee}, expected 0 (SGX)")));
+        return Err(unexpected("TEE type", tee, "0 (SGX)"));
     }
     let qe_svn = r.u16("QE SVN")?;
     let pce_svn = r.u16("PCE SVN")?;
@@ -206,7 +257,11 @@ pub fn parse(bytes: &[u8]) -> Result<Evidence, EvidenceError> {
     let signed_quote = bytes[quote_start..r.pos].to_vec();
     let sig_len = r.u32("signature data length")? as usize;
     if sig_len != r.remaining() {
-        return Err(err(format!("signature data length says {sig_len} bytes, {} follow", r.remaining())));
+        return Err(EvidenceError::Length {
+            what: "signature data length",
+            says: sig_len as u64,
+            follow: r.remaining(),
+        });
     }
     let enclave_signature = r.array("enclave report signature")?;
     let attestation_key = r.array("attestation key")?;
@@ -216,19 +271,20 @@ pub fn parse(bytes: &[u8]) -> Result<Evidence, EvidenceError> {
     let qe_auth_data = r.take(auth_len, "QE authentication data")?.to_vec();
     let cert_type = r.u16("certification data type")?;
     if cert_type != CERT_DATA_PCK_CHAIN {
-        return Err(err(format!(
-            "certification data type {cert_type}, expected {CERT_DATA_PCK_CHAIN} (PCK chain)"
-        )));
+        return Err(unexpected(
+            "certification data type",
+            cert_type,
+            format!("{CERT_DATA_PCK_CHAIN} (PCK chain)"),
+        ));
     }
     let cert_len = r.u32("certification data size")? as usize;
     let cert_data = r.take(cert_len, "certification data")?;
     if r.remaining() != 0 {
-        return Err(err(format!("{} unexpected bytes after the certification data", r.remaining())));
+        return Err(EvidenceError::Trailing(r.remaining()));
     }
     // The chain is PEM text, NUL-terminated as the quoting library writes it.
     let text = cert_data.strip_suffix(&[0]).unwrap_or(cert_data);
-    let pck_chain_pem =
-        String::from_utf8(text.to_vec()).map_err(|_| err("the PCK certificate chain is not text"))?;
+    let pck_chain_pem = String::from_utf8(text.to_vec()).map_err(|_| EvidenceError::ChainNotText)?;
     Ok(Evidence {
         signed_quote,
         qe_svn,

@@ -10,6 +10,7 @@
 use serde::Deserialize;
 
 use crate::Error;
+use crate::pki::certificate_error::CertificateError;
 
 /// SHA-256 of the Intel SGX Root CA's SubjectPublicKeyInfo.
 pub const INTEL_SGX_ROOT_SPKI_SHA256: &str =
@@ -45,7 +46,7 @@ pub struct Pins {
 
 fn hex32(text: &str) -> Result<[u8; 32], Error> {
     let t = text.trim();
-    let bad = || Error::Certificate(format!("{t:?} is not 64 hex digits"));
+    let bad = || Error::Certificate(CertificateError::NotHex(t.to_owned()));
     if t.len() != 64 || !t.is_ascii() {
         return Err(bad());
     }
@@ -110,28 +111,24 @@ impl Pins {
     pub fn with_root(mut self, root: &[u8]) -> Result<Pins, Error> {
         use der::{Decode, Encode};
         use sha2::Digest;
-        let pem =
-            std::str::from_utf8(root).map_err(|_| Error::Certificate("the root is not PEM text".into()))?;
-        let certs = super::chain::parse_pem_chain(pem).map_err(Error::Certificate)?;
+        let pem = std::str::from_utf8(root).map_err(|_| Error::Certificate(CertificateError::RootNotText))?;
+        let chain = |e: String| Error::Certificate(CertificateError::Chain(e));
+        let certs = super::chain::parse_pem_chain(pem).map_err(chain)?;
         let [cert] = certs.as_slice() else {
-            return Err(Error::Certificate(format!(
-                "{} certificates; an attestation root file holds one",
-                certs.len()
-            )));
+            return Err(Error::Certificate(CertificateError::RootCount(certs.len())));
         };
-        let der = cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
-        let cert = x509_cert::Certificate::from_der(&der).map_err(|e| Error::Certificate(e.to_string()))?;
-        let key = super::chain::ec_key(&cert).map_err(Error::Certificate)?;
+        let der = cert.to_der().map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
+        let cert = x509_cert::Certificate::from_der(&der)
+            .map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
+        let key = super::chain::ec_key(&cert).map_err(chain)?;
         if !super::chain::cert_signed_by(&cert, &key) {
-            return Err(Error::Certificate(
-                "the attestation root is not self-signed with ECDSA P-256".into(),
-            ));
+            return Err(Error::Certificate(CertificateError::RootNotEcdsa));
         }
         let spki = cert
             .tbs_certificate()
             .subject_public_key_info()
             .to_der()
-            .map_err(|e| Error::Certificate(e.to_string()))?;
+            .map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
         self.root_spki_sha256 = sha2::Sha256::digest(&spki).into();
         self.root_is_intel = self.root_spki_sha256 == Pins::default().root_spki_sha256;
         Ok(self)

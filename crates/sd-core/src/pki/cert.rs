@@ -1,6 +1,7 @@
 //! X.509 certificates: parsing (PEM or DER), thumbprints, RSA public keys, and
 //! the self-signed certificates hsm-ceremony makes for custodians and operators.
 
+use super::certificate_error::{CertificateError, PssProblem};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -41,13 +42,17 @@ impl std::fmt::Debug for Certificate {
 impl Certificate {
     /// What the issuer signed (the TBSCertificate's DER) and the signature.
     fn signed_parts<S: for<'a> TryFrom<&'a [u8]>>(&self) -> Result<(Vec<u8>, S), Error> {
-        let tbs = self.parsed.tbs_certificate().to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let tbs = self
+            .parsed
+            .tbs_certificate()
+            .to_der()
+            .map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
         let sig = self
             .parsed
             .signature()
             .as_bytes()
             .and_then(|b| S::try_from(b).ok())
-            .ok_or_else(|| Error::Certificate("malformed signature".into()))?;
+            .ok_or(Error::Certificate(CertificateError::MalformedSignature))?;
         Ok((tbs, sig))
     }
 
@@ -60,7 +65,7 @@ impl Certificate {
     /// silently wrapping a domain to a corrupted key.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         let parsed = x509_cert::Certificate::from_der(der)
-            .map_err(|e| Error::Certificate(format!("not a DER X.509 certificate ({e})")))?;
+            .map_err(|e| Error::Certificate(CertificateError::NotDer(e.to_string())))?;
         let cert = Certificate { der: der.to_vec(), parsed };
         cert.check_self_signature()?;
         Ok(cert)
@@ -79,7 +84,7 @@ impl Certificate {
         }
         let oid = self.parsed.signature_algorithm().oid;
         if oid != tbs_cert.signature().oid {
-            return Err(Error::Certificate("the outer and inner signature algorithms differ".into()));
+            return Err(Error::Certificate(CertificateError::AlgorithmMismatch));
         }
         if oid == const_oid::db::rfc5912::ID_RSASSA_PSS {
             return self.check_pss_self_signature();
@@ -94,9 +99,9 @@ impl Certificate {
             // Not RSA (an ECDSA CA of an attestation chain is checked where it is used).
             return Ok(());
         }
-        let key = self.rsa_public_key_any_size().map_err(|_| {
-            Error::Certificate("signed with RSA but the public key is not RSA: damaged".into())
-        })?;
+        let key = self
+            .rsa_public_key_any_size()
+            .map_err(|_| Error::Certificate(CertificateError::RsaSignedNonRsaKey))?;
         let (tbs, sig): (_, Signature) = self.signed_parts()?;
         let ok = match oid {
             o if o == SHA_256_WITH_RSA_ENCRYPTION => {
@@ -110,13 +115,7 @@ impl Certificate {
             }
             _ => VerifyingKey::<sha1::Sha1>::new(key).verify(&tbs, &sig).is_ok(),
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::Certificate(
-                "the self-signature does not verify: the certificate is damaged or altered".into(),
-            ))
-        }
+        if ok { Ok(()) } else { Err(Error::Certificate(CertificateError::SelfSignature { pss: false })) }
     }
 
     /// The self-signature of a certificate signed with RSASSA-PSS: the hash,
@@ -125,19 +124,19 @@ impl Certificate {
         use const_oid::db::rfc5912::{ID_MGF_1, ID_SHA_256, ID_SHA_384, ID_SHA_512};
         use rsa::pss::{Signature, VerifyingKey};
         use signature::Verifier;
-        let bad = |m: &str| Err(Error::Certificate(m.into()));
+        let bad = |p: PssProblem| Err(Error::Certificate(CertificateError::Pss(p)));
         let alg = self.parsed.signature_algorithm();
         let Some(params) = alg.parameters.as_ref() else {
-            return bad("an RSASSA-PSS signature without parameters");
+            return bad(PssProblem::NoParameters);
         };
-        let der = params.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        let der = params.to_der().map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
         let Ok(pss) = rsa::pkcs1::RsaPssParams::<der::Any>::from_der(&der) else {
-            return bad("malformed RSASSA-PSS parameters");
+            return bad(PssProblem::MalformedParameters);
         };
         let hash = pss.hash.oid;
         let mgf_hash = pss.mask_gen.parameters.as_ref().map(|h| h.oid);
         if pss.mask_gen.oid != ID_MGF_1 || mgf_hash != Some(hash) {
-            return bad("RSASSA-PSS with a mask generation other than MGF1 over the same hash");
+            return bad(PssProblem::OtherMask);
         }
         let key = self.rsa_public_key_any_size()?;
         let (tbs, sig): (_, Signature) = self.signed_parts()?;
@@ -152,13 +151,9 @@ impl Certificate {
             h if h == ID_SHA_512 => {
                 VerifyingKey::<sha2::Sha512>::new_with_salt_len(key, salt).verify(&tbs, &sig).is_ok()
             }
-            _ => return bad("RSASSA-PSS with a hash other than SHA-256, SHA-384 or SHA-512"),
+            _ => return bad(PssProblem::OtherHash),
         };
-        if ok {
-            Ok(())
-        } else {
-            bad("the RSASSA-PSS self-signature does not verify: the certificate is damaged or altered")
-        }
+        if ok { Ok(()) } else { Err(Error::Certificate(CertificateError::SelfSignature { pss: true })) }
     }
 
     /// Fails unless the certificate is self-issued (and so, when RSA-signed,
@@ -170,12 +165,10 @@ impl Certificate {
         if tbs.issuer() == tbs.subject() {
             Ok(())
         } else {
-            Err(Error::Certificate(format!(
-                "is not self-signed (issued by {} to {}); custodian certificates and Azure exchange keys are \
-                 self-signed, so this one is damaged or not what it claims",
-                tbs.issuer(),
-                tbs.subject()
-            )))
+            Err(Error::Certificate(CertificateError::NotSelfSigned {
+                issuer: tbs.issuer().to_string(),
+                subject: tbs.subject().to_string(),
+            }))
         }
     }
 
@@ -185,9 +178,8 @@ impl Certificate {
             .tbs_certificate()
             .subject_public_key_info()
             .to_der()
-            .map_err(|e| Error::Certificate(e.to_string()))?;
-        rsa::PublicKey::from_public_key_der(&spki)
-            .map_err(|_| Error::Certificate("the public key is not an RSA key".into()))
+            .map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
+        rsa::PublicKey::from_public_key_der(&spki).map_err(|_| Error::Certificate(CertificateError::NotRsa))
     }
 
     /// Parses a PEM certificate (the first `CERTIFICATE` block), or DER if the
@@ -202,16 +194,15 @@ impl Certificate {
         crate::artifact::require(data, crate::artifact::ArtifactKind::Certificate)?;
         let Some(start) = text.find(BEGIN) else {
             if text.trim_start().starts_with("-----BEGIN") {
-                return Err(Error::Certificate("PEM block is not a CERTIFICATE".into()));
+                return Err(Error::Certificate(CertificateError::PemNotCertificate));
             }
             return Self::from_der(data);
         };
         let body = &text[start + BEGIN.len()..];
-        let end =
-            body.find(END).ok_or_else(|| Error::Certificate("PEM certificate has no END line".into()))?;
+        let end = body.find(END).ok_or(Error::Certificate(CertificateError::PemNoEnd))?;
         let rest = &body[end + END.len()..];
         if !rest.chars().all(|c| c.is_ascii_whitespace()) {
-            return Err(Error::Certificate("unexpected data after the certificate's END line".into()));
+            return Err(Error::Certificate(CertificateError::PemTrailingData));
         }
         let b64_text: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let der = b64::std_decode(&b64_text, "PEM certificate body")?;
@@ -259,9 +250,7 @@ impl Certificate {
         let key = self.rsa_public_key_any_size()?;
         let bits = key.size() * 8;
         if bits < MIN_RSA_BITS {
-            return Err(Error::Certificate(format!(
-                "the RSA key is {bits} bits; at least {MIN_RSA_BITS} are required"
-            )));
+            return Err(Error::Certificate(CertificateError::KeyTooSmall { bits, min: MIN_RSA_BITS }));
         }
         Ok(key)
     }
@@ -331,7 +320,7 @@ impl Profile {
         extra: Vec<Extension>,
     ) -> Result<Profile, Error> {
         let subject = Name::from_str(&format!("CN={common_name}"))
-            .map_err(|e| Error::Certificate(format!("subject: {e}")))?;
+            .map_err(|e| Error::Certificate(CertificateError::encoding("subject", e)))?;
         Ok(Profile { subject, issuer: None, ca: false, usage, server_names, extra })
     }
 
@@ -385,7 +374,7 @@ pub fn random_serial<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<SerialNumb
     rng.try_fill_bytes(&mut serial).map_err(|_| Error::Rng)?;
     serial[0] &= 0x7f; // positive
     serial[0] |= 0x01; // no leading zero byte, so the DER length is fixed
-    SerialNumber::new(&serial).map_err(|e| Error::Certificate(e.to_string()))
+    SerialNumber::new(&serial).map_err(|e| Error::Certificate(CertificateError::encoding("serial", e)))
 }
 
 /// How far back a new certificate's validity starts, so that a machine whose
@@ -403,7 +392,7 @@ pub fn validity(not_before_unix: u64, days: u32) -> Result<Validity, Error> {
     let time = |secs: u64| -> Result<Time, Error> {
         der::DateTime::from_unix_duration(Duration::from_secs(secs))
             .map(Time::from)
-            .map_err(|e| Error::Certificate(format!("validity: {e}")))
+            .map_err(|e| Error::Certificate(CertificateError::encoding("validity", e)))
     };
     Ok(Validity::new(time(not_before_unix)?, time(not_before_unix + u64::from(days) * 86_400)?))
 }
@@ -414,13 +403,7 @@ pub fn validate_common_name(name: &str) -> Result<(), Error> {
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Certificate(format!(
-            "name {name:?} must be 1-64 characters of A-Z a-z 0-9 - _ . and not start with a dot"
-        )))
-    }
+    if ok { Ok(()) } else { Err(Error::Certificate(CertificateError::BadName(name.to_owned()))) }
 }
 
 /// Makes a self-signed X.509 v3 certificate (sha256WithRSAEncryption) for `key`
@@ -441,7 +424,7 @@ pub fn self_signed<R: TryCryptoRng + ?Sized>(
 pub fn spki_der(key: &rsa::PublicKey) -> Result<Vec<u8>, Error> {
     spki::SubjectPublicKeyInfoOwned::from_key(key)
         .and_then(|s| s.to_der().map_err(Into::into))
-        .map_err(|e| Error::Certificate(e.to_string()))
+        .map_err(|e| Error::Certificate(CertificateError::encoding("public key", e)))
 }
 
 /// An exchange-key certificate shaped like a Managed HSM's: self-signed,
@@ -474,8 +457,8 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
 ) -> Result<Certificate, Error> {
     let mut names = Vec::new();
     for d in dns_names {
-        let ia5 =
-            der::asn1::Ia5String::new(d).map_err(|e| Error::Certificate(format!("DNS name {d:?}: {e}")))?;
+        let ia5 = der::asn1::Ia5String::new(d)
+            .map_err(|e| Error::Certificate(CertificateError::encoding(&format!("DNS name {d:?}"), e)))?;
         names.push(GeneralName::DnsName(ia5));
     }
     for ip in ips {
@@ -483,7 +466,8 @@ pub fn self_signed_server<R: TryCryptoRng + ?Sized>(
             std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
             std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
         };
-        let os = der::asn1::OctetString::new(bytes).map_err(|e| Error::Certificate(e.to_string()))?;
+        let os = der::asn1::OctetString::new(bytes)
+            .map_err(|e| Error::Certificate(CertificateError::encoding("IP address", e)))?;
         names.push(GeneralName::IpAddress(os));
     }
     let cn = dns_names.first().copied().unwrap_or("localhost");
@@ -500,20 +484,20 @@ fn build_self_signed<R: TryCryptoRng + ?Sized>(
     days: u32,
 ) -> Result<Certificate, Error> {
     if days == 0 {
-        return Err(Error::Certificate("validity must be at least one day".into()));
+        return Err(Error::Certificate(CertificateError::ZeroDays));
     }
     let validity = validity(not_before_unix, days)?;
     let serial = random_serial(rng)?;
     let public = key.public_key();
-    let spki =
-        spki::SubjectPublicKeyInfoOwned::from_key(&public).map_err(|e| Error::Certificate(e.to_string()))?;
+    let spki = spki::SubjectPublicKeyInfoOwned::from_key(&public)
+        .map_err(|e| Error::Certificate(CertificateError::encoding("public key", e)))?;
     let builder = CertificateBuilder::new(profile, serial, validity, spki)
-        .map_err(|e| Error::Certificate(e.to_string()))?;
+        .map_err(|e| Error::Certificate(CertificateError::encoding("", e)))?;
     let signer = CertSigner { key, public: rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public) };
     let cert = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
-        .map_err(|e| Error::Certificate(format!("signing: {e}")))?;
-    let der = cert.to_der().map_err(|e| Error::Certificate(e.to_string()))?;
+        .map_err(|e| Error::Certificate(CertificateError::encoding("signing", e)))?;
+    let der = cert.to_der().map_err(|e| Error::Certificate(CertificateError::encoding("encoding", e)))?;
     Certificate::from_der(&der)
 }
 
