@@ -6,15 +6,8 @@
 #
 #   interop/azure-mgmt.sh [PYTHON]   (PYTHON: an interpreter that already has both packages)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-W="$(mktemp -d)"; trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
-PY="${1:-}"
-if [ -z "$PY" ]; then
-  python3 -m venv "$W/venv"
-  "$W/venv/bin/pip" install -q azure-mgmt-resource azure-mgmt-keyvault
-  PY="$W/venv/bin/python"
-fi
-"$PY" -m pip list 2>/dev/null | grep -E '^azure-(mgmt-keyvault|mgmt-resource|core) ' || true
+. "$(dirname "$0")/lib.sh"
+python_with "$@" -- azure-mgmt-resource azure-mgmt-keyvault
 cargo build --locked -q -p mhsm-emulator --manifest-path "$ROOT/Cargo.toml"
 cd "$W"
 "$ROOT/target/debug/mhsm-emulator" --data-dir azure --transfer-key-bits 3072 --provisioning-ms 1000 >/dev/null 2>&1 &

@@ -6,15 +6,8 @@
 #
 #   interop/azure-sdk.sh [PYTHON]   (PYTHON: an interpreter that already has both packages)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-W="$(mktemp -d)"; trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
-PY="${1:-}"
-if [ -z "$PY" ]; then
-  python3 -m venv "$W/venv"
-  "$W/venv/bin/pip" install -q azure-keyvault-keys azure-keyvault-administration
-  PY="$W/venv/bin/python"
-fi
-"$PY" -m pip list 2>/dev/null | grep -E '^azure-(keyvault-keys|keyvault-administration|core) ' || true
+. "$(dirname "$0")/lib.sh"
+python_with "$@" -- azure-keyvault-keys azure-keyvault-administration
 cargo build --locked -q -p keyholder -p uploader -p mhsm-emulator --manifest-path "$ROOT/Cargo.toml"
 B="$ROOT/target/debug"
 cd "$W"

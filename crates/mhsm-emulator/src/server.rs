@@ -173,8 +173,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
             tls: tls.clone(),
             platform,
         };
-        store::publish(&dir.join("arm-url"), &base_url)?;
+        // principal, then url, then arm-url: scripts wait for the last.
         let app = planes.open_hsm(dir, &config.hsm_name, None, &base_url)?;
+        store::publish(&dir.join("arm-url"), &base_url)?;
         let arm = Arc::new(Arm::new(dir.clone(), base_url.clone(), config.provisioning, planes, arm_state));
         // HSMs provisioned before a restart get their data planes back (on new ports).
         arm.start_all()?;
