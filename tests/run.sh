@@ -15,6 +15,11 @@ fi
 [ -d ../shared/vectors ] || [ -n "${HSM_CEREMONY_VECTORS:-}" ] || {
   echo "tests: Azure's test vectors are not at ../shared/vectors (or set HSM_CEREMONY_VECTORS)" >&2; exit 1; }
 
+# The tests mostly wait on the processes they start (the tools, emulated
+# HSMs): twice as many test threads as cores keeps the cores busy. An explicit
+# RUST_TEST_THREADS (or --test-threads after --) wins.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-$(( $(nproc 2>/dev/null || echo 2) * 2 ))}"
+
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e

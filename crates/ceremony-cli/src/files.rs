@@ -6,10 +6,9 @@
 //! the folder fsynced. On any failure the temporary file is removed, so no
 //! partial output is ever left behind.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::fs::{self, File};
+use std::io::{ErrorKind, Read};
 
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroize;
 
@@ -158,43 +157,12 @@ fn parent(path: &Path) -> Option<&Path> {
 /// file is an error and is left untouched.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32, force: bool) -> CliResult {
     check_writable(path, force)?;
-    let dir = parent(path).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::file(path, "is not a file name"))?
-        .to_string_lossy()
-        .into_owned();
-    let mut nonce = [0u8; 8];
-    getrandom::fill(&mut nonce)
-        .map_err(|_| CliError::general("the system random number generator failed"))?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", sd_core::primitives::hex::hex_lower(&nonce)));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        if force {
-            fs::rename(&tmp, path)?;
-        } else {
-            match fs::hard_link(&tmp, path) {
-                Ok(()) => fs::remove_file(&tmp)?,
-                // Filesystems without hard links (FAT on removable media): the
-                // existence check above stands in for the atomic one.
-                Err(e) if e.kind() != ErrorKind::AlreadyExists && !path.exists() => fs::rename(&tmp, path)?,
-                Err(e) => return Err(e),
-            }
-        }
-        File::open(&dir)?.sync_all()
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(match e.kind() {
-            ErrorKind::AlreadyExists => CliError::file(path, "already exists; refusing to overwrite it")
-                .hint("choose another output name, or pass --force to replace it"),
-            _ => CliError::file(path, format!("cannot write: {e}")),
-        });
-    }
-    Ok(())
+    atomic_file::write(path, data, mode, force).map_err(|e| match e.kind() {
+        ErrorKind::AlreadyExists => CliError::file(path, "already exists; refusing to overwrite it")
+            .hint("choose another output name, or pass --force to replace it"),
+        ErrorKind::InvalidInput => CliError::file(path, "is not a file name"),
+        _ => CliError::file(path, format!("cannot write: {e}")),
+    })
 }
 
 /// Several outputs that succeed or fail together: if one write fails, the

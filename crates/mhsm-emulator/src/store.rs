@@ -13,12 +13,10 @@ use crate::dataplane::state::HsmState;
 use crate::error::StartError;
 use crate::management::model::ArmState;
 
-/// Writes `data` to `path` atomically with `mode`, replacing it: the CLIs'
-/// writer (a random temporary name created exclusively, so a symlink planted
-/// there is never followed; fsync; rename; fsync of the folder).
+/// Writes `data` to `path` atomically with `mode`, replacing it: the tools'
+/// writer ([`atomic_file::write`]).
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    ceremony_cli::files::write_atomic(path, data, mode, true)
-        .map_err(|e| std::io::Error::other(e.to_string()))
+    atomic_file::write(path, data, mode, true)
 }
 
 /// Writes a small public file for scripts (`url`, `principal`...).
