@@ -1,11 +1,21 @@
 //! Azure's shapes that both online halves of hsm-ceremony speak: the
 //! uploader reads them from Resource Manager, the emulator answers with them,
 //! so the two cannot drift apart. Names are checked by Azure's rules
-//! ([`names`]); resources are typed ([`managed_hsm`]) instead of indexed JSON.
+//! ([`names`]); resources are typed ([`managed_hsm`], [`rbac`]) instead of
+//! indexed JSON.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod managed_hsm;
 pub mod names;
+pub mod rbac;
 
 pub use names::{Guid, Location, ResourceGroup, SubscriptionId};
+pub use rbac::{KeyName, Scope};
+
+/// A list answer, Resource Manager's and the data plane's alike: `{"value": [...]}`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct List<T> {
+    /// The items.
+    pub value: Vec<T>,
+}

@@ -204,13 +204,6 @@ pub struct NameAvailability {
     pub message: Option<String>,
 }
 
-/// A list answer: `{"value": [...]}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct List<T> {
-    /// The items.
-    pub value: Vec<T>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

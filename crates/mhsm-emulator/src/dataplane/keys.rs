@@ -65,7 +65,7 @@ fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
 }
 
 fn valid_name(name: &str) -> Result<(), ApiError> {
-    if name.is_empty() || name.len() > 127 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if name.parse::<azure_shapes::KeyName>().is_err() {
         return Err(bad("Key names are 1-127 characters of 0-9, a-z, A-Z and -."));
     }
     Ok(())

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use azure_shapes::rbac::RoleAssignmentRequest;
 use serde_json::json;
 
 use super::app::App;
@@ -90,24 +90,12 @@ pub async fn get_assignment(State(app): State<Arc<App>>, uri: Uri) -> Reply {
     Ok(axum::Json(a.ok_or_else(|| assignment_not_found(&name))?.json()).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AssignmentProperties {
-    role_definition_id: String,
-    principal_id: String,
-}
-
-#[derive(Deserialize)]
-struct AssignmentBody {
-    properties: AssignmentProperties,
-}
-
 /// `PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{name}` → 201.
 pub async fn create_assignment(State(app): State<Arc<App>>, uri: Uri, body: Bytes) -> Reply {
     let scope = scope_of(&uri)?;
     let name = last_segment(&uri);
     let bad = |m: &str| azure_error(StatusCode::BAD_REQUEST, "BadParameter", m);
-    let req: AssignmentBody = serde_json::from_slice(&body).map_err(|e| {
+    let req: RoleAssignmentRequest = serde_json::from_slice(&body).map_err(|e| {
         bad(&format!("The body must be {{\"properties\": {{\"roleDefinitionId\", \"principalId\"}}}}: {e}."))
     })?;
     let role = roles::role(&req.properties.role_definition_id).ok_or_else(|| {

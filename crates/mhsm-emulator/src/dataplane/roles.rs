@@ -5,8 +5,10 @@
 //! "Managed HSM Administrator" at `/`, which covers the security domain and
 //! role management but no key operation: keys need another role.
 
+use azure_shapes::Scope;
+use azure_shapes::rbac;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const PREFIX: &str = "Microsoft.KeyVault/managedHsm";
 
@@ -185,23 +187,22 @@ pub fn role(reference: &str) -> Option<&'static Role> {
 
 /// A role definition as `GET …/roleDefinitions` lists it.
 pub fn definition_json(role: &Role) -> Value {
-    json!({
-        "id": definition_id(role.id),
-        "name": role.id,
-        "type": "Microsoft.Authorization/roleDefinitions",
-        "properties": {
-            "roleName": role.name,
-            "description": role.description,
-            "type": "AKVBuiltInRole",
-            "assignableScopes": ["/"],
-            "permissions": [{
-                "actions": [],
-                "notActions": [],
-                "dataActions": role.actions.iter().map(|a| format!("{PREFIX}/{a}")).collect::<Vec<_>>(),
-                "notDataActions": [],
+    let definition = rbac::RoleDefinition {
+        id: definition_id(role.id),
+        name: role.id.to_owned(),
+        resource_type: "Microsoft.Authorization/roleDefinitions".into(),
+        properties: rbac::RoleDefinitionProperties {
+            role_name: role.name.to_owned(),
+            description: role.description.to_owned(),
+            role_type: "AKVBuiltInRole".into(),
+            assignable_scopes: vec!["/".into()],
+            permissions: vec![rbac::Permission {
+                data_actions: role.actions.iter().map(|a| format!("{PREFIX}/{a}")).collect(),
+                ..Default::default()
             }],
         },
-    })
+    };
+    serde_json::to_value(definition).unwrap_or_default()
 }
 
 /// One role assignment.
@@ -220,34 +221,29 @@ pub struct Assignment {
 impl Assignment {
     /// As the service returns it.
     pub fn json(&self) -> Value {
-        let scope_path = if self.scope == "/" { String::new() } else { self.scope.clone() };
-        json!({
-            "id": format!("{scope_path}/providers/Microsoft.Authorization/roleAssignments/{}", self.name),
-            "name": self.name,
-            "type": "Microsoft.Authorization/roleAssignments",
-            "properties": {
-                "scope": self.scope,
-                "roleDefinitionId": definition_id(&self.role_id),
-                "principalId": self.principal_id,
+        let scope_path = if self.scope == "/" { "" } else { self.scope.as_str() };
+        let assignment = rbac::RoleAssignment {
+            id: format!("{scope_path}/providers/Microsoft.Authorization/roleAssignments/{}", self.name),
+            name: self.name.clone(),
+            resource_type: "Microsoft.Authorization/roleAssignments".into(),
+            properties: rbac::RoleAssignmentProperties {
+                scope: self.scope.clone(),
+                role_definition_id: definition_id(&self.role_id),
+                principal_id: self.principal_id.clone(),
             },
-        })
+        };
+        serde_json::to_value(assignment).unwrap_or_default()
     }
 
     /// True when this assignment's scope covers `scope`.
     fn covers(&self, scope: &str) -> bool {
-        self.scope == "/"
-            || self.scope == scope
-            || scope.strip_prefix(self.scope.as_str()).is_some_and(|rest| rest.starts_with('/'))
+        self.scope.parse::<Scope>().is_ok_and(|mine| mine.covers(scope))
     }
 }
 
 /// A valid assignment scope: `/`, `/keys` or `/keys/{name}`.
 pub fn valid_scope(scope: &str) -> bool {
-    scope == "/"
-        || scope == "/keys"
-        || scope
-            .strip_prefix("/keys/")
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    scope.parse::<Scope>().is_ok()
 }
 
 /// True when `principal` holds, at a scope covering `scope`, a role granting `action`.

@@ -74,7 +74,7 @@ fn kid(v: &Value) -> &str {
 }
 
 fn check_name(name: &str) -> CliResult {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if name.parse::<azure_shapes::KeyName>().is_err() {
         return Err(CliError::general(format!("--name {name:?}: key names are 0-9, a-z, A-Z and -")));
     }
     Ok(())

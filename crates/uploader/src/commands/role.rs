@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 
 use crate::cli::Target;
 use crate::http::HsmClient;
+use azure_shapes::List;
+use azure_shapes::Scope;
+use azure_shapes::rbac::{
+    RoleAssignment, RoleAssignmentRequest, RoleAssignmentRequestProperties, RoleDefinition,
+};
 
 const PROVIDER: &str = "/providers/Microsoft.Authorization";
 /// The api-version Azure's clients use for local RBAC (az sends it, as recorded).
@@ -51,18 +56,9 @@ pub enum RoleCommand {
 }
 
 /// `/`, `/keys` or `/keys/NAME`, as a path prefix ("" for `/`).
-fn scope_path(scope: &str) -> CliResult<&str> {
-    let valid = scope == "/"
-        || scope == "/keys"
-        || scope
-            .strip_prefix("/keys/")
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    if !valid {
-        return Err(CliError::general(format!(
-            "--scope {scope:?}: a Managed HSM scope is /, /keys or /keys/NAME"
-        )));
-    }
-    Ok(if scope == "/" { "" } else { scope })
+fn scope_path(scope: &str) -> CliResult<String> {
+    let scope: Scope = scope.parse().map_err(|e| CliError::general(format!("--scope {scope:?}: {e}")))?;
+    Ok(scope.path_prefix().to_owned())
 }
 
 fn guid_like(s: &str) -> bool {
@@ -75,6 +71,12 @@ fn new_guid() -> CliResult<String> {
         .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))
 }
 
+/// `v` read as Azure's `T`, or an error saying the HSM's answer is not Azure's.
+fn typed<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> CliResult<T> {
+    serde_json::from_value(v)
+        .map_err(|e| CliError::general(format!("{what}: the HSM's answer is not what Azure sends: {e}")))
+}
+
 fn ok_json(resp: crate::http::HttpResponse, ok: &[u16], what: &str) -> CliResult<Value> {
     if !ok.contains(&resp.status) {
         return Err(resp.error(what));
@@ -84,15 +86,10 @@ fn ok_json(resp: crate::http::HttpResponse, ok: &[u16], what: &str) -> CliResult
 
 /// The HSM's role definitions: (ID, name).
 fn definitions(client: &HsmClient) -> CliResult<Vec<(String, String)>> {
-    let v = ok_json(client.get(&format!("{PROVIDER}/roleDefinitions"))?, &[200], "listing role definitions")?;
-    Ok(v["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| {
-            Some((d["id"].as_str()?.to_owned(), d["properties"]["roleName"].as_str()?.to_owned()))
-        })
-        .collect())
+    let what = "listing role definitions";
+    let v = ok_json(client.get(&format!("{PROVIDER}/roleDefinitions"))?, &[200], what)?;
+    let list: List<RoleDefinition> = typed(v, what)?;
+    Ok(list.value.into_iter().map(|d| (d.id, d.properties.role_name)).collect())
 }
 
 pub fn run(target: &Target, command: RoleCommand) -> CliResult {
@@ -120,7 +117,14 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
                 Some(n) => return Err(CliError::general(format!("--name {n:?} is not a GUID"))),
                 None => new_guid()?,
             };
-            let body = json!({"properties": {"roleDefinitionId": id, "principalId": principal}}).to_string();
+            let body = RoleAssignmentRequest {
+                properties: RoleAssignmentRequestProperties {
+                    role_definition_id: id.clone(),
+                    principal_id: principal.clone(),
+                },
+            };
+            let body = serde_json::to_string(&body)
+                .map_err(|e| CliError::general(format!("the request body: {e}")))?;
             let url = format!("{path}{PROVIDER}/roleAssignments/{name}");
             ok_json(client.put(&url, body.as_bytes())?, &[200, 201], "role assignment")?;
             outln!("assigned {role_name} to {principal} at {scope} (assignment {name})");
@@ -128,23 +132,20 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
         RoleCommand::List { scope, json: as_json } => {
             let path = scope_path(&scope)?;
             let defs = definitions(&client)?;
-            let v = ok_json(
-                client.get(&format!("{path}{PROVIDER}/roleAssignments"))?,
-                &[200],
-                "listing role assignments",
-            )?;
-            let rows: Vec<Value> = v["value"]
-                .as_array()
-                .into_iter()
-                .flatten()
+            let what = "listing role assignments";
+            let v = ok_json(client.get(&format!("{path}{PROVIDER}/roleAssignments"))?, &[200], what)?;
+            let list: List<RoleAssignment> = typed(v, what)?;
+            let rows: Vec<Value> = list
+                .value
+                .iter()
                 .map(|a| {
-                    let id = a["properties"]["roleDefinitionId"].as_str().unwrap_or_default();
+                    let id = a.properties.role_definition_id.as_str();
                     let role = defs.iter().find(|(d, _)| d == id).map_or(id, |(_, n)| n.as_str());
                     json!({
-                        "name": a["name"],
+                        "name": a.name,
                         "role": role,
-                        "principal": a["properties"]["principalId"],
-                        "scope": a["properties"]["scope"],
+                        "principal": a.properties.principal_id,
+                        "scope": a.properties.scope,
                     })
                 })
                 .collect();

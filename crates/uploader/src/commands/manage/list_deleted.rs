@@ -1,7 +1,8 @@
 //! `uploader list-deleted`: the subscription's soft-deleted Managed HSMs,
 //! with their purge dates.
 
-use azure_shapes::managed_hsm::{DeletedManagedHsm, List};
+use azure_shapes::List;
+use azure_shapes::managed_hsm::DeletedManagedHsm;
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::outln;
 use serde_json::Value;
