@@ -22,7 +22,7 @@ pub enum Error {
         detail: String,
     },
     /// A compact JWE is malformed (part count, header, sizes).
-    JweFormat(String),
+    JweFormat(crate::primitives::jwe::JweFormatError),
     /// A JWE uses an algorithm we refuse.
     JweAlgorithm {
         /// The `alg` header value.
@@ -42,7 +42,7 @@ pub enum Error {
     /// RSA-OAEP decryption failed: the JWE was encrypted to another key, or altered.
     KeyUnwrap,
     /// A Shamir share or a set of shares is invalid.
-    Shamir(String),
+    Shamir(crate::primitives::shamir::ShamirError),
     /// A certificate cannot be parsed, trusted or made.
     Certificate(crate::pki::certificate_error::CertificateError),
     /// A private key cannot be parsed or used.

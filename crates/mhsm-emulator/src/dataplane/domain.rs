@@ -82,7 +82,7 @@ pub fn backup(versions: &[StoredKey], bpk: &SecretBytes) -> Result<String, Error
 /// Opens a key backup; fails unless it was made under the same backup protection key.
 pub fn restore(value: &str, bpk: &SecretBytes) -> Result<Vec<StoredKey>, Error> {
     let text = String::from_utf8(b64::url_decode(value, "backup value")?)
-        .map_err(|_| Error::JweFormat("the backup is not a JWE".into()))?;
+        .map_err(|_| Error::Json { what: "key backup", detail: "it is not a JWE".into() })?;
     let jwe = CompactJwe::parse(&text)?;
     jwe.require_algorithms(Alg::Dir, Enc::A256CbcHs512)?;
     let plain = jwe.decrypt_dir(bpk)?;

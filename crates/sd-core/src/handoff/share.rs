@@ -10,9 +10,9 @@ use super::{HandoffError, require_sd};
 use crate::azure::sd_file::{OpenedShare, SecurityDomain};
 use crate::bundle::{self, BundleKind, Signer};
 use crate::pki::cert::Certificate;
-use crate::primitives::jwe::{Alg, CompactJwe, Enc};
+use crate::primitives::jwe::{Alg, CompactJwe, Enc, JweFormatError};
 use crate::primitives::secret::MasterKey;
-use crate::primitives::shamir::Share;
+use crate::primitives::shamir::{ShamirError, Share};
 use crate::time::Timestamp;
 use crate::{Error, RsaKey};
 
@@ -152,9 +152,7 @@ impl ShareBundle {
         let jwe = CompactJwe::parse(&p.encrypted_share).map_err(HandoffError::SealedShare)?;
         jwe.require_algorithms(Alg::RsaOaep256, Enc::A256Gcm).map_err(HandoffError::SealedShare)?;
         if jwe.kid() != Some(nonce.as_str()) {
-            return Err(HandoffError::SealedShare(Error::JweFormat(
-                "its kid is not this request's nonce".into(),
-            )));
+            return Err(HandoffError::SealedShare(Error::JweFormat(JweFormatError::KidNotNonce)));
         }
         let plain = jwe.decrypt_rsa(combiner_key).map_err(|e| match e {
             Error::KeyUnwrap => HandoffError::OtherCombiner,
@@ -162,11 +160,10 @@ impl ShareBundle {
         })?;
         let share = Share::from_bytes(plain.expose()).map_err(HandoffError::SealedShare)?;
         if share.len() != MasterKey::LEN {
-            return Err(HandoffError::SealedShare(Error::Shamir(format!(
-                "the share covers {} bytes, the master key is {}",
-                share.len(),
-                MasterKey::LEN
-            ))));
+            return Err(HandoffError::SealedShare(Error::Shamir(ShamirError::WrongLength {
+                len: share.len(),
+                expected: MasterKey::LEN,
+            })));
         }
         check_own_share(sd, p.share_index, &custodian, &share)?;
         Ok(VerifiedShare {

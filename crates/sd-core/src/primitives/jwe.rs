@@ -9,6 +9,8 @@
 //! time before any CBC or padding work: Azure's reference readers skip the
 //! comparison for any other tag length, so a truncated tag would pass there.
 
+use std::fmt;
+
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use hmac::{Hmac, Mac};
 use rand_core::TryCryptoRng;
@@ -102,10 +104,7 @@ impl CompactJwe {
     pub fn parse(text: &str) -> Result<Self, Error> {
         let parts: Vec<&str> = text.split('.').collect();
         if parts.len() != 5 {
-            return Err(Error::JweFormat(format!(
-                "a compact JWE has 5 dot-separated parts, this has {}",
-                parts.len()
-            )));
+            return Err(Error::JweFormat(JweFormatError::Parts(parts.len())));
         }
         let header_json = b64::url_decode(parts[0], "JWE header")?;
         let header: Header = serde_json::from_slice(&header_json)
@@ -134,28 +133,20 @@ impl CompactJwe {
             tag: b64::url_decode(parts[4], "JWE authentication tag")?,
         };
         if alg == Alg::Dir && !jwe.encrypted_key.is_empty() {
-            return Err(Error::JweFormat("a `dir` JWE must have an empty encrypted key".into()));
+            return Err(Error::JweFormat(JweFormatError::DirWithKey));
         }
         if alg == Alg::RsaOaep256 && jwe.encrypted_key.is_empty() {
-            return Err(Error::JweFormat("the RSA-OAEP-256 encrypted key is empty".into()));
+            return Err(Error::JweFormat(JweFormatError::NoWrappedKey));
         }
         if jwe.iv.len() != enc.iv_len() {
-            return Err(Error::JweFormat(format!(
-                "the initialization vector is {} bytes, {} needs {}",
-                jwe.iv.len(),
-                enc.name(),
-                enc.iv_len()
-            )));
+            return Err(Error::JweFormat(JweFormatError::IvLength { len: jwe.iv.len(), enc }));
         }
         if jwe.tag.len() != enc.tag_len() {
             return Err(Error::JweTagLength { found: jwe.tag.len(), expected: enc.tag_len() });
         }
         if enc == Enc::A256CbcHs512 && (jwe.ciphertext.is_empty() || !jwe.ciphertext.len().is_multiple_of(16))
         {
-            return Err(Error::JweFormat(format!(
-                "the CBC ciphertext is {} bytes, not a positive multiple of 16",
-                jwe.ciphertext.len()
-            )));
+            return Err(Error::JweFormat(JweFormatError::CbcLength(jwe.ciphertext.len())));
         }
         Ok(jwe)
     }
@@ -185,7 +176,7 @@ impl CompactJwe {
     /// Decrypts a `dir` JWE with the given content-encryption key.
     pub fn decrypt_dir(&self, cek: &SecretBytes) -> Result<SecretBytes, Error> {
         if self.alg != Alg::Dir {
-            return Err(Error::JweFormat("expected a `dir` JWE".into()));
+            return Err(Error::JweFormat(JweFormatError::NotAlg(Alg::Dir)));
         }
         self.decrypt_content(cek.expose())
     }
@@ -193,16 +184,11 @@ impl CompactJwe {
     /// Unwraps the CEK with the RSA private key, then decrypts.
     pub fn decrypt_rsa(&self, key: &(impl crate::RsaKey + ?Sized)) -> Result<SecretBytes, Error> {
         if self.alg != Alg::RsaOaep256 {
-            return Err(Error::JweFormat("expected an RSA-OAEP-256 JWE".into()));
+            return Err(Error::JweFormat(JweFormatError::NotAlg(Alg::RsaOaep256)));
         }
         let cek = key.decrypt_oaep_sha256(&self.encrypted_key)?;
         if cek.len() != self.enc.cek_len() {
-            return Err(Error::JweFormat(format!(
-                "the unwrapped key is {} bytes, {} needs {}",
-                cek.len(),
-                self.enc.name(),
-                self.enc.cek_len()
-            )));
+            return Err(Error::JweFormat(JweFormatError::CekLength { len: cek.len(), enc: self.enc }));
         }
         self.decrypt_content(&cek)
     }
@@ -239,7 +225,7 @@ impl CompactJwe {
                     Err(_) => {
                         buf.zeroize();
                         // Authenticated but badly padded: the sender is broken.
-                        Err(Error::JweFormat("authenticated plaintext has invalid padding".into()))
+                        Err(Error::JweFormat(JweFormatError::Padding))
                     }
                 }
             }
@@ -331,6 +317,61 @@ fn cbc_hs512_tag(mac_key: &[u8], aad: &[u8], iv: &[u8], ct: &[u8]) -> Result<Vec
     mac.update(ct);
     mac.update(&((aad.len() as u64) * 8).to_be_bytes());
     Ok(mac.finalize().into_bytes()[..32].to_vec())
+}
+
+/// What is wrong with a compact JWE's structure ([`Error::JweFormat`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JweFormatError {
+    /// Not 5 dot-separated parts.
+    Parts(usize),
+    /// A `dir` JWE with an encrypted key.
+    DirWithKey,
+    /// An RSA-OAEP-256 JWE without one.
+    NoWrappedKey,
+    /// An IV of the wrong length for `enc`.
+    IvLength {
+        /// Its length.
+        len: usize,
+        /// The content encryption.
+        enc: Enc,
+    },
+    /// A CBC ciphertext that is not a positive multiple of 16 bytes.
+    CbcLength(usize),
+    /// Another key management than this one was expected.
+    NotAlg(Alg),
+    /// An unwrapped key of the wrong length for `enc`.
+    CekLength {
+        /// Its length.
+        len: usize,
+        /// The content encryption.
+        enc: Enc,
+    },
+    /// Authenticated, but badly padded: the sender is broken.
+    Padding,
+    /// A share's `kid` is not the request's nonce.
+    KidNotNonce,
+}
+
+impl fmt::Display for JweFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use JweFormatError::*;
+        match self {
+            Parts(n) => write!(f, "a compact JWE has 5 dot-separated parts, this has {n}"),
+            DirWithKey => f.write_str("a `dir` JWE must have an empty encrypted key"),
+            NoWrappedKey => f.write_str("the RSA-OAEP-256 encrypted key is empty"),
+            IvLength { len, enc } => {
+                write!(f, "the initialization vector is {len} bytes, {} needs {}", enc.name(), enc.iv_len())
+            }
+            CbcLength(n) => write!(f, "the CBC ciphertext is {n} bytes, not a positive multiple of 16"),
+            NotAlg(Alg::Dir) => f.write_str("expected a `dir` JWE"),
+            NotAlg(Alg::RsaOaep256) => f.write_str("expected an RSA-OAEP-256 JWE"),
+            CekLength { len, enc } => {
+                write!(f, "the unwrapped key is {len} bytes, {} needs {}", enc.name(), enc.cek_len())
+            }
+            Padding => f.write_str("authenticated plaintext has invalid padding"),
+            KidNotNonce => f.write_str("its kid is not this request's nonce"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,10 +41,7 @@ impl Share {
     /// Decodes a share plaintext (little-endian u16 words, `x << 9 | y`).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.is_empty() || !bytes.len().is_multiple_of(2) {
-            return Err(Error::Shamir(format!(
-                "a share must be a non-empty even number of bytes, not {}",
-                bytes.len()
-            )));
+            return Err(Error::Shamir(ShamirError::OddLength(bytes.len())));
         }
         let mut x = None;
         let mut ys = Vec::with_capacity(bytes.len() / 2);
@@ -55,18 +52,15 @@ impl Share {
             word.zeroize();
             if wx == 0 {
                 ys.zeroize();
-                return Err(Error::Shamir(format!("word {i} has x = 0")));
+                return Err(Error::Shamir(ShamirError::ZeroX { word: i }));
             }
             if *x.get_or_insert(wx) != wx {
                 ys.zeroize();
-                return Err(Error::Shamir(format!(
-                    "word {i} has x = {wx}, but the share's first word has x = {}",
-                    x.unwrap_or(0)
-                )));
+                return Err(Error::Shamir(ShamirError::MixedX { word: i, x: wx, first: x.unwrap_or(0) }));
             }
             if u32::from(y) >= P {
                 ys.zeroize();
-                return Err(Error::Shamir(format!("word {i} has y = {y}, above 256")));
+                return Err(Error::Shamir(ShamirError::YOutOfField { word: i, y }));
             }
             ys.push(y);
         }
@@ -142,24 +136,21 @@ fn lagrange_weights(xs: &[u8], t: u32) -> Vec<u32> {
 /// its position in `shares` and its x.
 pub fn combine(shares: &[Share], required: usize) -> Result<SecretBytes, Error> {
     if required < 2 {
-        return Err(Error::Shamir(format!("a quorum must be at least 2, not {required}")));
+        return Err(Error::Shamir(ShamirError::QuorumTooSmall(required)));
     }
     if shares.len() < required {
-        return Err(Error::Shamir(format!("{} share(s) given, the quorum is {required}", shares.len())));
+        return Err(Error::Shamir(ShamirError::TooFew { given: shares.len(), required }));
     }
     let len = shares[0].len();
     for (i, s) in shares.iter().enumerate() {
         if s.x == 0 || s.x > MAX_X {
-            return Err(Error::Shamir(format!("share {i} has x = {}, outside 1..=127", s.x)));
+            return Err(Error::Shamir(ShamirError::XOutOfRange { share: i, x: s.x }));
         }
         if s.len() != len {
-            return Err(Error::Shamir(format!("share {i} covers {} bytes, share 0 covers {len}", s.len())));
+            return Err(Error::Shamir(ShamirError::UnequalLength { share: i, len: s.len(), first: len }));
         }
         if let Some(j) = shares[..i].iter().position(|o| o.x == s.x) {
-            return Err(Error::Shamir(format!(
-                "shares {j} and {i} are the same share (x = {}); the same key or share was given twice",
-                s.x
-            )));
+            return Err(Error::Shamir(ShamirError::SameShare { first: j, second: i, x: s.x }));
         }
     }
     let (basis, extra) = shares.split_at(required);
@@ -175,18 +166,13 @@ pub fn combine(shares: &[Share], required: usize) -> Result<SecretBytes, Error> 
         let value = eval(&at_zero);
         if value > 255 {
             secret.zeroize();
-            return Err(Error::Shamir(format!(
-                "byte {j} reconstructs to {value}, above 255: the shares do not belong together"
-            )));
+            return Err(Error::Shamir(ShamirError::NotAByte { byte: j, value }));
         }
         for (k, w) in at_extra.iter().enumerate() {
             if eval(w) != u32::from(extra[k].ys[j]) {
                 secret.zeroize();
                 let idx = required + k;
-                return Err(Error::Shamir(format!(
-                    "share {idx} (x = {}) is not consistent with the others",
-                    extra[k].x
-                )));
+                return Err(Error::Shamir(ShamirError::Inconsistent { share: idx, x: extra[k].x }));
             }
         }
         secret.push(value as u8);
@@ -221,10 +207,10 @@ pub fn split<R: TryCryptoRng + ?Sized>(
     required: usize,
 ) -> Result<Vec<Share>, Error> {
     if required < 2 || required > n || n > usize::from(MAX_X) {
-        return Err(Error::Shamir(format!("cannot split into {n} shares with quorum {required}")));
+        return Err(Error::Shamir(ShamirError::CannotSplit { shares: n, required }));
     }
     if secret.is_empty() {
-        return Err(Error::Shamir("the secret is empty".into()));
+        return Err(Error::Shamir(ShamirError::EmptySecret));
     }
     let mut shares: Vec<Share> =
         (1..=n).map(|x| Share { x: x as u8, ys: Vec::with_capacity(secret.len()) }).collect();
@@ -243,6 +229,135 @@ pub fn split<R: TryCryptoRng + ?Sized>(
     }
     coeffs.zeroize();
     Ok(shares)
+}
+
+/// Why shares cannot be read, combined or made ([`Error::Shamir`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShamirError {
+    /// A share's bytes are empty or odd in number (each word is two bytes).
+    OddLength(usize),
+    /// A word of a share has x = 0, which is the secret itself.
+    ZeroX {
+        /// The word.
+        word: usize,
+    },
+    /// A word's x differs from the share's first word's.
+    MixedX {
+        /// The word.
+        word: usize,
+        /// Its x.
+        x: u8,
+        /// The first word's x.
+        first: u8,
+    },
+    /// A word's y is outside GF(257).
+    YOutOfField {
+        /// The word.
+        word: usize,
+        /// Its y.
+        y: u16,
+    },
+    /// A quorum below 2.
+    QuorumTooSmall(usize),
+    /// Fewer shares than the quorum.
+    TooFew {
+        /// How many were given.
+        given: usize,
+        /// The quorum.
+        required: usize,
+    },
+    /// A share's x is outside 1..=127.
+    XOutOfRange {
+        /// The share's position.
+        share: usize,
+        /// Its x.
+        x: u8,
+    },
+    /// Shares of different lengths.
+    UnequalLength {
+        /// The share's position.
+        share: usize,
+        /// Its length in bytes of secret.
+        len: usize,
+        /// The first share's.
+        first: usize,
+    },
+    /// The same share twice.
+    SameShare {
+        /// The first's position.
+        first: usize,
+        /// The second's position.
+        second: usize,
+        /// Their x.
+        x: u8,
+    },
+    /// A secret byte reconstructs above 255: the shares do not belong together.
+    NotAByte {
+        /// The byte's position.
+        byte: usize,
+        /// What it reconstructs to.
+        value: u32,
+    },
+    /// A share beyond the quorum disagrees with the others.
+    Inconsistent {
+        /// The share's position.
+        share: usize,
+        /// Its x.
+        x: u8,
+    },
+    /// No such split (quorum above the share count, or more than 127 shares).
+    CannotSplit {
+        /// Shares asked for.
+        shares: usize,
+        /// The quorum.
+        required: usize,
+    },
+    /// Nothing to split.
+    EmptySecret,
+    /// A share carries another length than the secret it is a share of.
+    WrongLength {
+        /// The share's length.
+        len: usize,
+        /// The secret's.
+        expected: usize,
+    },
+}
+
+impl std::fmt::Display for ShamirError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use ShamirError::*;
+        match self {
+            OddLength(n) => write!(f, "a share must be a non-empty even number of bytes, not {n}"),
+            ZeroX { word } => write!(f, "word {word} has x = 0"),
+            MixedX { word, x, first } => {
+                write!(f, "word {word} has x = {x}, but the share's first word has x = {first}")
+            }
+            YOutOfField { word, y } => write!(f, "word {word} has y = {y}, above 256"),
+            QuorumTooSmall(q) => write!(f, "a quorum must be at least 2, not {q}"),
+            TooFew { given, required } => write!(f, "{given} share(s) given, the quorum is {required}"),
+            XOutOfRange { share, x } => write!(f, "share {share} has x = {x}, outside 1..=127"),
+            UnequalLength { share, len, first } => {
+                write!(f, "share {share} covers {len} bytes, share 0 covers {first}")
+            }
+            SameShare { first, second, x } => write!(
+                f,
+                "shares {first} and {second} are the same share (x = {x}); the same key or share was given twice"
+            ),
+            NotAByte { byte, value } => {
+                write!(f, "byte {byte} reconstructs to {value}, above 255: the shares do not belong together")
+            }
+            Inconsistent { share, x } => {
+                write!(f, "share {share} (x = {x}) is not consistent with the others")
+            }
+            CannotSplit { shares, required } => {
+                write!(f, "cannot split into {shares} shares with quorum {required}")
+            }
+            EmptySecret => f.write_str("the secret is empty"),
+            WrongLength { len, expected } => {
+                write!(f, "the share covers {len} bytes, the master key is {expected}")
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -324,7 +439,8 @@ mod tests {
         let mut shares = split(&mut rng, &[9; 16], 4, 2).unwrap();
         shares[3].ys[5] = (shares[3].ys[5] + 1) % 257;
         let err = combine(&shares, 2).unwrap_err();
-        assert_eq!(err, Error::Shamir("share 3 (x = 4) is not consistent with the others".into()));
+        assert_eq!(err, Error::Shamir(ShamirError::Inconsistent { share: 3, x: 4 }));
+        assert_eq!(err.to_string(), "invalid shares: share 3 (x = 4) is not consistent with the others");
     }
 
     #[test]
