@@ -46,7 +46,7 @@ pub enum Error {
     /// A certificate cannot be parsed, trusted or made.
     Certificate(crate::pki::certificate_error::CertificateError),
     /// A private key cannot be parsed or used.
-    PrivateKey(String),
+    PrivateKey(crate::pki::private_key::PrivateKeyError),
     /// A private key file is encrypted and no passphrase was given.
     PassphraseRequired,
     /// The passphrase does not decrypt the private key file.

@@ -6,6 +6,8 @@
 //! refuses larger N) and AES-256-CBC, which `openssl pkey`, az CLI and
 //! PowerShell all read.
 
+use std::fmt;
+
 use der::pem::LineEnding;
 use pkcs8::{EncodePrivateKey, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 use rand_core::TryCryptoRng;
@@ -33,14 +35,12 @@ pub fn encoding_of(pem: &str) -> Result<KeyEncoding, Error> {
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("-----BEGIN "))
-        .ok_or_else(|| Error::PrivateKey("no PEM `-----BEGIN` line found".into()))?;
+        .ok_or(Error::PrivateKey(PrivateKeyError::NoPem))?;
     match label {
         "-----BEGIN ENCRYPTED PRIVATE KEY-----" => Ok(KeyEncoding::EncryptedPkcs8),
         "-----BEGIN PRIVATE KEY-----" => Ok(KeyEncoding::Pkcs8),
         "-----BEGIN RSA PRIVATE KEY-----" => Ok(KeyEncoding::Pkcs1),
-        other => Err(Error::PrivateKey(format!(
-            "PEM block {other:?} is not a private key (expected PRIVATE KEY or ENCRYPTED PRIVATE KEY)"
-        ))),
+        other => Err(Error::PrivateKey(PrivateKeyError::NotAKey(other.to_owned()))),
     }
 }
 
@@ -53,7 +53,7 @@ pub fn encoding_of(pem: &str) -> Result<KeyEncoding, Error> {
 pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey, Error> {
     let encoding = encoding_of(pem)?;
     let (label, der) = der::pem::decode_vec(pem.trim_matches(|c: char| c.is_ascii_whitespace()).as_bytes())
-        .map_err(|e| Error::PrivateKey(format!("bad PEM ({e})")))?;
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::BadPem(e.to_string())))?;
     let der = Zeroizing::new(der);
     let expected_label = match encoding {
         KeyEncoding::EncryptedPkcs8 => "ENCRYPTED PRIVATE KEY",
@@ -61,17 +61,15 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
         KeyEncoding::Pkcs1 => "RSA PRIVATE KEY",
     };
     if label != expected_label {
-        return Err(Error::PrivateKey(format!("unexpected PEM label {label:?}")));
+        return Err(Error::PrivateKey(PrivateKeyError::UnexpectedLabel(label.to_owned())));
     }
     let key = match encoding {
-        KeyEncoding::Pkcs1 => from_pkcs1(&der, Error::PrivateKey("not an RSA PKCS#1 key".into()))?,
-        KeyEncoding::Pkcs8 => {
-            from_pkcs8(&der, |e| Error::PrivateKey(format!("not an RSA PKCS#8 key ({e})")))?
-        }
+        KeyEncoding::Pkcs1 => from_pkcs1(&der, Error::PrivateKey(PrivateKeyError::NotPkcs1))?,
+        KeyEncoding::Pkcs8 => from_pkcs8(&der, |e| Error::PrivateKey(PrivateKeyError::NotPkcs8(e)))?,
         KeyEncoding::EncryptedPkcs8 => {
             let passphrase = passphrase.ok_or(Error::PassphraseRequired)?;
             let info = EncryptedPrivateKeyInfoRef::try_from(der.as_slice())
-                .map_err(|e| Error::PrivateKey(format!("bad encrypted PKCS#8 structure ({e})")))?;
+                .map_err(|e| Error::PrivateKey(PrivateKeyError::BadEncryptedStructure(e.to_string())))?;
             // Before any work: a crafted file must not make us allocate or spin without bound.
             check_kdf_limits(&info.encryption_algorithm)?;
             // The structure is valid, so any failure from here on means the
@@ -83,9 +81,7 @@ pub fn from_pem(pem: &str, passphrase: Option<&[u8]>) -> Result<rsa::PrivateKey,
     };
     let bits = key.size() * 8;
     if bits < MIN_RSA_BITS {
-        return Err(Error::PrivateKey(format!(
-            "the RSA key is {bits} bits; at least {MIN_RSA_BITS} are required"
-        )));
+        return Err(Error::PrivateKey(PrivateKeyError::KeyTooSmall { bits, min: MIN_RSA_BITS }));
     }
     Ok(key)
 }
@@ -105,44 +101,32 @@ pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// Refuses key-derivation parameters beyond what any sane writer uses: with
 /// them a key file alone could exhaust memory (scrypt) or time (PBKDF2).
 fn check_kdf_limits(scheme: &pkcs5::EncryptionScheme) -> Result<(), Error> {
-    let too = |what: String| {
-        Err(Error::PrivateKey(format!(
-            "{what}; refused (a key file's KDF must stay within OpenSSL's and our limits)"
-        )))
-    };
+    let too = |limit: KdfLimit| Err(Error::PrivateKey(PrivateKeyError::KdfLimit(limit)));
     let pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
-        return Err(Error::PrivateKey("PBES1 encryption is obsolete; only PBES2 is accepted".into()));
+        return Err(Error::PrivateKey(PrivateKeyError::Pbes1));
     };
     match &params.kdf {
         pkcs5::pbes2::Kdf::Scrypt(p) => {
             let n = p.cost_parameter;
             if !n.is_power_of_two() || n.trailing_zeros() > MAX_SCRYPT_LOG_N {
-                return too(format!("scrypt N = {n} is above 2^{MAX_SCRYPT_LOG_N} (or not a power of two)"));
+                return too(KdfLimit::ScryptN(n));
             }
             if p.block_size > MAX_SCRYPT_R {
-                return too(format!("scrypt r = {} is above {MAX_SCRYPT_R}", p.block_size));
+                return too(KdfLimit::ScryptR(p.block_size.into()));
             }
             if p.parallelization > MAX_SCRYPT_P {
-                return too(format!("scrypt p = {} is above {MAX_SCRYPT_P}", p.parallelization));
+                return too(KdfLimit::ScryptP(p.parallelization.into()));
             }
             let memory = 128 * n * u64::from(p.block_size);
             if memory > MAX_SCRYPT_MEMORY {
-                return too(format!(
-                    "scrypt N = {n}, r = {} would take {} MiB of memory, above {} MiB",
-                    p.block_size,
-                    memory >> 20,
-                    MAX_SCRYPT_MEMORY >> 20
-                ));
+                return too(KdfLimit::ScryptMemory { n, r: p.block_size.into(), memory });
             }
         }
         pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
-            return too(format!(
-                "PBKDF2 iteration count {} is above {MAX_PBKDF2_ITERATIONS}",
-                p.iteration_count
-            ));
+            return too(KdfLimit::Pbkdf2(p.iteration_count.into()));
         }
         pkcs5::pbes2::Kdf::Pbkdf2(_) => {}
-        _ => return Err(Error::PrivateKey("unknown key-derivation function; only scrypt and PBKDF2".into())),
+        _ => return Err(Error::PrivateKey(PrivateKeyError::UnknownKdf)),
     }
     Ok(())
 }
@@ -173,9 +157,7 @@ fn from_pkcs1(der: &[u8], err: Error) -> Result<rsa::PrivateKey, Error> {
         && given.exponent2 == ours.exponent2
         && given.coefficient == ours.coefficient;
     if !same {
-        return Err(Error::PrivateKey(
-            "the key's fields do not agree with each other: the file is damaged".into(),
-        ));
+        return Err(Error::PrivateKey(PrivateKeyError::Inconsistent));
     }
     Ok(key)
 }
@@ -183,11 +165,10 @@ fn from_pkcs1(der: &[u8], err: Error) -> Result<rsa::PrivateKey, Error> {
 /// Generates an RSA key of `bits` bits (at least 2048), exponent 65537.
 pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R, bits: usize) -> Result<rsa::PrivateKey, Error> {
     if bits < MIN_RSA_BITS {
-        return Err(Error::PrivateKey(format!(
-            "{bits}-bit keys are too weak; at least {MIN_RSA_BITS} bits are required"
-        )));
+        return Err(Error::PrivateKey(PrivateKeyError::TooWeak { bits, min: MIN_RSA_BITS }));
     }
-    rsa::PrivateKey::new(rng, bits).map_err(|e| Error::PrivateKey(format!("key generation failed: {e}")))
+    rsa::PrivateKey::new(rng, bits)
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("key generation failed", e)))
 }
 
 /// Encrypted PKCS#8 PEM (PBES2, scrypt 2^14, AES-256-CBC).
@@ -197,32 +178,163 @@ pub fn to_encrypted_pem<R: TryCryptoRng + ?Sized>(
     passphrase: &[u8],
 ) -> Result<Zeroizing<String>, Error> {
     if passphrase.is_empty() {
-        return Err(Error::PrivateKey("the passphrase is empty".into()));
+        return Err(Error::PrivateKey(PrivateKeyError::EmptyPassphrase));
     }
-    let plain = key.to_pkcs8_der().map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
+    let plain =
+        key.to_pkcs8_der().map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("encoding", e)))?;
     let info = PrivateKeyInfoRef::try_from(plain.as_bytes())
-        .map_err(|e| Error::PrivateKey(format!("encoding ({e})")))?;
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("encoding", e)))?;
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
     rng.try_fill_bytes(&mut salt).map_err(|_| Error::Rng)?;
     rng.try_fill_bytes(&mut iv).map_err(|_| Error::Rng)?;
     let params = pkcs5::scrypt::Params::new(14, 8, 1)
-        .map_err(|_| Error::PrivateKey("scrypt parameters".into()))
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("scrypt parameters", e)))
         .and_then(|p| {
             pkcs5::pbes2::Parameters::generate_scrypt_aes256cbc(p, &salt, iv)
-                .map_err(|e| Error::PrivateKey(format!("PBES2 parameters ({e})")))
+                .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("PBES2 parameters", e)))
         })?;
     let encrypted = info
         .encrypt_with_params(params, passphrase)
-        .map_err(|e| Error::PrivateKey(format!("encryption ({e})")))?;
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("encryption", e)))?;
     encrypted
         .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-        .map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
+        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("PEM", e)))
 }
 
 /// Unencrypted PKCS#8 PEM (for `--no-passphrase` and test keys).
 pub fn to_plain_pem(key: &rsa::PrivateKey) -> Result<Zeroizing<String>, Error> {
-    key.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::PrivateKey(format!("PEM ({e})")))
+    key.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("PEM", e)))
+}
+
+/// Why a private key cannot be read or made ([`Error::PrivateKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivateKeyError {
+    /// No PEM `-----BEGIN` line.
+    NoPem,
+    /// A PEM block of another kind (its BEGIN line).
+    NotAKey(String),
+    /// The PEM cannot be decoded (the decoder's words).
+    BadPem(String),
+    /// The PEM label disagrees with its BEGIN line.
+    UnexpectedLabel(String),
+    /// Not an RSA PKCS#1 key.
+    NotPkcs1,
+    /// Not an RSA PKCS#8 key (why).
+    NotPkcs8(String),
+    /// The encrypted PKCS#8 structure cannot be read (the decoder's words).
+    BadEncryptedStructure(String),
+    /// The RSA key is smaller than the least taken.
+    KeyTooSmall {
+        /// Its size.
+        bits: usize,
+        /// The least size taken.
+        min: usize,
+    },
+    /// A key size to generate below the least taken.
+    TooWeak {
+        /// The size asked for.
+        bits: usize,
+        /// The least size taken.
+        min: usize,
+    },
+    /// The key file's KDF would cost more than a key file may.
+    KdfLimit(KdfLimit),
+    /// PBES1 encryption.
+    Pbes1,
+    /// A KDF other than scrypt and PBKDF2.
+    UnknownKdf,
+    /// The key's fields disagree with each other.
+    Inconsistent,
+    /// An empty passphrase to encrypt with.
+    EmptyPassphrase,
+    /// Generating or encoding a key failed at `step` (the library's words).
+    Encoding {
+        /// What was being done.
+        step: &'static str,
+        /// The library's explanation.
+        detail: String,
+    },
+}
+
+/// Which limit a key file's KDF parameters break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KdfLimit {
+    /// scrypt N above 2^[`MAX_SCRYPT_LOG_N`], or not a power of two.
+    ScryptN(u64),
+    /// scrypt r above [`MAX_SCRYPT_R`].
+    ScryptR(u64),
+    /// scrypt p above [`MAX_SCRYPT_P`].
+    ScryptP(u64),
+    /// scrypt N and r that take more than [`MAX_SCRYPT_MEMORY`] bytes.
+    ScryptMemory {
+        /// N.
+        n: u64,
+        /// r.
+        r: u64,
+        /// The bytes it takes.
+        memory: u64,
+    },
+    /// PBKDF2 iterations above [`MAX_PBKDF2_ITERATIONS`].
+    Pbkdf2(u64),
+}
+
+impl PrivateKeyError {
+    fn encoding(step: &'static str, detail: impl fmt::Display) -> PrivateKeyError {
+        PrivateKeyError::Encoding { step, detail: detail.to_string() }
+    }
+}
+
+impl fmt::Display for KdfLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KdfLimit::ScryptN(n) => {
+                write!(f, "scrypt N = {n} is above 2^{MAX_SCRYPT_LOG_N} (or not a power of two)")
+            }
+            KdfLimit::ScryptR(r) => write!(f, "scrypt r = {r} is above {MAX_SCRYPT_R}"),
+            KdfLimit::ScryptP(p) => write!(f, "scrypt p = {p} is above {MAX_SCRYPT_P}"),
+            KdfLimit::ScryptMemory { n, r, memory } => write!(
+                f,
+                "scrypt N = {n}, r = {r} would take {} MiB of memory, above {} MiB",
+                memory >> 20,
+                MAX_SCRYPT_MEMORY >> 20
+            ),
+            KdfLimit::Pbkdf2(i) => write!(f, "PBKDF2 iteration count {i} is above {MAX_PBKDF2_ITERATIONS}"),
+        }
+    }
+}
+
+impl fmt::Display for PrivateKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use PrivateKeyError::*;
+        match self {
+            NoPem => f.write_str("no PEM `-----BEGIN` line found"),
+            NotAKey(label) => write!(
+                f,
+                "PEM block {label:?} is not a private key (expected PRIVATE KEY or ENCRYPTED PRIVATE KEY)"
+            ),
+            BadPem(d) => write!(f, "bad PEM ({d})"),
+            UnexpectedLabel(label) => write!(f, "unexpected PEM label {label:?}"),
+            NotPkcs1 => f.write_str("not an RSA PKCS#1 key"),
+            NotPkcs8(d) => write!(f, "not an RSA PKCS#8 key ({d})"),
+            BadEncryptedStructure(d) => write!(f, "bad encrypted PKCS#8 structure ({d})"),
+            KeyTooSmall { bits, min } => write!(f, "the RSA key is {bits} bits; at least {min} are required"),
+            TooWeak { bits, min } => {
+                write!(f, "{bits}-bit keys are too weak; at least {min} bits are required")
+            }
+            KdfLimit(limit) => {
+                write!(f, "{limit}; refused (a key file's KDF must stay within OpenSSL's and our limits)")
+            }
+            Pbes1 => f.write_str("PBES1 encryption is obsolete; only PBES2 is accepted"),
+            UnknownKdf => f.write_str("unknown key-derivation function; only scrypt and PBKDF2"),
+            Inconsistent => f.write_str("the key's fields do not agree with each other: the file is damaged"),
+            EmptyPassphrase => f.write_str("the passphrase is empty"),
+            Encoding { step: "key generation failed", detail } => {
+                write!(f, "key generation failed: {detail}")
+            }
+            Encoding { step, detail } => write!(f, "{step} ({detail})"),
+        }
+    }
 }
 
 #[cfg(test)]
