@@ -65,7 +65,7 @@ pub enum Error {
     /// A transfer-key response is invalid.
     TransferKey(String),
     /// A signed bundle is malformed, of the wrong kind, or does not verify.
-    Bundle(String),
+    Bundle(crate::bundle::BundleError),
     /// The key given opens no share of this security domain.
     NoMatchingShare,
     /// The HSM's SD file does not name the custodians and quorum that were sent.

@@ -77,20 +77,122 @@ pub(super) fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
-fn bundle_err(m: impl Into<String>) -> Error {
-    Error::Bundle(m.into())
+/// Why a signed bundle is refused ([`Error::Bundle`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleError {
+    /// A bundle needs at least one signer.
+    NoSigner,
+    /// A signing key that is not its certificate's (the certificate's subject).
+    KeyNotCertificate(String),
+    /// Encoding failed at `step` (the library's words).
+    Encoding {
+        /// What was being encoded, or empty.
+        step: &'static str,
+        /// The library's explanation.
+        detail: String,
+    },
+    /// The payload is not what a bundle of `kind` carries.
+    Payload {
+        /// The bundle's kind.
+        kind: BundleKind,
+        /// The parser's explanation.
+        detail: String,
+    },
+    /// A bundle of `kind` that does not have exactly one signer.
+    NotOneSigner(BundleKind),
+    /// Not a JWS JSON document (the parser's words).
+    NotJws(String),
+    /// Neither the flattened nor the general JWS JSON serialization.
+    NotJwsSerialization,
+    /// No protected header.
+    NoProtectedHeader,
+    /// A `typ` no bundle has.
+    UnknownTyp(String),
+    /// A problem with one signature (`which`, when there are several).
+    Signature {
+        /// The signature's position, when the bundle has several.
+        which: Option<usize>,
+        /// What is wrong with it.
+        problem: Box<BundleError>,
+    },
+    /// Unprotected header members.
+    Unprotected,
+    /// The protected header cannot be read (the parser's words).
+    ProtectedHeader(String),
+    /// An algorithm other than PS256.
+    Algorithm(String),
+    /// Critical header parameters.
+    Critical,
+    /// A bundle of another kind (the one found) than `expected`.
+    OtherKind {
+        /// What it is.
+        found: String,
+        /// What was expected.
+        expected: BundleKind,
+    },
+    /// `x5c` does not hold exactly one certificate.
+    X5c,
+    /// `x5t#S256` is not `x5c`'s.
+    X5tMismatch,
+    /// The signature bytes are not a signature.
+    MalformedSignature,
+    /// The signature does not verify.
+    SignatureInvalid,
+    /// The same signer twice.
+    SignerTwice,
+}
+
+impl BundleError {
+    pub(super) fn encoding(step: &'static str, detail: impl std::fmt::Display) -> BundleError {
+        BundleError::Encoding { step, detail: detail.to_string() }
+    }
+}
+
+impl std::fmt::Display for BundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use BundleError::*;
+        match self {
+            NoSigner => f.write_str("a bundle needs at least one signer"),
+            KeyNotCertificate(subject) => write!(f, "the signing key does not belong to {subject}"),
+            Encoding { step: "", detail } => f.write_str(detail),
+            Encoding { step, detail } => write!(f, "{step}: {detail}"),
+            Payload { kind, detail } => write!(f, "the {} payload is not valid: {detail}", kind.name()),
+            NotOneSigner(kind) => write!(f, "{} bundle has exactly one signer", kind.with_article()),
+            NotJws(d) => write!(f, "not a JWS JSON document: {d}"),
+            NotJwsSerialization => f.write_str("neither flattened nor general JWS JSON serialization"),
+            NoProtectedHeader => f.write_str("no protected header"),
+            UnknownTyp(t) => write!(f, "unknown bundle typ {t:?}"),
+            Signature { which: Some(i), problem } => write!(f, "signature {i}: {problem}"),
+            Signature { which: None, problem } => write!(f, "{problem}"),
+            Unprotected => f.write_str("unprotected header members are not accepted"),
+            ProtectedHeader(d) => write!(f, "protected header: {d}"),
+            Algorithm(alg) => write!(f, "algorithm {alg:?} refused; only PS256"),
+            Critical => f.write_str("unknown critical header parameters"),
+            OtherKind { found, expected } => {
+                write!(f, "this is {} {found} bundle, not {} bundle", article(found), expected.with_article())
+            }
+            X5c => f.write_str("x5c must hold exactly the signer's certificate"),
+            X5tMismatch => f.write_str("x5t#S256 does not match x5c"),
+            MalformedSignature => f.write_str("malformed signature"),
+            SignatureInvalid => f.write_str("the signature does not verify: the bundle was altered"),
+            SignerTwice => f.write_str("the same signer appears twice"),
+        }
+    }
+}
+
+fn bundle_err(e: BundleError) -> Error {
+    Error::Bundle(e)
 }
 
 /// Reads the `typ` of a bundle without verifying it (to tell the user what a file is).
 pub fn peek_kind(bytes: &[u8]) -> Result<BundleKind, Error> {
     let doc: BundleJson =
-        serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
+        serde_json::from_slice(bytes).map_err(|e| bundle_err(BundleError::NotJws(e.to_string())))?;
     let protected = doc
         .protected
         .or_else(|| doc.signatures.and_then(|s| s.into_iter().next().map(|s| s.protected)))
-        .ok_or_else(|| bundle_err("no protected header"))?;
+        .ok_or(bundle_err(BundleError::NoProtectedHeader))?;
     let header: Protected = serde_json::from_slice(&b64::url_decode(&protected, "protected header")?)
-        .map_err(|e| bundle_err(format!("protected header: {e}")))?;
-    BundleKind::from_typ(&header.typ)
-        .ok_or_else(|| bundle_err(format!("unknown bundle typ {:?}", header.typ)))
+        .map_err(|e| bundle_err(BundleError::ProtectedHeader(e.to_string())))?;
+    BundleKind::from_typ(&header.typ).ok_or_else(|| bundle_err(BundleError::UnknownTyp(header.typ.clone())))
 }

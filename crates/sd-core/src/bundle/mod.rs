@@ -19,8 +19,7 @@ pub mod kind;
 
 use crate::{Error, primitives::b64};
 use jws::{BundleJson, Protected};
-use kind::article;
-pub use kind::{BundleKind, peek_kind};
+pub use kind::{BundleError, BundleKind, peek_kind};
 
 /// A key and its certificate, used to sign.
 pub struct Signer<'a> {
@@ -30,21 +29,22 @@ pub struct Signer<'a> {
     pub cert: &'a Certificate,
 }
 
-fn bundle_err(m: impl Into<String>) -> Error {
-    Error::Bundle(m.into())
+fn bundle_err(e: BundleError) -> Error {
+    Error::Bundle(e)
 }
 
 /// Signs `payload` (serialised to JSON) as a bundle of `kind`.
 pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>]) -> Result<String, Error> {
     if signers.is_empty() {
-        return Err(bundle_err("a bundle needs at least one signer"));
+        return Err(bundle_err(BundleError::NoSigner));
     }
-    let payload_json = serde_json::to_vec(payload).map_err(|e| bundle_err(format!("payload: {e}")))?;
+    let payload_json =
+        serde_json::to_vec(payload).map_err(|e| bundle_err(BundleError::encoding("payload", e)))?;
     let payload_b64 = b64::url_encode(&payload_json);
     let mut sigs = Vec::with_capacity(signers.len());
     for s in signers {
         if !crate::pki::cert::key_matches(s.cert, s.key) {
-            return Err(bundle_err(format!("the signing key does not belong to {}", s.cert.subject())));
+            return Err(bundle_err(BundleError::KeyNotCertificate(s.cert.subject())));
         }
         let protected = Protected {
             alg: "PS256".into(),
@@ -53,8 +53,9 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
             x5t_s256: Some(s.cert.x5t_s256()),
             crit: None,
         };
-        let protected_b64 =
-            b64::url_encode(&serde_json::to_vec(&protected).map_err(|e| bundle_err(e.to_string()))?);
+        let protected_b64 = b64::url_encode(
+            &serde_json::to_vec(&protected).map_err(|e| bundle_err(BundleError::encoding("", e)))?,
+        );
         let signing_input = format!("{protected_b64}.{payload_b64}");
         let sig = s.key.sign_pss_sha256(signing_input.as_bytes())?;
         sigs.push((protected_b64, b64::url_encode(&sig)));
@@ -67,7 +68,8 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
             "signatures": sigs.iter().map(|(p, s)| json!({"protected": p, "signature": s})).collect::<Vec<_>>(),
         })
     };
-    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| bundle_err(e.to_string()))?;
+    let mut text =
+        serde_json::to_string_pretty(&doc).map_err(|e| bundle_err(BundleError::encoding("", e)))?;
     text.push('\n');
     Ok(text)
 }
@@ -102,17 +104,13 @@ impl SignedBundle {
     /// The payload parsed into `T` (for the hand-off verifiers).
     pub(crate) fn payload_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.payload)
-            .map_err(|e| bundle_err(format!("the {} payload is not valid: {e}", self.kind.name())))
+            .map_err(|e| bundle_err(BundleError::Payload { kind: self.kind, detail: e.to_string() }))
     }
     /// The only signer of a single-signer bundle.
     pub(crate) fn sole_signer(&self) -> Result<&Certificate, Error> {
         match self.signers.as_slice() {
             [one] => Ok(one),
-            _ => Err(bundle_err(format!(
-                "{} {} bundle has exactly one signer",
-                article(self.kind.name()),
-                self.kind.name()
-            ))),
+            _ => Err(bundle_err(BundleError::NotOneSigner(self.kind))),
         }
     }
 }
@@ -123,56 +121,53 @@ impl SignedBundle {
 pub fn verify_signatures(bytes: &[u8], kind: BundleKind) -> Result<SignedBundle, Error> {
     crate::artifact::require(bytes, crate::artifact::ArtifactKind::Bundle(kind))?;
     let doc: BundleJson =
-        serde_json::from_slice(bytes).map_err(|e| bundle_err(format!("not a JWS JSON document: {e}")))?;
+        serde_json::from_slice(bytes).map_err(|e| bundle_err(BundleError::NotJws(e.to_string())))?;
     let entries: Vec<(String, String, Option<Value>)> = match (doc.protected, doc.signature, doc.signatures) {
         (Some(p), Some(s), None) => vec![(p, s, doc.header)],
         (None, None, Some(list)) if !list.is_empty() => {
             list.into_iter().map(|s| (s.protected, s.signature, s.header)).collect()
         }
-        _ => return Err(bundle_err("neither flattened nor general JWS JSON serialization")),
+        _ => return Err(bundle_err(BundleError::NotJwsSerialization)),
     };
     let payload = b64::url_decode(&doc.payload, "payload")?;
     let mut signers = Vec::with_capacity(entries.len());
     for (i, (protected_b64, sig_b64, unprotected)) in entries.iter().enumerate() {
-        let which = if entries.len() > 1 { format!("signature {i}: ") } else { String::new() };
+        let which = (entries.len() > 1).then_some(i);
+        let at =
+            |problem: BundleError| bundle_err(BundleError::Signature { which, problem: Box::new(problem) });
         if unprotected.is_some() {
-            return Err(bundle_err(format!("{which}unprotected header members are not accepted")));
+            return Err(at(BundleError::Unprotected));
         }
         let header: Protected = serde_json::from_slice(&b64::url_decode(protected_b64, "protected header")?)
-            .map_err(|e| bundle_err(format!("{which}protected header: {e}")))?;
+            .map_err(|e| at(BundleError::ProtectedHeader(e.to_string())))?;
         if header.alg != "PS256" {
-            return Err(bundle_err(format!("{which}algorithm {:?} refused; only PS256", header.alg)));
+            return Err(at(BundleError::Algorithm(header.alg)));
         }
         if header.crit.is_some() {
-            return Err(bundle_err(format!("{which}unknown critical header parameters")));
+            return Err(at(BundleError::Critical));
         }
         if header.typ != kind.typ() {
             let found = BundleKind::from_typ(&header.typ).map_or(header.typ.clone(), |k| k.name().to_owned());
-            return Err(bundle_err(format!(
-                "{which}this is {} {found} bundle, not {} {} bundle",
-                article(&found),
-                article(kind.name()),
-                kind.name()
-            )));
+            return Err(at(BundleError::OtherKind { found, expected: kind }));
         }
         let cert_der = match header.x5c.as_slice() {
             [one] => b64::std_decode(one, "x5c")?,
             _ => {
-                return Err(bundle_err(format!("{which}x5c must hold exactly the signer's certificate")));
+                return Err(at(BundleError::X5c));
             }
         };
         let cert = Certificate::from_der(&cert_der)?;
         if header.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
-            return Err(bundle_err(format!("{which}x5t#S256 does not match x5c")));
+            return Err(at(BundleError::X5tMismatch));
         }
         let sig = rsa::pss::Signature::try_from(b64::url_decode(sig_b64, "signature")?.as_slice())
-            .map_err(|_| bundle_err(format!("{which}malformed signature")))?;
+            .map_err(|_| at(BundleError::MalformedSignature))?;
         let verifier = rsa::pss::VerifyingKey::<Sha256>::new(cert.rsa_public_key()?);
-        verifier.verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig).map_err(|_| {
-            bundle_err(format!("{which}the signature does not verify: the bundle was altered"))
-        })?;
+        verifier
+            .verify(format!("{protected_b64}.{}", doc.payload).as_bytes(), &sig)
+            .map_err(|_| at(BundleError::SignatureInvalid))?;
         if signers.iter().any(|c: &Certificate| c.der() == cert.der()) {
-            return Err(bundle_err(format!("{which}the same signer appears twice")));
+            return Err(at(BundleError::SignerTwice));
         }
         signers.push(cert);
     }
