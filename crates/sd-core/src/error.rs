@@ -56,14 +56,19 @@ pub enum Error {
     /// The restore blob is not what Azure accepts.
     RestoreBlob(String),
     /// A download request (certificates + quorum) is invalid.
-    DownloadRequest(String),
+    DownloadRequest(crate::azure::download_request::DownloadRequestError),
     /// A set of custodian certificates and quorum is outside what Azure takes
     /// (for an activation or a rotation alike).
-    CustodianSet(String),
+    CustodianSet(crate::azure::download_request::CustodianSetError),
     /// Serialising a value to JSON failed (a bug; never silently an empty string).
-    Serialize(String),
+    Serialize {
+        /// What was being serialised.
+        what: &'static str,
+        /// The serialiser's explanation.
+        detail: String,
+    },
     /// A transfer-key response is invalid.
-    TransferKey(String),
+    TransferKey(crate::azure::transfer_key::TransferKeyError),
     /// A signed bundle is malformed, of the wrong kind, or does not verify.
     Bundle(crate::bundle::BundleError),
     /// The key given opens no share of this security domain.
@@ -107,8 +112,8 @@ impl fmt::Display for Error {
             Error::SdFile(d) => write!(f, "invalid security domain file: {d}"),
             Error::RestoreBlob(d) => write!(f, "invalid restore blob: {d}"),
             Error::DownloadRequest(d) => write!(f, "invalid download request: {d}"),
-            Error::CustodianSet(d) => f.write_str(d),
-            Error::Serialize(d) => write!(f, "cannot serialise to JSON: {d}"),
+            Error::CustodianSet(d) => write!(f, "{d}"),
+            Error::Serialize { what, detail } => write!(f, "cannot serialise the {what} to JSON: {detail}"),
             Error::TransferKey(d) => write!(f, "invalid transfer key: {d}"),
             Error::Bundle(d) => write!(f, "bundle rejected: {d}"),
             Error::NoMatchingShare => write!(f, "this key opens no share in this file"),

@@ -7,6 +7,7 @@
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 
+use super::transfer_key::TransferKeyError;
 use crate::pki::cert::Certificate;
 use crate::{Error, primitives::b64};
 
@@ -54,27 +55,28 @@ pub struct DownloadRequest {
 /// number of certificates, every key RSA ≥ 2048 bits, no certificate twice.
 pub fn check_limits(certs: &[Certificate], required: usize) -> Result<(), Error> {
     if !CERTIFICATE_RANGE.contains(&certs.len()) {
-        return Err(Error::CustodianSet(format!(
-            "{} custodian certificates given; Azure takes 3 to 10",
-            certs.len()
-        )));
+        return Err(Error::CustodianSet(CustodianSetError::Count(certs.len())));
     }
     if !QUORUM_RANGE.contains(&required) || required > certs.len() {
-        return Err(Error::CustodianSet(format!(
-            "quorum {required} is invalid; it must be 2 to 10 and at most the number of custodian certificates ({})",
-            certs.len()
-        )));
+        return Err(Error::CustodianSet(CustodianSetError::Quorum { required, custodians: certs.len() }));
     }
     for (i, c) in certs.iter().enumerate() {
         c.rsa_public_key().map_err(|e| {
-            Error::CustodianSet(format!("custodian certificate {} ({}): {e}", i + 1, c.subject()))
+            let problem = match e {
+                Error::Certificate(c) => c,
+                other => crate::pki::certificate_error::CertificateError::encoding("", other),
+            };
+            Error::CustodianSet(CustodianSetError::Certificate {
+                number: i + 1,
+                subject: c.subject(),
+                problem,
+            })
         })?;
         if certs[..i].iter().any(|o| o.der() == c.der()) {
-            return Err(Error::CustodianSet(format!(
-                "custodian certificate {} ({}) is given twice",
-                i + 1,
-                c.subject()
-            )));
+            return Err(Error::CustodianSet(CustodianSetError::Twice {
+                number: i + 1,
+                subject: c.subject(),
+            }));
         }
     }
     Ok(())
@@ -98,24 +100,21 @@ impl CertificateJwk {
 
     /// The certificate in `x5c[0]`, checked against `kty`, `n`, `e` and the thumbprints.
     pub fn certificate(&self) -> Result<Certificate, Error> {
-        let bad = |m: String| Error::DownloadRequest(m);
+        let bad = |e: TransferKeyError| Error::DownloadRequest(DownloadRequestError::Jwk(e));
         if self.kty != "RSA" {
-            return Err(bad(format!("kty is {:?}, expected \"RSA\"", self.kty)));
+            return Err(bad(TransferKeyError::NotRsa(self.kty.clone())));
         }
-        let der = self
-            .x5c
-            .first()
-            .ok_or_else(|| bad("the JWK has no x5c certificate".into()))
-            .and_then(|c| b64::std_decode(c, "x5c"))?;
+        let der =
+            self.x5c.first().ok_or(bad(TransferKeyError::NoX5c)).and_then(|c| b64::std_decode(c, "x5c"))?;
         let cert = Certificate::from_der(&der)?;
         let key = cert.rsa_public_key()?;
         let n = b64::url_decode(&self.n, "n")?;
         let e = b64::url_decode(&self.e, "e")?;
         if strip_zeros(&n) != &*key.n_bytes() || strip_zeros(&e) != &*key.e_bytes() {
-            return Err(bad("the JWK's n/e do not match its certificate".into()));
+            return Err(bad(TransferKeyError::Mismatch("n/e")));
         }
         if self.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
-            return Err(bad("the JWK's x5t#S256 does not match its certificate".into()));
+            return Err(bad(TransferKeyError::Mismatch("x5t#S256")));
         }
         Ok(cert)
     }
@@ -138,23 +137,105 @@ impl DownloadRequest {
 
     /// Compact JSON body.
     pub fn to_json(&self) -> Result<String, Error> {
-        serde_json::to_string(self).map_err(|e| Error::Serialize(e.to_string()))
+        serde_json::to_string(self)
+            .map_err(|e| Error::Serialize { what: "download request", detail: e.to_string() })
     }
 
     /// Parses a request body and returns its certificates (in order) and quorum,
     /// enforcing the same limits (what the HSM does).
     pub fn parse(body: &[u8]) -> Result<(Vec<Certificate>, usize), Error> {
-        let req: DownloadRequest =
-            serde_json::from_slice(body).map_err(|e| Error::DownloadRequest(format!("JSON: {e}")))?;
+        let req: DownloadRequest = serde_json::from_slice(body)
+            .map_err(|e| Error::DownloadRequest(DownloadRequestError::Json(e.to_string())))?;
         let certs = req
             .certificates
             .iter()
             .enumerate()
             .map(|(i, j)| {
-                j.certificate().map_err(|e| Error::DownloadRequest(format!("certificate {i}: {e}")))
+                j.certificate().map_err(|e| {
+                    Error::DownloadRequest(DownloadRequestError::Certificate {
+                        index: i,
+                        problem: Box::new(e),
+                    })
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         check_limits(&certs, req.required)?;
         Ok((certs, req.required))
+    }
+}
+
+/// Why a set of custodian certificates and a quorum is refused ([`Error::CustodianSet`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustodianSetError {
+    /// Not 3 to 10 certificates.
+    Count(usize),
+    /// A quorum outside 2..=10 or above the number of custodians.
+    Quorum {
+        /// The quorum.
+        required: usize,
+        /// The number of custodians.
+        custodians: usize,
+    },
+    /// A certificate that cannot be a custodian's (1-based).
+    Certificate {
+        /// Its position, from 1.
+        number: usize,
+        /// Its subject.
+        subject: String,
+        /// What is wrong with it.
+        problem: crate::pki::certificate_error::CertificateError,
+    },
+    /// The same certificate twice (1-based).
+    Twice {
+        /// The second one's position, from 1.
+        number: usize,
+        /// Its subject.
+        subject: String,
+    },
+}
+
+impl std::fmt::Display for CustodianSetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustodianSetError::Count(n) => write!(f, "{n} custodian certificates given; Azure takes 3 to 10"),
+            CustodianSetError::Quorum { required, custodians } => write!(
+                f,
+                "quorum {required} is invalid; it must be 2 to 10 and at most the number of custodian certificates ({custodians})"
+            ),
+            CustodianSetError::Certificate { number, subject, problem } => {
+                write!(f, "custodian certificate {number} ({subject}): invalid certificate: {problem}")
+            }
+            CustodianSetError::Twice { number, subject } => {
+                write!(f, "custodian certificate {number} ({subject}) is given twice")
+            }
+        }
+    }
+}
+
+/// Why a download request body is refused ([`Error::DownloadRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadRequestError {
+    /// Not JSON of its shape (the parser's words).
+    Json(String),
+    /// A certificate JWK that is not what it claims.
+    Jwk(TransferKeyError),
+    /// Certificate `index` (from 0) cannot be used.
+    Certificate {
+        /// Its position, from 0.
+        index: usize,
+        /// What is wrong with it.
+        problem: Box<Error>,
+    },
+}
+
+impl std::fmt::Display for DownloadRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownloadRequestError::Json(d) => write!(f, "JSON: {d}"),
+            DownloadRequestError::Jwk(e) => write!(f, "{e}"),
+            DownloadRequestError::Certificate { index, problem } => {
+                write!(f, "certificate {index}: {problem}")
+            }
+        }
     }
 }

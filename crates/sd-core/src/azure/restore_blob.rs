@@ -88,6 +88,7 @@ impl RestoreBlob {
 
     /// Compact JSON (as PowerShell writes; the service also accepts az's spacing).
     pub fn to_json(&self) -> Result<String, Error> {
-        serde_json::to_string(&self.json).map_err(|e| Error::Serialize(e.to_string()))
+        serde_json::to_string(&self.json)
+            .map_err(|e| Error::Serialize { what: "restore blob", detail: e.to_string() })
     }
 }

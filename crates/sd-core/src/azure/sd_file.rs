@@ -236,7 +236,8 @@ impl SecurityDomain {
 
     /// The file as the HSM writes it: compact JSON, no trailing newline.
     pub fn to_json(&self) -> Result<String, Error> {
-        serde_json::to_string(&self.json).map_err(|e| Error::Serialize(e.to_string()))
+        serde_json::to_string(&self.json)
+            .map_err(|e| Error::Serialize { what: "SD file", detail: e.to_string() })
     }
 
     /// SHA-256 (hex) of the file's bytes as read (or, for a file made here,

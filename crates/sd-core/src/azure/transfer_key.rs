@@ -30,27 +30,75 @@ struct TransferJwk {
     x5t: Option<String>,
 }
 
-fn tk_err(m: impl Into<String>) -> Error {
-    Error::TransferKey(m.into())
+/// Why a transfer-key response is refused ([`Error::TransferKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferKeyError {
+    /// The response is not JSON of its shape (the parser's words).
+    Json(String),
+    /// The JWK is not JSON of its shape (the parser's words).
+    Jwk(String),
+    /// A `key_format` and `transfer_key` this tool does not read.
+    Format(String),
+    /// A `key_format` other than `jwk` where only that is taken.
+    NotJwk(Option<String>),
+    /// `transfer_key` is neither a JWK nor a string holding one.
+    NotAJwk,
+    /// Not exactly one `x5c` certificate.
+    X5cCount(usize),
+    /// `n`, `e` or `x5t#S256` missing.
+    Incomplete,
+    /// A `kty` other than RSA.
+    NotRsa(String),
+    /// No `x5c` certificate.
+    NoX5c,
+    /// A member that disagrees with the `x5c` certificate.
+    Mismatch(&'static str),
+}
+
+impl std::fmt::Display for TransferKeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use TransferKeyError::*;
+        match self {
+            Json(d) => write!(f, "JSON: {d}"),
+            Jwk(d) => write!(f, "JWK: {d}"),
+            Format(format) => write!(f, "key_format {format:?} with this transfer_key is not supported"),
+            NotJwk(format) => write!(f, "key_format is {format:?}, expected \"jwk\""),
+            NotAJwk => f.write_str("transfer_key is neither a JWK nor a JSON string holding one"),
+            X5cCount(n) => write!(f, "the JWK has {n} x5c certificates; exactly one is expected"),
+            Incomplete => f.write_str("the JWK lacks n, e or x5t#S256"),
+            NotRsa(kty) => write!(f, "kty is {kty:?}, expected \"RSA\""),
+            NoX5c => f.write_str("the JWK has no x5c certificate"),
+            Mismatch(what) => {
+                let verb = if what.contains('/') { "do" } else { "does" };
+                write!(f, "the JWK's {what} {verb} not match its x5c certificate")
+            }
+        }
+    }
+}
+
+fn tk_err(e: TransferKeyError) -> Error {
+    Error::TransferKey(e)
 }
 
 /// Extracts the exchange certificate from a transfer-key response body.
 pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
     crate::artifact::require(body, crate::artifact::ArtifactKind::TransferKey)?;
-    let resp: Response = serde_json::from_slice(body).map_err(|e| tk_err(format!("JSON: {e}")))?;
+    let resp: Response =
+        serde_json::from_slice(body).map_err(|e| tk_err(TransferKeyError::Json(e.to_string())))?;
     let format = resp.key_format.as_deref().unwrap_or("jwk");
     match (format, &resp.transfer_key) {
         ("pem", Value::String(pem)) => Certificate::from_pem_or_der(pem.as_bytes()),
         ("jwk", Value::String(s)) => {
-            let jwk: TransferJwk = serde_json::from_str(s).map_err(|e| tk_err(format!("JWK: {e}")))?;
+            let jwk: TransferJwk =
+                serde_json::from_str(s).map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?;
             jwk_certificate(&jwk)
         }
         ("jwk", obj @ Value::Object(_)) => {
-            let jwk: TransferJwk =
-                serde_json::from_value(obj.clone()).map_err(|e| tk_err(format!("JWK: {e}")))?;
+            let jwk: TransferJwk = serde_json::from_value(obj.clone())
+                .map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?;
             jwk_certificate(&jwk)
         }
-        (f, _) => Err(tk_err(format!("key_format {f:?} with this transfer_key is not supported"))),
+        (f, _) => Err(tk_err(TransferKeyError::Format(f.to_owned()))),
     }
 }
 
@@ -58,51 +106,50 @@ pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
 /// `jwk`, a JWK (as a string or an object) with exactly one `x5c`, whose
 /// `n`, `e` and thumbprints are present and equal the certificate's.
 pub fn parse_response_strict(body: &[u8]) -> Result<Certificate, Error> {
-    let resp: Response = serde_json::from_slice(body).map_err(|e| tk_err(format!("JSON: {e}")))?;
+    let resp: Response =
+        serde_json::from_slice(body).map_err(|e| tk_err(TransferKeyError::Json(e.to_string())))?;
     if resp.key_format.as_deref() != Some("jwk") {
-        return Err(tk_err(format!("key_format is {:?}, expected \"jwk\"", resp.key_format)));
+        return Err(tk_err(TransferKeyError::NotJwk(resp.key_format)));
     }
     let jwk: TransferJwk = match resp.transfer_key {
-        Value::String(s) => serde_json::from_str(&s).map_err(|e| tk_err(format!("JWK: {e}")))?,
-        obj @ Value::Object(_) => serde_json::from_value(obj).map_err(|e| tk_err(format!("JWK: {e}")))?,
-        _ => return Err(tk_err("transfer_key is neither a JWK nor a JSON string holding one")),
+        Value::String(s) => {
+            serde_json::from_str(&s).map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?
+        }
+        obj @ Value::Object(_) => {
+            serde_json::from_value(obj).map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?
+        }
+        _ => return Err(tk_err(TransferKeyError::NotAJwk)),
     };
     if jwk.x5c.len() != 1 {
-        return Err(tk_err(format!(
-            "the JWK has {} x5c certificates; exactly one is expected",
-            jwk.x5c.len()
-        )));
+        return Err(tk_err(TransferKeyError::X5cCount(jwk.x5c.len())));
     }
     if jwk.n.is_none() || jwk.e.is_none() || jwk.x5t_s256.is_none() {
-        return Err(tk_err("the JWK lacks n, e or x5t#S256"));
+        return Err(tk_err(TransferKeyError::Incomplete));
     }
     let cert = jwk_certificate(&jwk)?;
     if jwk.x5t.as_ref().is_some_and(|t| *t != cert.x5t_sha1()) {
-        return Err(tk_err("the JWK's x5t does not match its x5c certificate"));
+        return Err(tk_err(TransferKeyError::Mismatch("x5t")));
     }
     Ok(cert)
 }
 
 fn jwk_certificate(jwk: &TransferJwk) -> Result<Certificate, Error> {
     if jwk.kty != "RSA" {
-        return Err(tk_err(format!("kty is {:?}, expected \"RSA\"", jwk.kty)));
+        return Err(tk_err(TransferKeyError::NotRsa(jwk.kty.clone())));
     }
-    let der = jwk
-        .x5c
-        .first()
-        .ok_or_else(|| tk_err("the JWK has no x5c certificate"))
-        .and_then(|c| b64::std_decode(c, "x5c"))?;
+    let der =
+        jwk.x5c.first().ok_or(tk_err(TransferKeyError::NoX5c)).and_then(|c| b64::std_decode(c, "x5c"))?;
     let cert = Certificate::from_der(&der)?;
     let key = cert.rsa_public_key()?;
     if let (Some(n), Some(e)) = (&jwk.n, &jwk.e) {
         let n = b64::url_decode(n, "n")?;
         let e = b64::url_decode(e, "e")?;
         if n.as_slice() != &*key.n_bytes() || e.as_slice() != &*key.e_bytes() {
-            return Err(tk_err("the JWK's n/e do not match its x5c certificate"));
+            return Err(tk_err(TransferKeyError::Mismatch("n/e")));
         }
     }
     if jwk.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
-        return Err(tk_err("the JWK's x5t#S256 does not match its x5c certificate"));
+        return Err(tk_err(TransferKeyError::Mismatch("x5t#S256")));
     }
     Ok(cert)
 }
