@@ -52,9 +52,9 @@ pub enum Error {
     /// The passphrase does not decrypt the private key file.
     WrongPassphrase,
     /// The security-domain file is not what Azure produces.
-    SdFile(String),
+    SdFile(crate::azure::sd_file::SdFileError),
     /// The restore blob is not what Azure accepts.
-    RestoreBlob(String),
+    RestoreBlob(crate::azure::restore_blob::RestoreBlobError),
     /// A download request (certificates + quorum) is invalid.
     DownloadRequest(crate::azure::download_request::DownloadRequestError),
     /// A set of custodian certificates and quorum is outside what Azure takes

@@ -50,23 +50,23 @@ pub struct DomainSecret {
 impl EncData {
     /// Checks structure: KDF name, non-empty unique tags, every JWE is `dir` +
     /// A256CBC-HS512 with a 32-byte tag. `what` names the container in errors.
-    pub(crate) fn validate(&self, what: fn(String) -> Error) -> Result<(), Error> {
+    pub(crate) fn validate(&self) -> Result<(), EncDataError> {
         if self.kdf != KDF_NAME {
-            return Err(what(format!("EncData.kdf is {:?}, expected \"{KDF_NAME}\"", self.kdf)));
+            return Err(EncDataError::Kdf(self.kdf.clone()));
         }
         if self.data.is_empty() {
-            return Err(what("EncData.data is empty".into()));
+            return Err(EncDataError::Empty);
         }
         for (i, entry) in self.data.iter().enumerate() {
             if entry.tag.is_empty() {
-                return Err(what(format!("EncData entry {i} has an empty tag")));
+                return Err(EncDataError::EmptyTag(i));
             }
             if self.data[..i].iter().any(|e| e.tag == entry.tag) {
-                return Err(what(format!("EncData tag {:?} appears twice", entry.tag)));
+                return Err(EncDataError::TagTwice(entry.tag.clone()));
             }
             CompactJwe::parse(&entry.compact_jwe)
                 .and_then(|j| j.require_algorithms(Alg::Dir, Enc::A256CbcHs512))
-                .map_err(|e| what(format!("EncData entry {:?}: {e}", entry.tag)))?;
+                .map_err(|e| EncDataError::Entry { tag: entry.tag.clone(), problem: Box::new(e) })?;
         }
         Ok(())
     }
@@ -99,5 +99,37 @@ impl EncData {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(EncData { data, kdf: KDF_NAME.into(), extra: Map::new() })
+    }
+}
+
+/// What is wrong with an EncData container's structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncDataError {
+    /// Another KDF than Azure's.
+    Kdf(String),
+    /// No entries.
+    Empty,
+    /// Entry `i` has an empty tag.
+    EmptyTag(usize),
+    /// A tag twice.
+    TagTwice(String),
+    /// The entry of this tag is not a `dir` A256CBC-HS512 JWE.
+    Entry {
+        /// Its tag.
+        tag: String,
+        /// What is wrong.
+        problem: Box<Error>,
+    },
+}
+
+impl std::fmt::Display for EncDataError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncDataError::Kdf(kdf) => write!(f, "EncData.kdf is {kdf:?}, expected \"{KDF_NAME}\""),
+            EncDataError::Empty => f.write_str("EncData.data is empty"),
+            EncDataError::EmptyTag(i) => write!(f, "EncData entry {i} has an empty tag"),
+            EncDataError::TagTwice(tag) => write!(f, "EncData tag {tag:?} appears twice"),
+            EncDataError::Entry { tag, problem } => write!(f, "EncData entry {tag:?}: {problem}"),
+        }
     }
 }

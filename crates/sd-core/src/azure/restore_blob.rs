@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::azure::enc_data::{DomainSecret, EncData};
+use crate::azure::enc_data::{DomainSecret, EncData, EncDataError};
 use crate::azure::sd_file::EncKey;
 use crate::pki::cert::Certificate;
 use crate::primitives::secret::MasterKey;
@@ -28,8 +28,45 @@ pub struct RestoreBlob {
     json: BlobJson,
 }
 
-fn blob_err(msg: String) -> Error {
-    Error::RestoreBlob(msg)
+/// Why a restore blob is refused or cannot be opened ([`Error::RestoreBlob`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreBlobError {
+    /// No domain secrets to put in it.
+    NoSecrets,
+    /// Not a restore blob's JSON (the parser's words).
+    Json(String),
+    /// Its EncData is malformed.
+    EncData(EncDataError),
+    /// `WrappedKey.x5t_256` is not 32 bytes.
+    Thumbprint,
+    /// The wrapped key is malformed, or cannot be unwrapped.
+    WrappedKey(Box<Error>),
+    /// The wrapped key is for another exchange key.
+    OtherExchangeKey,
+    /// The unwrapped key is not 32 bytes.
+    KeyLength(usize),
+    /// EncData does not open with the unwrapped key.
+    Decrypt(Box<Error>),
+}
+
+impl std::fmt::Display for RestoreBlobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use RestoreBlobError::*;
+        match self {
+            NoSecrets => f.write_str("there are no domain secrets to restore"),
+            Json(d) => write!(f, "JSON: {d}"),
+            EncData(e) => write!(f, "{e}"),
+            Thumbprint => f.write_str("WrappedKey.x5t_256 is not a SHA-256 thumbprint"),
+            WrappedKey(e) => write!(f, "WrappedKey: {e}"),
+            OtherExchangeKey => f.write_str("the wrapped key is not for this exchange key"),
+            KeyLength(n) => write!(f, "the wrapped key is {n} bytes, not 32"),
+            Decrypt(e) => write!(f, "EncData: {e}"),
+        }
+    }
+}
+
+fn blob_err(e: RestoreBlobError) -> Error {
+    Error::RestoreBlob(e)
 }
 
 impl RestoreBlob {
@@ -41,7 +78,7 @@ impl RestoreBlob {
         exchange: &Certificate,
     ) -> Result<Self, Error> {
         if secrets.is_empty() {
-            return Err(blob_err("there are no domain secrets to restore".into()));
+            return Err(blob_err(RestoreBlobError::NoSecrets));
         }
         let master = MasterKey::generate(rng)?;
         let enc_data = EncData::encrypt(rng, &master, secrets)?;
@@ -52,11 +89,12 @@ impl RestoreBlob {
     /// Parses and validates a blob (az's spaced JSON or compact JSON).
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         crate::artifact::require(bytes, crate::artifact::ArtifactKind::RestoreBlob)?;
-        let json: BlobJson = serde_json::from_slice(bytes).map_err(|e| blob_err(format!("JSON: {e}")))?;
-        json.enc_data.validate(blob_err)?;
+        let json: BlobJson =
+            serde_json::from_slice(bytes).map_err(|e| blob_err(RestoreBlobError::Json(e.to_string())))?;
+        json.enc_data.validate().map_err(|e| blob_err(RestoreBlobError::EncData(e)))?;
         let tp = crate::primitives::b64::url_decode(&json.wrapped_key.x5t_256, "WrappedKey.x5t_256")?;
         if tp.len() != 32 {
-            return Err(blob_err("WrappedKey.x5t_256 is not a SHA-256 thumbprint".into()));
+            return Err(blob_err(RestoreBlobError::Thumbprint));
         }
         crate::primitives::jwe::CompactJwe::parse(&json.wrapped_key.enc_key)
             .and_then(|j| {
@@ -65,7 +103,7 @@ impl RestoreBlob {
                     crate::primitives::jwe::Enc::A256CbcHs512,
                 )
             })
-            .map_err(|e| blob_err(format!("WrappedKey: {e}")))?;
+            .map_err(|e| blob_err(RestoreBlobError::WrappedKey(Box::new(e))))?;
         Ok(RestoreBlob { json })
     }
 
@@ -78,12 +116,12 @@ impl RestoreBlob {
     /// entry: what the HSM does on upload.
     pub fn open(&self, exchange_key: &(impl crate::RsaKey + ?Sized)) -> Result<Vec<DomainSecret>, Error> {
         let raw = self.json.wrapped_key.decrypt(exchange_key).map_err(|e| match e {
-            Error::KeyUnwrap => blob_err("the wrapped key is not for this exchange key".into()),
-            other => blob_err(format!("WrappedKey: {other}")),
+            Error::KeyUnwrap => blob_err(RestoreBlobError::OtherExchangeKey),
+            other => blob_err(RestoreBlobError::WrappedKey(Box::new(other))),
         })?;
         let master = MasterKey::from_slice(raw.expose())
-            .ok_or_else(|| blob_err(format!("the wrapped key is {} bytes, not 32", raw.len())))?;
-        self.json.enc_data.decrypt(&master).map_err(|e| blob_err(format!("EncData: {e}")))
+            .ok_or_else(|| blob_err(RestoreBlobError::KeyLength(raw.len())))?;
+        self.json.enc_data.decrypt(&master).map_err(|e| blob_err(RestoreBlobError::Decrypt(Box::new(e))))
     }
 
     /// Compact JSON (as PowerShell writes; the service also accepts az's spacing).

@@ -11,7 +11,7 @@ use rand_core::TryCryptoRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::azure::enc_data::{DomainSecret, EncData};
+use crate::azure::enc_data::{DomainSecret, EncData, EncDataError};
 use crate::pki::cert::Certificate;
 use crate::primitives::jwe::{Alg, CompactJwe, Enc};
 use crate::primitives::secret::MasterKey;
@@ -37,14 +37,15 @@ pub struct EncKey {
 }
 
 impl EncKey {
-    fn validate(&self, what: &str) -> Result<(), String> {
-        let tp = b64::url_decode(&self.x5t_256, "x5t_256").map_err(|e| format!("{what}: {e}"))?;
+    fn validate(&self, what: String) -> Result<(), SdFileError> {
+        let bad = |problem: Error| SdFileError::Entry { what: what.clone(), problem: Box::new(problem) };
+        let tp = b64::url_decode(&self.x5t_256, "x5t_256").map_err(bad)?;
         if tp.len() != 32 {
-            return Err(format!("{what}: x5t_256 is {} bytes, a SHA-256 is 32", tp.len()));
+            return Err(SdFileError::ThumbprintLength { what, len: tp.len() });
         }
         CompactJwe::parse(&self.enc_key)
             .and_then(|j| j.require_algorithms(Alg::RsaOaep256, Enc::A256CbcHs512))
-            .map_err(|e| format!("{what}: {e}"))?;
+            .map_err(bad)?;
         Ok(())
     }
 
@@ -138,8 +139,8 @@ pub struct OpenedShare {
     pub share: Share,
 }
 
-fn sd_err(msg: String) -> Error {
-    Error::SdFile(msg)
+fn sd_err(e: SdFileError) -> Error {
+    Error::SdFile(e)
 }
 
 impl SecurityDomain {
@@ -147,10 +148,10 @@ impl SecurityDomain {
     /// the REST spec examples show it.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         crate::artifact::require(bytes, crate::artifact::ArtifactKind::SdFile)?;
-        let text = std::str::from_utf8(bytes).map_err(|_| sd_err("the file is not UTF-8 text".into()))?;
+        let text = std::str::from_utf8(bytes).map_err(|_| sd_err(SdFileError::NotUtf8))?;
         let text = text.trim();
         if text.is_empty() {
-            return Err(sd_err("the file is empty".into()));
+            return Err(sd_err(SdFileError::Empty));
         }
         // JSON, but not an object: say what it is (base64 of it would be nonsense).
         if let Ok(v) = serde_json::from_str::<Value>(text)
@@ -164,18 +165,19 @@ impl SecurityDomain {
                 Value::Array(_) => "a JSON array",
                 Value::Object(_) => "an object",
             };
-            return Err(sd_err(format!("the file holds {what}, not a security-domain JSON object")));
+            return Err(sd_err(SdFileError::NotObject(what)));
         }
         let unwrapped;
         let json_text = if text.starts_with('{') {
             text
         } else {
-            let raw = b64::url_decode(text, "security domain")
-                .map_err(|_| sd_err("neither JSON nor base64url-wrapped JSON".into()))?;
-            unwrapped = String::from_utf8(raw).map_err(|_| sd_err("wrapped content is not UTF-8".into()))?;
+            let raw =
+                b64::url_decode(text, "security domain").map_err(|_| sd_err(SdFileError::NotJsonOrBase64))?;
+            unwrapped = String::from_utf8(raw).map_err(|_| sd_err(SdFileError::WrappedNotUtf8))?;
             &unwrapped
         };
-        let json: SdJson = serde_json::from_str(json_text).map_err(|e| sd_err(format!("JSON: {e}")))?;
+        let json: SdJson =
+            serde_json::from_str(json_text).map_err(|e| sd_err(SdFileError::Json(e.to_string())))?;
         let sd = SecurityDomain { json, sha256: crate::primitives::hex::sha256_hex(bytes) };
         sd.validate()?;
         Ok(sd)
@@ -183,54 +185,51 @@ impl SecurityDomain {
 
     fn validate(&self) -> Result<(), Error> {
         let j = &self.json;
-        j.enc_data.validate(sd_err)?;
+        j.enc_data.validate().map_err(|e| sd_err(SdFileError::EncData(e)))?;
         match (j.version, &j.shared_keys, &j.split_keys) {
             (2, Some(sk), None) => {
                 if sk.key_algorithm != SHAMIR_ALGORITHM {
-                    return Err(sd_err(format!(
-                        "SharedKeys.key_algorithm is {:?}, expected \"{SHAMIR_ALGORITHM}\"",
-                        sk.key_algorithm
-                    )));
+                    return Err(sd_err(SdFileError::Algorithm {
+                        field: "SharedKeys",
+                        found: sk.key_algorithm.clone(),
+                        expected: SHAMIR_ALGORITHM,
+                    }));
                 }
                 if !crate::azure::download_request::QUORUM_RANGE.contains(&sk.required) {
-                    return Err(sd_err(format!("SharedKeys.required is {}, must be 2..=10", sk.required)));
+                    return Err(sd_err(SdFileError::Required(sk.required)));
                 }
                 let n = sk.enc_shares.len();
                 if n < sk.required || n > usize::from(shamir::MAX_X) {
-                    return Err(sd_err(format!(
-                        "{n} shares for a quorum of {}: need at least the quorum and at most 127",
-                        sk.required
-                    )));
+                    return Err(sd_err(SdFileError::ShareCount { shares: n, required: sk.required }));
                 }
                 for (i, s) in sk.enc_shares.iter().enumerate() {
-                    s.validate(&format!("share {i}")).map_err(sd_err)?;
+                    s.validate(format!("share {i}")).map_err(sd_err)?;
                     if sk.enc_shares[..i].iter().any(|o| o.x5t_256 == s.x5t_256) {
-                        return Err(sd_err(format!(
-                            "share {i} repeats the certificate thumbprint of an earlier share"
-                        )));
+                        return Err(sd_err(SdFileError::ThumbprintTwice(i)));
                     }
                 }
                 Ok(())
             }
             (1, None, Some(sp)) => {
                 if sp.key_algorithm != XOR_ALGORITHM {
-                    return Err(sd_err(format!(
-                        "SplitKeys.key_algorithm is {:?}, expected \"{XOR_ALGORITHM}\"",
-                        sp.key_algorithm
-                    )));
+                    return Err(sd_err(SdFileError::Algorithm {
+                        field: "SplitKeys",
+                        found: sp.key_algorithm.clone(),
+                        expected: XOR_ALGORITHM,
+                    }));
                 }
                 if sp.keys.is_empty() {
-                    return Err(sd_err("SplitKeys.keys is empty".into()));
+                    return Err(sd_err(SdFileError::SplitKeysEmpty));
                 }
                 for (i, pair) in sp.keys.iter().enumerate() {
-                    pair.key1.validate(&format!("split key {i} key1")).map_err(sd_err)?;
-                    pair.key2.validate(&format!("split key {i} key2")).map_err(sd_err)?;
+                    pair.key1.validate(format!("split key {i} key1")).map_err(sd_err)?;
+                    pair.key2.validate(format!("split key {i} key2")).map_err(sd_err)?;
                 }
                 Ok(())
             }
-            (2, _, _) => Err(sd_err("version 2 needs SharedKeys (and no SplitKeys)".into())),
-            (1, _, _) => Err(sd_err("version 1 needs SplitKeys (and no SharedKeys)".into())),
-            (v, _, _) => Err(sd_err(format!("version {v} is not supported (1 or 2)"))),
+            (2, _, _) => Err(sd_err(SdFileError::Shape(2))),
+            (1, _, _) => Err(sd_err(SdFileError::Shape(1))),
+            (v, _, _) => Err(sd_err(SdFileError::Shape(v))),
         }
     }
 
@@ -292,7 +291,7 @@ impl SecurityDomain {
         thumbprint: Option<&str>,
     ) -> Result<OpenedShare, Error> {
         if self.json.version != 2 {
-            return Err(sd_err("this is a version-1 (xor_split) file; it has no Shamir shares".into()));
+            return Err(sd_err(SdFileError::NotShamir));
         }
         for (index, entry) in self.shares().iter().enumerate() {
             if thumbprint.is_some_and(|t| t != entry.x5t_256) {
@@ -301,38 +300,25 @@ impl SecurityDomain {
             match entry.decrypt(key) {
                 Ok(plain) => {
                     let share = Share::from_bytes(plain.expose())
-                        .map_err(|e| sd_err(format!("share {index} decrypts but is malformed: {e}")))?;
+                        .map_err(|e| sd_err(SdFileError::ShareMalformed { index, problem: Box::new(e) }))?;
                     if share.len() != MasterKey::LEN {
-                        return Err(sd_err(format!(
-                            "share {index} covers {} bytes, the master key is {}",
-                            share.len(),
-                            MasterKey::LEN
-                        )));
+                        return Err(sd_err(SdFileError::ShareLength { index, len: share.len() }));
                     }
                     // The HSM gives the share at position i the x-coordinate i + 1
                     // (as every real SD file does); another x means entries were
                     // reordered or copied in from another file.
                     if usize::from(share.x()) != index + 1 {
-                        return Err(sd_err(format!(
-                            "share {} carries x = {}, not {}: the entries were reordered or copied from another file",
-                            index + 1,
-                            share.x(),
-                            index + 1
-                        )));
+                        return Err(sd_err(SdFileError::ShareX { index, x: share.x() }));
                     }
                     return Ok(OpenedShare { index, x5t_256: entry.x5t_256.clone(), share });
                 }
                 // Listed for this very key's certificate, yet it does not open:
                 // the entry is damaged, not a key mismatch.
                 Err(Error::KeyUnwrap) if thumbprint.is_some() => {
-                    return Err(sd_err(format!(
-                        "share {} is listed for this key's certificate but does not open with the key: \
-                         the entry is damaged (or the certificate beside the key is another key's)",
-                        index + 1
-                    )));
+                    return Err(sd_err(SdFileError::ShareDamaged(index)));
                 }
                 Err(Error::KeyUnwrap) => continue,
-                Err(e) => return Err(sd_err(format!("share {index}: {e}"))),
+                Err(e) => return Err(sd_err(SdFileError::Share { index, problem: Box::new(e) })),
             }
         }
         Err(Error::NoMatchingShare)
@@ -344,11 +330,7 @@ impl SecurityDomain {
         &self,
         keys: &[&dyn crate::RsaKey],
     ) -> Result<(MasterKey, Vec<DomainSecret>), Error> {
-        let sp = self
-            .json
-            .split_keys
-            .as_ref()
-            .ok_or_else(|| sd_err("this is not a version-1 (xor_split) file".into()))?;
+        let sp = self.json.split_keys.as_ref().ok_or(sd_err(SdFileError::NotXorSplit))?;
         let open = |half: &EncKey| -> Result<Option<crate::primitives::secret::SecretBytes>, Error> {
             for key in keys {
                 match half.decrypt(*key) {
@@ -364,7 +346,7 @@ impl SecurityDomain {
                 continue;
             };
             if a.len() != MasterKey::LEN || b.len() != MasterKey::LEN {
-                return Err(sd_err(format!("split key {i}: halves must be 32 bytes each")));
+                return Err(sd_err(SdFileError::HalfLength(i)));
             }
             let mut mk = [0u8; MasterKey::LEN];
             for (j, byte) in mk.iter_mut().enumerate() {
@@ -376,7 +358,7 @@ impl SecurityDomain {
                 .json
                 .enc_data
                 .decrypt(&master)
-                .map_err(|e| sd_err(format!("the rebuilt master key does not open EncData ({e})")))?;
+                .map_err(|e| sd_err(SdFileError::RebuiltKeyFails(Box::new(e))))?;
             return Ok((master, secrets));
         }
         Err(Error::NoMatchingShare)
@@ -404,10 +386,7 @@ impl SecurityDomain {
         certs: &[Certificate],
         required: usize,
     ) -> Result<Self, Error> {
-        self.json
-            .enc_data
-            .decrypt(master)
-            .map_err(|e| sd_err(format!("the master key does not open this file's EncData ({e})")))?;
+        self.json.enc_data.decrypt(master).map_err(|e| sd_err(SdFileError::KeyDoesNotOpen(Box::new(e))))?;
         Self::with_enc_data(rng, self.json.enc_data.clone(), master, certs, required)
     }
 
@@ -440,7 +419,8 @@ impl SecurityDomain {
             version: 2,
             extra: Map::new(),
         };
-        let text = serde_json::to_string(&json).map_err(|e| sd_err(format!("serialising: {e}")))?;
+        let text = serde_json::to_string(&json)
+            .map_err(|e| Error::Serialize { what: "SD file", detail: e.to_string() })?;
         let sd = SecurityDomain { sha256: crate::primitives::hex::sha256_hex(text.as_bytes()), json };
         sd.validate()?;
         Ok(sd)
@@ -455,4 +435,158 @@ fn random_uuid<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String, Error> {
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = crate::primitives::hex::hex_lower(&b);
     Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+/// Why an SD file is refused, or cannot do what was asked ([`Error::SdFile`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SdFileError {
+    /// Not UTF-8 text.
+    NotUtf8,
+    /// Empty.
+    Empty,
+    /// JSON, but not an object (what it is: "a number"...).
+    NotObject(&'static str),
+    /// Neither JSON nor base64url-wrapped JSON.
+    NotJsonOrBase64,
+    /// Base64url-wrapped content that is not UTF-8.
+    WrappedNotUtf8,
+    /// Not an SD file's JSON (the parser's words).
+    Json(String),
+    /// Its EncData is malformed.
+    EncData(EncDataError),
+    /// A `key_algorithm` other than the version's.
+    Algorithm {
+        /// `SharedKeys` or `SplitKeys`.
+        field: &'static str,
+        /// What it says.
+        found: String,
+        /// What it must say.
+        expected: &'static str,
+    },
+    /// A quorum outside 2..=10.
+    Required(usize),
+    /// Fewer shares than the quorum, or more than 127.
+    ShareCount {
+        /// The shares.
+        shares: usize,
+        /// The quorum.
+        required: usize,
+    },
+    /// An entry ("share 0", "split key 1 key2") that is malformed.
+    Entry {
+        /// Which entry.
+        what: String,
+        /// What is wrong.
+        problem: Box<Error>,
+    },
+    /// An entry whose thumbprint is not 32 bytes.
+    ThumbprintLength {
+        /// Which entry.
+        what: String,
+        /// The thumbprint's length.
+        len: usize,
+    },
+    /// Share `i` repeats an earlier share's thumbprint.
+    ThumbprintTwice(usize),
+    /// No split keys.
+    SplitKeysEmpty,
+    /// The members do not fit the version (1, 2, or another).
+    Shape(u32),
+    /// A version-1 file, where Shamir shares are needed.
+    NotShamir,
+    /// A version-2 file, where split keys are needed.
+    NotXorSplit,
+    /// Share `index` (from 0) decrypts to something that is not a share.
+    ShareMalformed {
+        /// Its position, from 0.
+        index: usize,
+        /// What is wrong.
+        problem: Box<Error>,
+    },
+    /// Share `index` (from 0) covers another length than the master key.
+    ShareLength {
+        /// Its position, from 0.
+        index: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// Share `index` (from 0) carries another x than `index + 1`.
+    ShareX {
+        /// Its position, from 0.
+        index: usize,
+        /// Its x.
+        x: u8,
+    },
+    /// Share `index` (from 0) is listed for the key's certificate but does not open.
+    ShareDamaged(usize),
+    /// Share `index` (from 0) cannot be decrypted.
+    Share {
+        /// Its position, from 0.
+        index: usize,
+        /// Why.
+        problem: Box<Error>,
+    },
+    /// Split key `i`'s halves are not 32 bytes each.
+    HalfLength(usize),
+    /// The master key rebuilt from split keys does not open EncData.
+    RebuiltKeyFails(Box<Error>),
+    /// The master key given does not open this file's EncData.
+    KeyDoesNotOpen(Box<Error>),
+}
+
+impl std::fmt::Display for SdFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use SdFileError::*;
+        match self {
+            NotUtf8 => f.write_str("the file is not UTF-8 text"),
+            Empty => f.write_str("the file is empty"),
+            NotObject(what) => write!(f, "the file holds {what}, not a security-domain JSON object"),
+            NotJsonOrBase64 => f.write_str("neither JSON nor base64url-wrapped JSON"),
+            WrappedNotUtf8 => f.write_str("wrapped content is not UTF-8"),
+            Json(d) => write!(f, "JSON: {d}"),
+            EncData(e) => write!(f, "{e}"),
+            Algorithm { field, found, expected } => {
+                write!(f, "{field}.key_algorithm is {found:?}, expected \"{expected}\"")
+            }
+            Required(q) => write!(f, "SharedKeys.required is {q}, must be 2..=10"),
+            ShareCount { shares, required } => write!(
+                f,
+                "{shares} shares for a quorum of {required}: need at least the quorum and at most 127"
+            ),
+            Entry { what, problem } => write!(f, "{what}: {problem}"),
+            ThumbprintLength { what, len } => write!(f, "{what}: x5t_256 is {len} bytes, a SHA-256 is 32"),
+            ThumbprintTwice(i) => {
+                write!(f, "share {i} repeats the certificate thumbprint of an earlier share")
+            }
+            SplitKeysEmpty => f.write_str("SplitKeys.keys is empty"),
+            Shape(2) => f.write_str("version 2 needs SharedKeys (and no SplitKeys)"),
+            Shape(1) => f.write_str("version 1 needs SplitKeys (and no SharedKeys)"),
+            Shape(v) => write!(f, "version {v} is not supported (1 or 2)"),
+            NotShamir => f.write_str("this is a version-1 (xor_split) file; it has no Shamir shares"),
+            NotXorSplit => f.write_str("this is not a version-1 (xor_split) file"),
+            ShareMalformed { index, problem } => {
+                write!(f, "share {index} decrypts but is malformed: {problem}")
+            }
+            ShareLength { index, len } => {
+                write!(f, "share {index} covers {len} bytes, the master key is {}", MasterKey::LEN)
+            }
+            ShareX { index, x } => write!(
+                f,
+                "share {} carries x = {x}, not {}: the entries were reordered or copied from another file",
+                index + 1,
+                index + 1
+            ),
+            ShareDamaged(index) => write!(
+                f,
+                "share {} is listed for this key's certificate but does not open with the key: \
+                 the entry is damaged (or the certificate beside the key is another key's)",
+                index + 1
+            ),
+            Share { index, problem } => write!(f, "share {index}: {problem}"),
+            HalfLength(i) => write!(f, "split key {i}: halves must be 32 bytes each"),
+            RebuiltKeyFails(e) => write!(f, "the rebuilt master key does not open EncData ({e})"),
+            KeyDoesNotOpen(e) => write!(f, "the master key does not open this file's EncData ({e})"),
+        }
+    }
 }
