@@ -20,6 +20,7 @@ use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use sd_core::pki::cert::Certificate;
+use sd_core::primitives::crypto_error::CryptoError;
 use sd_core::{Error, RsaKey};
 use zeroize::Zeroizing;
 
@@ -365,7 +366,7 @@ fn token_err(e: CkError) -> Error {
         CkError::Pkcs11(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange, _) => {
             Error::KeyUnwrap
         }
-        other => Error::Crypto(format!("token: {other}")),
+        other => Error::Crypto(CryptoError::Token(other.to_string())),
     }
 }
 
@@ -392,10 +393,7 @@ impl RsaKey for Pkcs11Key {
             }
         }
         if !self.supports(MechanismType::RSA_X_509) {
-            return Err(Error::Crypto(format!(
-                "token {}: offers neither RSA-OAEP with SHA-256 nor raw RSA (CKM_RSA_X_509)",
-                self.uri.token
-            )));
+            return Err(Error::Crypto(CryptoError::TokenMechanisms(self.uri.token.clone())));
         }
         let em = Zeroizing::new(
             self.session.decrypt(&Mechanism::RsaX509, self.key, ciphertext).map_err(token_err)?,

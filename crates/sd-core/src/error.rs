@@ -85,7 +85,7 @@ pub enum Error {
     /// The random number generator failed.
     Rng,
     /// A cryptographic primitive failed (should not happen with valid inputs).
-    Crypto(String),
+    Crypto(crate::primitives::crypto_error::CryptoError),
 }
 
 impl fmt::Display for Error {

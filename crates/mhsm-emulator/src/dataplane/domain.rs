@@ -73,8 +73,10 @@ pub fn backup_protection_key(domain: &[StoredSecret]) -> Option<SecretBytes> {
 /// A key backup: base64url of a `dir` JWE under the backup protection key,
 /// holding every version of the key (as Key Vault's backups do).
 pub fn backup(versions: &[StoredKey], bpk: &SecretBytes) -> Result<String, Error> {
-    let payload =
-        zeroize::Zeroizing::new(serde_json::to_vec(versions).map_err(|e| Error::Crypto(e.to_string()))?);
+    let payload = zeroize::Zeroizing::new(
+        serde_json::to_vec(versions)
+            .map_err(|e| Error::Serialize { what: "key backup", detail: e.to_string() })?,
+    );
     let jwe = CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, bpk, BACKUP_KID, &payload)?;
     Ok(b64::url_encode(jwe.serialize().as_bytes()))
 }

@@ -6,6 +6,7 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use rand_core::TryCryptoRng;
 use zeroize::Zeroize;
 
+use super::crypto_error::CryptoError;
 use crate::Error;
 use crate::primitives::secret::SecretBytes;
 
@@ -28,8 +29,9 @@ pub struct Sealed {
 }
 
 fn cipher(key: &[u8]) -> Result<aes_gcm::Aes256Gcm, Error> {
-    aes_gcm::Aes256Gcm::new_from_slice(key)
-        .map_err(|_| Error::Crypto(format!("AES-256-GCM needs a {KEY_LEN}-byte key, not {}", key.len())))
+    aes_gcm::Aes256Gcm::new_from_slice(key).map_err(|_| {
+        Error::Crypto(CryptoError::KeyLength { what: "AES-256-GCM", len: key.len(), expected: KEY_LEN })
+    })
 }
 
 /// Encrypts with a fresh random nonce.
@@ -47,18 +49,18 @@ pub fn seal<R: TryCryptoRng + ?Sized>(
 /// Encrypts with the given nonce (never reuse one under the same key).
 pub(crate) fn seal_with_iv(key: &[u8], iv: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Sealed, Error> {
     let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(iv)
-        .map_err(|_| Error::Crypto(format!("AES-GCM nonce must be {IV_LEN} bytes")))?;
+        .map_err(|_| Error::Crypto(CryptoError::NonceLength { len: iv.len(), expected: IV_LEN }))?;
     let mut buf = plaintext.to_vec();
     let tag = cipher(key)?
         .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
-        .map_err(|_| Error::Crypto("AES-GCM encryption".into()))?;
+        .map_err(|e| Error::Crypto(CryptoError::operation("AES-GCM encryption", e)))?;
     Ok(Sealed { iv: iv.to_vec(), ciphertext: buf, tag: tag.to_vec() })
 }
 
 /// Decrypts and authenticates; [`Error::JweIntegrity`] when the tag does not match.
 pub fn open(key: &[u8], iv: &[u8], aad: &[u8], ciphertext: &[u8], tag: &[u8]) -> Result<SecretBytes, Error> {
     let nonce = aes_gcm::aead::Nonce::<aes_gcm::Aes256Gcm>::try_from(iv)
-        .map_err(|_| Error::Crypto(format!("AES-GCM nonce must be {IV_LEN} bytes, not {}", iv.len())))?;
+        .map_err(|_| Error::Crypto(CryptoError::NonceLength { len: iv.len(), expected: IV_LEN }))?;
     let tag = aes_gcm::aead::Tag::<aes_gcm::Aes256Gcm>::try_from(tag)
         .map_err(|_| Error::JweTagLength { found: tag.len(), expected: TAG_LEN })?;
     let mut buf = ciphertext.to_vec();

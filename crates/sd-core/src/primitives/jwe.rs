@@ -19,6 +19,7 @@ use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::crypto_error::CryptoError;
 use crate::primitives::secret::SecretBytes;
 use crate::{Error, primitives::b64};
 
@@ -195,11 +196,11 @@ impl CompactJwe {
 
     fn decrypt_content(&self, cek: &[u8]) -> Result<SecretBytes, Error> {
         if cek.len() != self.enc.cek_len() {
-            return Err(Error::Crypto(format!(
-                "{} needs a {}-byte key",
-                self.enc.name(),
-                self.enc.cek_len()
-            )));
+            return Err(Error::Crypto(CryptoError::KeyLength {
+                what: self.enc.name(),
+                len: cek.len(),
+                expected: self.enc.cek_len(),
+            }));
         }
         // Tag length was checked by `parse`; re-check so this can never be skipped.
         if self.tag.len() != self.enc.tag_len() {
@@ -214,7 +215,7 @@ impl CompactJwe {
                     return Err(Error::JweIntegrity);
                 }
                 let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(enc_key, &self.iv)
-                    .map_err(|_| Error::Crypto("AES-CBC key/IV".into()))?;
+                    .map_err(|e| Error::Crypto(CryptoError::operation("AES-CBC key/IV", e)))?;
                 let mut buf = self.ciphertext.clone();
                 let result = dec.decrypt_padded::<Pkcs7>(&mut buf).map(<[u8]>::len);
                 match result {
@@ -268,7 +269,7 @@ impl CompactJwe {
         rng.try_fill_bytes(&mut cek).map_err(|_| Error::Rng)?;
         let wrapped = recipient
             .oaep_encrypt_with_rng::<Sha256, _>(rng, &cek)
-            .map_err(|e| Error::Crypto(format!("RSA-OAEP encryption: {e}")))?;
+            .map_err(|e| Error::Crypto(CryptoError::operation("RSA-OAEP encryption", e)))?;
         Self::encrypt(rng, Alg::RsaOaep256, enc, &cek, wrapped, kid, plaintext)
     }
 
@@ -282,10 +283,15 @@ impl CompactJwe {
         plaintext: &[u8],
     ) -> Result<Self, Error> {
         if cek.len() != enc.cek_len() {
-            return Err(Error::Crypto(format!("{} needs a {}-byte key", enc.name(), enc.cek_len())));
+            return Err(Error::Crypto(CryptoError::KeyLength {
+                what: enc.name(),
+                len: cek.len(),
+                expected: enc.cek_len(),
+            }));
         }
         let header = Header { alg: alg.name().into(), enc: enc.name().into(), kid: Some(kid.into()) };
-        let header_json = serde_json::to_vec(&header).map_err(|e| Error::Crypto(e.to_string()))?;
+        let header_json = serde_json::to_vec(&header)
+            .map_err(|e| Error::Serialize { what: "JWE header", detail: e.to_string() })?;
         let header_b64 = b64::url_encode(&header_json);
         let aad = header_b64.as_bytes();
         let mut iv = vec![0u8; enc.iv_len()];
@@ -294,7 +300,7 @@ impl CompactJwe {
             Enc::A256CbcHs512 => {
                 let (mac_key, enc_key) = cek.split_at(32);
                 let ct = cbc::Encryptor::<aes::Aes256>::new_from_slices(enc_key, &iv)
-                    .map_err(|_| Error::Crypto("AES-CBC key/IV".into()))?
+                    .map_err(|e| Error::Crypto(CryptoError::operation("AES-CBC key/IV", e)))?
                     .encrypt_padded_vec::<Pkcs7>(plaintext);
                 let tag = cbc_hs512_tag(mac_key, aad, &iv, &ct)?;
                 (ct, tag)
@@ -311,7 +317,7 @@ impl CompactJwe {
 /// RFC 7518 §5.2.2.1: first 32 bytes of HMAC-SHA-512(MAC_KEY, AAD || IV || C || AL).
 fn cbc_hs512_tag(mac_key: &[u8], aad: &[u8], iv: &[u8], ct: &[u8]) -> Result<Vec<u8>, Error> {
     let mut mac = <Hmac<Sha512> as hmac::KeyInit>::new_from_slice(mac_key)
-        .map_err(|_| Error::Crypto("HMAC key".into()))?;
+        .map_err(|e| Error::Crypto(CryptoError::operation("HMAC key", e)))?;
     mac.update(aad);
     mac.update(iv);
     mac.update(ct);

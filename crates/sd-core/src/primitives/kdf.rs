@@ -10,6 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha512;
 use zeroize::Zeroizing;
 
+use super::crypto_error::CryptoError;
 use crate::Error;
 use crate::primitives::secret::{MasterKey, SecretBytes};
 
@@ -21,23 +22,21 @@ pub fn sp800_108_hmac_sha512(
     out_bits: u32,
 ) -> Result<SecretBytes, Error> {
     if out_bits == 0 || !out_bits.is_multiple_of(8) {
-        return Err(Error::Crypto(format!(
-            "KDF output length must be a positive multiple of 8 bits, not {out_bits}"
-        )));
+        return Err(Error::Crypto(CryptoError::KdfLength(out_bits)));
     }
     let out_len = (out_bits / 8) as usize;
     let mut out = Zeroizing::new(Vec::with_capacity(out_len + 64));
     let mut counter: u32 = 1;
     while out.len() < out_len {
-        let mut mac =
-            <Hmac<Sha512> as KeyInit>::new_from_slice(key).map_err(|_| Error::Crypto("HMAC key".into()))?;
+        let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(key)
+            .map_err(|e| Error::Crypto(CryptoError::operation("HMAC key", e)))?;
         mac.update(&counter.to_be_bytes());
         mac.update(label);
         mac.update(&[0u8]);
         mac.update(context);
         mac.update(&out_bits.to_be_bytes());
         out.extend_from_slice(&mac.finalize().into_bytes());
-        counter = counter.checked_add(1).ok_or_else(|| Error::Crypto("KDF output too long".into()))?;
+        counter = counter.checked_add(1).ok_or(Error::Crypto(CryptoError::KdfTooLong))?;
     }
     out.truncate(out_len);
     Ok(SecretBytes::from(out))

@@ -5,6 +5,7 @@
 
 pub mod aead;
 pub mod b64;
+pub mod crypto_error;
 pub mod hex;
 pub mod jwe;
 pub mod kdf;

@@ -7,6 +7,7 @@ use signature::{SignatureEncoding, Signer};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
+use super::crypto_error::CryptoError;
 use crate::Error;
 
 /// An RSA private key as the ceremony uses it.
@@ -33,13 +34,13 @@ impl RsaKey for rsa::PrivateKey {
         rsa::pss::SigningKey::<Sha256>::new(self.clone())
             .try_sign(message)
             .map(|s| s.to_vec())
-            .map_err(|e| Error::Crypto(format!("PSS signing: {e}")))
+            .map_err(|e| Error::Crypto(CryptoError::operation("PSS signing", e)))
     }
     fn sign_pkcs1v15_sha256(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         rsa::pkcs1v15::SigningKey::<Sha256>::new(self.clone())
             .try_sign(message)
             .map(|s| s.to_vec())
-            .map_err(|e| Error::Crypto(format!("PKCS#1 v1.5 signing: {e}")))
+            .map_err(|e| Error::Crypto(CryptoError::operation("PKCS#1 v1.5 signing", e)))
     }
 }
 
