@@ -85,6 +85,12 @@ fn ceremony() -> &'static Path {
     })
 }
 
+/// A kind read by keyholder, tampered with by flipping the low bit (signed
+/// or authenticated files), at 40 positions over the file.
+fn signed(name: &'static str, file: &'static str, args: Cmd) -> Kind {
+    Kind { name, file, tool: "keyholder", args, masks: &[0x01, 0x20], stride_divisor: 40 }
+}
+
 /// Every artifact kind the tools read, and the command that reads it.
 fn kinds() -> Vec<Kind> {
     vec![
@@ -122,69 +128,38 @@ fn kinds() -> Vec<Kind> {
                 "out.json",
             ]),
         },
+        signed(
+            "activation record",
+            "sd.json.activation.json",
+            Cmd::new(&["verify", "{}", "--signer", "operator.cer"]),
+        ),
+        signed("recovery request", "request.json", Cmd::share("c.key", "out.json").set("--request", "{}")),
+        signed(
+            "combiner bundle",
+            "public/combiner.json",
+            Cmd::share("c.key", "out.json").set("--combiner", "{}"),
+        ),
+        signed("share bundle", "b.share.json", Cmd::combine(&["a.share.json", "{}"], "out.json")),
+        signed("drill report", "report.json", Cmd::new(&["verify", "{}", "--signer", "b.cer"])),
         Kind {
-            name: "activation record",
-            file: "sd.json.activation.json",
-            tool: "keyholder",
-            masks: &[0x01, 0x20],
-            stride_divisor: 40,
-            args: Cmd::new(&["verify", "{}", "--signer", "operator.cer"]),
-        },
-        Kind {
-            name: "recovery request",
-            file: "request.json",
-            tool: "keyholder",
-            masks: &[0x01, 0x20],
-            stride_divisor: 40,
-            args: Cmd::share("c.key", "out.json").set("--request", "{}"),
-        },
-        Kind {
-            name: "combiner bundle",
-            file: "public/combiner.json",
-            tool: "keyholder",
-            masks: &[0x01, 0x20],
-            stride_divisor: 40,
-            args: Cmd::share("c.key", "out.json").set("--combiner", "{}"),
-        },
-        Kind {
-            name: "share bundle",
-            file: "b.share.json",
-            tool: "keyholder",
-            masks: &[0x01, 0x20],
-            stride_divisor: 40,
-            args: Cmd::combine(&["a.share.json", "{}"], "out.json"),
-        },
-        Kind {
-            name: "drill report",
-            file: "report.json",
-            tool: "keyholder",
-            masks: &[0x01, 0x20],
-            stride_divisor: 40,
-            args: Cmd::new(&["verify", "{}", "--signer", "b.cer"]),
-        },
-        Kind {
-            name: "key file (encrypted)",
-            file: "enc.key",
-            tool: "keyholder",
             masks: &[0x01],
-            stride_divisor: 40,
-            args: Cmd::new(&["check", "--sd", "sd.json", "--key", "{}", "--passphrase-file", "pw"]),
+            ..signed(
+                "key file (encrypted)",
+                "enc.key",
+                Cmd::new(&["check", "--sd", "sd.json", "--key", "{}", "--passphrase-file", "pw"]),
+            )
         },
         Kind {
-            name: "key file (plain)",
-            file: "c.key",
-            tool: "keyholder",
             masks: &[0x01],
-            stride_divisor: 40,
-            args: Cmd::new(&["check", "--sd", "sd.json", "--key", "{}"]),
+            ..signed("key file (plain)", "c.key", Cmd::new(&["check", "--sd", "sd.json", "--key", "{}"]))
         },
         Kind {
-            name: "exchange certificate",
-            file: "exchange.pem",
-            tool: "keyholder",
             masks: &[0x01],
-            stride_divisor: 40,
-            args: Cmd::restore_blob("sd.json", &["a.key", "b.key"], "out.json").set("--exchange-key", "{}"),
+            ..signed(
+                "exchange certificate",
+                "exchange.pem",
+                Cmd::restore_blob("sd.json", &["a.key", "b.key"], "out.json").set("--exchange-key", "{}"),
+            )
         },
         Kind {
             name: "restore blob",

@@ -535,6 +535,16 @@ impl Cmd {
     }
 }
 
+/// `keyholder SUBCOMMAND` of a distributed recovery: the usual file names
+/// (`sd.json`, `request.json`, `operator.cer`), the test HSM pinned by
+/// `--hsm`, and the folder's test attestation root.
+fn recovery_args(subcommand: &str) -> Vec<&str> {
+    vec![subcommand, "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"]
+        .into_iter()
+        .chain(["--hsm", TEST_HSM, "--attestation-root", "attestation-root.pem"])
+        .collect()
+}
+
 /// `keyholder share` with the usual file names of a distributed recovery
 /// (`sd.json`, `request.json`, `operator.cer`), the test HSM pinned by
 /// `--hsm`, the combiner pinned by its `combiner.json`, then `extra`.
@@ -549,18 +559,8 @@ pub fn share_args_pinning<'a>(
     combiner_pin: &[&'a str],
     extra: &[&'a str],
 ) -> Vec<&'a str> {
-    let mut args =
-        vec!["share", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend([
-        "--hsm",
-        TEST_HSM,
-        "--attestation-root",
-        "attestation-root.pem",
-        "--key",
-        key,
-        "--out",
-        out,
-    ]);
+    let mut args = recovery_args("share");
+    args.extend(["--key", key, "--out", out]);
     args.extend(combiner_pin);
     args.extend(extra);
     args
@@ -583,18 +583,8 @@ pub fn restore_blob_args<'a>(sd: &'a str, keys: &[&'a str], out: &'a str, extra:
 /// `keyholder combine` with the same file names and `combiner.key`, one
 /// `--share` per bundle, then `extra`.
 pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args =
-        vec!["combine", "--sd", "sd.json", "--request", "request.json", "--operator-cert", "operator.cer"];
-    args.extend([
-        "--hsm",
-        TEST_HSM,
-        "--attestation-root",
-        "attestation-root.pem",
-        "--combiner-key",
-        "combiner.key",
-        "--out",
-        out,
-    ]);
+    let mut args = recovery_args("combine");
+    args.extend(["--combiner-key", "combiner.key", "--out", out]);
     for s in shares {
         args.extend(["--share", s]);
     }
