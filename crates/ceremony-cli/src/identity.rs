@@ -44,22 +44,37 @@ pub fn generate(
     protection: Protection<'_>,
     key_path: &Path,
 ) -> CliResult<NewIdentity> {
-    let pass = match protection {
-        Protection::AskTwice => Some(passphrase::new_for(key_path, None)?),
-        Protection::PassphraseFile(f) => Some(passphrase::new_for(key_path, Some(f))?),
-        Protection::None => None,
-    };
+    let pass = new_passphrase(protection, key_path)?;
     errln!("generating an RSA-{bits} key for {name}...");
     let key = private_key::generate(&mut rng(), bits).map_err(CliError::general)?;
     // Back-dated by an hour so a clock slightly behind elsewhere still accepts it.
     let cert = cert::self_signed(&mut rng(), &key, name, cert::backdated(now_unix()), days)
         .map_err(CliError::general)?;
-    let key_pem = match &pass {
-        Some(p) => private_key::to_encrypted_pem(&mut rng(), &key, p),
-        None => private_key::to_plain_pem(&key),
-    }
-    .in_file(key_path)?;
+    let key_pem = key_file_pem(&key, pass.as_ref().map(|p| p.as_slice()), key_path)?;
     Ok(NewIdentity { key, cert, key_pem, encrypted: pass.is_some() })
+}
+
+/// The passphrase a key file is to be protected with, as `protection` asks
+/// (none for an unencrypted file).
+pub fn new_passphrase(protection: Protection<'_>, key_path: &Path) -> CliResult<Option<Zeroizing<Vec<u8>>>> {
+    Ok(match protection {
+        Protection::AskTwice => Some(passphrase::new_for(key_path, None)?),
+        Protection::PassphraseFile(f) => Some(passphrase::new_for(key_path, Some(f))?),
+        Protection::None => None,
+    })
+}
+
+/// The PKCS#8 PEM of a key file for `key`: encrypted with `passphrase`, or plain without one.
+pub fn key_file_pem(
+    key: &RsaPrivateKey,
+    passphrase: Option<&[u8]>,
+    key_path: &Path,
+) -> CliResult<Zeroizing<String>> {
+    match passphrase {
+        Some(p) => private_key::to_encrypted_pem(&mut rng(), key, p),
+        None => private_key::to_plain_pem(key),
+    }
+    .in_file(key_path)
 }
 
 /// How a new key file is protected, as every `…-init` command asks it.

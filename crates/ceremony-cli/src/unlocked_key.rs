@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sd_core::RsaPrivateKey;
 use sd_core::pki::cert::{self, Certificate};
 use sd_core::pki::private_key::{self, KeyEncoding};
 
@@ -105,37 +106,7 @@ impl UnlockedKey {
     }
 
     fn load_file(path: &Path, passphrase_file: Option<&Path>) -> CliResult<Self> {
-        let pem = zeroize::Zeroizing::new(files::read_text(path)?);
-        let encoding = private_key::encoding_of(&pem).in_file(path)?;
-        warn_if_exposed(path, encoding);
-        let key = if encoding == KeyEncoding::EncryptedPkcs8 {
-            // Typed on a terminal, a passphrase gets three tries; a file gets one.
-            let tries = if passphrase_file.is_some() { 1 } else { passphrase::TRIES };
-            let mut attempt = 1;
-            loop {
-                let pass = passphrase::for_key(path, passphrase_file)?;
-                match private_key::from_pem(&pem, Some(&pass)) {
-                    Ok(key) => break key,
-                    Err(sd_core::Error::WrongPassphrase) if attempt < tries => {
-                        crate::errln!(
-                            "{}: wrong passphrase; {} more {} left",
-                            path.display(),
-                            tries - attempt,
-                            if tries - attempt == 1 { "try" } else { "tries" }
-                        );
-                        attempt += 1;
-                    }
-                    Err(sd_core::Error::WrongPassphrase) => {
-                        return Err(CliError::file(path, "wrong passphrase for this key file").hint(
-                            "check the passphrase (or the --passphrase-file given for this key); the key file itself is unchanged",
-                        ));
-                    }
-                    Err(other) => return Err(CliError::file(path, other)),
-                }
-            }
-        } else {
-            private_key::from_pem(&pem, None).in_file(path)?
-        };
+        let key = unlock_key_file(path, passphrase_file)?;
         let cer = files::sibling_certificate(path);
         let cert = if cer.is_file() {
             let cert = crate::artifacts::load_certificate(&cer)?;
@@ -220,4 +191,42 @@ pub fn pair_passphrases<'a>(
         )));
     }
     Ok(keys.iter().enumerate().map(|(i, k)| (k, files.get(i).map(PathBuf::as_path))).collect())
+}
+
+/// The private key of the key file `path`: its passphrase from
+/// `passphrase_file`, or asked on the terminal (three tries there; a file
+/// gets one), when it is encrypted.
+pub fn unlock_key_file(path: &Path, passphrase_file: Option<&Path>) -> CliResult<RsaPrivateKey> {
+    let pem = zeroize::Zeroizing::new(files::read_text(path)?);
+    let encoding = private_key::encoding_of(&pem).in_file(path)?;
+    warn_if_exposed(path, encoding);
+    let key = if encoding == KeyEncoding::EncryptedPkcs8 {
+        // Typed on a terminal, a passphrase gets three tries; a file gets one.
+        let tries = if passphrase_file.is_some() { 1 } else { passphrase::TRIES };
+        let mut attempt = 1;
+        loop {
+            let pass = passphrase::for_key(path, passphrase_file)?;
+            match private_key::from_pem(&pem, Some(&pass)) {
+                Ok(key) => break key,
+                Err(sd_core::Error::WrongPassphrase) if attempt < tries => {
+                    crate::errln!(
+                        "{}: wrong passphrase; {} more {} left",
+                        path.display(),
+                        tries - attempt,
+                        if tries - attempt == 1 { "try" } else { "tries" }
+                    );
+                    attempt += 1;
+                }
+                Err(sd_core::Error::WrongPassphrase) => {
+                    return Err(CliError::file(path, "wrong passphrase for this key file").hint(
+                        "check the passphrase (or the --passphrase-file given for this key); the key file itself is unchanged",
+                    ));
+                }
+                Err(other) => return Err(CliError::file(path, other)),
+            }
+        }
+    } else {
+        private_key::from_pem(&pem, None).in_file(path)?
+    };
+    Ok(key)
 }

@@ -120,6 +120,8 @@ pub enum Command {
     ExchangeKey(commands::exchange_key::Args),
     /// Print the fingerprint of a certificate, exchange key, SD file or bundle.
     Fingerprint(commands::fingerprint::Args),
+    /// Change a key file's passphrase, in place (the key and its certificate stay the same).
+    Passwd(commands::passwd::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions(ceremony_cli::manual::CompletionsArgs),
     /// Write the man pages (keyholder.1 and one per command) into a folder.

@@ -322,3 +322,36 @@ fn drill_report_is_signed_by_every_participant() {
         assert!(!text.windows(32).any(|w| w == &data[..32]));
     }
 }
+
+/// `passwd` replaces the key file in place: mode 0600, nothing left beside
+/// it, the same key (its certificate still matches), openssl reads the new
+/// file with the new passphrase, and a plain key can be encrypted the same way.
+#[test]
+fn passwd_changes_only_the_passphrase() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let dir = f.copy_to("passwd");
+    std::fs::write(dir.join("new-pw"), "a brand new passphrase\n").unwrap();
+    let before = listing(&dir);
+    ok(keyholder(
+        &dir,
+        &["passwd", "alice.key", "--passphrase-file", "pw", "--new-passphrase-file", "new-pw"],
+    ));
+    assert_eq!(listing(&dir), before, "no file added or left behind");
+    let mode = std::fs::metadata(dir.join("alice.key")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let pem = std::fs::read_to_string(dir.join("alice.key")).unwrap();
+    let key = sd_core::pki::private_key::from_pem(&pem, Some(b"a brand new passphrase")).unwrap();
+    assert!(sd_core::pki::cert::key_matches(&load_cert(&dir.join("alice.cer")), &key));
+    let o = std::process::Command::new("openssl")
+        .args(["pkey", "-in", "alice.key", "-passin", "file:new-pw", "-noout"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "openssl reads it: {}", String::from_utf8_lossy(&o.stderr));
+    // Plain, then encrypted again.
+    ok(keyholder(&dir, &["passwd", "alice.key", "--passphrase-file", "new-pw", "--no-passphrase"]));
+    assert!(std::fs::read_to_string(dir.join("alice.key")).unwrap().contains("BEGIN PRIVATE KEY"));
+    ok(keyholder(&dir, &["passwd", "alice.key", "--new-passphrase-file", "pw"]));
+    ok(keyholder(&dir, &["check", "--sd", "sd.json", "--key", "alice.key", "--passphrase-file", "pw"]));
+}

@@ -7,6 +7,7 @@ pub mod drill;
 pub mod exchange_key;
 pub mod fingerprint;
 pub mod init;
+pub mod passwd;
 pub mod restore_blob;
 pub mod rotate;
 pub mod share;
@@ -44,6 +45,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Verify(args) => verify::run(args),
         Command::ExchangeKey(args) => exchange_key::run(args),
         Command::Fingerprint(args) => fingerprint::run(args),
+        Command::Passwd(args) => passwd::run(args),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
     }
