@@ -179,15 +179,19 @@ impl Pkcs11Key {
             Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
             Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => {
                 let info = ctx.get_token_info(slot).ok();
+                // PKCS#11 gives no count, only these two flags: say which, and that.
                 let tries = match info {
                     Some(i) if i.user_pin_final_try() => " — ONE try is left before the PIN locks",
-                    Some(i) if i.user_pin_count_low() => " — few tries are left",
+                    Some(i) if i.user_pin_count_low() => {
+                        " — the token says few tries are left (PKCS#11 tokens do not say how many)"
+                    }
                     _ => "",
                 };
                 return Err(CliError::general(format!(
                     "{}: wrong PIN for token {:?}{tries}",
                     uri.text, uri.token
-                )));
+                ))
+                .hint("check the PIN before trying again: when the tries run out the PIN locks, and only the token's security officer can unlock it"));
             }
             Err(CkError::Pkcs11(RvError::PinLocked, _)) => {
                 return Err(CliError::general(format!(

@@ -46,8 +46,8 @@ pub enum RoleCommand {
     },
     /// Remove a role assignment.
     Delete {
-        /// The assignment's name (a GUID, as `role list` shows it).
-        #[arg(long, value_name = "GUID")]
+        /// The assignment's name (a GUID: the "assignment" column of `role list`).
+        #[arg(long, visible_alias = "assignment", value_name = "GUID")]
         name: String,
         /// The scope it was made at.
         #[arg(long, default_value = "/")]
@@ -171,6 +171,11 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
                 return Err(CliError::general(format!("--name {name:?} is not a GUID")));
             }
             let resp = client.delete(&format!("{path}{PROVIDER}/roleAssignments/{name}"))?;
+            if resp.status == 404 {
+                // An assignment is deleted at the scope it was made at.
+                return Err(CliError::general(format!("no role assignment {name} at scope {scope}"))
+                    .hint("`uploader role list --scope SCOPE` shows the assignments at a scope; give that scope as --scope"));
+            }
             if !matches!(resp.status, 200 | 204) {
                 return Err(resp.error("deleting the role assignment"));
             }
