@@ -4,7 +4,7 @@
 
 use ceremony_tests::*;
 
-const KEYHOLDER: [&str; 13] = [
+const KEYHOLDER: [&str; 14] = [
     "init",
     "check",
     "restore-blob",
@@ -16,6 +16,7 @@ const KEYHOLDER: [&str; 13] = [
     "verify",
     "exchange-key",
     "fingerprint",
+    "passwd",
     "completions",
     "manpages",
 ];
@@ -70,6 +71,26 @@ fn one_man_page_per_command() {
         assert_eq!(o.status.code(), Some(1));
         ok(run(&dir, tool, &["manpages", "--out", "man1", "--force"]));
     }
+    // Every page another page points to (SUBCOMMANDS) is there: no `keyholder-help(1)`.
+    let mut references = 0;
+    for entry in std::fs::read_dir(dir.join("man1")).unwrap() {
+        let path = entry.unwrap().path();
+        let page = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\\-", "-")
+            .replace("\\fB", "")
+            .replace("\\fR", "");
+        for word in page.split_whitespace() {
+            let Some(target) = word.strip_suffix("(1)") else { continue };
+            references += 1;
+            assert!(
+                dir.join(format!("man1/{target}.1")).is_file(),
+                "{} points to {target}(1)",
+                path.display()
+            );
+        }
+    }
+    assert!(references > 20, "the pages point to their subcommands' pages ({references} references)");
     let page = std::fs::read_to_string(dir.join("man1/uploader-key-create.1")).unwrap();
     assert!(page.contains("uploader key create"), "the synopsis shows the whole command line");
 }

@@ -62,7 +62,10 @@ fn collect(command: clap::Command, parent: Option<&str>, pages: &mut Vec<(String
     // Each page is titled with its own full name, as `man keyholder-share`
     // expects, and its synopsis shows the whole command line.
     let name = invocation.replace(' ', "-");
-    let command = command.display_name(name.clone()).bin_name(invocation.clone());
+    // clap's own `help` subcommand has no page: the pages are the help, so
+    // no page may point to a `NAME-help(1)` that is not there.
+    let command =
+        command.display_name(name.clone()).bin_name(invocation.clone()).disable_help_subcommand(true);
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone())
         .title(name.to_uppercase())
