@@ -265,6 +265,11 @@ fn version_1_xor_split_file() {
     let mut bad = v1.clone();
     bad["version"] = serde_json::json!(2);
     assert!(matches!(SecurityDomain::parse(bad.to_string().as_bytes()), Err(Error::SdFile(_))));
+    // Entries are named for people, counting from 1 as every screen does.
+    let mut bad = v1.clone();
+    bad["SplitKeys"]["keys"][0]["key2"]["x5t_256"] = serde_json::json!("AAAA");
+    let err = SecurityDomain::parse(bad.to_string().as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("split key 1 key2: x5t_256 is 3 bytes"), "{err}");
     let mut bad = v1;
     bad["version"] = serde_json::json!(3);
     assert!(SecurityDomain::parse(bad.to_string().as_bytes()).unwrap_err().to_string().contains("version 3"));

@@ -203,7 +203,7 @@ impl SecurityDomain {
                     return Err(sd_err(SdFileError::ShareCount { shares: n, required: sk.required }));
                 }
                 for (i, s) in sk.enc_shares.iter().enumerate() {
-                    s.validate(format!("share {i}")).map_err(sd_err)?;
+                    s.validate(format!("share {}", i + 1)).map_err(sd_err)?;
                     if sk.enc_shares[..i].iter().any(|o| o.x5t_256 == s.x5t_256) {
                         return Err(sd_err(SdFileError::ThumbprintTwice(i)));
                     }
@@ -222,8 +222,8 @@ impl SecurityDomain {
                     return Err(sd_err(SdFileError::SplitKeysEmpty));
                 }
                 for (i, pair) in sp.keys.iter().enumerate() {
-                    pair.key1.validate(format!("split key {i} key1")).map_err(sd_err)?;
-                    pair.key2.validate(format!("split key {i} key2")).map_err(sd_err)?;
+                    pair.key1.validate(format!("split key {} key1", i + 1)).map_err(sd_err)?;
+                    pair.key2.validate(format!("split key {} key2", i + 1)).map_err(sd_err)?;
                 }
                 Ok(())
             }
@@ -438,6 +438,8 @@ fn random_uuid<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<String, Error> {
 }
 
 /// Why an SD file is refused, or cannot do what was asked ([`Error::SdFile`]).
+/// Positions are kept from 0, as the file orders them; messages count from 1,
+/// as every screen of the tools does ("share 1 of 3").
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SdFileError {
@@ -557,7 +559,7 @@ impl std::fmt::Display for SdFileError {
             Entry { what, problem } => write!(f, "{what}: {problem}"),
             ThumbprintLength { what, len } => write!(f, "{what}: x5t_256 is {len} bytes, a SHA-256 is 32"),
             ThumbprintTwice(i) => {
-                write!(f, "share {i} repeats the certificate thumbprint of an earlier share")
+                write!(f, "share {} repeats the certificate thumbprint of an earlier share", i + 1)
             }
             SplitKeysEmpty => f.write_str("SplitKeys.keys is empty"),
             Shape(2) => f.write_str("version 2 needs SharedKeys (and no SplitKeys)"),
@@ -566,10 +568,10 @@ impl std::fmt::Display for SdFileError {
             NotShamir => f.write_str("this is a version-1 (xor_split) file; it has no Shamir shares"),
             NotXorSplit => f.write_str("this is not a version-1 (xor_split) file"),
             ShareMalformed { index, problem } => {
-                write!(f, "share {index} decrypts but is malformed: {problem}")
+                write!(f, "share {} decrypts but is malformed: {problem}", index + 1)
             }
             ShareLength { index, len } => {
-                write!(f, "share {index} covers {len} bytes, the master key is {}", MasterKey::LEN)
+                write!(f, "share {} covers {len} bytes, the master key is {}", index + 1, MasterKey::LEN)
             }
             ShareX { index, x } => write!(
                 f,
@@ -583,8 +585,8 @@ impl std::fmt::Display for SdFileError {
                  the entry is damaged (or the certificate beside the key is another key's)",
                 index + 1
             ),
-            Share { index, problem } => write!(f, "share {index}: {problem}"),
-            HalfLength(i) => write!(f, "split key {i}: halves must be 32 bytes each"),
+            Share { index, problem } => write!(f, "share {}: {problem}", index + 1),
+            HalfLength(i) => write!(f, "split key {}: halves must be 32 bytes each", i + 1),
             RebuiltKeyFails(e) => write!(f, "the rebuilt master key does not open EncData ({e})"),
             KeyDoesNotOpen(e) => write!(f, "the master key does not open this file's EncData ({e})"),
         }
