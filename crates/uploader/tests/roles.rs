@@ -106,9 +106,13 @@ fn roles_are_assigned_listed_enforced_and_removed() {
     ok(uploader(&dir, &emu, &["role", "delete", "--name", name, "--scope", "/keys/app-key"]));
     std::fs::remove_file(dir.join("app-key.json")).unwrap();
     fails(encrypt("app-key"), &["HTTP 403"]);
+    // Deleted already: said so, with where to look (not a bare 404).
     fails(
         uploader(&dir, &emu, &["role", "delete", "--name", name, "--scope", "/keys/app-key"]),
-        &["HTTP 404"],
+        &[
+            &format!("no role assignment {name} at scope /keys/app-key"),
+            "hint: `uploader role list --scope SCOPE`",
+        ],
     );
 
     // Refused before any call: an unknown role, a bad scope, a principal that is not an object ID.
