@@ -36,13 +36,21 @@ if [ $OFFLINE = 0 ]; then
   cargo vendor --locked --quiet release/vendor > /dev/null
 fi
 [ -d release/vendor ] || { echo "release/vendor is missing; run without --offline on a connected machine" >&2; exit 1; }
-trap 'rm -rf "$BUILD"' EXIT
+# The fixed path is what makes two builders' binaries byte-identical; a folder
+# there that this script did not make (no marker) is never deleted.
+MARK="$BUILD/.made-by-hsm-ceremony-release-build"
+if [ -e "$BUILD" ] && [ ! -e "$MARK" ]; then
+  echo "$BUILD exists and was not made by release/build.sh; move it away first" >&2
+  exit 1
+fi
+trap '[ ! -e "$MARK" ] || rm -rf "$BUILD"' EXIT
 
 # build OUT: a fresh copy of the tree at $BUILD, built; binaries copied to OUT.
 build() {
   local out="$1"
-  rm -rf "$BUILD"
+  [ ! -e "$MARK" ] || rm -rf "$BUILD"
   mkdir -p "$BUILD/src/.cargo" "$BUILD/cargo-home" "$out"
+  touch "$MARK"
   git -C "$ROOT" ls-files -z | (cd "$ROOT" && xargs -0 cp --parents -t "$BUILD/src")
   cp -r "$ROOT/release/vendor" "$BUILD/vendor"
   cat > "$BUILD/src/.cargo/config.toml" <<CFG

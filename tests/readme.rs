@@ -109,3 +109,38 @@ fn the_ten_line_example_runs_as_written() {
             && transfer.contains(&"bob.enrollment.json".to_owned())
     );
 }
+
+/// The air-gapped recipe's archive line, run as printed in a folder shaped
+/// like a checkout: it succeeds (the archive is written beside the tree, not
+/// into it, so tar never reads a file that changes), and the archive carries
+/// the sources and the vendored crates but neither `.git` nor `target`.
+#[test]
+fn the_air_gapped_archive_line_runs_as_written() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section = readme.split("## Installing on an air-gapped machine").nth(1).expect("the section");
+    let line = section.lines().find(|l| l.starts_with("tar czf")).expect("the archive line").to_owned();
+    let dir = scratch("readme-air-gap");
+    let tree = dir.join("checkout");
+    for (path, text) in [
+        ("Cargo.toml", "[workspace]\n"),
+        ("vendor/some-crate/lib.rs", "// vendored\n"),
+        ("vendor-config.toml", "[source]\n"),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("target/debug/keyholder", "not a source\n"),
+    ] {
+        std::fs::create_dir_all(tree.join(path).parent().unwrap()).unwrap();
+        std::fs::write(tree.join(path), text).unwrap();
+    }
+    let o = std::process::Command::new("sh").arg("-c").arg(&line).current_dir(&tree).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{line}: {}{out}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("hsm-ceremony-src.tar.gz"), "the checksum is printed: {out}");
+    let listing = std::process::Command::new("tar")
+        .args(["tzf", "hsm-ceremony-src.tar.gz"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&listing.stdout);
+    assert!(names.contains("Cargo.toml") && names.contains("vendor/some-crate/lib.rs"), "{names}");
+    assert!(!names.contains(".git") && !names.contains("target/"), "{names}");
+}
