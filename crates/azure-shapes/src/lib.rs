@@ -6,6 +6,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// `as_str` and `Display` for the names that are checked text.
+macro_rules! text_name {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
 pub mod managed_hsm;
 pub mod names;
 pub mod rbac;

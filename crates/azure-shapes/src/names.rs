@@ -6,7 +6,6 @@
 //! `rg/providers/…/managedHSMs/keepme?` is refused here, and would be one
 //! segment there); the emulator refuses what Azure refuses by the same rules.
 
-use std::fmt;
 use std::str::FromStr;
 
 /// A resource group: 1 to 90 letters, digits, `.`, `_`, `-`, `(` and `)`,
@@ -92,21 +91,6 @@ impl FromStr for SubscriptionId {
     }
 }
 
-macro_rules! text_name {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// The name as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
 text_name!(ResourceGroup, Location, SubscriptionId, Guid);
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! makes one, and the scopes they apply at. The emulator answers with these;
 //! the uploader reads and sends them.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -14,11 +13,6 @@ use serde::{Deserialize, Serialize};
 pub struct Scope(String);
 
 impl Scope {
-    /// The scope as the service writes it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The path prefix of the scope's RBAC endpoints (empty for `/`).
     pub fn path_prefix(&self) -> &str {
         if self.0 == "/" { "" } else { &self.0 }
@@ -44,22 +38,9 @@ impl FromStr for Scope {
     }
 }
 
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A key's name: 1 to 127 letters, digits and hyphens (Key Vault's rule).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyName(String);
-
-impl KeyName {
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 impl FromStr for KeyName {
     type Err = String;
@@ -72,11 +53,7 @@ impl FromStr for KeyName {
     }
 }
 
-impl fmt::Display for KeyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_name!(Scope, KeyName);
 
 /// A role definition (`GET …/roleDefinitions`).
 #[derive(Debug, Clone, Serialize, Deserialize)]

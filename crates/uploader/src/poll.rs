@@ -34,22 +34,32 @@ pub enum Look<T> {
     Done(T),
 }
 
+/// When the first look comes.
+#[derive(Debug, Clone, Copy)]
+pub enum First {
+    /// At once (an operation already under way).
+    Now,
+    /// After a pause: as long as the request that began the operation asked
+    /// (`Retry-After`), else the first interval.
+    AfterPause(Option<Duration>),
+}
+
 /// Looks with `look` (which also returns the state to show) until it says
 /// done; `what` names the operation in the progress lines and errors.
-/// `started` is what the request that began the operation said: `None` to
-/// look at once, `Some(retry_after)` to pause first (as long as the service
-/// asked, or our first interval).
 pub fn until_done<T>(
     what: &str,
     pace: Pace,
-    started: Option<Option<Duration>>,
+    first: First,
     mut look: impl FnMut() -> CliResult<(String, Look<T>)>,
 ) -> CliResult<T> {
     let start = Instant::now();
     let mut shown = String::new();
     let mut backoff = pace.first_interval;
     let keep = |d: Duration| d.clamp(pace.retry_after.0, pace.retry_after.1);
-    let mut pause = started.map(|after| after.map_or(backoff, keep));
+    let mut pause = match first {
+        First::Now => None,
+        First::AfterPause(asked) => Some(asked.map_or(backoff, keep)),
+    };
     loop {
         if let Some(p) = pause {
             std::thread::sleep(p);
@@ -128,7 +138,7 @@ const SECURITY_DOMAIN: Pace = Pace {
 /// Polls a security-domain status endpoint until `Success` (Ok) or `Failed`
 /// (an error carrying the HSM's reason).
 pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {
-    let result = until_done(what, SECURITY_DOMAIN, None, || {
+    let result = until_done(what, SECURITY_DOMAIN, First::Now, || {
         let s = status(client, path)?;
         let state = format!("{}: {}", s.status, s.details);
         let look = if s.succeeded() || s.failed() {

@@ -167,8 +167,7 @@ pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R, bits: usize) -> Result<rs
     if bits < MIN_RSA_BITS {
         return Err(Error::PrivateKey(PrivateKeyError::TooWeak { bits, min: MIN_RSA_BITS }));
     }
-    rsa::PrivateKey::new(rng, bits)
-        .map_err(|e| Error::PrivateKey(PrivateKeyError::encoding("key generation failed", e)))
+    rsa::PrivateKey::new(rng, bits).map_err(|e| Error::PrivateKey(PrivateKeyError::Generation(e.to_string())))
 }
 
 /// Encrypted PKCS#8 PEM (PBES2, scrypt 2^14, AES-256-CBC).
@@ -248,6 +247,8 @@ pub enum PrivateKeyError {
     Inconsistent,
     /// An empty passphrase to encrypt with.
     EmptyPassphrase,
+    /// Generating a key failed (the library's words).
+    Generation(String),
     /// Generating or encoding a key failed at `step` (the library's words).
     Encoding {
         /// What was being done.
@@ -329,9 +330,7 @@ impl fmt::Display for PrivateKeyError {
             UnknownKdf => f.write_str("unknown key-derivation function; only scrypt and PBKDF2"),
             Inconsistent => f.write_str("the key's fields do not agree with each other: the file is damaged"),
             EmptyPassphrase => f.write_str("the passphrase is empty"),
-            Encoding { step: "key generation failed", detail } => {
-                write!(f, "key generation failed: {detail}")
-            }
+            Generation(detail) => write!(f, "key generation failed: {detail}"),
             Encoding { step, detail } => write!(f, "{step} ({detail})"),
         }
     }

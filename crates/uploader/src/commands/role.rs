@@ -71,24 +71,23 @@ fn new_guid() -> CliResult<String> {
         .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))
 }
 
-/// `v` read as Azure's `T`, or an error saying the HSM's answer is not Azure's.
-fn typed<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> CliResult<T> {
-    serde_json::from_value(v)
-        .map_err(|e| CliError::general(format!("{what}: the HSM's answer is not what Azure sends: {e}")))
-}
-
-fn ok_json(resp: crate::http::HttpResponse, ok: &[u16], what: &str) -> CliResult<Value> {
+/// The HSM's answer read as `T`, when its status is one of `ok`.
+fn answer<T: serde::de::DeserializeOwned>(
+    resp: crate::http::HttpResponse,
+    ok: &[u16],
+    what: &str,
+) -> CliResult<T> {
     if !ok.contains(&resp.status) {
         return Err(resp.error(what));
     }
-    resp.json(what)
+    resp.json_as(what)
 }
 
 /// The HSM's role definitions: (ID, name).
 fn definitions(client: &HsmClient) -> CliResult<Vec<(String, String)>> {
     let what = "listing role definitions";
-    let v = ok_json(client.get(&format!("{PROVIDER}/roleDefinitions"))?, &[200], what)?;
-    let list: List<RoleDefinition> = typed(v, what)?;
+    let list: List<RoleDefinition> =
+        answer(client.get(&format!("{PROVIDER}/roleDefinitions"))?, &[200], what)?;
     Ok(list.value.into_iter().map(|d| (d.id, d.properties.role_name)).collect())
 }
 
@@ -126,15 +125,15 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
             let body = serde_json::to_string(&body)
                 .map_err(|e| CliError::general(format!("the request body: {e}")))?;
             let url = format!("{path}{PROVIDER}/roleAssignments/{name}");
-            ok_json(client.put(&url, body.as_bytes())?, &[200, 201], "role assignment")?;
+            answer::<RoleAssignment>(client.put(&url, body.as_bytes())?, &[200, 201], "role assignment")?;
             outln!("assigned {role_name} to {principal} at {scope} (assignment {name})");
         }
         RoleCommand::List { scope, json: as_json } => {
             let path = scope_path(&scope)?;
             let defs = definitions(&client)?;
             let what = "listing role assignments";
-            let v = ok_json(client.get(&format!("{path}{PROVIDER}/roleAssignments"))?, &[200], what)?;
-            let list: List<RoleAssignment> = typed(v, what)?;
+            let list: List<RoleAssignment> =
+                answer(client.get(&format!("{path}{PROVIDER}/roleAssignments"))?, &[200], what)?;
             let rows: Vec<Value> = list
                 .value
                 .iter()

@@ -16,7 +16,7 @@ use ureq::http::Uri;
 use super::transport::{HttpResponse, Method, Plane, Transport};
 use crate::access_token;
 use crate::endpoint::{Endpoint, segment};
-use crate::poll::{Look, Pace};
+use crate::poll::{First, Look, Pace};
 use azure_shapes::{Location, ResourceGroup, SubscriptionId};
 
 /// The api-version for `Microsoft.KeyVault/managedHSMs` (what az 2.71 sends, as recorded).
@@ -148,7 +148,7 @@ impl Arm {
         };
         let mut next = first;
         let asked = started.retry_after.map(Duration::from_secs);
-        crate::poll::until_done(what, OPERATIONS, Some(asked), || {
+        crate::poll::until_done(what, OPERATIONS, First::AfterPause(asked), || {
             let resp = self.http.send(Method::Get, &next)?;
             let state = status().unwrap_or_else(|| operation_status(&resp));
             let look = match resp.status {

@@ -59,6 +59,16 @@ impl HttpResponse {
             .map_err(|e| CliError::general(format!("the {what} response is not JSON ({e})")))
     }
 
+    /// The body read as Azure's `T`, or an error saying whose answer is not Azure's shape.
+    pub fn json_as<T: serde::de::DeserializeOwned>(&self, what: &str) -> CliResult<T> {
+        let who = match self.plane {
+            Plane::Hsm => "the HSM",
+            Plane::ResourceManager => "Resource Manager",
+        };
+        serde_json::from_slice(&self.body)
+            .map_err(|e| CliError::general(format!("{who}'s {what} is not what Azure sends: {e}")))
+    }
+
     /// An error for an unexpected status, with Azure's error code and message when present.
     pub fn error(&self, what: &str) -> CliError {
         let detail = serde_json::from_slice::<Value>(&self.body)

@@ -61,9 +61,8 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     arm.follow(started, "deletion", true, &|| None)?;
     let deleted = arm.call(Method::Get, &Arm::deleted_path(&location, &args.hsm.name), HSM_API)?;
     let purge_date = deleted
-        .json("deleted Managed HSM")
+        .json_as::<DeletedManagedHsm>("deleted Managed HSM")
         .ok()
-        .and_then(|d| serde_json::from_value::<DeletedManagedHsm>(d).ok())
         .and_then(|d| d.properties.scheduled_purge_date)
         .unwrap_or_else(|| format!("in {days} days"));
     outln!("deleted {} (soft): scheduled purge {purge_date}", args.hsm.name);

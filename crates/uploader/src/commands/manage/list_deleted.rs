@@ -3,7 +3,7 @@
 
 use azure_shapes::List;
 use azure_shapes::managed_hsm::DeletedManagedHsm;
-use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::error::CliResult;
 use ceremony_cli::outln;
 use serde_json::Value;
 
@@ -31,14 +31,12 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     if resp.status != 200 {
         return Err(resp.error("listing deleted Managed HSMs"));
     }
-    let v = resp.json("deleted Managed HSMs")?;
     if args.json {
+        let v = resp.json("deleted Managed HSMs")?;
         outln!("{:#}", Value::Array(v["value"].as_array().cloned().unwrap_or_default()));
         return Ok(());
     }
-    let list: List<DeletedManagedHsm> = serde_json::from_value(v).map_err(|e| {
-        CliError::general(format!("Resource Manager's list of deleted HSMs is not what Azure sends: {e}"))
-    })?;
+    let list: List<DeletedManagedHsm> = resp.json_as("list of deleted Managed HSMs")?;
     let items = list.value;
     if items.is_empty() {
         outln!("no deleted Managed HSMs in subscription {}", arm.subscription);

@@ -13,7 +13,7 @@ pub mod show;
 
 use azure_shapes::ResourceGroup;
 use azure_shapes::managed_hsm::ManagedHsm;
-use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::error::CliResult;
 use ceremony_cli::outln;
 use sd_core::HsmName;
 use serde_json::Value;
@@ -46,11 +46,7 @@ fn read_hsm(arm: &Arm, hsm: &HsmResource) -> CliResult<Resource> {
     if resp.status != 200 {
         return Err(resp.error("reading the Managed HSM"));
     }
-    let raw = resp.json("Managed HSM")?;
-    let parsed = serde_json::from_value(raw.clone()).map_err(|e| {
-        CliError::general(format!("Resource Manager's Managed HSM is not what Azure sends: {e}"))
-    })?;
-    Ok(Resource { raw, hsm: parsed })
+    Ok(Resource { raw: resp.json("Managed HSM")?, hsm: resp.json_as("Managed HSM")? })
 }
 
 /// The resource's status text, for progress lines.

@@ -68,9 +68,7 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     if resp.status != 200 {
         return Err(resp.error("checking the name"));
     }
-    let check: NameAvailability = serde_json::from_value(resp.json("name check")?).map_err(|e| {
-        CliError::general(format!("Resource Manager's name check is not what Azure sends: {e}"))
-    })?;
+    let check: NameAvailability = resp.json_as("name check")?;
     if !check.name_available {
         let message = check.message.unwrap_or_default();
         let deleted = arm.call(Method::Get, &Arm::deleted_path(&args.location, &args.hsm.name), HSM_API)?;

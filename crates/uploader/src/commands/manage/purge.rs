@@ -43,10 +43,7 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     if resp.status != 200 {
         return Err(resp.error("reading the deleted Managed HSM"));
     }
-    let deleted: DeletedManagedHsm =
-        serde_json::from_value(resp.json("deleted Managed HSM")?).map_err(|e| {
-            CliError::general(format!("Resource Manager's deleted HSM is not what Azure sends: {e}"))
-        })?;
+    let deleted: DeletedManagedHsm = resp.json_as("deleted Managed HSM")?;
     let p = &deleted.properties;
     let date = p.scheduled_purge_date.clone().unwrap_or_default();
     if p.purge_protection_enabled == Some(true) {
