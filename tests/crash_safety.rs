@@ -124,8 +124,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
 #[test]
 fn emulator_killed_mid_write_keeps_every_acknowledged_change() {
     let dir = scratch("crash-emulator");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["a", "b", "c"]);
     let data = dir.join("hsm");
     let emu = Emulator::start(&data);
     ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));

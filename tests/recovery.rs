@@ -326,16 +326,15 @@ fn init_recovery_refuses_a_combiner_from_key_bearing_media() {
     ));
     let mut args = vec!["init-recovery", "--sd", "sd.json", "--combiner", "media/combiner.json"];
     args.extend(["--operator-key", "operator.key", "--out", "request.json"]);
-    let before = listing(&dir);
-    let err = fails(
-        uploader(&dir, &emu, &args),
+    let err = refused_untouched(
+        &dir,
+        || uploader(&dir, &emu, &args),
         &[
             "media/combiner.json: the combiner's public bundle sits beside a private key (combiner.key)",
             "hint: bring only the public folder",
         ],
     );
     assert!(!err.contains("passphrase"), "refused before the operator key is unlocked: {err}");
-    assert_eq!(listing(&dir), before);
 }
 
 /// A recovery years after the activation: the operator certificate made then

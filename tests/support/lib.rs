@@ -156,6 +156,66 @@ pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::pki::c
     (key, cert)
 }
 
+/// Makes `dir` a recovering HSM's stand-in: an exchange key attested for
+/// [`TEST_HSM`] as `exchange.pem` (as Azure serves it), its private half as
+/// `exchange.key` (plain PKCS#8, to open restore blobs with), and the test
+/// root beside them.
+pub fn install_exchange(dir: &Path) -> (sd_core::RsaPrivateKey, sd_core::pki::cert::Certificate) {
+    let (key, cert) = attested_exchange(TEST_HSM);
+    install_attestation_root(dir);
+    std::fs::write(dir.join("exchange.pem"), cert.to_pem_azure()).expect("write exchange.pem");
+    write_plain_key(&dir.join("exchange.key"), &key);
+    (key, cert)
+}
+
+/// Writes `key` to `path` as unencrypted PKCS#8 PEM.
+pub fn write_plain_key(path: &Path, key: &sd_core::RsaPrivateKey) {
+    let pem = sd_core::pki::private_key::to_plain_pem(key).expect("key PEM");
+    std::fs::write(path, pem.as_bytes()).expect("write key");
+}
+
+/// Writes an identity as the tools lay it out: `dir/NAME.cer` (PEM) and
+/// `dir/NAME.key` (plain PKCS#8).
+pub fn write_identity(
+    dir: &Path,
+    name: &str,
+    key: &sd_core::RsaPrivateKey,
+    cert: &sd_core::pki::cert::Certificate,
+) {
+    std::fs::write(dir.join(format!("{name}.cer")), cert.to_pem()).expect("write certificate");
+    write_plain_key(&dir.join(format!("{name}.key")), key);
+}
+
+/// Signs `payload` as a bundle of `kind` with `dir/SIGNER.key` (unlocked
+/// with `passphrase`) and `dir/SIGNER.cer`, and writes it to `dir/out`: what
+/// anyone holding that key could sign, for the attack tests.
+pub fn sign_bundle_as(
+    dir: &Path,
+    signer: (&str, Option<&str>),
+    kind: sd_core::bundle::BundleKind,
+    payload: &serde_json::Value,
+    out: &str,
+) {
+    let (name, passphrase) = signer;
+    let pem = std::fs::read_to_string(dir.join(format!("{name}.key"))).expect("read key");
+    let key = sd_core::pki::private_key::from_pem(&pem, passphrase.map(str::as_bytes)).expect("unlock key");
+    let cert_file = std::fs::read(dir.join(format!("{name}.cer"))).expect("read certificate");
+    let cert = sd_core::pki::cert::Certificate::from_pem_or_der(&cert_file).expect("certificate");
+    let signed = sd_core::bundle::sign(kind, payload, &[sd_core::bundle::Signer { key: &key, cert: &cert }])
+        .expect("sign bundle");
+    std::fs::write(dir.join(out), signed).expect("write bundle");
+}
+
+/// Runs `step`, which must be refused (see [`fails`]) without adding,
+/// removing or leaving behind a file in `dir`; returns stderr.
+#[track_caller]
+pub fn refused_untouched(dir: &Path, step: impl FnOnce() -> Output, needles: &[&str]) -> String {
+    let before = listing(dir);
+    let err = fails(step(), needles);
+    assert_eq!(listing(dir), before, "a refused step wrote or removed a file");
+    err
+}
+
 /// An HTTPS agent that trusts only the CA certificate in `ca` (PEM) and
 /// returns every status as a response.
 pub fn agent_trusting(ca: &Path) -> ureq::Agent {
@@ -373,10 +433,31 @@ pub fn custodians(dir: &Path, names: &[&str]) {
     }
 }
 
+/// The people of a ceremony, in `dir`: the custodians `names` (as
+/// [`custodians`]) and an operator (`operator.key`, `operator.cer`), none
+/// with a passphrase.
+pub fn ceremony_people(dir: &Path, names: &[&str]) {
+    custodians(dir, names);
+    ok(run(dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+}
+
 /// An SD file for the custodians `names` (their `NAME.cer` in `dir`), quorum
 /// 2, holding one `hsm_backup` secret of `secret_len` bytes; written to
 /// `dir/sd.json` and returned.
 pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::azure::sd_file::SecurityDomain {
+    let secrets = [sd_core::azure::enc_data::DomainSecret {
+        tag: "hsm_backup".into(),
+        data: sd_core::primitives::secret::SecretBytes::new(vec![7u8; secret_len]),
+    }];
+    write_sd_holding(dir, names, &secrets)
+}
+
+/// [`write_sd`] holding `secrets` (the HSM's backups, as an SD file carries them).
+pub fn write_sd_holding(
+    dir: &Path,
+    names: &[&str],
+    secrets: &[sd_core::azure::enc_data::DomainSecret],
+) -> sd_core::azure::sd_file::SecurityDomain {
     let certs: Vec<_> = names
         .iter()
         .map(|n| {
@@ -388,12 +469,8 @@ pub fn write_sd(dir: &Path, names: &[&str], secret_len: usize) -> sd_core::azure
         .collect();
     let master =
         sd_core::primitives::secret::MasterKey::generate(&mut getrandom::SysRng).expect("master key");
-    let secrets = [sd_core::azure::enc_data::DomainSecret {
-        tag: "hsm_backup".into(),
-        data: sd_core::primitives::secret::SecretBytes::new(vec![7u8; secret_len]),
-    }];
     let sd =
-        sd_core::azure::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, &secrets, &certs, 2)
+        sd_core::azure::sd_file::SecurityDomain::create(&mut getrandom::SysRng, &master, secrets, &certs, 2)
             .expect("SD file");
     std::fs::write(dir.join("sd.json"), sd.to_json().expect("serialise sd.json")).expect("write sd.json");
     sd

@@ -44,6 +44,15 @@ pub struct KeysArgs {
     pub passphrase_files: Vec<PathBuf>,
 }
 
+/// An SD file and a quorum of its custodians' keys: what rebuilds the master key.
+#[derive(Args, Clone)]
+pub struct QuorumArgs {
+    #[command(flatten)]
+    pub sd: SdFileArg,
+    #[command(flatten)]
+    pub keys: KeysArgs,
+}
+
 /// Who the operator is, as pinned at the activation ceremony.
 #[derive(Args, Clone)]
 pub struct OperatorArgs {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::common::*;
 use sd_core::azure::sd_file::{OpenedShare, SecurityDomain};
-use sd_core::bundle::Signer;
+use sd_core::bundle::{BundleKind, Signer};
 use sd_core::handoff::Pin;
 use sd_core::handoff::combiner::Combiner;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins};
@@ -213,9 +213,9 @@ fn combine_names_the_bad_share_whatever_its_position() {
         fixture().assert_blob_restores(&dir, &out);
     }
     // Exactly the quorum with the bad share: inconsistent, every file named, no culprit, no blob.
-    let before = listing(&dir);
-    let err = fails(
-        keyholder(&dir, &combine_args(&["bob.share.json", "alice.share.json"], "blob.json", &[])),
+    let err = refused_untouched(
+        &dir,
+        || keyholder(&dir, &combine_args(&["bob.share.json", "alice.share.json"], "blob.json", &[])),
         &[
             "sd.json: the quorum is inconsistent",
             "nothing can tell which",
@@ -223,7 +223,6 @@ fn combine_names_the_bad_share_whatever_its_position() {
         ],
     );
     assert!(!err.contains("disagrees"), "nobody is blamed: {err}");
-    assert_eq!(listing(&dir), before);
 }
 
 #[test]
@@ -263,19 +262,13 @@ fn verify_checks_drill_reports_against_the_sd_file() {
         &["stranger.json: signed by CN=alice", "who is not a custodian of this SD file"],
     );
     // One custodian alone claims both participants.
-    let alice_key = private_key::from_pem(
-        &std::fs::read_to_string(dir.join("alice.key")).unwrap(),
-        Some(PASS.as_bytes()),
-    )
-    .unwrap();
-    let alice = load_cert(&dir.join("alice.cer"));
-    let forged = sd_core::bundle::sign(
-        sd_core::bundle::BundleKind::DrillReport,
+    ceremony_tests::sign_bundle_as(
+        &dir,
+        ("alice", Some(PASS)),
+        BundleKind::DrillReport,
         &payload,
-        &[Signer { key: &alice_key, cert: &alice }],
-    )
-    .unwrap();
-    std::fs::write(dir.join("alone.json"), forged).unwrap();
+        "alone.json",
+    );
     fails(
         keyholder(&dir, &["verify", "alone.json", "--sd", "sd.json"]),
         &["alone.json: signed by 1 custodian(s) of this SD file; its quorum is 2"],
@@ -348,16 +341,7 @@ fn resign_request(dir: &Path, change: impl Fn(&mut serde_json::Value)) {
     ))
     .unwrap();
     change(&mut p);
-    let key =
-        private_key::from_pem(&std::fs::read_to_string(dir.join("operator.key")).unwrap(), None).unwrap();
-    let cert = load_cert(&dir.join("operator.cer"));
-    let signed = sd_core::bundle::sign(
-        sd_core::bundle::BundleKind::RecoveryRequest,
-        &p,
-        &[Signer { key: &key, cert: &cert }],
-    )
-    .unwrap();
-    std::fs::write(dir.join("request.json"), signed).unwrap();
+    ceremony_tests::sign_bundle_as(dir, ("operator", None), BundleKind::RecoveryRequest, &p, "request.json");
 }
 
 /// N7 and N8 of the attack review, through the binary: a 100 KB `hsm` URL in

@@ -8,7 +8,6 @@ use std::process::{Command, Output, Stdio};
 use crate::common::*;
 use sd_core::azure::enc_data::DomainSecret;
 use sd_core::azure::sd_file::SecurityDomain;
-use sd_core::pki::cert::Certificate;
 use sd_core::primitives::secret::{MasterKey, SecretBytes};
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -96,30 +95,14 @@ fn token_keys_work_in_every_command_alone_and_mixed_with_files() {
         &["already holds a key with this label"],
     );
 
-    let certs: Vec<Certificate> =
-        ["alice", "bob", "carol"].iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
     let secrets: Vec<DomainSecret> = [("hsm_backup", 700), ("partition_enclave_backup", 300)]
         .iter()
         .map(|(t, n)| DomainSecret { tag: t.to_string(), data: SecretBytes::new(vec![7u8; *n]) })
         .collect();
-    let master = MasterKey::generate(&mut rng()).unwrap();
-    let sd = SecurityDomain::create(&mut rng(), &master, &secrets, &certs, 2).unwrap();
-    std::fs::write(dir.join("sd.json"), sd.to_json().unwrap()).unwrap();
-    let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
-    ceremony_tests::install_attestation_root(&dir);
-    std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem()).unwrap();
-    std::fs::write(
-        dir.join("exchange.key"),
-        sd_core::pki::private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    ceremony_tests::write_sd_holding(&dir, &["alice", "bob", "carol"], &secrets);
+    ceremony_tests::install_exchange(&dir);
     let (op_key, op_cert) = keypair("operator");
-    std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
-    std::fs::write(
-        dir.join("operator.key"),
-        sd_core::pki::private_key::to_plain_pem(&op_key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    ceremony_tests::write_identity(&dir, "operator", &op_key, &op_cert);
 
     // check: the share is found by the certificate stored on the token.
     let out = ok(hsm.run(&["check", "--sd", "sd.json", "--key", &alice]));

@@ -28,14 +28,7 @@ fn check_and_restore_blob_on_real_azure_files() {
     // the blobs go to an exchange key attested for the test HSM under the test root.
     std::fs::copy(v.join("generated/az-2.91.0-restore-blob/test-exchange.pem"), dir.join("az-exchange.pem"))
         .unwrap();
-    let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
-    ceremony_tests::install_attestation_root(&dir);
-    std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
-    std::fs::write(
-        dir.join("exchange.key"),
-        sd_core::pki::private_key::to_plain_pem(&ex_key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    ceremony_tests::install_exchange(&dir);
     std::fs::copy(v.join("azure-cli/sdkeys2/cert_0.key"), dir.join("other.key")).unwrap();
 
     for sd in ["sd2020.json", "sd2025.json"] {

@@ -296,8 +296,7 @@ fn upload_refusals() {
 #[test]
 fn state_survives_a_crash_mid_activation_and_after() {
     let dir = scratch("restart");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["a", "b", "c"]);
     let emu = Emulator::start(&dir.join("hsm"));
     ok(activate(&dir, &emu, &["a", "b", "c"], 2, "sd.json", &["--no-wait"]));
     let transfer_before = std::fs::read_to_string(dir.join("hsm/state.json")).unwrap();
@@ -393,8 +392,7 @@ fn stops_cleanly_on_sigterm_and_sigint() {
 #[test]
 fn state_writes_never_follow_a_planted_symlink() {
     let dir = scratch("planted-symlink");
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["a", "b", "c"]);
     let emu = Emulator::start(&dir.join("hsm"));
     let stolen = dir.join("stolen.json");
     let planted = emu.dir.join(format!(".state.json.tmp-{}", emu.pid()));

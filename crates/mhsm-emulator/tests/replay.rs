@@ -171,8 +171,7 @@ impl Session {
 
     fn new(name: &str, active: bool, manage: bool) -> Session {
         let dir = scratch(&format!("replay-{name}"));
-        custodians(&dir, &["a", "b", "c"]);
-        ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+        ceremony_people(&dir, &["a", "b", "c"]);
         let hsm = Session::start(&dir, 1);
         let plane = Plane::of(&hsm);
         let manager = manage.then(|| {

@@ -334,6 +334,26 @@ fn a_truncated_or_doubled_extension_fails_where_it_should() {
     assert_eq!(check(&cert, &Pins::default()).0, "evidence extension");
 }
 
+/// Each fixed field of the real evidence, changed, is named with the one
+/// value the format allows (offsets: Open Enclave header 0, report type 4,
+/// then the quote from 16: version, key type, TEE type).
+#[test]
+fn a_changed_fixed_field_is_named_with_the_value_it_must_hold() {
+    let real = real_evidence();
+    for (offset, message) in [
+        (0, "Open Enclave header version 2, expected 1"),
+        (4, "report type 3, expected 2 (remote SGX)"),
+        (16, "quote version 4, expected 3"),
+        (18, "attestation key type 3, expected 2 (ECDSA P-256)"),
+        (20, "TEE type 1, expected 0 (SGX)"),
+    ] {
+        let mut bytes = real.clone();
+        bytes[offset] += 1;
+        let err = evidence::parse(&bytes).unwrap_err();
+        assert_eq!(err.to_string(), message, "offset {offset}");
+    }
+}
+
 #[test]
 fn every_flipped_byte_of_the_evidence_is_refused() {
     let key = attacker_key();

@@ -118,23 +118,16 @@ fn bundle_sign_verify_and_refusals() {
     assert!(cases > 100);
 
     // alg "none" and a swapped signer certificate are refused.
-    let mut d = doc.clone();
-    let hdr = format!(
-        r#"{{"alg":"none","typ":"{}","x5c":["{}"]}}"#,
-        BundleKind::Enrollment.typ(),
-        b64::std_encode(cert.der())
-    );
-    d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
-    let err = bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment).unwrap_err();
+    let reheaded = |alg: &str, signer: &Certificate| {
+        let typ = BundleKind::Enrollment.typ();
+        let hdr = format!(r#"{{"alg":"{alg}","typ":"{typ}","x5c":["{}"]}}"#, b64::std_encode(signer.der()));
+        let mut d = doc.clone();
+        d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
+        bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment)
+    };
+    let err = reheaded("none", &cert).unwrap_err();
     assert!(err.to_string().contains("only PS256"), "{err}");
-    let mut d = doc.clone();
-    let hdr = format!(
-        r#"{{"alg":"PS256","typ":"{}","x5c":["{}"]}}"#,
-        BundleKind::Enrollment.typ(),
-        b64::std_encode(other_cert.der())
-    );
-    d["protected"] = serde_json::Value::String(b64::url_encode(hdr.as_bytes()));
-    assert!(bundle::verify_signatures(d.to_string().as_bytes(), BundleKind::Enrollment).is_err());
+    assert!(reheaded("PS256", &other_cert).is_err());
 }
 
 #[test]
@@ -153,12 +146,20 @@ fn multi_signer_bundle_uses_general_serialization() {
     assert_eq!(v.signers(), &[c1.clone(), c2.clone()]);
 }
 
-fn openssl(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+/// Runs the `openssl` command in `dir`; `command` is split at spaces.
+fn openssl(command: &str, dir: &std::path::Path) -> std::process::Output {
     Command::new("openssl")
-        .args(args)
+        .args(command.split_whitespace())
         .current_dir(dir)
         .output()
         .expect("the openssl command must be installed")
+}
+
+/// [`openssl`], which must succeed; its standard output.
+fn openssl_ok(command: &str, dir: &std::path::Path) -> String {
+    let out = openssl(command, dir);
+    assert!(out.status.success(), "openssl {command}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -175,55 +176,32 @@ fn openssl_reads_our_certificates_and_key_files() {
     .unwrap();
     std::fs::write(dir.join("pw"), "pass phrase").unwrap();
 
-    let text = openssl(&["x509", "-in", "c.cer", "-noout", "-text"], &dir);
-    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = openssl_ok("x509 -in c.cer -noout -text", &dir);
     assert!(text.contains("Subject: CN = custodian-a") && text.contains("sha256WithRSAEncryption"), "{text}");
     assert!(
         text.contains("CA:FALSE") && text.contains("Key Encipherment") && text.contains("3072 bit"),
         "{text}"
     );
-    let verify = openssl(&["verify", "-CAfile", "c.cer", "-partial_chain", "c.cer"], &dir);
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    openssl_ok("verify -CAfile c.cer -partial_chain c.cer", &dir);
 
     // The key file decrypts with the passphrase and matches the certificate.
-    let pub_from_key = openssl(&["pkey", "-in", "c.key", "-passin", "file:pw", "-pubout"], &dir);
-    assert!(pub_from_key.status.success(), "{}", String::from_utf8_lossy(&pub_from_key.stderr));
-    let pub_from_cert = openssl(&["x509", "-in", "c.cer", "-noout", "-pubkey"], &dir);
-    assert_eq!(pub_from_key.stdout, pub_from_cert.stdout);
+    let pub_from_key = openssl_ok("pkey -in c.key -passin file:pw -pubout", &dir);
+    assert_eq!(pub_from_key, openssl_ok("x509 -in c.cer -noout -pubkey", &dir));
     std::fs::write(dir.join("bad"), "wrong").unwrap();
-    assert!(!openssl(&["pkey", "-in", "c.key", "-passin", "file:bad", "-noout"], &dir).status.success());
+    assert!(!openssl("pkey -in c.key -passin file:bad -noout", &dir).status.success());
 
     // And the other way: a key OpenSSL encrypts (PBKDF2 + AES-256-CBC) is read by us.
-    let out = openssl(
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-aes-256-cbc",
-            "-pass",
-            "file:pw",
-            "-out",
-            "o.key",
-        ],
+    openssl_ok(
+        "genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes-256-cbc -pass file:pw -out o.key",
         &dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pem = std::fs::read_to_string(dir.join("o.key")).unwrap();
     private_key::from_pem(&pem, Some(b"pass phrase")).unwrap();
     assert_eq!(private_key::from_pem(&pem, Some(b"nope")).unwrap_err(), Error::WrongPassphrase);
 
     // Thumbprint equals OpenSSL's SHA-256 fingerprint.
-    let fp = openssl(&["x509", "-in", "c.cer", "-noout", "-fingerprint", "-sha256"], &dir);
-    let fp = String::from_utf8_lossy(&fp.stdout)
-        .trim()
-        .rsplit('=')
-        .next()
-        .unwrap()
-        .replace(':', "")
-        .to_lowercase();
+    let fp = openssl_ok("x509 -in c.cer -noout -fingerprint -sha256", &dir);
+    let fp = fp.trim().rsplit('=').next().unwrap().replace(':', "").to_lowercase();
     assert_eq!(fp, sd_core::primitives::hex::hex_lower(&cert.sha256()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -344,30 +322,11 @@ fn rsa_pss_self_signatures_are_verified() {
     let dir = std::env::temp_dir().join(format!("sd-core-pss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // openssl makes a self-signed certificate signed with RSASSA-PSS (SHA-256, salt 32).
-    let o = openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "pss.key",
-            "-out",
-            "pss.cer",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=pss-custodian",
-            "-sha256",
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sigopt",
-            "rsa_pss_saltlen:32",
-        ],
+    openssl_ok(
+        "req -x509 -newkey rsa:2048 -nodes -keyout pss.key -out pss.cer -days 30 -subj /CN=pss-custodian \
+         -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32",
         &dir,
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pem = std::fs::read(dir.join("pss.cer")).unwrap();
     let cert = Certificate::from_pem_or_der(&pem).unwrap();
     assert_eq!(cert.x509().signature_algorithm().oid, const_oid::db::rfc5912::ID_RSASSA_PSS);

@@ -25,63 +25,40 @@ fn quorum_cert(i: usize) -> Certificate {
     Certificate::from_pem_or_der(&read(&format!("{KEYS}/certificate{i}.cer"))).unwrap()
 }
 
+/// What the real files must open to, as SHA-256 digests (`data/golden.json`).
+#[derive(serde::Deserialize)]
 struct Golden {
-    file_sha256_prefix: &'static str,
-    shares: [&'static str; 3],
-    master: &'static str,
-    enc_data: [(&'static str, usize, &'static str); 3],
+    file_sha256_prefix: String,
+    share_sha256: Vec<String>,
+    master_sha256: String,
+    secrets: Vec<GoldenSecret>,
 }
 
-const GOLDEN_2020: Golden = Golden {
-    file_sha256_prefix: "38976a39",
-    shares: [
-        "ddfc7489664d683c7efb2bf6146d390fe7c5a7cadf4d4c74407d721a31fc0a8c",
-        "e47d0ade15833ed939f0293750c61763b4823c6dacfabd2c029c0ddf6f894f56",
-        "82f9335f4f1365aa6887efbdf0c19e799453daec38888c7cbe46805b46794bb0",
-    ],
-    master: "ab9df07df6cd114cbb90b544d2654d40885e1d647a51d1a762d8fb9aaa351d2e",
-    enc_data: [
-        ("hsm_backup", 8180, "ca010d00e3cfef35c6a08af658b2adf86a3fc22aeb45058ad5de770f6f28515b"),
-        ("base_enclave_backup", 869, "c8d4854200f312df6a4a8d561ee40cea3ebd33c174f5b9bbbcd5afe5e7f6dfd0"),
-        (
-            "partition_enclave_backup",
-            2945,
-            "bb913ca529699e7044ef0ffae751256eab08fca1de29d849927c3ab3d345ca36",
-        ),
-    ],
-};
+#[derive(serde::Deserialize)]
+struct GoldenSecret {
+    tag: String,
+    len: usize,
+    sha256: String,
+}
 
-const GOLDEN_2025: Golden = Golden {
-    file_sha256_prefix: "71f54ab0",
-    shares: [
-        "953b8f37ecedf23f17bea00d015ee9521f22a6663f59b39b343ab15fed0ad9f6",
-        "6fde75ae4b82fdc83509f6d92d07f979e46270000cf27107c9231fe8f505e2a8",
-        "757764f0238a8ca8a519c158cb97ad02e10f058da81b4bd97b0c693ff8095e66",
-    ],
-    master: "165394eef165053beeeed504d0fc62ee8c53f672846e2032ffa92ddd338cdd22",
-    enc_data: [
-        ("hsm_backup", 8516, "6248b42cf952fc809b6b30955308eefb03140a34cec98b8a043d0d05dbfb63cd"),
-        ("base_enclave_backup", 968, "dec98472f78520c9b5136060f258d154600d6f9fec62dca2eed8498e59199955"),
-        (
-            "partition_enclave_backup",
-            3105,
-            "f8e85eb1da4f9dd99b01e35561d7fe3f1d84db0fac3d30e73273ba5c0abbe02a",
-        ),
-    ],
-};
+/// The golden values for one real SD file (`sd_2020` or `sd_2025`).
+fn golden(which: &str) -> Golden {
+    let all: serde_json::Value = serde_json::from_str(include_str!("data/golden.json")).unwrap();
+    serde_json::from_value(all[which].clone()).unwrap()
+}
 
 fn assert_secrets(secrets: &[DomainSecret], golden: &Golden) {
     assert_eq!(secrets.len(), 3);
-    for (s, (tag, len, hash)) in secrets.iter().zip(golden.enc_data) {
-        assert_eq!(s.tag, tag);
-        assert_eq!(s.data.len(), len, "{tag}");
-        assert_eq!(sha256_hex(s.data.expose()), hash, "{tag}");
+    for (s, want) in secrets.iter().zip(&golden.secrets) {
+        assert_eq!(s.tag, want.tag);
+        assert_eq!(s.data.len(), want.len, "{}", want.tag);
+        assert_eq!(sha256_hex(s.data.expose()), want.sha256, "{}", want.tag);
     }
 }
 
 fn check_real_file(path: &str, golden: &Golden) {
     let bytes = read(path);
-    assert!(sha256_hex(&bytes).starts_with(golden.file_sha256_prefix));
+    assert!(sha256_hex(&bytes).starts_with(&golden.file_sha256_prefix));
     let sd = SecurityDomain::parse(&bytes).unwrap();
     assert_eq!((sd.version(), sd.required(), sd.shares().len()), (2, 2, 3));
     // Our writer reproduces the HSM's bytes exactly.
@@ -96,7 +73,7 @@ fn check_real_file(path: &str, golden: &Golden) {
             let s = sd.open_share(k, None).unwrap();
             assert_eq!(s.index, i);
             assert_eq!(s.share.x() as usize, i + 1);
-            assert_eq!(sha256_hex(s.share.to_bytes().expose()), golden.shares[i]);
+            assert_eq!(sha256_hex(s.share.to_bytes().expose()), golden.share_sha256[i]);
             // ...and by thumbprint.
             let t = sd.open_share(k, Some(&quorum_cert(i).x5t_s256())).unwrap();
             assert_eq!(t.index, i);
@@ -108,7 +85,7 @@ fn check_real_file(path: &str, golden: &Golden) {
     for subset in subsets {
         let chosen: Vec<OpenedShare> = subset.iter().map(|&i| opened[i].clone()).collect();
         let sd_core::azure::quorum::Recovered { master, secrets, .. } = sd.recover(&chosen).unwrap();
-        assert_eq!(sha256_hex(master.expose()), golden.master, "{subset:?}");
+        assert_eq!(sha256_hex(master.expose()), golden.master_sha256, "{subset:?}");
         assert_secrets(&secrets, golden);
     }
     // One share is not a quorum.
@@ -124,12 +101,12 @@ fn check_real_file(path: &str, golden: &Golden) {
 
 #[test]
 fn real_2020_sd_file_opens_with_every_quorum() {
-    check_real_file(SD_2020, &GOLDEN_2020);
+    check_real_file(SD_2020, &golden("sd_2020"));
 }
 
 #[test]
 fn real_2025_sd_file_opens_with_every_quorum() {
-    check_real_file(SD_2025, &GOLDEN_2025);
+    check_real_file(SD_2025, &golden("sd_2025"));
 }
 
 #[test]
@@ -160,7 +137,7 @@ fn az_restore_blob_opens_with_its_exchange_key() {
     let exchange_key =
         private_key::from_pem(&String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(), None)
             .unwrap();
-    assert_secrets(&blob.open(&exchange_key).unwrap(), &GOLDEN_2020);
+    assert_secrets(&blob.open(&exchange_key).unwrap(), &golden("sd_2020"));
     // Not for another key.
     assert!(matches!(blob.open(&quorum_key(0)), Err(Error::RestoreBlob(_))));
 }
@@ -181,7 +158,7 @@ fn our_restore_blob_opens_to_the_same_plaintexts() {
     let exchange_key =
         private_key::from_pem(&String::from_utf8(read(&format!("{dir}/test-exchange.key"))).unwrap(), None)
             .unwrap();
-    assert_secrets(&reparsed.open(&exchange_key).unwrap(), &GOLDEN_2020);
+    assert_secrets(&reparsed.open(&exchange_key).unwrap(), &golden("sd_2020"));
     // Also with the real 2020 transfer certificate (no private key: check the thumbprint only).
     let sdex = Certificate::from_pem_or_der(&read("azure-cli/security_domain_keys/sdtest/sdex.pem")).unwrap();
     let blob2 = RestoreBlob::build(&mut getrandom::SysRng, &secrets, &sdex).unwrap();
@@ -274,6 +251,6 @@ fn rotation_keeps_enc_data_and_moves_shares() {
     let opened: Vec<_> = new_keys.iter().map(|k| reparsed.open_share(k, None).unwrap()).collect();
     let sd_core::azure::quorum::Recovered { master: m2, secrets, .. } = reparsed.recover(&opened).unwrap();
     assert_eq!(m2, master);
-    assert_secrets(&secrets, &GOLDEN_2020);
+    assert_secrets(&secrets, &golden("sd_2020"));
     assert!(reparsed.recover(&opened[..2]).is_err());
 }

@@ -91,17 +91,17 @@ pub enum Command {
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
     /// Provision a Managed HSM (Azure Resource Manager), and wait until it is ready.
-    Provision(commands::manage::provision::Args),
+    Provision(commands::manage::WithArm<commands::manage::provision::Args>),
     /// Show a Managed HSM: provisioning and activation status, URI, retention.
-    Show(commands::manage::show::Args),
+    Show(commands::manage::WithArm<commands::manage::show::Args>),
     /// Delete a Managed HSM (soft delete: recoverable, and billed, until purged).
-    Delete(commands::manage::delete::Args),
+    Delete(commands::manage::WithArm<commands::manage::delete::Args>),
     /// List the soft-deleted Managed HSMs of the subscription, with their purge dates.
-    ListDeleted(commands::manage::list_deleted::Args),
+    ListDeleted(commands::manage::WithArm<commands::manage::list_deleted::Args>),
     /// Purge a deleted Managed HSM for good (frees its name, ends its billing).
-    Purge(commands::manage::purge::Args),
+    Purge(commands::manage::WithArm<commands::manage::purge::Args>),
     /// Recover a deleted Managed HSM, with its security domain and keys.
-    Recover(commands::manage::recover::Args),
+    Recover(commands::manage::WithArm<commands::manage::recover::Args>),
     /// Local RBAC: grant a principal a role (e.g. Managed HSM Crypto User), list, remove.
     #[command(subcommand)]
     Role(commands::role::RoleCommand),

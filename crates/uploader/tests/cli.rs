@@ -123,8 +123,7 @@ fn init_recovery_writes_az_exchange_pem_and_a_signed_request() {
 #[test]
 fn activate_refuses_custodian_names_keyholder_would_not_make() {
     let dir = scratch("activate-custodian-names");
-    custodians(&dir, &["a", "b"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["a", "b"]);
     let emu = Emulator::start(&dir.join("hsm"));
     let key = sd_core::pki::private_key::generate(&mut getrandom::SysRng, 2048).unwrap();
     let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();

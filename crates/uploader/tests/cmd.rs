@@ -16,8 +16,7 @@ fn cert(dir: &Path, name: &str) -> Certificate {
 fn uploader_cases() {
     let dir = scratch("uploader-cmd-fixtures");
     let emu = Emulator::start(&dir.join("hsm"));
-    custodians(&dir, &["alice", "bob", "carol"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["alice", "bob", "carol"]);
     ok(activate(&dir, &emu, &["alice", "bob", "carol"], 2, "sd.json", &[]));
     ok(run(&dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase"]));
     for file in ["token", "ca.pem"] {
@@ -43,12 +42,7 @@ fn uploader_cases() {
     let ending =
         sd_core::pki::cert::self_signed(&mut getrandom::SysRng, &key, "operator", now - 3600, 10).unwrap();
     std::fs::create_dir_all(dir.join("expiring")).unwrap();
-    std::fs::write(dir.join("expiring/operator.cer"), ending.to_pem()).unwrap();
-    std::fs::write(
-        dir.join("expiring/operator.key"),
-        sd_core::pki::private_key::to_plain_pem(&key).unwrap().as_bytes(),
-    )
-    .unwrap();
+    ceremony_tests::write_identity(&dir.join("expiring"), "operator", &key, &ending);
     // A restore blob for another HSM's exchange key.
     let (_, other) = attested_exchange("other-hsm");
     let secrets = [sd_core::azure::enc_data::DomainSecret {

@@ -206,8 +206,7 @@ fn provision_delete_purge_and_the_name_rules() {
 fn recover_brings_back_the_same_hsm_with_its_keys() {
     let dir = scratch("manage-recover");
     let emu = Emulator::start(&dir.join("emu"));
-    custodians(&dir, &["a", "b", "c"]);
-    ok(run(&dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(&dir, &["a", "b", "c"]);
     ok(provision(&dir, &emu, "contoso", &["--create-resource-group", "--retention-days", "7"]));
     // Activate it and make a key, as its administrator.
     let activate = activate_args(&["a", "b", "c"], 2, "sd.json");

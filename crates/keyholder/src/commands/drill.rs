@@ -1,6 +1,6 @@
 //! `keyholder drill`: prove a quorum can recover, and sign a report.
 
-use ceremony_cli::args::{OutputArgs, SdFileArg};
+use ceremony_cli::args::OutputArgs;
 use ceremony_cli::error::{CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::outln;
@@ -8,22 +8,20 @@ use sd_core::bundle::Signer;
 use sd_core::handoff::drill_report::DrillReport;
 
 use super::now_unix;
-use crate::cli::KeysArgs;
+use crate::cli::QuorumArgs;
 use crate::security_domain;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    sd: SdFileArg,
-    #[command(flatten)]
-    keys: KeysArgs,
+    quorum: QuorumArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let Args { sd, keys, output } = &args;
-    let (sd_path, out, force) = (sd.sd.as_path(), output.out.as_path(), output.force);
+    let QuorumArgs { sd, keys } = &args.quorum;
+    let (sd_path, out, force) = (sd.sd.as_path(), args.output.out.as_path(), args.output.force);
     files::check_writable(out, force)?;
     let started = now_unix();
     let sd = security_domain::load(sd_path)?;

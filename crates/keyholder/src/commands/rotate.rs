@@ -4,12 +4,12 @@ use ceremony_cli::outln;
 
 use std::path::PathBuf;
 
-use ceremony_cli::args::{OutputArgs, SdFileArg};
+use ceremony_cli::args::OutputArgs;
 
 use sd_core::azure::sd_file::SecurityDomain;
 
 use super::{load_certificate, print_fingerprint, rng};
-use crate::cli::KeysArgs;
+use crate::cli::QuorumArgs;
 use crate::security_domain;
 use ceremony_cli::error::{CliError, CliResult, InFile};
 use ceremony_cli::files::{self, PUBLIC_MODE};
@@ -17,21 +17,19 @@ use ceremony_cli::files::{self, PUBLIC_MODE};
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    sd: SdFileArg,
-    #[command(flatten)]
-    keys: KeysArgs,
+    quorum: QuorumArgs,
     /// A new custodian's certificate; give 3 to 10.
     #[arg(long = "new-cert", value_name = "CERT.cer", required = true)]
     new_certs: Vec<PathBuf>,
     /// The new quorum (2 to 10, at most the number of new certificates).
-    #[arg(long)]
-    quorum: usize,
+    #[arg(long = "quorum", value_name = "QUORUM")]
+    new_quorum: usize,
     #[command(flatten)]
     output: OutputArgs,
 }
 
 pub fn run(args: Args) -> CliResult {
-    let Args { sd, keys, new_certs, quorum, output } = &args;
+    let Args { quorum: QuorumArgs { sd, keys }, new_certs, new_quorum: quorum, output } = &args;
     let (sd_path, quorum, out, force) = (sd.sd.as_path(), *quorum, output.out.as_path(), output.force);
     files::check_writable(out, force)?;
     let sd = security_domain::load(sd_path)?;

@@ -13,11 +13,12 @@ use sd_core::bundle::Signer;
 use sd_core::handoff::combiner::{Combiner, VerifiedCombiner};
 use sd_core::handoff::recovery_request::RecoveryRequest;
 use sd_core::pki::cert::{self, Certificate};
-use sd_core::primitives::secret::{MasterKey, SecretBytes};
+use sd_core::primitives::secret::SecretBytes;
 use sd_core::{RsaPrivateKey, pki::private_key};
 
 pub use ceremony_tests::{
-    Cmd, combine_args, fails, init_here, listing, ok, restore_blob_args, share_args, share_args_pinning,
+    Cmd, combine_args, fails, init_here, listing, ok, refused_untouched, restore_blob_args, share_args,
+    share_args_pinning,
 };
 
 pub const PASS: &str = "correct horse battery staple";
@@ -73,8 +74,6 @@ pub fn fixture() -> &'static Fixture {
                 &["init", "--name", n, "--out", ".", "--public-out", ".", "--passphrase-file", "pw"],
             ));
         }
-        let certs: Vec<Certificate> =
-            names.iter().map(|n| load_cert(&dir.join(format!("{n}.cer")))).collect();
         let mut secrets = Vec::new();
         for (tag, len) in
             [("hsm_backup", 8180usize), ("base_enclave_backup", 869), ("partition_enclave_backup", 2945)]
@@ -87,21 +86,13 @@ pub fn fixture() -> &'static Fixture {
             .iter()
             .map(|(t, d)| DomainSecret { tag: t.clone(), data: SecretBytes::from_slice(d) })
             .collect();
-        let master = MasterKey::generate(&mut rng()).unwrap();
-        let sd = SecurityDomain::create(&mut rng(), &master, &domain, &certs, 2).unwrap();
-        std::fs::write(dir.join("sd.json"), sd.to_json().unwrap()).unwrap();
+        ceremony_tests::write_sd_holding(&dir, &names, &domain);
         // An exchange key standing in for the recovering HSM's, attested by the
         // test platform whose root the folder holds (attestation-root.pem).
-        let (ex_key, ex_cert) = ceremony_tests::attested_exchange(ceremony_tests::TEST_HSM);
-        ceremony_tests::install_attestation_root(&dir);
-        std::fs::write(dir.join("exchange.pem"), ex_cert.to_pem_azure()).unwrap();
-        std::fs::write(dir.join("exchange.key"), private_key::to_plain_pem(&ex_key).unwrap().as_bytes())
-            .unwrap();
+        ceremony_tests::install_exchange(&dir);
         // An operator key for recovery requests.
         let (op_key, op_cert) = keypair("operator");
-        std::fs::write(dir.join("operator.cer"), op_cert.to_pem()).unwrap();
-        std::fs::write(dir.join("operator.key"), private_key::to_plain_pem(&op_key).unwrap().as_bytes())
-            .unwrap();
+        ceremony_tests::write_identity(&dir, "operator", &op_key, &op_cert);
         Fixture { dir, names, secrets }
     })
 }

@@ -86,6 +86,15 @@ fn unexpected(what: &'static str, found: impl Into<u64>, expected: impl fmt::Dis
     EvidenceError::Unexpected { what, found: found.into(), expected: expected.to_string() }
 }
 
+/// Refuses a field that does not hold the one value this format allows.
+fn must_be(what: &'static str, found: u64, expected: u64, meaning: &str) -> Result<(), EvidenceError> {
+    match (found == expected, meaning) {
+        (true, _) => Ok(()),
+        (false, "") => Err(unexpected(what, found, expected)),
+        (false, _) => Err(unexpected(what, found, format!("{expected} ({meaning})"))),
+    }
+}
+
 /// A bounds-checked little-endian reader.
 struct Reader<'a> {
     data: &'a [u8],
@@ -119,6 +128,18 @@ impl<'a> Reader<'a> {
     fn u64(&mut self, what: &'static str) -> Result<u64, EvidenceError> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
+    /// A u16 field that must hold `expected` (named `meaning` in the message, when given).
+    fn u16_is(&mut self, what: &'static str, expected: u16, meaning: &str) -> Result<(), EvidenceError> {
+        let found = self.u16(what)?;
+        must_be(what, found.into(), expected.into(), meaning)
+    }
+
+    /// A u32 field that must hold `expected` (named `meaning` in the message, when given).
+    fn u32_is(&mut self, what: &'static str, expected: u32, meaning: &str) -> Result<(), EvidenceError> {
+        let found = self.u32(what)?;
+        must_be(what, found.into(), expected.into(), meaning)
+    }
+
     fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
@@ -217,39 +238,16 @@ pub struct Evidence {
 /// checked against what is there, and nothing may follow.
 pub fn parse(bytes: &[u8]) -> Result<Evidence, EvidenceError> {
     let mut r = Reader { data: bytes, pos: 0 };
-    let version = r.u32("Open Enclave header version")?;
-    if version != OE_VERSION {
-        return Err(unexpected("Open Enclave header version", version, OE_VERSION));
-    }
-    let report_type = r.u32("report type")?;
-    if report_type != OE_REPORT_TYPE_SGX_REMOTE {
-        return Err(unexpected(
-            "report type",
-            report_type,
-            format!("{OE_REPORT_TYPE_SGX_REMOTE} (remote SGX)"),
-        ));
-    }
+    r.u32_is("Open Enclave header version", OE_VERSION, "")?;
+    r.u32_is("report type", OE_REPORT_TYPE_SGX_REMOTE, "remote SGX")?;
     let size = r.u64("report size")?;
     if size != r.remaining() as u64 {
         return Err(EvidenceError::Length { what: "report size", says: size, follow: r.remaining() });
     }
     let quote_start = r.pos;
-    let qv = r.u16("quote version")?;
-    if qv != QUOTE_VERSION {
-        return Err(unexpected("quote version", qv, QUOTE_VERSION));
-    }
-    let key_type = r.u16("attestation key type")?;
-    if key_type != ATT_KEY_TYPE_P256 {
-        return Err(unexpected(
-            "attestation key type",
-            key_type,
-            format!("{ATT_KEY_TYPE_P256} (ECDSA P-256)"),
-        ));
-    }
-    let tee = r.u32("TEE type")?;
-    if tee != 0 {
-        return Err(unexpected("TEE type", tee, "0 (SGX)"));
-    }
+    r.u16_is("quote version", QUOTE_VERSION, "")?;
+    r.u16_is("attestation key type", ATT_KEY_TYPE_P256, "ECDSA P-256")?;
+    r.u32_is("TEE type", 0, "SGX")?;
     let qe_svn = r.u16("QE SVN")?;
     let pce_svn = r.u16("PCE SVN")?;
     r.take(16 + 20, "QE vendor ID and user data")?;
@@ -269,14 +267,7 @@ pub fn parse(bytes: &[u8]) -> Result<Evidence, EvidenceError> {
     let qe_signature = r.array("QE report signature")?;
     let auth_len = r.u16("QE authentication data size")? as usize;
     let qe_auth_data = r.take(auth_len, "QE authentication data")?.to_vec();
-    let cert_type = r.u16("certification data type")?;
-    if cert_type != CERT_DATA_PCK_CHAIN {
-        return Err(unexpected(
-            "certification data type",
-            cert_type,
-            format!("{CERT_DATA_PCK_CHAIN} (PCK chain)"),
-        ));
-    }
+    r.u16_is("certification data type", CERT_DATA_PCK_CHAIN, "PCK chain")?;
     let cert_len = r.u32("certification data size")? as usize;
     let cert_data = r.take(cert_len, "certification data")?;
     if r.remaining() != 0 {

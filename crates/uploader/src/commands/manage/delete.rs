@@ -19,13 +19,11 @@ pub struct Args {
     /// Do not ask for the name to be typed.
     #[arg(long)]
     yes: bool,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader delete`: soft delete, after saying what it means.
-pub fn run(target: &Target, args: Args) -> CliResult {
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     let hsm = read_hsm(&arm, &args.hsm)?.hsm;
     // Azure's default retention, when the resource does not say.

@@ -16,13 +16,11 @@ pub struct Args {
     /// Print the list as JSON.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader list-deleted`.
-pub fn run(target: &Target, args: Args) -> CliResult {
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     let resp = arm.call(
         Method::Get,
         &ArmPath::new(&["providers", "Microsoft.KeyVault", "deletedManagedHSMs"]),

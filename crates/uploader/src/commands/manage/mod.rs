@@ -19,7 +19,17 @@ use sd_core::HsmName;
 use serde_json::Value;
 
 use crate::http::Method;
-use crate::http::resource_manager::{Arm, HSM_API};
+use crate::http::resource_manager::{Arm, ArmArgs, HSM_API};
+
+/// A Resource Manager command's flags, followed by where Resource Manager
+/// is and who we are there (flags every such command takes).
+#[derive(clap::Args)]
+pub struct WithArm<A: clap::Args> {
+    #[command(flatten)]
+    pub command: A,
+    #[command(flatten)]
+    pub arm: ArmArgs,
+}
 
 /// `--name` and `--resource-group`: which Managed HSM resource.
 #[derive(clap::Args)]

@@ -34,12 +34,10 @@ pub struct Args {
     /// Create the resource group if it does not exist.
     #[arg(long)]
     create_resource_group: bool,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader provision`.
-pub fn run(target: &Target, args: Args) -> CliResult {
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
     let mut admins = Vec::new();
     for a in &args.administrators {
         if a == "me" {
@@ -57,7 +55,7 @@ pub fn run(target: &Target, args: Args) -> CliResult {
             )));
         }
     }
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     // Is the name free? A soft-deleted HSM keeps it until purged.
     let check = json!({"name": args.hsm.name.as_str(), "type": "Microsoft.KeyVault/managedHSMs"}).to_string();
     let resp = arm.call(

@@ -23,13 +23,11 @@ pub struct Args {
     /// Do not ask for the name to be typed.
     #[arg(long)]
     yes: bool,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader purge`: gone for good; refused while purge protection holds.
-pub fn run(target: &Target, args: Args) -> CliResult {
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     let path = Arm::deleted_path(&args.location, &args.name);
     let resp = arm.call(Method::Get, &path, HSM_API)?;
     if resp.status == 404 {

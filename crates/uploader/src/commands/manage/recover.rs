@@ -18,13 +18,11 @@ pub struct Args {
     /// Its region.
     #[arg(long, value_name = "LOCATION")]
     location: Location,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader recover`: the same HSM back, with its security domain and keys.
-pub fn run(target: &Target, args: Args) -> CliResult {
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     // Azure's service wants "Recover" spelt so (az sends it capitalised).
     let body = ManagedHsmRequest {
         location: args.location.to_string(),

@@ -14,13 +14,11 @@ pub struct Args {
     /// Print the resource as JSON.
     #[arg(long)]
     json: bool,
-    #[command(flatten)]
-    arm: ArmArgs,
 }
 
 /// `uploader show`.
-pub fn run(target: &Target, args: Args) -> CliResult {
-    let arm = Arm::connect(&args.arm, target.ca_cert.as_deref())?;
+pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
+    let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
     let resource = read_hsm(&arm, &args.hsm)?;
     if args.json {
         outln!("{:#}", resource.raw);
