@@ -31,7 +31,7 @@ pub struct ManagedHsm {
     #[serde(default)]
     pub tags: Map<String, Value>,
     /// Who made and changed it, when.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_data: Option<SystemData>,
     /// What the HSM is.
     pub properties: ManagedHsmProperties,
@@ -60,40 +60,33 @@ pub struct SystemData {
 #[serde(rename_all = "camelCase")]
 pub struct ManagedHsmProperties {
     /// The tenant.
-    #[serde(default)]
     pub tenant_id: Option<String>,
     /// The data plane's URL (none until provisioned).
-    #[serde(default)]
     pub hsm_uri: Option<String>,
     /// The initial administrators' object IDs.
     #[serde(default)]
     pub initial_admin_object_ids: Vec<String>,
     /// Always true on current HSMs.
-    #[serde(default)]
     pub enable_soft_delete: Option<bool>,
     /// Days a deleted HSM stays recoverable.
-    #[serde(default)]
     pub soft_delete_retention_in_days: Option<u64>,
     /// Once on, never off.
-    #[serde(default)]
     pub enable_purge_protection: Option<bool>,
     /// `Provisioning`, `Succeeded`, `Deleting`...
-    #[serde(default)]
     pub provisioning_state: Option<String>,
     /// The service's words on that state.
-    #[serde(default)]
     pub status_message: Option<String>,
     /// Network rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<Value>,
     /// `Enabled` or `Disabled`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_network_access: Option<String>,
     /// Extra regions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<Value>>,
     /// Whether its security domain is in place.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub security_domain_properties: Option<SecurityDomainProperties>,
 }
 
@@ -127,19 +120,14 @@ pub struct DeletedManagedHsm {
 #[serde(rename_all = "camelCase")]
 pub struct DeletedProperties {
     /// The live resource's ID.
-    #[serde(default)]
     pub mhsm_id: Option<String>,
     /// Its region.
-    #[serde(default)]
     pub location: Option<String>,
     /// RFC 3339.
-    #[serde(default)]
     pub deletion_date: Option<String>,
     /// RFC 3339: when it is purged for good.
-    #[serde(default)]
     pub scheduled_purge_date: Option<String>,
     /// Whether purge protection holds it until then.
-    #[serde(default)]
     pub purge_protection_enabled: Option<bool>,
     /// Its tags.
     #[serde(default)]
@@ -153,10 +141,10 @@ pub struct ManagedHsmRequest {
     /// Its region.
     pub location: String,
     /// The SKU (`Standard_B1` when left out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku: Option<Value>,
     /// Tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Value>,
     /// What to make.
     #[serde(default)]
@@ -168,25 +156,25 @@ pub struct ManagedHsmRequest {
 #[serde(rename_all = "camelCase")]
 pub struct RequestProperties {
     /// The tenant (the caller's when left out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// The initial administrators (at least one, on create).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub initial_admin_object_ids: Vec<String>,
     /// Soft delete (always on).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_soft_delete: Option<bool>,
     /// 7 to 90 days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub soft_delete_retention_in_days: Option<u64>,
     /// Purge protection (on cannot become off).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_purge_protection: Option<bool>,
     /// `Recover` to bring a soft-deleted HSM back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub create_mode: Option<String>,
     /// Network rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_acls: Option<Value>,
 }
 
@@ -197,10 +185,10 @@ pub struct NameAvailability {
     /// Whether the name can be taken.
     pub name_available: bool,
     /// `AlreadyExists`, `AccountNameInvalid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The service's words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 

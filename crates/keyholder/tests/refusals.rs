@@ -287,25 +287,15 @@ fn share_bundle_for_another_request_is_refused() {
         std::fs::read(dir.join("sd.json")).unwrap().iter().chain(b" ").copied().collect::<Vec<u8>>(),
     )
     .unwrap();
-    fails(
-        keyholder(
-            &dir,
-            &Cmd::share("carol.key", "carol.share.json")
-                .set("--sd", "other-sd.json")
-                .args(&["--passphrase-file", "pw"])
-                .as_args(),
-        ),
-        &["request.json: is for SD file"],
-    );
+    // Carol's share, with one flag changed.
+    let carol_shares = |flag: &str, value: &str| {
+        let share = Cmd::share("carol.key", "carol.share.json").set(flag, value);
+        keyholder(&dir, &share.args(&["--passphrase-file", "pw"]).as_args())
+    };
+    fails(carol_shares("--sd", "other-sd.json"), &["request.json: is for SD file"]);
     // A request not signed by the expected operator.
     fails(
-        keyholder(
-            &dir,
-            &Cmd::share("carol.key", "carol.share.json")
-                .set("--operator-cert", "alice.cer")
-                .args(&["--passphrase-file", "pw"])
-                .as_args(),
-        ),
+        carol_shares("--operator-cert", "alice.cer"),
         &["request.json: signed by CN=operator", "not by the pinned operator"],
     );
     assert!(!dir.join("carol.share.json").exists());

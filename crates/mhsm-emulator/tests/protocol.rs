@@ -225,24 +225,23 @@ fn two_hsms(test: &str) -> (std::path::PathBuf, Emulator, Emulator) {
     (dir, emu_a, emu_b)
 }
 
+/// A one-laptop recovery's offline half for the HSM `emu`: its exchange key
+/// saved as `exchange-TAG.pem`, and `keys` rebuilding the master key into
+/// `blob-TAG.json` for it.
+fn one_laptop_blob(dir: &Path, emu: &Emulator, tag: &str, keys: &[&str]) {
+    let (request, exchange, blob) =
+        (format!("req-{tag}.json"), format!("exchange-{tag}.pem"), format!("blob-{tag}.json"));
+    let fetch = Cmd::init_recovery("sd.json", &request).args(&["--exchange-key-out", &exchange]);
+    ok(uploader(dir, emu, &fetch.as_args()));
+    let combine = Cmd::restore_blob("sd.json", keys, &blob).set("--exchange-key", &exchange);
+    ok(run(dir, "keyholder", &combine.as_args()));
+}
+
 #[test]
 fn upload_refusals() {
     let (dir, emu_a, emu_b) = two_hsms("upload-refusals");
     // A blob made for HSM A's exchange key cannot restore HSM B.
-    ok(uploader(
-        &dir,
-        &emu_a,
-        &Cmd::init_recovery("sd.json", "req-a.json")
-            .args(&["--exchange-key-out", "exchange-a.pem"])
-            .as_args(),
-    ));
-    ok(run(
-        &dir,
-        "keyholder",
-        &Cmd::restore_blob("sd.json", &["a.key", "b.key"], "blob-a.json")
-            .set("--exchange-key", "exchange-a.pem")
-            .as_args(),
-    ));
+    one_laptop_blob(&dir, &emu_a, "a", &["a.key", "b.key"]);
     fails(
         uploader(&dir, &emu_b, &["upload", "--restore-blob", "blob-a.json"]),
         &["blob-a.json: is wrapped to exchange key"],
@@ -260,20 +259,7 @@ fn upload_refusals() {
 
     // A fresh HSM C: a blob with one EncData byte flipped fails there with the reason.
     let emu_c = Emulator::start(&dir.join("hsm-c"));
-    ok(uploader(
-        &dir,
-        &emu_c,
-        &Cmd::init_recovery("sd.json", "req-c.json")
-            .args(&["--exchange-key-out", "exchange-c.pem"])
-            .as_args(),
-    ));
-    ok(run(
-        &dir,
-        "keyholder",
-        &Cmd::restore_blob("sd.json", &["b.key", "c.key"], "blob-c.json")
-            .set("--exchange-key", "exchange-c.pem")
-            .as_args(),
-    ));
+    one_laptop_blob(&dir, &emu_c, "c", &["b.key", "c.key"]);
     let mut blob: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("blob-c.json")).unwrap()).unwrap();
     let jwe = blob["EncData"]["data"][2]["compact_jwe"].as_str().unwrap().to_owned();

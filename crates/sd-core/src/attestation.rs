@@ -73,15 +73,32 @@ impl Identity {
     }
 }
 
+/// Which exchange certificate a report is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedCertificate {
+    /// SHA-256 of the certificate (hex).
+    pub sha256: String,
+    /// Its `x5t#S256`.
+    pub x5t_s256: String,
+}
+
+impl JudgedCertificate {
+    /// The fingerprints of `cert`.
+    pub fn of(cert: &Certificate) -> JudgedCertificate {
+        JudgedCertificate {
+            sha256: crate::primitives::hex::hex_lower(&cert.sha256()),
+            x5t_s256: cert.x5t_s256(),
+        }
+    }
+}
+
 /// Every check made, in order, and what was seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttestationReport {
     /// The checks, in order; on failure the last one failed.
     pub checks: Vec<Check>,
-    /// SHA-256 of the exchange certificate (hex).
-    pub certificate_sha256: Option<String>,
-    /// Its `x5t#S256`.
-    pub x5t_s256: Option<String>,
+    /// The exchange certificate judged (none when the response could not be read).
+    pub certificate: Option<JudgedCertificate>,
     /// The HSM enclave.
     pub enclave: Option<Identity>,
     /// The Quoting Enclave.

@@ -255,6 +255,23 @@ fn attacker_key() -> rsa::PrivateKey {
     rsa::PrivateKey::new(&mut rng(), 3072).unwrap()
 }
 
+/// A key of the attacker's, a simulated SGX platform that can attest it, and
+/// pins trusting that platform's root.
+struct Simulated {
+    key: rsa::PrivateKey,
+    spki: Vec<u8>,
+    platform: SimulatedPlatform,
+    pins: Pins,
+}
+
+fn simulated() -> Simulated {
+    let key = attacker_key();
+    let spki = cert::spki_der(&rsa::PublicKey::from(&key)).unwrap();
+    let platform = SimulatedPlatform::generate(&mut rng(), "Test Root", AT_2025 - 86_400, 365).unwrap();
+    let pins = Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap();
+    Simulated { key, spki, platform, pins }
+}
+
 fn check(cert: &Certificate, pins: &Pins) -> (String, String) {
     failed_at(VerifiedExchangeKey::attested(ExchangeKeySource::Certificate(cert), HSM_2025, pins, AT_2025))
 }
@@ -299,10 +316,7 @@ fn a_look_alike_chain_fails_the_root_pin() {
 
 #[test]
 fn a_debug_enclave_or_another_signer_fails_the_enclave_identity() {
-    let key = attacker_key();
-    let spki = cert::spki_der(&rsa::PublicKey::from(&key)).unwrap();
-    let platform = SimulatedPlatform::generate(&mut rng(), "Test Root", AT_2025 - 86_400, 365).unwrap();
-    let pins = Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap();
+    let Simulated { key, spki, platform, pins } = simulated();
     let debug = EnclaveClaims { debug: true, ..EnclaveClaims::default() };
     let cert = attacker_cert(&key, &[&platform.evidence(&spki, &debug).unwrap()]);
     let (name, detail) = check(&cert, &pins);
@@ -411,10 +425,7 @@ fn simulated_collateral(platform: &SimulatedPlatform, platform_status: &str, fms
 
 #[test]
 fn a_revoked_platform_is_refused_and_other_statuses_are_reported() {
-    let key = attacker_key();
-    let spki = cert::spki_der(&rsa::PublicKey::from(&key)).unwrap();
-    let platform = SimulatedPlatform::generate(&mut rng(), "Test Root", AT_2025 - 86_400, 365).unwrap();
-    let pins = Pins::default().with_root(platform.root_pem().unwrap().as_bytes()).unwrap();
+    let Simulated { key, spki, platform, pins } = simulated();
     let cert = attacker_cert(&key, &[&platform.evidence(&spki, &EnclaveClaims::default()).unwrap()]);
     let src = ExchangeKeySource::Certificate(&cert);
     let fmspc = sgx_simulator::SIMULATED_FMSPC;

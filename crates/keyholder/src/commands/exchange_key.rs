@@ -64,8 +64,8 @@ pub fn run(args: Args) -> CliResult {
             "checked_at": sd_core::time::rfc3339(at),
             "verdict": if result.is_ok() { if unattested { "unattested" } else { "pass" } } else { "fail" },
             "checks": checks,
-            "certificate_sha256": report.certificate_sha256,
-            "x5t_s256": report.x5t_s256,
+            "certificate_sha256": report.certificate.as_ref().map(|c| &c.sha256),
+            "x5t_s256": report.certificate.as_ref().map(|c| &c.x5t_s256),
             "enclave": report.enclave.as_ref().map(|e| json!({"mrenclave": e.mr_enclave, "mrsigner": e.mr_signer, "product_id": e.prod_id, "svn": e.svn, "debug": e.debug})),
             "platform": report.platform.as_ref().map(|p| json!({"fmspc": p.fmspc, "pce_id": p.pce_id, "pce_svn": p.pce_svn})),
             "tcb": report.tcb.as_ref().map(|t| json!({"platform": t.platform_status, "platform_tcb_date": t.platform_tcb_date, "qe": t.qe_status, "qe_tcb_date": t.qe_tcb_date, "tcb_info_issued": t.tcb_info_dates.0, "tcb_info_next_update": t.tcb_info_dates.1})),
@@ -74,9 +74,9 @@ pub fn run(args: Args) -> CliResult {
     } else {
         outln!("exchange key {} for HSM {hsm:?}, checked at {}", path.display(), sd_core::time::rfc3339(at));
         print_checks(&report);
-        if let (Some(sha), Some(x5t)) = (&report.certificate_sha256, &report.x5t_s256) {
-            outln!("certificate sha256 {sha}");
-            outln!("certificate x5t#S256 {x5t}");
+        if let Some(judged) = &report.certificate {
+            outln!("certificate sha256 {}", judged.sha256);
+            outln!("certificate x5t#S256 {}", judged.x5t_s256);
         }
         if result.is_ok() && !unattested {
             print_identity(&report);

@@ -90,16 +90,12 @@ pub struct CreateRequest {
     /// `RSA`, `RSA-HSM`, `EC`, `EC-HSM`, `oct`, `oct-HSM`.
     pub kty: String,
     /// Bits (RSA: 2048/3072/4096; oct: 128/192/256).
-    #[serde(default)]
     pub key_size: Option<u32>,
     /// EC curve (P-256).
-    #[serde(default)]
     pub crv: Option<String>,
     /// Allowed operations.
-    #[serde(default)]
     pub key_ops: Option<Vec<String>>,
     /// `{"enabled": bool}`.
-    #[serde(default)]
     pub attributes: Option<Attributes>,
 }
 
@@ -107,7 +103,6 @@ pub struct CreateRequest {
 #[derive(Debug, Default, Deserialize)]
 pub struct Attributes {
     /// Whether the key may be used.
-    #[serde(default)]
     pub enabled: Option<bool>,
 }
 
@@ -498,16 +493,12 @@ pub struct OperationRequest {
     /// Plaintext, ciphertext, key to wrap, digest to sign, or signature to verify.
     pub value: String,
     /// For verify: the digest.
-    #[serde(default)]
     pub digest: Option<String>,
     /// AES: the IV.
-    #[serde(default)]
     pub iv: Option<String>,
     /// GCM: the tag.
-    #[serde(default)]
     pub tag: Option<String>,
     /// GCM: additional authenticated data.
-    #[serde(default)]
     pub aad: Option<String>,
 }
 

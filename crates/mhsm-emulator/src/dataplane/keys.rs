@@ -105,7 +105,6 @@ pub async fn create(State(app): State<Arc<App>>, Path(name): Path<String>, body:
 #[derive(Deserialize)]
 struct ImportBody {
     key: Value,
-    #[serde(default)]
     attributes: Option<key_material::Attributes>,
 }
 
@@ -152,9 +151,7 @@ pub async fn versions(State(app): State<Arc<App>>, Path(name): Path<String>) -> 
 
 #[derive(Deserialize)]
 struct UpdateBody {
-    #[serde(default)]
     attributes: Option<key_material::Attributes>,
-    #[serde(default)]
     key_ops: Option<Vec<String>>,
 }
 

@@ -1,11 +1,12 @@
 //! The management plane's routes: Resource Manager's paths, status codes, `Location`
 //! polling and error shape, each answered from the [`super::lifecycle`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -47,7 +48,6 @@ async fn put_group(
     #[derive(Deserialize)]
     struct Body {
         location: String,
-        #[serde(default)]
         tags: Option<Value>,
     }
     let req: Body = parse(&body)?;
@@ -95,42 +95,49 @@ async fn get_group(
 }
 
 /// `DELETE` a resource group: 202, and what is in it is soft-deleted.
-async fn delete_group(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    let (sub, rg) = sub_and_group(req.uri().path());
+async fn delete_group(
+    State(arm): State<Arc<Arm>>,
+    Path((sub, rg)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Reply {
     let mut state = arm.current()?;
     let group =
         state.resource_groups.get_mut(&rg.to_ascii_lowercase()).ok_or_else(|| group_not_found(&rg))?;
     group.deleting = true;
-    arm.begin(&mut state, OperationKind::DeleteResourceGroup, &rg, "", &sub, &api(req.uri().query()))
+    arm.begin(&mut state, OperationKind::DeleteResourceGroup, &rg, "", &sub, &api(query.as_deref()))
 }
 
-fn sub_and_group(path: &str) -> (String, String) {
-    let parts: Vec<&str> = path.split('/').collect();
-    (parts.get(2).unwrap_or(&"").to_string(), parts.get(4).unwrap_or(&"").to_string())
+/// A route's named segments (for handlers serving routes of several shapes).
+type Segments = Path<HashMap<String, String>>;
+
+/// The segment `name` of a route that has it, or "" for one that does not.
+fn segment<'a>(segments: &'a HashMap<String, String>, name: &str) -> &'a str {
+    segments.get(name).map_or("", String::as_str)
 }
 
 /// `GET /subscriptions/{sub}/operationresults/{id}`: a resource-group deletion.
-async fn group_operation(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    operation_result(&arm, req, true).await
+async fn group_operation(State(arm): State<Arc<Arm>>, Path(at): Segments, RawQuery(q): RawQuery) -> Reply {
+    operation_result(&arm, &at, q, true)
 }
 
 /// `GET …/locations/{loc}/managedHsmOperationResults/{id}`.
-async fn hsm_operation(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    operation_result(&arm, req, false).await
+async fn hsm_operation(State(arm): State<Arc<Arm>>, Path(at): Segments, RawQuery(q): RawQuery) -> Reply {
+    operation_result(&arm, &at, q, false)
 }
 
 /// 202 with a new `Location` while running; then the operation's final answer.
-async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Reply {
-    let path = req.uri().path().to_owned();
-    let parts: Vec<&str> = path.split('/').collect();
-    let (sub, id) = (parts[2].to_owned(), parts.last().copied().unwrap_or_default().to_owned());
-    let location =
-        if resource_group { String::new() } else { parts.get(6).copied().unwrap_or_default().to_owned() };
-    let query = req.uri().query().unwrap_or_default().to_owned();
+fn operation_result(
+    arm: &Arm,
+    at: &HashMap<String, String>,
+    query: Option<String>,
+    resource_group: bool,
+) -> Reply {
+    let (sub, location, id) = (segment(at, "sub"), segment(at, "location"), segment(at, "id"));
+    let query = query.unwrap_or_default();
     let poll: u64 =
         query.split('&').find_map(|kv| kv.strip_prefix("t=")).and_then(|t| t.parse().ok()).unwrap_or(0);
     let state = arm.current()?;
-    let op = state.operations.get(&id).ok_or_else(|| {
+    let op = state.operations.get(id).ok_or_else(|| {
         error(StatusCode::NOT_FOUND, "OperationNotFound", &format!("Operation {id} was not found."))
     })?;
     let api = api(Some(&query));
@@ -141,7 +148,7 @@ async fn operation_result(arm: &Arm, req: Request, resource_group: bool) -> Repl
         _ => op.done,
     };
     if !hsm_ready {
-        return Ok(accepted(&arm.operation_url(&sub, &location, &id, &api, poll + 1, resource_group)));
+        return Ok(accepted(&arm.operation_url(sub, location, id, &api, poll + 1, resource_group)));
     }
     match op.kind {
         OperationKind::Create => {
@@ -315,11 +322,12 @@ async fn get_hsm(State(arm): State<Arc<Arm>>, Path((_, rg, name)): Path<(String,
 }
 
 /// `DELETE …/managedHSMs/{name}`: 202; soft-deleted when done.
-async fn delete_hsm(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    let path = req.uri().path().to_owned();
-    let parts: Vec<&str> = path.split('/').collect();
-    let (sub, rg, name) = (parts[2].to_owned(), parts[4].to_owned(), parts[8].to_owned());
-    let api = api(req.uri().query());
+async fn delete_hsm(
+    State(arm): State<Arc<Arm>>,
+    Path((sub, rg, name)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    let api = api(query.as_deref());
     let mut state = arm.current()?;
     let hsm = state
         .hsms
@@ -332,10 +340,8 @@ async fn delete_hsm(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
 }
 
 /// The live HSMs of a subscription, optionally of one resource group.
-async fn list_hsms(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    let (sub, rg) = sub_and_group(req.uri().path());
-    let by_group =
-        req.uri().path().contains("/resourceGroups/") || req.uri().path().contains("/resourcegroups/");
+async fn list_hsms(State(arm): State<Arc<Arm>>, Path(at): Segments) -> Reply {
+    let (sub, rg) = (segment(&at, "sub"), at.get("rg"));
     let state = arm.current()?;
     let hsms: Vec<ManagedHsm> = state
         .hsms
@@ -343,7 +349,7 @@ async fn list_hsms(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
         .filter(|h| {
             h.deleted.is_none()
                 && h.subscription == sub
-                && (!by_group || h.resource_group.eq_ignore_ascii_case(&rg))
+                && rg.is_none_or(|rg| h.resource_group.eq_ignore_ascii_case(rg))
         })
         .cloned()
         .collect();
@@ -382,11 +388,12 @@ async fn get_deleted(
 
 /// `POST …/locations/{loc}/deletedManagedHSMs/{name}/purge`: 202, refused
 /// while purge protection holds.
-async fn purge(State(arm): State<Arc<Arm>>, req: Request) -> Reply {
-    let path = req.uri().path().to_owned();
-    let parts: Vec<&str> = path.split('/').collect();
-    let (sub, location, name) = (parts[2].to_owned(), parts[6].to_owned(), parts[8].to_owned());
-    let api = api(req.uri().query());
+async fn purge(
+    State(arm): State<Arc<Arm>>,
+    Path((sub, location, name)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    let api = api(query.as_deref());
     let mut state = arm.current()?;
     let hsm = state.hsms.get(&name.to_ascii_lowercase()).ok_or_else(|| deleted_not_found(&name))?;
     let deleted = hsm.deleted.as_ref().ok_or_else(|| deleted_not_found(&name))?;

@@ -81,9 +81,7 @@ struct IdentityJson {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PinsJson {
-    #[serde(default)]
     enclave: Option<IdentityJson>,
-    #[serde(default)]
     quoting_enclave: Option<IdentityJson>,
 }
 

@@ -11,7 +11,7 @@ use super::chain::{cert_signed_by, ec_key, parse_pem_chain, validity};
 use super::evidence::{self, Evidence, ReportBody};
 use super::pins::Pins;
 use super::platform::Platform;
-use super::{AttestationFailure, AttestationReport, Check, ExchangeKeySource, Identity};
+use super::{AttestationFailure, AttestationReport, Check, ExchangeKeySource, Identity, JudgedCertificate};
 use crate::hsm_name::HSM_DNS_SUFFIX;
 use crate::pki::cert::Certificate;
 use crate::primitives::hex::hex_lower;
@@ -81,8 +81,7 @@ pub(super) fn run(
             (*cert).clone()
         }
     };
-    c.report.certificate_sha256 = Some(hex_lower(&cert.sha256()));
-    c.report.x5t_s256 = Some(cert.x5t_s256());
+    c.report.certificate = Some(JudgedCertificate::of(&cert));
 
     // 2. The certificate.
     let expected_cn = format!("{hsm}{HSM_DNS_SUFFIX}");
@@ -192,8 +191,7 @@ pub(super) fn run_unattested(
     at: u64,
 ) -> Result<Box<AttestationReport>, AttestationFailure> {
     let mut c = Checks { report: Box::default() };
-    c.report.certificate_sha256 = Some(hex_lower(&cert.sha256()));
-    c.report.x5t_s256 = Some(cert.x5t_s256());
+    c.report.certificate = Some(JudgedCertificate::of(cert));
     let confirmed = confirmed_x5t_s256.trim();
     if cert.x5t_s256() != confirmed {
         return Err(c.fail(

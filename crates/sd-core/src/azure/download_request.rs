@@ -7,7 +7,7 @@
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 
-use super::transfer_key::TransferKeyError;
+use super::transfer_key::{JwkMembers, TransferKeyError, jwk_certificate};
 use crate::pki::cert::Certificate;
 use crate::{Error, primitives::b64};
 
@@ -23,7 +23,7 @@ pub struct CertificateJwk {
     /// The certificate DER, standard base64 with padding.
     pub x5c: Vec<String>,
     /// base64url SHA-1 thumbprint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub x5t: Option<String>,
     /// base64url SHA-256 thumbprint.
     #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
@@ -34,7 +34,7 @@ pub struct CertificateJwk {
     /// `RSA`.
     pub kty: String,
     /// `RSA-OAEP-256`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
     /// Modulus, base64url.
     pub n: String,
@@ -100,29 +100,15 @@ impl CertificateJwk {
 
     /// The certificate in `x5c[0]`, checked against `kty`, `n`, `e` and the thumbprints.
     pub fn certificate(&self) -> Result<Certificate, Error> {
-        let bad = |e: TransferKeyError| Error::DownloadRequest(DownloadRequestError::Jwk(e));
-        if self.kty != "RSA" {
-            return Err(bad(TransferKeyError::NotRsa(self.kty.clone())));
-        }
-        let der =
-            self.x5c.first().ok_or(bad(TransferKeyError::NoX5c)).and_then(|c| b64::std_decode(c, "x5c"))?;
-        let cert = Certificate::from_der(&der)?;
-        let key = cert.rsa_public_key()?;
-        let n = b64::url_decode(&self.n, "n")?;
-        let e = b64::url_decode(&self.e, "e")?;
-        if strip_zeros(&n) != &*key.n_bytes() || strip_zeros(&e) != &*key.e_bytes() {
-            return Err(bad(TransferKeyError::Mismatch("n/e")));
-        }
-        if self.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
-            return Err(bad(TransferKeyError::Mismatch("x5t#S256")));
-        }
-        Ok(cert)
+        let members = JwkMembers {
+            kty: &self.kty,
+            x5c: &self.x5c,
+            n: Some(&self.n),
+            e: Some(&self.e),
+            x5t_s256: self.x5t_s256.as_deref(),
+        };
+        jwk_certificate(members, |e| Error::DownloadRequest(DownloadRequestError::Jwk(e)))
     }
-}
-
-fn strip_zeros(b: &[u8]) -> &[u8] {
-    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
-    &b[first..]
 }
 
 impl DownloadRequest {

@@ -30,6 +30,18 @@ struct TransferJwk {
     x5t: Option<String>,
 }
 
+impl TransferJwk {
+    fn members(&self) -> JwkMembers<'_> {
+        JwkMembers {
+            kty: &self.kty,
+            x5c: &self.x5c,
+            n: self.n.as_deref(),
+            e: self.e.as_deref(),
+            x5t_s256: self.x5t_s256.as_deref(),
+        }
+    }
+}
+
 /// Why a transfer-key response is refused ([`Error::TransferKey`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferKeyError {
@@ -91,12 +103,12 @@ pub fn parse_response(body: &[u8]) -> Result<Certificate, Error> {
         ("jwk", Value::String(s)) => {
             let jwk: TransferJwk =
                 serde_json::from_str(s).map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?;
-            jwk_certificate(&jwk)
+            jwk_certificate(jwk.members(), tk_err)
         }
         ("jwk", obj @ Value::Object(_)) => {
             let jwk: TransferJwk = serde_json::from_value(obj.clone())
                 .map_err(|e| tk_err(TransferKeyError::Jwk(e.to_string())))?;
-            jwk_certificate(&jwk)
+            jwk_certificate(jwk.members(), tk_err)
         }
         (f, _) => Err(tk_err(TransferKeyError::Format(f.to_owned()))),
     }
@@ -126,32 +138,50 @@ pub fn parse_response_strict(body: &[u8]) -> Result<Certificate, Error> {
     if jwk.n.is_none() || jwk.e.is_none() || jwk.x5t_s256.is_none() {
         return Err(tk_err(TransferKeyError::Incomplete));
     }
-    let cert = jwk_certificate(&jwk)?;
+    let cert = jwk_certificate(jwk.members(), tk_err)?;
     if jwk.x5t.as_ref().is_some_and(|t| *t != cert.x5t_sha1()) {
         return Err(tk_err(TransferKeyError::Mismatch("x5t")));
     }
     Ok(cert)
 }
 
-fn jwk_certificate(jwk: &TransferJwk) -> Result<Certificate, Error> {
+/// The members of an RSA certificate JWK that say which key it is.
+pub(crate) struct JwkMembers<'a> {
+    pub kty: &'a str,
+    pub x5c: &'a [String],
+    pub n: Option<&'a str>,
+    pub e: Option<&'a str>,
+    pub x5t_s256: Option<&'a str>,
+}
+
+/// The certificate in `x5c[0]`, checked against `kty`, and against `n`, `e`
+/// (as numbers: leading zero bytes do not count) and `x5t#S256` where they
+/// are given; `wrap` files a JWK's own problem under the caller's error.
+pub(crate) fn jwk_certificate(
+    jwk: JwkMembers<'_>,
+    wrap: impl Fn(TransferKeyError) -> Error,
+) -> Result<Certificate, Error> {
     if jwk.kty != "RSA" {
-        return Err(tk_err(TransferKeyError::NotRsa(jwk.kty.clone())));
+        return Err(wrap(TransferKeyError::NotRsa(jwk.kty.to_owned())));
     }
-    let der =
-        jwk.x5c.first().ok_or(tk_err(TransferKeyError::NoX5c)).and_then(|c| b64::std_decode(c, "x5c"))?;
-    let cert = Certificate::from_der(&der)?;
+    let der = jwk.x5c.first().ok_or_else(|| wrap(TransferKeyError::NoX5c))?;
+    let cert = Certificate::from_der(&b64::std_decode(der, "x5c")?)?;
     let key = cert.rsa_public_key()?;
-    if let (Some(n), Some(e)) = (&jwk.n, &jwk.e) {
-        let n = b64::url_decode(n, "n")?;
-        let e = b64::url_decode(e, "e")?;
-        if n.as_slice() != &*key.n_bytes() || e.as_slice() != &*key.e_bytes() {
-            return Err(tk_err(TransferKeyError::Mismatch("n/e")));
+    if let (Some(n), Some(e)) = (jwk.n, jwk.e) {
+        let (n, e) = (b64::url_decode(n, "n")?, b64::url_decode(e, "e")?);
+        if strip_zeros(&n) != &*key.n_bytes() || strip_zeros(&e) != &*key.e_bytes() {
+            return Err(wrap(TransferKeyError::Mismatch("n/e")));
         }
     }
-    if jwk.x5t_s256.as_ref().is_some_and(|t| *t != cert.x5t_s256()) {
-        return Err(tk_err(TransferKeyError::Mismatch("x5t#S256")));
+    if jwk.x5t_s256.is_some_and(|t| t != cert.x5t_s256()) {
+        return Err(wrap(TransferKeyError::Mismatch("x5t#S256")));
     }
     Ok(cert)
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    &b[first..]
 }
 
 /// The response body the real service sends for `cert`: a JWK (members e,

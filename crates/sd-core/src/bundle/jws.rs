@@ -11,7 +11,7 @@ pub(super) struct Protected {
     pub(super) x5c: Vec<String>,
     #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
     pub(super) x5t_s256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) crit: Option<Value>,
 }
 
@@ -19,19 +19,14 @@ pub(super) struct Protected {
 pub(super) struct SignatureJson {
     pub(super) protected: String,
     pub(super) signature: String,
-    #[serde(default)]
     pub(super) header: Option<Value>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct BundleJson {
     pub(super) payload: String,
-    #[serde(default)]
     pub(super) protected: Option<String>,
-    #[serde(default)]
     pub(super) signature: Option<String>,
-    #[serde(default)]
     pub(super) header: Option<Value>,
-    #[serde(default)]
     pub(super) signatures: Option<Vec<SignatureJson>>,
 }

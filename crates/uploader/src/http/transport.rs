@@ -150,18 +150,17 @@ impl Transport {
     fn once(&self, method: Method<'_>, url: &str) -> Result<HttpResponse, ureq::Error> {
         let auth = Zeroizing::new(format!("Bearer {}", self.access_token.as_str()));
         let mut resp = match method {
-            Method::Post(body) => self
-                .agent
-                .post(url)
-                .header("Authorization", auth.as_str())
-                .header("Content-Type", "application/json")
-                .send(body)?,
-            Method::Put(body) => self
-                .agent
-                .put(url)
-                .header("Authorization", auth.as_str())
-                .header("Content-Type", "application/json")
-                .send(body)?,
+            Method::Post(body) | Method::Put(body) => {
+                let request = if matches!(method, Method::Post(_)) {
+                    self.agent.post(url)
+                } else {
+                    self.agent.put(url)
+                };
+                request
+                    .header("Authorization", auth.as_str())
+                    .header("Content-Type", "application/json")
+                    .send(body)?
+            }
             Method::Get => self.agent.get(url).header("Authorization", auth.as_str()).call()?,
             Method::Delete => self.agent.delete(url).header("Authorization", auth.as_str()).call()?,
         };
