@@ -1,4 +1,5 @@
-//! README.md's "ten lines" run as written, against two emulated HSMs named
+//! README.md's blocks run as written: "Try it locally" exactly as printed,
+//! and the "ten lines" against two emulated HSMs named
 //! as in the example (contoso, contoso-dr). Only what a test must change is
 //! changed: the emulator's target flags replace the uploader's `--hsm NAME`,
 //! the exchange key is judged under the emulator's test root, passphrases
@@ -143,4 +144,48 @@ fn the_air_gapped_archive_line_runs_as_written() {
     let names = String::from_utf8_lossy(&listing.stdout);
     assert!(names.contains("Cargo.toml") && names.contains("vendor/some-crate/lib.rs"), "{names}");
     assert!(!names.contains(".git") && !names.contains("target/"), "{names}");
+}
+
+/// The first `sh` block of the README section headed `heading`.
+fn sh_block(heading: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let section = readme.split(heading).nth(1).unwrap_or_else(|| panic!("no section {heading:?}"));
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next());
+    block.unwrap_or_else(|| panic!("no sh block under {heading:?}")).to_owned()
+}
+
+/// "Try it locally" as a newcomer runs it: every line as printed, in bash,
+/// with nothing on the terminal to answer a prompt, `~` a scratch folder, and
+/// the debug binaries on `PATH` in place of the first line's release build.
+/// It must end with the recovery HSM active and the emulator stopped.
+#[test]
+fn try_it_locally_runs_as_printed() {
+    let block = sh_block("## Try it locally");
+    let (build, rest) = block.split_once('\n').expect("lines");
+    assert!(build.starts_with("cargo build --release --locked"), "{build}");
+    let home = scratch("readme-try-it-locally");
+    // Any emulator left running by a failed line is stopped with the shell.
+    let script = format!("set -e\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{rest}");
+    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("HOME", &home)
+        .env("PATH", path)
+        .env_remove("HSM_CEREMONY_TARGET")
+        .current_dir(&home)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "the block failed\nstdout:\n{out}\nstderr:\n{err}");
+    assert!(out.trim_end().ends_with("Success: The resource is active."), "{out}");
+    assert!(err.contains("HSM_CEREMONY_TARGET="), "the tools say the emulator stands in: {err}");
+    assert!(err.contains("NOT Intel's SGX Root CA"), "keyholder says whose root it trusts: {err}");
+    let try_dir = home.join("try");
+    for file in ["sd.json", "request.json", "alice.share.json", "bob.share.json", "blob.json"] {
+        assert!(try_dir.join(file).is_file(), "{file} was made");
+    }
+    // The recovery HSM was provisioned through the emulator's Resource Manager.
+    assert!(try_dir.join("emu/hsms/contoso-dr/url").is_file());
 }

@@ -8,6 +8,7 @@ use sd_core::attestation::collateral::{Collateral, signature_from_hex};
 use sd_core::attestation::{AttestationReport, Basis, ExchangeKeyPolicy, Pins, VerifiedExchangeKey};
 
 use crate::error::{CliError, CliResult, InFile};
+use crate::local_target::LocalTarget;
 use crate::{errln, files, outln};
 
 /// The flags every command that trusts an exchange key takes.
@@ -39,7 +40,9 @@ impl AttestationArgs {
         if let Some(p) = &self.attestation_pins {
             pins = pins.with_file(&files::read(p)?).in_file(p)?;
         }
-        if let Some(r) = &self.attestation_root {
+        // An emulator named by HSM_CEREMONY_TARGET brings its own test root.
+        let local_root = LocalTarget::from_env().map(|t| t.attestation_root());
+        if let Some(r) = self.attestation_root.as_ref().or(local_root.as_ref()) {
             pins = pins.with_root(&files::read(r)?).in_file(r)?;
             if !pins.root_is_intel {
                 errln!(

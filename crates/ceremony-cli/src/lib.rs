@@ -12,6 +12,7 @@ pub mod exchange_key;
 pub mod files;
 pub mod hardening;
 pub mod identity;
+pub mod local_target;
 pub mod manual;
 pub mod passphrase;
 pub mod pkcs11;

@@ -19,6 +19,7 @@
 
 pub mod clock;
 pub mod dataplane;
+pub mod directions;
 pub mod error;
 pub mod management;
 pub mod pipeline;

@@ -18,7 +18,11 @@ use mhsm_emulator::server::{self, Config};
     version,
     about,
     after_help = "\
-Writes DIR/url, DIR/ca.pem (the server certificate to trust), DIR/token (the
+On start it prints how to point the tools at it, and writes DIR/env: `. DIR/env`
+sets HSM_CEREMONY_TARGET=DIR, after which `uploader --hsm NAME` (this HSM, or one
+provisioned here through Resource Manager) and keyholder use this emulator.
+
+Writes DIR/url, DIR/arm-url, DIR/name (this HSM's), DIR/subscription, DIR/ca.pem (the server certificate to trust), DIR/token (the
 bearer token of the initial administrator, mode 0600), DIR/principal (that
 administrator's object ID) and DIR/attestation-root.pem (the test root its exchange
 key's SGX evidence chains to: pass it to the tools with --attestation-root; it is

@@ -20,6 +20,7 @@ use sgx_simulator::{EnclaveClaims, SimulatedPlatform, evidence_extension};
 use crate::clock::{Clock, signing_now};
 use crate::dataplane::app::App;
 use crate::dataplane::state::HsmState;
+use crate::directions::{self, Directions};
 use crate::error::StartError;
 use crate::management::lifecycle::Arm;
 use crate::{dataplane, management, store};
@@ -173,9 +174,22 @@ pub fn run(config: Config) -> Result<(), StartError> {
             tls: tls.clone(),
             platform,
         };
-        // principal, then url, then arm-url: scripts wait for the last.
+        // name and subscription, principal, then url, arm-url and env: scripts wait for the last.
+        let absolute = std::fs::canonicalize(dir).map_err(StartError::file(dir))?;
+        let subscription = directions::subscription(dir)?;
+        let mut directions = Directions {
+            dir: &absolute,
+            url: &base_url,
+            hsm_name: &config.hsm_name,
+            subscription: &subscription,
+            principal: "",
+        };
+        directions.publish_name()?;
         let app = planes.open_hsm(dir, &config.hsm_name, None, &base_url)?;
+        let principal = app.current().map(|s| s.admin_principal.clone()).unwrap_or_default();
+        directions.principal = &principal;
         store::publish(&dir.join("arm-url"), &base_url)?;
+        directions.publish_env()?;
         let arm = Arc::new(Arm::new(dir.clone(), base_url.clone(), config.provisioning, planes, arm_state));
         // HSMs provisioned before a restart get their data planes back (on new ports).
         arm.start_all()?;
@@ -194,6 +208,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
             stopper.graceful_shutdown(Some(Duration::from_secs(2)));
         });
         println!("mhsm-emulator listening on {base_url} (data {})", dir.display());
+        println!("{}", directions.text());
         axum_server::from_tcp_rustls(listener, tls)
             .map_err(|e| StartError::Server(e.to_string()))?
             .handle(handle)

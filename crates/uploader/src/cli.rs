@@ -17,6 +17,10 @@ purge and recover (Resource Manager): --arm-token-file, $AZURE_ARM_ACCESS_TOKEN,
 az with --resource https://management.azure.com. Tokens are never printed, and one
 from the environment or az goes only to Azure's own hosts.
 
+Emulator: with HSM_CEREMONY_TARGET=DIR (the emulator's data folder; `. DIR/env`
+sets it), --hsm NAME is the emulator's HSM NAME, and Resource Manager, the token
+and the CA certificate come from DIR unless a flag says otherwise.
+
 Exit status: 0 success; 1 the command failed (the message says why, naming the file
 or the HSM's answer); 2 the command line itself is wrong.";
 

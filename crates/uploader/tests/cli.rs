@@ -153,3 +153,51 @@ fn activate_refuses_custodian_names_keyholder_would_not_make() {
     let o = uploader(&dir, &emu, &["status", "--download"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "nothing was sent to the HSM");
 }
+
+/// `HSM_CEREMONY_TARGET` names the emulator's folder: `--hsm NAME` then
+/// reaches that emulator (its own HSM by its name), flags still win, and a
+/// folder without an emulator, or a name it does not serve, is refused with
+/// what to do. Every use is said on stderr.
+#[test]
+fn hsm_ceremony_target_points_the_tools_at_the_emulator() {
+    let dir = scratch("uploader-local-target");
+    let with_target = |target: &std::path::Path, args: &[&str]| {
+        std::process::Command::new(bin("uploader"))
+            .args(args)
+            .env("HSM_CEREMONY_TARGET", target)
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // No emulator there.
+    let err = fails(
+        with_target(&dir.join("nothing"), &["--hsm", "contoso", "status", "--download"]),
+        &["nothing/name: missing: is an emulator running with this data folder?", "hint: start one with"],
+    );
+    assert!(err.contains("note: HSM_CEREMONY_TARGET="), "{err}");
+
+    let emu = Emulator::start_named(&dir.join("emu"), "contoso");
+    let env = std::fs::read_to_string(dir.join("emu/env")).unwrap();
+    assert!(env.contains("export HSM_CEREMONY_TARGET"), "{env}");
+    // Its own HSM, by name: reached with the folder's token and certificate.
+    let o = with_target(&emu.dir, &["--hsm", "contoso", "status", "--download"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "reached, no download yet: {o:?}");
+    // A name it does not serve.
+    fails(
+        with_target(&emu.dir, &["--hsm", "fabrikam", "status"]),
+        &["the emulator there has no HSM \"fabrikam\" (its own is \"contoso\")", "hint: provision it first"],
+    );
+    // Resource Manager, its subscription and "me" come from the folder too.
+    let out = ok(with_target(
+        &emu.dir,
+        &["provision", "--name", "fabrikam", "--resource-group", "rg", "--location", "westeurope"]
+            .iter()
+            .chain(&["--administrator", "me", "--create-resource-group"])
+            .copied()
+            .collect::<Vec<_>>(),
+    ));
+    assert!(out.contains(&format!("object ID {}", emu.principal())), "{out}");
+    let o = with_target(&emu.dir, &["--hsm", "fabrikam", "status", "--download"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "the provisioned HSM is reached: {o:?}");
+}

@@ -11,6 +11,7 @@ pub mod status;
 pub mod upload;
 
 use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::local_target::LocalTarget;
 use ceremony_cli::unlocked_key::UnlockedKey;
 use clap::CommandFactory;
 use sd_core::handoff::operator_handover::check_operator_can_sign;
@@ -74,14 +75,20 @@ const DATA_PLANE_API_VERSION: &str = "7.5";
 
 /// [`connect`], with the api-version `default` unless --api-version was given.
 fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
-    let endpoint = match (&target.hsm, &target.hsm_url) {
-        (Some(name), None) => Endpoint::managed_hsm(name),
-        (None, Some(url)) => Endpoint::parse(url, "--hsm-url")?,
+    // `--hsm NAME` is the emulator's HSM NAME when HSM_CEREMONY_TARGET names one;
+    // what the flags leave out (trust, token) then comes from its folder.
+    let local = target.hsm.as_ref().and(LocalTarget::from_env()).filter(|_| target.hsm_url.is_none());
+    let endpoint = match (&target.hsm, &target.hsm_url, &local) {
+        (Some(name), None, Some(t)) => Endpoint::parse(&t.hsm_url(name.as_str())?, "the emulator's URL")?,
+        (Some(name), None, None) => Endpoint::managed_hsm(name),
+        (None, Some(url), _) => Endpoint::parse(url, "--hsm-url")?,
         _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
     };
-    let token = access_token::obtain(&access_token::DATA_PLANE, target.token_file.as_deref(), &endpoint)?;
+    let token_file = target.token_file.clone().or_else(|| local.as_ref().map(LocalTarget::token_file));
+    let token = access_token::obtain(&access_token::DATA_PLANE, token_file.as_deref(), &endpoint)?;
     let api_version = target.api_version.as_deref().unwrap_or(default);
-    HsmClient::new(&endpoint, target.ca_cert.as_deref(), api_version, token)
+    let ca_cert = target.ca_cert.clone().or_else(|| local.as_ref().map(LocalTarget::ca_cert));
+    HsmClient::new(&endpoint, ca_cert.as_deref(), api_version, token)
 }
 
 /// The operator's key, with its certificate (needed to sign), which must

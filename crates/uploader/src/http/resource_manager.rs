@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::local_target::LocalTarget;
 use serde_json::Value;
 
 use sd_core::HsmName;
@@ -24,15 +25,19 @@ pub const HSM_API: &str = "2024-11-01";
 /// The api-version for resource groups.
 pub const GROUP_API: &str = "2025-04-01";
 
+/// Azure's Resource Manager.
+const AZURE_RESOURCE_MANAGER: &str = "https://management.azure.com";
+
 /// Where Resource Manager is and who we are there.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ArmArgs {
     /// The subscription ID, a GUID (default: `az account show`).
     #[arg(long, value_name = "ID")]
     pub subscription: Option<SubscriptionId>,
-    /// Resource Manager's URL: Azure's, or the emulator's DIR/arm-url.
-    #[arg(long, value_name = "URL", default_value = "https://management.azure.com")]
-    pub arm_url: String,
+    /// Resource Manager's URL: Azure's (the default,
+    /// https://management.azure.com), or the emulator's DIR/arm-url.
+    #[arg(long, value_name = "URL")]
+    pub arm_url: Option<String>,
     /// Read the Resource Manager token from FILE (default:
     /// $AZURE_ARM_ACCESS_TOKEN, else `az account get-access-token --resource
     /// https://management.azure.com`).
@@ -74,12 +79,24 @@ impl ArmPath {
 impl Arm {
     /// Connects (no call is made yet); `ca_cert` is for the emulator.
     pub fn connect(args: &ArmArgs, ca_cert: Option<&std::path::Path>) -> CliResult<Arm> {
-        let endpoint = Endpoint::parse(&args.arm_url, "--arm-url")?;
-        let token =
-            access_token::obtain(&access_token::MANAGEMENT, args.arm_token_file.as_deref(), &endpoint)?;
-        let subscription = match &args.subscription {
-            Some(s) => s.clone(),
-            None => {
+        // What a flag leaves out, an emulator named by HSM_CEREMONY_TARGET supplies.
+        let local = LocalTarget::from_env();
+        let arm_url = match (&args.arm_url, &local) {
+            (Some(url), _) => url.clone(),
+            (None, Some(t)) => t.arm_url()?,
+            (None, None) => AZURE_RESOURCE_MANAGER.to_owned(),
+        };
+        let endpoint = Endpoint::parse(&arm_url, "--arm-url")?;
+        let token_file = args.arm_token_file.clone().or_else(|| local.as_ref().map(LocalTarget::token_file));
+        let token = access_token::obtain(&access_token::MANAGEMENT, token_file.as_deref(), &endpoint)?;
+        let subscription = match (&args.subscription, &local) {
+            (Some(s), _) => s.clone(),
+            (None, Some(t)) => {
+                let id = t.subscription()?;
+                id.parse()
+                    .map_err(|e| CliError::general(format!("the emulator's subscription {id:?}: {e}")))?
+            }
+            (None, None) => {
                 let id = access_token::az_value(
                     &["account", "show", "--query", "id", "-o", "tsv"],
                     "the subscription",
@@ -87,6 +104,8 @@ impl Arm {
                 id.parse().map_err(|e| CliError::general(format!("az gave the subscription {id:?}: {e}")))?
             }
         };
+        let local_ca = local.as_ref().map(LocalTarget::ca_cert);
+        let ca_cert = ca_cert.or(local_ca.as_deref());
         // The api-version goes into each call: it differs by resource type.
         Ok(Arm { http: Transport::new(&endpoint, Plane::ResourceManager, ca_cert, token)?, subscription })
     }

@@ -4,6 +4,7 @@
 use azure_shapes::managed_hsm::{ManagedHsmRequest, NameAvailability, RequestProperties};
 use azure_shapes::{Guid, Location};
 use ceremony_cli::error::{CliError, CliResult};
+use ceremony_cli::local_target::LocalTarget;
 use ceremony_cli::{errln, outln};
 use serde_json::json;
 
@@ -40,7 +41,13 @@ pub struct Args {
 pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
     let mut admins = Vec::new();
     for a in &args.administrators {
-        if a == "me" {
+        if a == "me"
+            && let Some(local) = LocalTarget::from_env()
+        {
+            let id = local.principal()?;
+            outln!("administrator \"me\" is the emulator's administrator, object ID {id}");
+            admins.push(id);
+        } else if a == "me" {
             let id = access_token::az_value(
                 &["ad", "signed-in-user", "show", "--query", "id", "-o", "tsv"],
                 "your object ID (--administrator me)",
