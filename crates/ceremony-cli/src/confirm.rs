@@ -19,14 +19,14 @@ pub fn typed(question: &str, word: &str, no_terminal: CliError) -> CliResult {
         let _ = err.flush();
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .take(256)
-        .read_line(&mut line)
-        .map_err(|e| CliError::general(format!("cannot read the answer from the terminal ({e})")))?;
+    stdin.lock().take(256).read_line(&mut line).map_err(|e| {
+        CliError::general(format!("cannot read the answer from the terminal ({e})"))
+            .hint("run the command again in a terminal")
+    })?;
     if line.trim_end_matches(['\r', '\n']) == word {
         Ok(())
     } else {
-        Err(CliError::general("not confirmed; nothing was done"))
+        Err(CliError::general("not confirmed; nothing was done")
+            .hint(format!("run the command again and type {word:?} once what is shown is checked")))
     }
 }

@@ -101,6 +101,7 @@ pub trait InFile<T> {
 
 impl<T, E: fmt::Display> InFile<T> for Result<T, E> {
     fn in_file(self, file: &Path) -> CliResult<T> {
+        // no hint: the generic conversion; callers that know the next step add it.
         self.map_err(|e| CliError::file(file, e))
     }
 }

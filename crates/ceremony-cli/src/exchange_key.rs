@@ -58,7 +58,10 @@ impl AttestationArgs {
 
 fn find(dir: &Path, prefix: &str, suffix: &str) -> CliResult<PathBuf> {
     let entries =
-        std::fs::read_dir(dir).map_err(|e| CliError::file(dir, format!("cannot read the folder ({e})")))?;
+        std::fs::read_dir(dir).map_err(|e| {
+            CliError::file(dir, format!("cannot read the folder ({e})"))
+                .hint("--collateral names the folder that holds Intel's tcbinfo, qeidentity and signing certificate files")
+        })?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -73,11 +76,13 @@ fn find(dir: &Path, prefix: &str, suffix: &str) -> CliResult<PathBuf> {
     found.sort();
     match found.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(CliError::file(dir, format!("holds no {prefix}*{suffix}"))),
+        [] => Err(CliError::file(dir, format!("holds no {prefix}*{suffix}"))
+            .hint("fetch Intel's collateral (tcbinfo, qeidentity, their .sig.hex and the TCB Signing certificate) into this folder")),
         _ => Err(CliError::file(
             dir,
             format!("holds more than one {prefix}*{suffix}; keep one set of collateral per folder"),
-        )),
+        )
+        .hint("move the older collateral into a folder of its own")),
     }
 }
 
@@ -87,8 +92,10 @@ fn find(dir: &Path, prefix: &str, suffix: &str) -> CliResult<PathBuf> {
 pub fn load_collateral(dir: &Path) -> CliResult<Collateral> {
     let sig = |prefix: &str| -> CliResult<[u8; 64]> {
         let p = find(dir, prefix, ".sig.hex")?;
-        signature_from_hex(&files::read_text(&p)?)
-            .ok_or_else(|| CliError::file(&p, "is not a 128-hex-digit ECDSA signature (r ‖ s)"))
+        signature_from_hex(&files::read_text(&p)?).ok_or_else(|| {
+            CliError::file(&p, "is not a 128-hex-digit ECDSA signature (r ‖ s)")
+                .hint("save the signature field of Intel's answer as hex, as the collateral fetch writes it")
+        })
     };
     Ok(Collateral {
         tcb_info: files::read(&find(dir, "tcbinfo", ".json")?)?,

@@ -68,17 +68,16 @@ fn ensure_dir(dir: &Path, mode: u32) -> CliResult {
     use std::os::unix::fs::DirBuilderExt;
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(CliError::file(dir, "exists and is not a folder")),
+        Ok(_) => Err(CliError::file(dir, "exists and is not a folder").hint("choose another output folder")),
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(mode)
-                .create(dir)
-                .map_err(|e| CliError::file(dir, format!("cannot create the folder: {e}")))?;
+            fs::DirBuilder::new().recursive(true).mode(mode).create(dir).map_err(|e| {
+                CliError::file(dir, format!("cannot create the folder: {e}"))
+                    .hint("check that the medium is mounted and writable, or choose another folder")
+            })?;
             crate::errln!("created folder {} (mode {mode:04o})", dir.display());
             Ok(())
         }
-        Err(e) => Err(CliError::file(dir, e)),
+        Err(e) => Err(CliError::file(dir, e).hint("check that the medium is mounted and readable")),
     }
 }
 
@@ -87,11 +86,12 @@ fn ensure_dir(dir: &Path, mode: u32) -> CliResult {
 /// its size as reported is not trusted.
 pub fn read(path: &Path) -> CliResult<Vec<u8>> {
     let file = File::open(path).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => CliError::file(path, "no such file"),
-        _ => CliError::file(path, e),
+        ErrorKind::NotFound => CliError::file(path, "no such file")
+            .hint("check the name and the folder (is the medium mounted?)"),
+        _ => CliError::file(path, e).hint("check that the file can be read by you"),
     })?;
     if file.metadata().in_file(path)?.is_dir() {
-        return Err(CliError::file(path, "is a directory, not a file"));
+        return Err(CliError::file(path, "is a directory, not a file").hint("name the file inside it"));
     }
     let mut data = Vec::new();
     file.take(MAX_INPUT + 1).read_to_end(&mut data).in_file(path)?;
@@ -100,7 +100,8 @@ pub fn read(path: &Path) -> CliResult<Vec<u8>> {
         return Err(CliError::file(
             path,
             format!("is larger than {} MiB; that is not a ceremony file", MAX_INPUT >> 20),
-        ));
+        )
+        .hint("check which file was meant; `keyholder fingerprint FILE` says what a ceremony file is"));
     }
     Ok(data)
 }
@@ -111,6 +112,7 @@ pub fn read_text(path: &Path) -> CliResult<String> {
         // It may be a key or a passphrase: wipe it even on this path.
         e.into_bytes().zeroize();
         CliError::file(path, "is not UTF-8 text")
+            .hint("check which file was meant; `keyholder fingerprint FILE` says what a ceremony file is")
     })
 }
 
@@ -141,7 +143,8 @@ pub fn check_writable(path: &Path, force: bool) -> CliResult {
     if let Some(dir) = parent(path)
         && !dir.is_dir()
     {
-        return Err(CliError::file(path, format!("folder {} does not exist", dir.display())));
+        return Err(CliError::file(path, format!("folder {} does not exist", dir.display()))
+            .hint("create the folder first (or check that the medium is mounted)"));
     }
     Ok(())
 }
@@ -160,8 +163,11 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32, force: bool) -> CliResu
     atomic_file::write(path, data, mode, force).map_err(|e| match e.kind() {
         ErrorKind::AlreadyExists => CliError::file(path, "already exists; refusing to overwrite it")
             .hint("choose another output name, or pass --force to replace it"),
-        ErrorKind::InvalidInput => CliError::file(path, "is not a file name"),
-        _ => CliError::file(path, format!("cannot write: {e}")),
+        ErrorKind::InvalidInput => {
+            CliError::file(path, "is not a file name").hint("name a file, not a folder")
+        }
+        _ => CliError::file(path, format!("cannot write: {e}"))
+            .hint("check that the medium is writable and has room; nothing was left half-written"),
     })
 }
 

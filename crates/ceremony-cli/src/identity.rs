@@ -109,11 +109,18 @@ pub fn generate_on_token(
     uri: &str,
 ) -> CliResult<(crate::pkcs11::Pkcs11Key, Certificate)> {
     use crate::pkcs11::{Pkcs11Key, Pkcs11Uri};
-    let parsed = Pkcs11Uri::parse(uri).map_err(|e| CliError::general(format!("--pkcs11 {uri}: {e}")))?;
+    let parsed = Pkcs11Uri::parse(uri).map_err(|e| {
+        CliError::general(format!("--pkcs11 {uri}: {e}")).hint(
+            "write it as pkcs11:token=LABEL;object=NAME (`pkcs11-tool --list-token-slots` shows the labels)",
+        )
+    })?;
     errln!("generating an RSA-{bits} key for {name} on token {:?}...", parsed.token);
     let token = Pkcs11Key::generate(&parsed, bits)?;
-    let cert = cert::self_signed(&mut rng(), &token, name, cert::backdated(now_unix()), days)
-        .map_err(|e| CliError::general(format!("{uri}: signing the certificate on the token: {e}")))?;
+    let cert =
+        cert::self_signed(&mut rng(), &token, name, cert::backdated(now_unix()), days).map_err(|e| {
+            CliError::general(format!("{uri}: signing the certificate on the token: {e}"))
+                .hint("check the token is still inserted and unlocked, then run init again")
+        })?;
     token.store_certificate(&cert)?;
     Ok((token, cert))
 }

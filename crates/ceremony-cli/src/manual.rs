@@ -33,10 +33,10 @@ pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> CliRes
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, name, &mut script);
     use std::io::Write as _;
-    std::io::stdout()
-        .lock()
-        .write_all(&script)
-        .map_err(|e| CliError::general(format!("cannot write the completion script: {e}")))
+    std::io::stdout().lock().write_all(&script).map_err(|e| {
+        CliError::general(format!("cannot write the completion script: {e}"))
+            .hint("redirect it to a file: `keyholder completions bash > keyholder.bash`")
+    })
 }
 
 /// Writes `NAME.1` and `NAME-SUBCOMMAND.1` for every subcommand (nested
@@ -67,10 +67,10 @@ fn collect(command: clap::Command, parent: Option<&str>, pages: &mut Vec<(String
     let command =
         command.display_name(name.clone()).bin_name(invocation.clone()).disable_help_subcommand(true);
     let mut page = Vec::new();
-    clap_mangen::Man::new(command.clone())
-        .title(name.to_uppercase())
-        .render(&mut page)
-        .map_err(|e| CliError::general(format!("cannot render the man page for {name}: {e}")))?;
+    clap_mangen::Man::new(command.clone()).title(name.to_uppercase()).render(&mut page).map_err(|e| {
+        // no hint: clap_mangen failing on our own command definition is a bug to report.
+        CliError::general(format!("cannot render the man page for {name}: {e}"))
+    })?;
     pages.push((name, page));
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
         collect(sub.clone(), Some(&invocation), pages)?;

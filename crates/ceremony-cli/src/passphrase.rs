@@ -21,7 +21,8 @@ pub fn from_file(path: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
         }
     }
     if data.is_empty() {
-        return Err(CliError::file(path, "the passphrase file is empty"));
+        return Err(CliError::file(path, "the passphrase file is empty")
+            .hint("write the passphrase into it (one line), or leave out --passphrase-file to type it"));
     }
     Ok(data)
 }
@@ -57,7 +58,8 @@ pub fn new_for(what: &Path, file: Option<&Path>) -> CliResult<Zeroizing<Vec<u8>>
             }
             let b = prompt("Repeat the passphrase: ")?;
             if a != b {
-                return Err(CliError::general("the two passphrases differ; nothing was written"));
+                return Err(CliError::general("the two passphrases differ; nothing was written")
+                    .hint("run the command again and type the same passphrase twice"));
             }
             a
         }

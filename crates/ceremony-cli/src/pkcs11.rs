@@ -135,14 +135,16 @@ pub struct Pkcs11Key {
 
 fn ck(uri: &Pkcs11Uri, what: &str, e: CkError) -> CliError {
     CliError::general(format!("{}: {what}: {e}", uri.text))
+        .hint("check that the token is inserted and that module-path is its module (`pkcs11-tool --module PATH --list-slots`)")
 }
 
 fn read_pin(uri: &Pkcs11Uri) -> CliResult<AuthPin> {
     let pin = match &uri.pin_file {
         Some(f) => {
             let mut p = crate::passphrase::from_file(f)?;
-            String::from_utf8(std::mem::take(&mut *p))
-                .map_err(|_| CliError::file(f, "the PIN is not UTF-8"))?
+            String::from_utf8(std::mem::take(&mut *p)).map_err(|_| {
+                CliError::file(f, "the PIN is not UTF-8").hint("write the PIN as plain text, one line")
+            })?
         }
         None => rpassword::prompt_password(format!("PIN for token {}: ", uri.token)).map_err(|e| {
             CliError::general(format!("cannot read the PIN from the terminal ({e})"))
@@ -158,8 +160,10 @@ impl Pkcs11Key {
             return Err(CliError::file(&uri.module_path, "PKCS#11 module not found")
                 .hint("check module-path in the URI (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so)"));
         }
-        let ctx = Pkcs11::new(&uri.module_path)
-            .map_err(|e| CliError::file(&uri.module_path, format!("cannot load the PKCS#11 module: {e}")))?;
+        let ctx = Pkcs11::new(&uri.module_path).map_err(|e| {
+            CliError::file(&uri.module_path, format!("cannot load the PKCS#11 module: {e}"))
+                .hint("check that module-path names the token's PKCS#11 library for this machine")
+        })?;
         match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
             Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
             Err(e) => return Err(ck(uri, "initialising the module", e)),
@@ -225,13 +229,17 @@ impl Pkcs11Key {
             }
         }
         let (Some(n), Some(e)) = (n, e) else {
-            return Err(CliError::general(format!("{}: the key has no RSA modulus/exponent", uri.text)));
+            return Err(CliError::general(format!("{}: the key has no RSA modulus/exponent", uri.text))
+                .hint("custodian keys are RSA: name an RSA key with object= or id="));
         };
         let public = rsa::PublicKey::new(
             rsa::BoxedUint::from_be_slice_vartime(&n),
             rsa::BoxedUint::from_be_slice_vartime(&e),
         )
-        .map_err(|err| CliError::general(format!("{}: not a usable RSA key ({err})", uri.text)))?;
+        .map_err(|err| {
+            CliError::general(format!("{}: not a usable RSA key ({err})", uri.text))
+                .hint("custodian keys are RSA-2048 or larger: name another key with object= or id=")
+        })?;
         let mechanisms = ctx.get_mechanism_list(slot).map_err(|e| ck(&uri, "listing mechanisms", e))?;
         Ok(Pkcs11Key { uri, session, key, id, public, mechanisms, _ctx: ctx })
     }
@@ -245,10 +253,8 @@ impl Pkcs11Key {
         let key = match (found.pop(), found.is_empty()) {
             (Some(k), true) => k,
             (Some(_), false) => {
-                return Err(CliError::general(format!(
-                    "{}: several keys match; add id= to the URI",
-                    uri.text
-                )));
+                return Err(CliError::general(format!("{}: several keys match", uri.text))
+                    .hint("add id=HEX to the URI (`pkcs11-tool --list-objects` shows each key's ID)"));
             }
             (None, _) => {
                 return Err(CliError::general(format!(
@@ -265,10 +271,10 @@ impl Pkcs11Key {
     /// extractable), labelled with the URI's object and a fresh random id.
     pub fn generate(uri: &Pkcs11Uri, bits: usize) -> CliResult<Self> {
         let (ctx, session, slot) = Self::connect(uri, true)?;
-        let label = uri
-            .object
-            .clone()
-            .ok_or_else(|| CliError::general(format!("{}: generating a key needs object=LABEL", uri.text)))?;
+        let label = uri.object.clone().ok_or_else(|| {
+            CliError::general(format!("{}: generating a key needs object=LABEL", uri.text))
+                .hint("add object=NAME to the URI, e.g. the custodian's name")
+        })?;
         if !session
             .find_objects(&uri.key_template(ObjectClass::PRIVATE_KEY))
             .map_err(|e| ck(uri, "searching", e))?
@@ -277,11 +283,14 @@ impl Pkcs11Key {
             return Err(CliError::general(format!(
                 "{}: the token already holds a key with this label; refusing to add another",
                 uri.text
-            )));
+            ))
+            .hint("choose another object= label; the key already there may hold a share"));
         }
         let mut id = vec![0u8; 16];
-        getrandom::fill(&mut id)
-            .map_err(|_| CliError::general("the system random number generator failed"))?;
+        getrandom::fill(&mut id).map_err(|_| {
+            // no hint: the operating system's RNG failing leaves nothing to do but stop.
+            CliError::general("the system random number generator failed")
+        })?;
         let public_template = vec![
             Attribute::Token(true),
             Attribute::Private(false),
@@ -312,6 +321,7 @@ impl Pkcs11Key {
     pub fn store_certificate(&self, cert: &Certificate) -> CliResult {
         use der::Encode;
         let subject = cert.x509().tbs_certificate().subject().to_der().map_err(|e| {
+            // no hint: our own certificate failing to encode is a bug to report.
             CliError::general(format!("{}: cannot encode the certificate's subject: {e}", self.uri.text))
         })?;
         let mut template = vec![
@@ -348,6 +358,7 @@ impl Pkcs11Key {
             if let Attribute::Value(der) = a {
                 let cert = Certificate::from_der(&der).map_err(|e| {
                     CliError::general(format!("{}: the certificate on the token: {e}", self.uri.text))
+                        .hint("the token's certificate is damaged or not one keyholder init stored; do not use this key")
                 })?;
                 return Ok(Some(cert));
             }

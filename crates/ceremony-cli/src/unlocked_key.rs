@@ -127,9 +127,13 @@ impl UnlockedKey {
         let cert = token.certificate()?;
         if let Some(c) = &cert {
             c.require_self_signed()
-                .map_err(|e| CliError::file(name, format!("certificate on the token: {e}")))?;
+                .map_err(|e| {
+                    CliError::file(name, format!("certificate on the token: {e}"))
+                        .hint("the token's certificate is damaged or not the one keyholder init stored; do not use this key")
+                })?;
             if !cert::key_matches(c, &token) {
-                return Err(CliError::file(name, "the certificate on the token does not belong to the key"));
+                return Err(CliError::file(name, "the certificate on the token does not belong to the key")
+                    .hint("the token holds another key's certificate under this label; do not use it, and tell the ceremony administrator"));
             }
         }
         Ok(UnlockedKey { source: KeySource::Pkcs11(uri.clone()), key: Box::new(token), cert })
@@ -188,7 +192,8 @@ pub fn pair_passphrases<'a>(
             "{} --passphrase-file given for {} --key; they pair in order",
             files.len(),
             keys.len()
-        )));
+        ))
+        .hint("give one --passphrase-file after each --key that needs one, in the same order"));
     }
     Ok(keys.iter().enumerate().map(|(i, k)| (k, files.get(i).map(PathBuf::as_path))).collect())
 }
@@ -222,7 +227,10 @@ pub fn unlock_key_file(path: &Path, passphrase_file: Option<&Path>) -> CliResult
                         "check the passphrase (or the --passphrase-file given for this key); the key file itself is unchanged",
                     ));
                 }
-                Err(other) => return Err(CliError::file(path, other)),
+                Err(other) => {
+                    return Err(CliError::file(path, other)
+                        .hint("check that this is a key file keyholder init wrote (NAME.key)"));
+                }
             }
         }
     } else {

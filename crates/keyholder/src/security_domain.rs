@@ -40,7 +40,8 @@ impl LoadedSd {
                         "is this the right key for this security domain? `keyholder fingerprint` shows both",
                     ))
             }
-            Err(e) => Err(CliError::file(&self.path, e)),
+            Err(e) => Err(CliError::file(&self.path, e)
+                .hint("check this is the SD file downloaded at the activation (`keyholder fingerprint FILE` says what a file is)")),
         }
     }
 }
@@ -69,7 +70,9 @@ pub fn open_quorum(
             sd.path.display()
         ))
         .hint(format!("pass at least {required} custodian keys")),
-        other => CliError::file(&sd.path, other),
+        other => {
+            CliError::file(&sd.path, other).hint("check this is the SD file downloaded at the activation")
+        }
     })?;
     let mut loaded: Vec<UnlockedKey> = Vec::with_capacity(pairs.len());
     for (n, (source, pass)) in pairs.into_iter().enumerate() {
@@ -94,7 +97,8 @@ pub fn open_quorum(
                     ),
                 )
                 .hint("each custodian must bring their own key"),
-                other => CliError::file(&sd.path, other),
+                other => CliError::file(&sd.path, other)
+                    .hint("check this is the SD file downloaded at the activation"),
             })?;
             errln!(
                 "key {}/{} {}: opens share {} of {}",
@@ -114,8 +118,9 @@ pub fn open_quorum(
                 &sd.path,
                 "the shares these keys open do not rebuild a master key that opens its EncData: \
                  the file is damaged or was altered",
-            ),
-            other => CliError::file(&sd.path, other),
+            )
+            .hint("use a copy of the SD file from another custodian's media, and compare its sha256 with the one recorded at the activation"),
+            other => CliError::file(&sd.path, other).hint("check this is the SD file downloaded at the activation"),
         })?;
         for &p in &recovered.disagreeing {
             errln!(
@@ -130,8 +135,9 @@ pub fn open_quorum(
         sd.sd.recover_xor_split(&refs).map_err(|e| match e {
             sd_core::Error::NoMatchingShare => {
                 CliError::file(&sd.path, "these keys do not open both halves of any split key")
+                    .hint("a version-1 SD file needs the keys of both halves of one split: check which custodians' keys were given")
             }
-            other => CliError::file(&sd.path, other),
+            other => CliError::file(&sd.path, other).hint("check this is the SD file downloaded at the activation"),
         })?
     };
     Ok(OpenedQuorum { master, secrets, keys: loaded })

@@ -62,7 +62,10 @@ pub fn obtain(
     let mut tried = Vec::new();
     if let Some(f) = token_file {
         let text = Zeroizing::new(files::read_text(f)?);
-        return clean(&text).ok_or_else(|| CliError::file(f, "does not hold a bearer token"));
+        return clean(&text).ok_or_else(|| {
+            CliError::file(f, "does not hold a bearer token")
+                .hint("the file holds the token alone, e.g. the emulator's DIR/token or `az account get-access-token --query accessToken -o tsv`")
+        });
     }
     if !(audience.trusted)(base) {
         return Err(CliError::general(format!(
@@ -118,12 +121,11 @@ pub fn obtain(
 /// What `az` says (one line of its stdout), for `az account show` and
 /// `az ad signed-in-user show`: `what` names it in errors.
 pub fn az_value(args: &[&str], what: &str) -> CliResult<String> {
-    let out = Command::new("az")
-        .args(args)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| CliError::general(format!("cannot run az to find {what}: {e}")))?;
+    let out =
+        Command::new("az").args(args).stdin(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| {
+            CliError::general(format!("cannot run az to find {what}: {e}"))
+                .hint("install the Azure CLI, or give it on the command line")
+        })?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if !out.status.success() || text.is_empty() {
         let err = String::from_utf8_lossy(&out.stderr);

@@ -119,7 +119,8 @@ pub fn status(client: &HsmClient, path: &str) -> CliResult<Status> {
         |k: &str| ceremony_cli::terminal::capped(v.get(k).and_then(|s| s.as_str()).unwrap_or_default());
     let status = field("status");
     if status.is_empty() {
-        return Err(CliError::general(format!("GET {path}: the HSM's answer has no status")));
+        return Err(CliError::general(format!("GET {path}: the HSM's answer has no status"))
+            .hint("check the URL points at a Managed HSM (or the emulator)"));
     }
     Ok(Status { status, details: field("status_details"), retry_after: resp.retry_after })
 }
@@ -149,7 +150,8 @@ pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {
         Ok((state, look))
     })?;
     if result.failed() {
-        return Err(CliError::general(format!("{what} failed: {}", result.details)));
+        return Err(CliError::general(format!("{what} failed: {}", result.details))
+            .hint("the HSM's reason is above; `uploader status` shows it again"));
     }
     Ok(result)
 }

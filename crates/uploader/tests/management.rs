@@ -200,6 +200,12 @@ fn provision_delete_purge_and_the_name_rules() {
         &["contoso has purge protection: it cannot be purged before"],
     );
     assert!(ok(manage(&dir, &emu, &["list-deleted"])).contains("(purge protection)"));
+    // Its name is refused, and the way out offered is not a purge that would be refused too.
+    let err = fails(
+        provision(&dir, &emu, "contoso", &[]),
+        &["under purge protection", "uploader recover --name contoso", "or choose another name"],
+    );
+    assert!(!err.contains("uploader purge"), "{err}");
 }
 
 #[test]

@@ -75,7 +75,7 @@ pub fn run(args: Args) -> CliResult {
             let all: Vec<String> = (0..opened.len()).map(name).collect();
             CliError::file(sd_path, e).hint(format!("the share bundles given: {}", all.join(", ")))
         }
-        other => CliError::file(sd_path, other),
+        other => CliError::file(sd_path, other).hint("check this is the SD file the request names"),
     })?;
     for p in &recovered.disagreeing {
         errln!(

@@ -88,12 +88,14 @@ pub fn run(args: Args) -> CliResult {
         Err(_) => Err(CliError::file(
             path,
             "the exchange key did not pass its attestation; do not send it the master key",
-        )),
+        )
+        .hint("the failed check is listed above; ask the operator for the HSM's exchange key again (`uploader init-recovery`) and stop if it fails again")),
     }
 }
 
 fn parse_rfc3339(text: &str) -> CliResult<u64> {
     sd_core::time::parse_rfc3339(text).ok_or_else(|| {
         CliError::general(format!("--at {text:?} is not an RFC 3339 UTC time like 2025-04-22T09:00:00Z"))
+            .hint("write the date, T, the time and Z, e.g. --at 2026-12-07T09:00:00Z")
     })
 }

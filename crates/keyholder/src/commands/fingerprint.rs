@@ -47,6 +47,9 @@ pub fn run(args: Args) -> CliResult {
             path,
             "is not a certificate, SD file, restore blob, transfer-key response or hsm-ceremony bundle",
         )
+        .hint(
+            "fingerprint reads the files of a ceremony and key files (NAME.key); check which file was meant",
+        )
     })?;
     if args.json {
         let mut v = json!({

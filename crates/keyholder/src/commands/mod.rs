@@ -85,7 +85,8 @@ fn load_distributed(args: &RecoveryArgs) -> CliResult<(crate::security_domain::L
         args;
     let sd = crate::security_domain::load(sd_path)?;
     if sd.sd.version() != 2 {
-        return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file"));
+        return Err(CliError::file(sd_path, "distributed recovery needs a version-2 (Shamir) SD file")
+            .hint("recover a version-1 file on one laptop: `keyholder restore-blob`"));
     }
     let pin = operator_pin(operator, request_path, BundleKind::RecoveryRequest)?;
     let policy = attestation.policy()?;

@@ -38,15 +38,24 @@ pub fn run(args: Args) -> CliResult {
         c.rsa_public_key().in_file(p)?;
     }
     // Check the limits before anyone types a passphrase.
-    sd_core::azure::download_request::check_limits(&certs, quorum)
-        .map_err(|e| CliError::general(format!("the new custodians (--new-cert, --quorum): {e}")))?;
+    sd_core::azure::download_request::check_limits(&certs, quorum).map_err(|e| {
+        CliError::general(format!("the new custodians (--new-cert, --quorum): {e}"))
+            .hint("give 3 to 10 distinct --new-cert and a --quorum from 2 to their number")
+    })?;
     let opened = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
-    let rotated = sd.sd.resplit(&mut rng(), &opened.master, &certs, quorum).map_err(CliError::general)?;
+    let rotated = sd.sd.resplit(&mut rng(), &opened.master, &certs, quorum).map_err(|e| {
+        // no hint: the limits were checked above; a failure here is a bug to report.
+        CliError::general(e)
+    })?;
     drop(opened);
-    let json = rotated.to_json().map_err(CliError::general)?;
+    let json = rotated.to_json().map_err(|e| {
+        // no hint: serialising our own SD file failing is a bug to report.
+        CliError::general(e)
+    })?;
     // The new file must parse and carry exactly the old EncData.
     let check = SecurityDomain::parse(json.as_bytes()).in_file(out)?;
     if check.enc_data() != sd.sd.enc_data() {
+        // no hint: a bug to report; the old SD file is untouched.
         return Err(CliError::file(out, "internal check failed: EncData changed; nothing written"));
     }
     files::write_atomic(out, json.as_bytes(), PUBLIC_MODE, force)?;

@@ -123,7 +123,8 @@ pub fn run(args: Args) -> CliResult {
         outln!("{:#}", summarise_certificates(payload));
     }
     if finding.drill_succeeded == Some(false) {
-        return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed"));
+        return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed")
+            .hint("the custodians named in it could not recover: run `keyholder check` for each, and a new drill"));
     }
     Ok(())
 }
@@ -207,7 +208,8 @@ fn check(
             return Err(CliError::general(format!(
                 "checking {} against the SD file needs --signer (the operator's certificate)",
                 kind.with_article()
-            )));
+            ))
+            .hint("add --signer operator.cer, your copy from the activation ceremony"));
         }
         (BundleKind::OperatorHandover, _, Some(pin)) => {
             let handover = OperatorHandover::verify(bytes, pin, now_unix()).in_file(path)?;
@@ -239,7 +241,8 @@ fn require_signer(path: &Path, signed: &SignedBundle, pin: &Pin) -> CliResult {
     if signed.signers().iter().any(|c| pin.matches(c)) {
         Ok(())
     } else {
-        Err(CliError::file(path, "is not signed by the --signer certificate"))
+        Err(CliError::file(path, "is not signed by the --signer certificate")
+            .hint("check --signer is the operator certificate pinned at the activation; if it is, this file is not the operator's"))
     }
 }
 

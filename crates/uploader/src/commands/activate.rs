@@ -64,8 +64,10 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         c.rsa_public_key().in_file(p)?;
         certs.push(c);
     }
-    let request = DownloadRequest::new(&certs, quorum)
-        .map_err(|e| CliError::general(format!("the custodians (--enrollment, --cert, --quorum): {e}")))?;
+    let request = DownloadRequest::new(&certs, quorum).map_err(|e| {
+        CliError::general(format!("the custodians (--enrollment, --cert, --quorum): {e}"))
+            .hint("give 3 to 10 distinct custodians and a --quorum from 2 to their number")
+    })?;
     // Only now the operator's key (its passphrase may be asked for), and the HSM.
     let operator = super::load_operator(operator)?;
     let client = super::connect(target)?;
@@ -75,17 +77,24 @@ pub fn run(target: &Target, args: Args) -> CliResult {
     }
 
     errln!("activating {} with quorum {quorum} of {}...", client.base(), certs.len());
-    let resp =
-        client.post("/securitydomain/download", request.to_json().map_err(CliError::general)?.as_bytes())?;
+    let resp = client.post(
+        "/securitydomain/download",
+        request
+            .to_json()
+            .map_err(|e| {
+                // no hint: serialising our own request failing is a bug to report.
+                CliError::general(e)
+            })?
+            .as_bytes(),
+    )?;
     if resp.status != 202 && resp.status != 200 {
         return Err(resp.error("security-domain download"));
     }
-    let value = resp
-        .json("download")?
-        .get("value")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| CliError::general("the HSM's download response has no `value`"))?;
+    let value =
+        resp.json("download")?.get("value").and_then(|v| v.as_str()).map(str::to_owned).ok_or_else(|| {
+            CliError::general("the HSM's download response has no `value`")
+                .hint("`uploader status --download` shows what the HSM says; nothing was written")
+        })?;
     // The only copy of the SD: save it verbatim first, whatever else happens.
     files::write_atomic(out, value.as_bytes(), PUBLIC_MODE, force)?;
     outln!(

@@ -75,7 +75,8 @@ fn kid(v: &Value) -> &str {
 
 fn check_name(name: &str) -> CliResult {
     if name.parse::<azure_shapes::KeyName>().is_err() {
-        return Err(CliError::general(format!("--name {name:?}: key names are 0-9, a-z, A-Z and -")));
+        return Err(CliError::general(format!("--name {name:?}: key names are 0-9, a-z, A-Z and -"))
+            .hint("choose a name of letters, digits and hyphens, e.g. drill-key"));
     }
     Ok(())
 }
@@ -112,15 +113,19 @@ pub fn run(target: &Target, command: KeyCommand) -> CliResult {
             check_name(&name)?;
             files::check_writable(&out, false)?;
             let c: Value = serde_json::from_slice(&files::read(&input)?).in_file(&input)?;
-            let field =
-                |k: &str| c.get(k).cloned().ok_or_else(|| CliError::file(&input, format!("has no {k:?}")));
+            let field = |k: &str| {
+                c.get(k).cloned().ok_or_else(|| {
+                    CliError::file(&input, format!("has no {k:?}"))
+                        .hint("give the file `uploader key encrypt` wrote")
+                })
+            };
             let body =
                 json!({"alg": "A256GCM", "value": field("value")?, "iv": field("iv")?, "tag": field("tag")?});
             let v = call(client, &format!("/keys/{name}/decrypt"), &body, "decryption")?;
-            let value = v
-                .get("value")
-                .and_then(Value::as_str)
-                .ok_or_else(|| CliError::general("decryption returned no value"))?;
+            let value = v.get("value").and_then(Value::as_str).ok_or_else(|| {
+                CliError::general("decryption returned no value")
+                    .hint("check the URL points at a Managed HSM")
+            })?;
             let plain = zeroize::Zeroizing::new(b64::url_decode(value, "value").map_err(CliError::general)?);
             files::write_atomic(&out, &plain, SECRET_MODE, false)?;
             outln!("decrypted {} with {} into {}", input.display(), kid(&v), out.display());
@@ -129,10 +134,9 @@ pub fn run(target: &Target, command: KeyCommand) -> CliResult {
             check_name(&name)?;
             files::check_writable(&out, false)?;
             let v = call(client, &format!("/keys/{name}/backup"), &json!({}), "key backup")?;
-            let value = v
-                .get("value")
-                .and_then(Value::as_str)
-                .ok_or_else(|| CliError::general("backup returned no value"))?;
+            let value = v.get("value").and_then(Value::as_str).ok_or_else(|| {
+                CliError::general("backup returned no value").hint("check the URL points at a Managed HSM")
+            })?;
             files::write_atomic(&out, value.as_bytes(), PUBLIC_MODE, false)?;
             outln!("backed up key {name} into {}", out.display());
         }

@@ -57,11 +57,13 @@ fn hsm_name(target: &Target) -> CliResult<String> {
         (None, Some(name), Some(given)) if given.is(&name) => Ok(name),
         (None, Some(name), Some(given)) => Err(CliError::general(format!(
             "--hsm-name {given:?} disagrees with the URL, which names {name:?}"
-        ))),
+        ))
+        .hint("leave out --hsm-name: the URL already names the HSM")),
         (None, None, Some(given)) => Ok(given.to_string()),
-        (None, None, None) => Err(CliError::general(
-            "which HSM is this? The exchange key must be attested for a named HSM: give --hsm-name NAME with --hsm-url",
-        )),
+        (None, None, None) => {
+            Err(CliError::general("which HSM is this? The exchange key must be attested for a named HSM")
+                .hint("give --hsm-name NAME with --hsm-url (the emulator's --hsm-name)"))
+        }
     }
 }
 
@@ -82,7 +84,10 @@ fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClie
         (Some(name), None, Some(t)) => Endpoint::parse(&t.hsm_url(name.as_str())?, "the emulator's URL")?,
         (Some(name), None, None) => Endpoint::managed_hsm(name),
         (None, Some(url), _) => Endpoint::parse(url, "--hsm-url")?,
-        _ => return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")),
+        _ => {
+            return Err(CliError::general("say which HSM: --hsm NAME or --hsm-url URL")
+                .hint("for the local emulator, `. DIR/env` first lets --hsm NAME reach it"));
+        }
     };
     let token_file = target.token_file.clone().or_else(|| local.as_ref().map(LocalTarget::token_file));
     let token = access_token::obtain(&access_token::DATA_PLANE, token_file.as_deref(), &endpoint)?;

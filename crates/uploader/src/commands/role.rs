@@ -57,7 +57,9 @@ pub enum RoleCommand {
 
 /// `/`, `/keys` or `/keys/NAME`, as a path prefix ("" for `/`).
 fn scope_path(scope: &str) -> CliResult<String> {
-    let scope: Scope = scope.parse().map_err(|e| CliError::general(format!("--scope {scope:?}: {e}")))?;
+    let scope: Scope = scope.parse().map_err(|e| {
+        CliError::general(format!("--scope {scope:?}: {e}")).hint("a scope is /, /keys or /keys/NAME")
+    })?;
     Ok(scope.path_prefix().to_owned())
 }
 
@@ -66,9 +68,10 @@ fn guid_like(s: &str) -> bool {
 }
 
 fn new_guid() -> CliResult<String> {
-    azure_shapes::Guid::random()
-        .map(|g| g.to_string())
-        .map_err(|e| CliError::general(format!("the random number generator failed: {e}")))
+    azure_shapes::Guid::random().map(|g| g.to_string()).map_err(|e| {
+        // no hint: the operating system's RNG failing leaves nothing to do but stop.
+        CliError::general(format!("the random number generator failed: {e}"))
+    })
 }
 
 /// The HSM's answer read as `T`, when its status is one of `ok`.
@@ -113,7 +116,10 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
                 })?;
             let name = match name {
                 Some(n) if guid_like(&n) => n,
-                Some(n) => return Err(CliError::general(format!("--name {n:?} is not a GUID"))),
+                Some(n) => {
+                    return Err(CliError::general(format!("--name {n:?} is not a GUID"))
+                        .hint("leave out --name: a new assignment name is made for you"));
+                }
                 None => new_guid()?,
             };
             let body = RoleAssignmentRequest {
@@ -122,8 +128,10 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
                     principal_id: principal.clone(),
                 },
             };
-            let body = serde_json::to_string(&body)
-                .map_err(|e| CliError::general(format!("the request body: {e}")))?;
+            let body = serde_json::to_string(&body).map_err(|e| {
+                // no hint: serialising our own request failing is a bug to report.
+                CliError::general(format!("the request body: {e}"))
+            })?;
             let url = format!("{path}{PROVIDER}/roleAssignments/{name}");
             answer::<RoleAssignment>(client.put(&url, body.as_bytes())?, &[200, 201], "role assignment")?;
             outln!("assigned {role_name} to {principal} at {scope} (assignment {name})");
@@ -167,7 +175,8 @@ pub fn run(target: &Target, command: RoleCommand) -> CliResult {
         RoleCommand::Delete { name, scope } => {
             let path = scope_path(&scope)?;
             if !guid_like(&name) {
-                return Err(CliError::general(format!("--name {name:?} is not a GUID")));
+                return Err(CliError::general(format!("--name {name:?} is not a GUID"))
+                    .hint("`uploader role list` shows each assignment's name (a GUID)"));
             }
             let resp = client.delete(&format!("{path}{PROVIDER}/roleAssignments/{name}"))?;
             if resp.status == 404 {

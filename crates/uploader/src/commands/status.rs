@@ -67,7 +67,8 @@ pub fn run(target: &Target, args: Args) -> CliResult {
         outln!("{}: {}", s.status, s.details);
     }
     if s.failed() {
-        return Err(CliError::general(format!("the HSM reports the {operation} failed: {}", s.details)));
+        return Err(CliError::general(format!("the HSM reports the {operation} failed: {}", s.details))
+            .hint("the HSM's reason is above; after fixing its cause, run the step again"));
     }
     Ok(())
 }

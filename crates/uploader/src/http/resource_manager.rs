@@ -93,15 +93,20 @@ impl Arm {
             (Some(s), _) => s.clone(),
             (None, Some(t)) => {
                 let id = t.subscription()?;
-                id.parse()
-                    .map_err(|e| CliError::general(format!("the emulator's subscription {id:?}: {e}")))?
+                id.parse().map_err(|e| {
+                    CliError::general(format!("the emulator's subscription {id:?}: {e}"))
+                        .hint("restart the emulator: it writes DIR/subscription anew")
+                })?
             }
             (None, None) => {
                 let id = access_token::az_value(
                     &["account", "show", "--query", "id", "-o", "tsv"],
                     "the subscription",
                 )?;
-                id.parse().map_err(|e| CliError::general(format!("az gave the subscription {id:?}: {e}")))?
+                id.parse().map_err(|e| {
+                    CliError::general(format!("az gave the subscription {id:?}: {e}"))
+                        .hint("give --subscription ID")
+                })?
             }
         };
         let local_ca = local.as_ref().map(LocalTarget::ca_cert);
@@ -120,7 +125,9 @@ impl Arm {
             path.encoded(),
             segment(api)
         );
-        text.parse::<Uri>().map_err(|e| CliError::general(format!("cannot make a URL of {text}: {e}")))
+        text.parse::<Uri>().map_err(|e| {
+            CliError::general(format!("cannot make a URL of {text}: {e}")).hint("check --arm-url")
+        })
     }
 
     /// Sends `method` to `path` (below the subscription) with `api`.

@@ -55,8 +55,10 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The body as JSON, or an error that quotes the HSM.
     pub fn json(&self, what: &str) -> CliResult<Value> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| CliError::general(format!("the {what} response is not JSON ({e})")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            CliError::general(format!("the {what} response is not JSON ({e})"))
+                .hint("check the URL points at a Managed HSM (or the emulator), not another web server")
+        })
     }
 
     /// The body read as Azure's `T`, or an error saying whose answer is not Azure's shape.
@@ -65,8 +67,11 @@ impl HttpResponse {
             Plane::Hsm => "the HSM",
             Plane::ResourceManager => "Resource Manager",
         };
-        serde_json::from_slice(&self.body)
-            .map_err(|e| CliError::general(format!("{who}'s {what} is not what Azure sends: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            CliError::general(format!("{who}'s {what} is not what Azure sends: {e}")).hint(
+                "check the URL points at Azure (or the emulator); if it does, the service changed: report it",
+            )
+        })
     }
 
     /// An error for an unexpected status, with Azure's error code and message when present.
@@ -125,8 +130,10 @@ impl Transport {
         let roots = match ca_cert {
             Some(p) => {
                 let pem = files::read(p)?;
-                let cert = ureq::tls::Certificate::from_pem(&pem)
-                    .map_err(|e| CliError::file(p, format!("not a PEM certificate ({e})")))?;
+                let cert = ureq::tls::Certificate::from_pem(&pem).map_err(|e| {
+                    CliError::file(p, format!("not a PEM certificate ({e})"))
+                        .hint("--ca-cert takes the emulator's DIR/ca.pem")
+                })?;
                 RootCerts::Specific(std::sync::Arc::new(vec![cert]))
             }
             None => RootCerts::WebPki,
@@ -184,7 +191,8 @@ impl Transport {
             return Err(CliError::general(format!(
                 "the service pointed to {url}, which is not on {}; not followed",
                 self.base
-            )));
+            ))
+            .hint("the token is never sent to another host; if the service is genuine, report this"));
         }
         let label =
             url.strip_prefix(&self.base).unwrap_or(url).split('?').next().unwrap_or_default().to_owned();
@@ -218,7 +226,8 @@ impl Transport {
             }
             delay = (delay * 2).min(MAX_BACKOFF);
         }
-        Err(CliError::general(format!("{method} {}{path}: no answer after {ATTEMPTS} attempts", self.base)))
+        Err(CliError::general(format!("{method} {}{path}: no answer after {ATTEMPTS} attempts", self.base))
+            .hint("the service is busy or failing; try again later (Azure's status page says more)"))
     }
 }
 

@@ -34,6 +34,7 @@ pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
             "Resource Manager gave the HSM's location as {:?}: {e}",
             ceremony_cli::terminal::capped(&hsm.location)
         ))
+        .hint("`uploader show --json` shows what Resource Manager says; report it if it is not a region")
     })?;
     outln!(
         "deleting Managed HSM {} ({}):",

@@ -1,7 +1,7 @@
 //! `uploader provision`: a new Managed HSM, once its name is free and its
 //! resource group exists, followed until it is ready.
 
-use azure_shapes::managed_hsm::{ManagedHsmRequest, NameAvailability, RequestProperties};
+use azure_shapes::managed_hsm::{DeletedManagedHsm, ManagedHsmRequest, NameAvailability, RequestProperties};
 use azure_shapes::{Guid, Location};
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::local_target::LocalTarget;
@@ -59,7 +59,8 @@ pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
         } else {
             return Err(CliError::general(format!(
                 "--administrator {a:?} is not an object ID (a GUID) or me"
-            )));
+            ))
+            .hint("`az ad user show --id USER --query id -o tsv` gives a user's object ID"));
         }
     }
     let arm = Arm::connect(arm, target.ca_cert.as_deref())?;
@@ -79,15 +80,24 @@ pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
         let deleted = arm.call(Method::Get, &Arm::deleted_path(&args.location, &args.hsm.name), HSM_API)?;
         let err =
             CliError::general(format!("the name {:?} is not available: {message}", args.hsm.name.as_str()));
-        return Err(if deleted.status == 200 {
-            err.hint(format!(
+        let protected_until = deleted
+            .json_as::<DeletedManagedHsm>("deleted Managed HSM")
+            .ok()
+            .filter(|d| d.properties.purge_protection_enabled == Some(true))
+            .map(|d| d.properties.scheduled_purge_date.unwrap_or_else(|| "its scheduled purge date".into()));
+        let (n, l) = (&args.hsm.name, &args.location);
+        return Err(match (deleted.status, protected_until) {
+            (200, Some(until)) => err.hint(format!(
+                "it belongs to a soft-deleted HSM under purge protection (billed, and its name held, until {until}): \
+                 `uploader recover --name {n} --resource-group RG --location {l}` brings it back, or choose another name"
+            )),
+            (200, None) => err.hint(format!(
                 "it belongs to a soft-deleted HSM (still billed): `uploader purge --name {n} --location {l}` frees it, \
-                 `uploader recover --name {n} --resource-group RG --location {l}` brings it back",
-                n = args.hsm.name,
-                l = args.location
-            ))
-        } else {
-            err.hint("choose another name; HSM names are global across Azure")
+                 `uploader recover --name {n} --resource-group RG --location {l}` brings it back"
+            )),
+            _ => {
+                err.hint("choose another name; HSM names are global across Azure")
+            }
         });
     }
     // The resource group.
@@ -134,8 +144,10 @@ pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
             network_acls: Some(json!({"bypass": "AzureServices", "defaultAction": "Allow"})),
         },
     };
-    let body =
-        serde_json::to_string(&body).map_err(|e| CliError::general(format!("the request body: {e}")))?;
+    let body = serde_json::to_string(&body).map_err(|e| {
+        // no hint: serialising our own request failing is a bug to report.
+        CliError::general(format!("the request body: {e}"))
+    })?;
     let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     errln!("provisioning {} in {} (this takes about 15 minutes on Azure)...", args.hsm.name, args.location);
     let started = arm.call(Method::Put(body.as_bytes()), &path, HSM_API)?;

@@ -29,8 +29,10 @@ pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
         properties: RequestProperties { create_mode: Some("Recover".into()), ..Default::default() },
         ..Default::default()
     };
-    let body =
-        serde_json::to_string(&body).map_err(|e| CliError::general(format!("the request body: {e}")))?;
+    let body = serde_json::to_string(&body).map_err(|e| {
+        // no hint: serialising our own request failing is a bug to report.
+        CliError::general(format!("the request body: {e}"))
+    })?;
     let path = Arm::hsm_path(&args.hsm.resource_group, &args.hsm.name);
     let started = arm.call(Method::Put(body.as_bytes()), &path, HSM_API)?;
     if !matches!(started.status, 200..=202) {
