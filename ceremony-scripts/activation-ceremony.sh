@@ -36,6 +36,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+if [ -n "$MEDIA" ]; then
+  [ -d "$MEDIA" ] || { echo "activation-ceremony: --media $MEDIA is not a folder" >&2; exit 2; }
+  transcript "$role${NAME:+-$NAME}"
+fi
+
 case "$role" in
   custodian)
     need --name "$NAME"; need --media "$MEDIA"

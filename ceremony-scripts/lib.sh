@@ -27,6 +27,39 @@ usage() { sed -n '2,/^[^#]/p' "$1" | sed -n '/^#/p' | sed 's/^# \{0,1\}//'; }
 
 banner() { printf '\n=== %s ===\n' "$*"; }
 
+# transcript WHO: from here on, everything this script shows (steps, every
+# fingerprint, the witness's answers, refusals) is also appended to a
+# transcript on the media, transcript-WHO-<UTC time>.txt, which goes into the
+# ceremony record. It holds no secret: keys and passphrases never reach the
+# terminal.
+transcript() {
+  local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+  CEREMONY_TRANSCRIPT="$MEDIA/transcript-$1-$stamp.txt"
+  : >>"$CEREMONY_TRANSCRIPT" || { echo "ceremony: cannot write $CEREMONY_TRANSCRIPT" >&2; exit 1; }
+  exec > >(tee -a "$CEREMONY_TRANSCRIPT"); CEREMONY_TEE_OUT=$!
+  exec 2> >(tee -a "$CEREMONY_TRANSCRIPT" >&2); CEREMONY_TEE_ERR=$!
+  # On exit the transcript is complete before the script's caller goes on.
+  trap 'exec 1>&- 2>&-; wait "$CEREMONY_TEE_OUT" "$CEREMONY_TEE_ERR" 2>/dev/null' EXIT
+  printf 'transcript of %s %s, %s on %s (UTC %s)\n' "$(basename "$0")" "$1" "${USER:-?}" "$(uname -n)" "$stamp"
+  echo "saved as $CEREMONY_TRANSCRIPT"
+}
+
+# destroy_key ROLE FILE WHAT: a one-time key's end. The file is overwritten and
+# removed (shred, where it is installed); since flash media and SSDs may keep
+# old copies, the witness then confirms that the medium itself was wiped or
+# destroyed as the ceremony plan says, and the transcript records both.
+destroy_key() {
+  local role="$1" file="$2" what="$3"
+  if command -v shred >/dev/null 2>&1; then
+    step "$role" "destroy $what: overwrite $file three times, then remove it" -- shred -u -z -n 3 "$file"
+  else
+    step "$role" "destroy $what: remove $file (shred is not installed)" -- rm -f "$file"
+  fi
+  [ ! -e "$file" ] || { echo "ceremony: $file is still there" >&2; exit 1; }
+  echo "    $file is gone from the file system; overwriting does not reach every copy on flash media or SSDs."
+  confirm "the medium that held $what was wiped or destroyed as the ceremony plan says (write how on the record)."
+}
+
 # step ROLE "what the person does" -- command...
 step() {
   local role="$1" what="$2"; shift 3

@@ -56,6 +56,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 need --media "$MEDIA"
+[ -d "$MEDIA" ] || { echo "recovery-ceremony: --media $MEDIA is not a folder" >&2; exit 2; }
+transcript "$role$([ ${#KEYS[@]} -eq 2 ] && printf -- '-%s' "$(basename "${KEYS[1]}" .key)")"
 
 case "$role" in
   request)
@@ -108,7 +110,7 @@ case "$role" in
       "$KH" combine --sd "$MEDIA/sd.json" --request "$MEDIA/request.json" --hsm "$HSMNAME" "${OPIN[@]}" "${ATT[@]}" \
       --combiner-key "$CDIR/combiner.key" "${PASS[@]}" "${SHARES[@]}" --out "$MEDIA/restore-blob.json"
     confirm "the exchange-key fingerprint shown equals the one on the ceremony record."
-    step combiner "destroy the one-time combiner key" -- rm -f "$CDIR/combiner.key"
+    destroy_key combiner "$CDIR/combiner.key" "the one-time combiner key"
     ;;
   one-laptop)
     [ ${#KEYS[@]} -ge 4 ] || { echo "recovery-ceremony: one-laptop needs at least two --key" >&2; exit 2; }

@@ -144,6 +144,33 @@ fn activation_and_distributed_recovery_by_script() {
         ],
     ));
     assert!(!dir.join("combiner/combiner.key").exists(), "the combiner key is destroyed after use");
+    // Each role's run left a transcript on the media, with its steps, fingerprints and witness answers.
+    let transcripts: Vec<String> =
+        listing(&dir.join("media")).into_iter().filter(|f| f.starts_with("transcript-")).collect();
+    for who in [
+        "custodian-alice",
+        "operator",
+        "verify",
+        "combiner-init",
+        "request",
+        "share-bob",
+        "share-carol",
+        "combine",
+    ] {
+        let name = transcripts
+            .iter()
+            .find(|t| t.starts_with(&format!("transcript-{who}-")))
+            .unwrap_or_else(|| panic!("no transcript of {who}: {transcripts:?}"));
+        let text = std::fs::read_to_string(dir.join("media").join(name)).unwrap();
+        assert!(text.contains("[1] ") && text.contains("WITNESS:"), "{name}: {text}");
+    }
+    let combine = transcripts.iter().find(|t| t.starts_with("transcript-combine-")).unwrap();
+    let text = std::fs::read_to_string(dir.join("media").join(combine)).unwrap();
+    assert!(
+        text.contains("destroy the one-time combiner key") && text.contains("wiped or destroyed"),
+        "{text}"
+    );
+    assert!(text.contains("read aloud:"), "fingerprints are in the record: {text}");
     let mut args = vec!["upload"];
     args.extend(target.iter().map(String::as_str));
     args.extend(["--media", &media]);

@@ -2,6 +2,7 @@
 //! file's MACs judging the shares), write the restore blob to the exchange key
 //! named in the signed request.
 
+use sd_core::pki::cert::readable_fingerprint;
 use std::path::PathBuf;
 
 use ceremony_cli::args::OutputArgs;
@@ -89,6 +90,10 @@ pub fn run(args: Args) -> CliResult {
     let blob = RestoreBlob::build(&mut rng(), &recovered.secrets, request.exchange()).in_file(out)?;
     drop(recovered);
     files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
-    outln!("wrote restore blob {} for exchange key {}", out.display(), request.exchange().x5t_s256());
+    outln!(
+        "wrote restore blob {} for exchange key {}",
+        out.display(),
+        readable_fingerprint(&request.exchange().sha256())
+    );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `keyholder restore-blob`: the one-laptop recovery.
 
 use ceremony_cli::outln;
+use sd_core::pki::cert::readable_fingerprint;
 
 use std::path::PathBuf;
 
@@ -45,6 +46,10 @@ pub fn run(args: Args) -> CliResult {
     let blob = RestoreBlob::build(&mut rng(), &quorum.secrets, exchange.certificate()).in_file(out)?;
     drop(quorum);
     files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
-    outln!("wrote restore blob {} for exchange key {}", out.display(), exchange.certificate().x5t_s256());
+    outln!(
+        "wrote restore blob {} for exchange key {}",
+        out.display(),
+        readable_fingerprint(&exchange.certificate().sha256())
+    );
     Ok(())
 }

@@ -120,7 +120,9 @@ pub fn run(args: Args) -> CliResult {
         for (i, c) in signed.signers().iter().enumerate() {
             print_fingerprint(&format!("signer {}", i + 1), c);
         }
-        outln!("{:#}", summarise_certificates(payload));
+        // What was signed, one member a line: what a witness reads, not JSON.
+        outln!("signed content:");
+        print_members("", &summarise_certificates(payload));
     }
     if finding.drill_succeeded == Some(false) {
         return Err(CliError::file(path, "the report is genuine, but the drill it reports did not succeed")
@@ -252,6 +254,26 @@ const TIME_FIELDS: [&str; 3] = ["created", "started", "finished"];
 /// The payload for reading: each embedded PEM certificate replaced by its
 /// subject and fingerprint, each time by its RFC 3339 text (`--json` keeps
 /// the payload as signed).
+/// `value` as `  path: value` lines (`shares[0].x5t_s256: …`), for people.
+fn print_members(path: &str, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                print_members(&key, v);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, v) in items.iter().enumerate() {
+                print_members(&format!("{path}[{i}]"), v);
+            }
+        }
+        Value::String(s) => outln!("  {path}: {s}"),
+        other => outln!("  {path}: {other}"),
+    }
+}
+
 fn summarise_certificates(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
