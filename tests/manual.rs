@@ -105,3 +105,28 @@ fn a_thumbprint_that_starts_with_a_hyphen_is_a_value() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("missing.pem: no such file"), "{err}");
 }
+
+/// `--version` of each binary names the commit this checkout is at and the
+/// compiler that built it, as `git` and `rustc` themselves say them.
+#[test]
+fn version_names_the_commit_and_the_compiler() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let git = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .expect("git");
+    let commit = String::from_utf8_lossy(&git.stdout).trim().to_owned();
+    assert!(git.status.success() && commit.len() == 12, "the tests run in a git checkout: {commit:?}");
+    let rustc = std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("-V")
+        .output()
+        .expect("rustc");
+    let rustc = String::from_utf8_lossy(&rustc.stdout).trim().to_owned();
+    let dir = scratch("manual-version");
+    for tool in ["keyholder", "uploader", "mhsm-emulator"] {
+        let out = ok(run(&dir, tool, &["--version"]));
+        assert_eq!(out.trim(), format!("{tool} 0.1.0 (commit {commit}, {rustc})"));
+    }
+}

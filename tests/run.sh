@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need that a fresh machine
-# may lack (SoftHSM2, the software token the PKCS#11 tests use), then runs
+# may lack (SoftHSM2, the software token the PKCS#11 tests use; man, objdump
+# and dpkg-deb for the Debian package's test), then runs
 # `cargo test --workspace --locked` and ends with one line that adds up every
 # test binary's result. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command -v openssl >/dev/null || { echo "tests: the openssl command is required (apt-get install openssl)" >&2; exit 1; }
-if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null; then
-  echo "tests: installing softhsm2 (software token for the PKCS#11 tests)"
+missing=()
+{ [ -f /usr/lib/softhsm/libsofthsm2.so ] && command -v softhsm2-util >/dev/null; } || missing+=(softhsm2)
+command -v man >/dev/null || missing+=(man-db)
+command -v objdump >/dev/null || missing+=(binutils)
+command -v dpkg-deb >/dev/null || missing+=(dpkg)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests: installing ${missing[*]} (Debian packages the tests need)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq softhsm2 >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 [ -d ../shared/vectors ] || [ -n "${HSM_CEREMONY_VECTORS:-}" ] || {
   echo "tests: Azure's test vectors are not at ../shared/vectors (or set HSM_CEREMONY_VECTORS)" >&2; exit 1; }

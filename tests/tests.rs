@@ -9,6 +9,7 @@ mod drill_provision;
 mod hints;
 mod hostile_inputs;
 mod manual;
+mod package;
 mod readme;
 mod recovery;
 mod secret_hygiene;

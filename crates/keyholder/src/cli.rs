@@ -26,7 +26,7 @@ keyholder has no networking code, and disables core dumps at start (RLIMIT_CORE
 
 /// Offline custodian tool for Azure Managed HSM security-domain ceremonies.
 #[derive(Parser)]
-#[command(name = "keyholder", version, about, after_help = EXIT_CODES)]
+#[command(name = "keyholder", version = build_info::VERSION, about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -15,7 +15,7 @@ use mhsm_emulator::server::{self, Config};
 #[derive(Parser)]
 #[command(
     name = "mhsm-emulator",
-    version,
+    version = build_info::VERSION,
     about,
     after_help = "\
 On start it prints how to point the tools at it, and writes DIR/env: `. DIR/env`

@@ -26,7 +26,7 @@ or the HSM's answer); 2 the command line itself is wrong.";
 
 /// Online side of hsm-ceremony: activate a Managed HSM, fetch its exchange key, upload a restore blob.
 #[derive(Parser)]
-#[command(name = "uploader", version, about, after_help = AFTER_HELP)]
+#[command(name = "uploader", version = build_info::VERSION, about, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten, next_help_heading = "Which HSM, and how to authenticate")]
     pub target: Target,
