@@ -65,6 +65,20 @@ fn one_man_page_per_command() {
             let page = std::fs::read_to_string(dir.join(format!("man1/{c}.1"))).unwrap();
             assert!(page.contains(&format!(".TH {}", c.to_uppercase())), "{c}.1 has its title");
             assert!(page.contains(".SH SYNOPSIS"), "{c}.1 has a synopsis");
+            // Every page shows how it is used, with its own command line.
+            let examples = page.split(".SH EXAMPLES").nth(1).unwrap_or_else(|| panic!("{c}.1 has EXAMPLES"));
+            let examples = examples.split(".SH ").next().unwrap().replace("\\-", "-");
+            let command_line = c.replacen('-', " ", 1);
+            let command_line = if command_line.contains("key ") || command_line.contains("role ") {
+                command_line.replace('-', " ")
+            } else {
+                command_line
+            };
+            let words: Vec<&str> = command_line.split(' ').collect();
+            assert!(
+                examples.lines().any(|l| words.iter().all(|w| l.contains(w))),
+                "{c}.1: an example runs {command_line}: {examples}"
+            );
         }
         // Existing pages are kept unless --force.
         let o = run(&dir, tool, &["manpages", "--out", "man1"]);

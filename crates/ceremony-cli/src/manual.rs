@@ -41,10 +41,10 @@ pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> CliRes
 
 /// Writes `NAME.1` and `NAME-SUBCOMMAND.1` for every subcommand (nested
 /// ones too) into `--out`, each atomically.
-pub fn manpages(args: &ManpagesArgs, command: clap::Command) -> CliResult {
+pub fn manpages(args: &ManpagesArgs, command: clap::Command, examples: Examples) -> CliResult {
     files::public_dir(&args.out)?;
     let mut pages = Vec::new();
-    collect(command, None, &mut pages)?;
+    collect(command, None, examples, &mut pages)?;
     for (name, page) in &pages {
         files::write_atomic(&args.out.join(format!("{name}.1")), page, PUBLIC_MODE, args.force)?;
     }
@@ -52,9 +52,58 @@ pub fn manpages(args: &ManpagesArgs, command: clap::Command) -> CliResult {
     Ok(())
 }
 
+/// One example of a man page's EXAMPLES section: what it does, and the command line.
+pub struct Example {
+    /// What it is for, in a few words.
+    pub what: &'static str,
+    /// The command line, as typed.
+    pub command: &'static str,
+}
+
+/// The examples of each page, by its name (`keyholder-share`).
+pub type Examples = fn(&str) -> &'static [Example];
+
+/// A page as clap_mangen renders it, with an EXAMPLES section before VERSION.
+fn render(command: &clap::Command, name: &str, examples: &[Example]) -> std::io::Result<Vec<u8>> {
+    use clap_mangen::roff::{Roff, roman};
+    let man = clap_mangen::Man::new(command.clone()).title(name.to_uppercase());
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    if command.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut page)?;
+    }
+    if command.get_subcommands().any(|s| !s.is_hide_set() && s.get_name() != "help") {
+        man.render_subcommands_section(&mut page)?;
+    }
+    if command.get_after_long_help().is_some() || command.get_after_help().is_some() {
+        man.render_extra_section(&mut page)?;
+    }
+    if !examples.is_empty() {
+        let mut roff = Roff::default();
+        roff.control("SH", ["EXAMPLES"]);
+        for e in examples {
+            roff.control("TP", []).text([roman(e.what)]);
+            roff.control("EX", []).text([roman(e.command)]).control("EE", []);
+        }
+        roff.to_writer(&mut page)?;
+    }
+    if command.get_version().is_some() {
+        man.render_version_section(&mut page)?;
+    }
+    Ok(page)
+}
+
 /// Renders `command`'s page and its subcommands' pages; `parent` is the
 /// command line above it ("keyholder" for `keyholder share`).
-fn collect(command: clap::Command, parent: Option<&str>, pages: &mut Vec<(String, Vec<u8>)>) -> CliResult {
+fn collect(
+    command: clap::Command,
+    parent: Option<&str>,
+    examples: Examples,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) -> CliResult {
     let invocation = match parent {
         Some(p) => format!("{p} {}", command.get_name()),
         None => command.get_name().to_owned(),
@@ -66,14 +115,13 @@ fn collect(command: clap::Command, parent: Option<&str>, pages: &mut Vec<(String
     // no page may point to a `NAME-help(1)` that is not there.
     let command =
         command.display_name(name.clone()).bin_name(invocation.clone()).disable_help_subcommand(true);
-    let mut page = Vec::new();
-    clap_mangen::Man::new(command.clone()).title(name.to_uppercase()).render(&mut page).map_err(|e| {
-        // no hint: clap_mangen failing on our own command definition is a bug to report.
+    let page = render(&command, &name, examples(&name)).map_err(|e| {
+        // no hint: rendering our own command definition failing is a bug to report.
         CliError::general(format!("cannot render the man page for {name}: {e}"))
     })?;
     pages.push((name, page));
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-        collect(sub.clone(), Some(&invocation), pages)?;
+        collect(sub.clone(), Some(&invocation), examples, pages)?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod examples;
 mod security_domain;
 
 use std::process::ExitCode;

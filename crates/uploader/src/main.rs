@@ -8,6 +8,7 @@ mod access_token;
 mod cli;
 mod commands;
 mod endpoint;
+mod examples;
 mod http;
 mod poll;
 

@@ -47,7 +47,9 @@ pub fn run(command: Command) -> CliResult {
         Command::Fingerprint(args) => fingerprint::run(args),
         Command::Passwd(args) => passwd::run(args),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
-        Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
+        Command::Manpages(args) => {
+            ceremony_cli::manual::manpages(&args, Cli::command(), crate::examples::for_page)
+        }
     }
 }
 

@@ -41,7 +41,9 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Purge(m) => manage::purge::run(target, &m.arm, m.command),
         Command::Recover(m) => manage::recover::run(target, &m.arm, m.command),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
-        Command::Manpages(args) => ceremony_cli::manual::manpages(&args, Cli::command()),
+        Command::Manpages(args) => {
+            ceremony_cli::manual::manpages(&args, Cli::command(), crate::examples::for_page)
+        }
     }
 }
 
