@@ -52,19 +52,29 @@ pub fn manpages(args: &ManpagesArgs, command: clap::Command, examples: Examples)
     Ok(())
 }
 
-/// One example of a man page's EXAMPLES section: what it does, and the command line.
-pub struct Example {
-    /// What it is for, in a few words.
-    pub what: &'static str,
-    /// The command line, as typed.
-    pub command: &'static str,
+/// The EXAMPLES of every page, as a tool's `man-examples.txt` holds them: a
+/// line `PAGE: what it does`, then the command line indented by four spaces;
+/// `#` starts a comment.
+pub type Examples = &'static str;
+
+/// The examples of `page`: (what it does, command line) pairs.
+fn examples_of(examples: Examples, page: &str) -> Vec<(&'static str, &'static str)> {
+    let mut found = Vec::new();
+    let mut current = None;
+    for line in examples.lines() {
+        if let Some(command) = line.strip_prefix("    ") {
+            if let Some(what) = current.take() {
+                found.push((what, command.trim()));
+            }
+        } else if !line.starts_with('#') {
+            current = line.split_once(": ").filter(|(p, _)| *p == page).map(|(_, what)| what.trim());
+        }
+    }
+    found
 }
 
-/// The examples of each page, by its name (`keyholder-share`).
-pub type Examples = fn(&str) -> &'static [Example];
-
 /// A page as clap_mangen renders it, with an EXAMPLES section before VERSION.
-fn render(command: &clap::Command, name: &str, examples: &[Example]) -> std::io::Result<Vec<u8>> {
+fn render(command: &clap::Command, name: &str, examples: &[(&str, &str)]) -> std::io::Result<Vec<u8>> {
     use clap_mangen::roff::{Roff, roman};
     let man = clap_mangen::Man::new(command.clone()).title(name.to_uppercase());
     let mut page = Vec::new();
@@ -84,9 +94,9 @@ fn render(command: &clap::Command, name: &str, examples: &[Example]) -> std::io:
     if !examples.is_empty() {
         let mut roff = Roff::default();
         roff.control("SH", ["EXAMPLES"]);
-        for e in examples {
-            roff.control("TP", []).text([roman(e.what)]);
-            roff.control("EX", []).text([roman(e.command)]).control("EE", []);
+        for (what, command) in examples {
+            roff.control("TP", []).text([roman(*what)]);
+            roff.control("EX", []).text([roman(*command)]).control("EE", []);
         }
         roff.to_writer(&mut page)?;
     }
@@ -115,7 +125,7 @@ fn collect(
     // no page may point to a `NAME-help(1)` that is not there.
     let command =
         command.display_name(name.clone()).bin_name(invocation.clone()).disable_help_subcommand(true);
-    let page = render(&command, &name, examples(&name)).map_err(|e| {
+    let page = render(&command, &name, &examples_of(examples, &name)).map_err(|e| {
         // no hint: rendering our own command definition failing is a bug to report.
         CliError::general(format!("cannot render the man page for {name}: {e}"))
     })?;
@@ -124,4 +134,20 @@ fn collect(
         collect(sub.clone(), Some(&invocation), examples, pages)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples_of;
+
+    #[test]
+    fn examples_are_found_by_page_and_keep_colons_in_their_text() {
+        let text = "# a comment: not a page\ntool-a: First: with a colon\n    tool a --x\n\ntool-b: Other\n    tool b\ntool-a: Second\n    tool a --y\n";
+        assert_eq!(
+            examples_of(text, "tool-a"),
+            [("First: with a colon", "tool a --x"), ("Second", "tool a --y")]
+        );
+        assert_eq!(examples_of(text, "tool-b"), [("Other", "tool b")]);
+        assert!(examples_of(text, "tool-c").is_empty());
+    }
 }

@@ -6,7 +6,6 @@
 
 mod cli;
 mod commands;
-mod examples;
 mod security_domain;
 
 use std::process::ExitCode;

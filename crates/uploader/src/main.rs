@@ -8,7 +8,6 @@ mod access_token;
 mod cli;
 mod commands;
 mod endpoint;
-mod examples;
 mod http;
 mod poll;
 

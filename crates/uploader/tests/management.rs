@@ -201,11 +201,8 @@ fn provision_delete_purge_and_the_name_rules() {
     );
     assert!(ok(manage(&dir, &emu, &["list-deleted"])).contains("(purge protection)"));
     // Its name is refused, and the way out offered is not a purge that would be refused too.
-    let err = fails(
-        provision(&dir, &emu, "contoso", &[]),
-        &["under purge protection", "uploader recover --name contoso", "or choose another name"],
-    );
-    assert!(!err.contains("uploader purge"), "{err}");
+    let needles = ["under purge protection", "uploader recover --name contoso", "or choose another name"];
+    assert!(!fails(provision(&dir, &emu, "contoso", &[]), &needles).contains("uploader purge"));
 }
 
 #[test]

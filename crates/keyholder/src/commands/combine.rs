@@ -2,20 +2,19 @@
 //! file's MACs judging the shares), write the restore blob to the exchange key
 //! named in the signed request.
 
-use sd_core::pki::cert::readable_fingerprint;
+use super::write_restore_blob;
 use std::path::PathBuf;
 
 use ceremony_cli::args::OutputArgs;
 use ceremony_cli::error::{CliError, CliResult, InFile};
-use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::files;
 use ceremony_cli::unlocked_key::{KeySource, UnlockedKey};
 use ceremony_cli::{errln, outln};
 use sd_core::azure::quorum::QuorumError;
-use sd_core::azure::restore_blob::RestoreBlob;
 use sd_core::azure::sd_file::OpenedShare;
 use sd_core::handoff::share::ShareBundle;
 
-use super::{load_distributed, rng};
+use super::load_distributed;
 use crate::cli::RecoveryArgs;
 
 #[derive(clap::Args)]
@@ -87,13 +86,5 @@ pub fn run(args: Args) -> CliResult {
     }
     let used: Vec<String> = recovered.basis.iter().map(|&p| name(p)).collect();
     outln!("master key rebuilt and proven on every EncData entry, from {}", used.join(", "));
-    let blob = RestoreBlob::build(&mut rng(), &recovered.secrets, request.exchange()).in_file(out)?;
-    drop(recovered);
-    files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
-    outln!(
-        "wrote restore blob {} for exchange key {}",
-        out.display(),
-        readable_fingerprint(&request.exchange().sha256())
-    );
-    Ok(())
+    write_restore_blob(out, force, recovered.secrets, request.exchange())
 }

@@ -20,11 +20,14 @@ use ceremony_cli::{confirm, files, outln};
 pub(crate) use ceremony_cli::{now_unix, rng};
 use clap::CommandFactory;
 use sd_core::attestation::VerifiedExchangeKey;
+use sd_core::azure::enc_data::DomainSecret;
+use sd_core::azure::restore_blob::RestoreBlob;
 use sd_core::bundle::{self, BundleKind};
 use sd_core::handoff::Pin;
 use sd_core::handoff::exchange_key_file::ExchangeKeyFile;
 use sd_core::handoff::recovery_request::{RecoveryRequest, RequestPins, VerifiedRequest};
 use sd_core::handoff::{CertRole, HandoffError};
+use sd_core::pki::cert::{Certificate, readable_fingerprint};
 
 use crate::cli::{Cli, Command, OperatorArgs, RecoveryArgs};
 use ceremony_cli::args::SdFileArg;
@@ -48,7 +51,7 @@ pub fn run(command: Command) -> CliResult {
         Command::Passwd(args) => passwd::run(args),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => {
-            ceremony_cli::manual::manpages(&args, Cli::command(), crate::examples::for_page)
+            ceremony_cli::manual::manpages(&args, Cli::command(), include_str!("../../man-examples.txt"))
         }
     }
 }
@@ -134,6 +137,30 @@ fn request_refused(path: &Path, e: HandoffError) -> CliError {
         Some(h) => err.hint(h),
         None => err,
     }
+}
+
+/// Wraps the rebuilt `secrets` to `exchange` and writes the restore blob to
+/// `out`, named by the exchange key's read-aloud fingerprint. The secrets are
+/// wiped as soon as they are wrapped, before anything is written.
+fn write_restore_blob(
+    out: &Path,
+    force: bool,
+    secrets: Vec<DomainSecret>,
+    exchange: &Certificate,
+) -> CliResult {
+    let blob = RestoreBlob::build(&mut rng(), &secrets, exchange).in_file(out)?;
+    drop(secrets);
+    let json = blob.to_json().map_err(|e| {
+        // no hint: serialising our own restore blob failing is a bug to report.
+        CliError::general(e)
+    })?;
+    files::write_atomic(out, json.as_bytes(), files::PUBLIC_MODE, force)?;
+    outln!(
+        "wrote restore blob {} for exchange key {}",
+        out.display(),
+        readable_fingerprint(&exchange.sha256())
+    );
+    Ok(())
 }
 
 /// Reads and verifies an exchange key for the HSM `hsm`, at `at` (default: now).

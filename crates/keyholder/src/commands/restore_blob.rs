@@ -1,19 +1,17 @@
 //! `keyholder restore-blob`: the one-laptop recovery.
 
-use ceremony_cli::outln;
-use sd_core::pki::cert::readable_fingerprint;
+use super::write_restore_blob;
 
 use std::path::PathBuf;
 
 use ceremony_cli::args::{OutputArgs, SdFileArg};
 use ceremony_cli::exchange_key::{AttestationArgs, print_verdict};
-use sd_core::azure::restore_blob::RestoreBlob;
 
-use super::{load_exchange_key, print_fingerprint, rng};
+use super::{load_exchange_key, print_fingerprint};
 use crate::cli::{KeysArgs, TargetHsmArg};
 use crate::security_domain;
-use ceremony_cli::error::{CliError, CliResult, InFile};
-use ceremony_cli::files::{self, PUBLIC_MODE};
+use ceremony_cli::error::CliResult;
+use ceremony_cli::files;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -43,13 +41,5 @@ pub fn run(args: Args) -> CliResult {
     print_fingerprint("exchange key (confirm aloud with the operator)", exchange.certificate());
     print_verdict(&exchange);
     let quorum = security_domain::open_quorum(&sd, &keys.keys, &keys.passphrase_files)?;
-    let blob = RestoreBlob::build(&mut rng(), &quorum.secrets, exchange.certificate()).in_file(out)?;
-    drop(quorum);
-    files::write_atomic(out, blob.to_json().map_err(CliError::general)?.as_bytes(), PUBLIC_MODE, force)?;
-    outln!(
-        "wrote restore blob {} for exchange key {}",
-        out.display(),
-        readable_fingerprint(&exchange.certificate().sha256())
-    );
-    Ok(())
+    write_restore_blob(out, force, quorum.secrets, exchange.certificate())
 }

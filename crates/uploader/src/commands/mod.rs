@@ -42,7 +42,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Recover(m) => manage::recover::run(target, &m.arm, m.command),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => {
-            ceremony_cli::manual::manpages(&args, Cli::command(), crate::examples::for_page)
+            ceremony_cli::manual::manpages(&args, Cli::command(), include_str!("../../man-examples.txt"))
         }
     }
 }

@@ -31,8 +31,9 @@ const AZURE_RESOURCE_MANAGER: &str = "https://management.azure.com";
 /// Where Resource Manager is and who we are there.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ArmArgs {
-    /// The subscription ID, a GUID (default: `az account show`).
-    #[arg(long, value_name = "ID")]
+    /// The subscription ID, a GUID (given neither this nor the variable:
+    /// `az account show`).
+    #[arg(long, value_name = "ID", env = "AZURE_SUBSCRIPTION_ID")]
     pub subscription: Option<SubscriptionId>,
     /// Resource Manager's URL: Azure's (the default,
     /// https://management.azure.com), or the emulator's DIR/arm-url.
