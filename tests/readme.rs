@@ -212,4 +212,69 @@ fn try_it_locally_runs_as_printed() {
     }
     // The recovery HSM was provisioned through the emulator's Resource Manager.
     assert!(try_dir.join("emu/hsms/contoso-dr/url").is_file());
+
+    // "The exchange key is attested, offline": its block, in the same folder,
+    // the emulator's test root coming from HSM_CEREMONY_TARGET.
+    let shown = bash_in(
+        &try_dir,
+        &sh_block("## The exchange key is attested, offline"),
+        &[("HSM_CEREMONY_TARGET", try_dir.join("emu").display().to_string())],
+    );
+    assert!(shown.contains("PASS: every check passed"), "{shown}");
+}
+
+/// Runs `script` in bash in `dir` with `env`, its stdin a terminal (`script`)
+/// that has `typed` waiting for whatever asks; returns what it printed.
+fn bash_typing(dir: &Path, script: &str, env: &[(&str, String)], typed: &str) -> String {
+    use std::io::Write as _;
+    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("bash -ec {}", shell_quote(script)), "/dev/null"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PATH", path)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{script}\n{out}{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// [`bash_typing`] with nothing typed.
+fn bash_in(dir: &Path, script: &str, env: &[(&str, String)]) -> String {
+    bash_typing(dir, script, env, "")
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// "Provisioning, deleting and purging" as printed, against an emulator
+/// named by HSM_CEREMONY_TARGET (its Resource Manager, its subscription, its
+/// administrator as `me`); the HSM's name is typed where delete asks for it.
+/// Then the role block of "The emulator behaves like a Managed HSM", against
+/// an emulator named contoso, OBJECT_ID being its administrator's.
+#[test]
+fn the_resource_manager_and_role_blocks_run_as_printed() {
+    let dir = scratch("readme-resource-manager");
+    let emu = Emulator::start(&dir.join("emu"));
+    let target = [("HSM_CEREMONY_TARGET", emu.dir.display().to_string())];
+    let block = sh_block("## Provisioning, deleting and purging (Resource Manager)");
+    let out = bash_typing(&dir, &block, &target, "contoso\ncontoso\ncontoso\n");
+    assert!(
+        out.contains("provisioned Managed HSM contoso") && out.contains("recovered Managed HSM contoso"),
+        "{out}"
+    );
+    assert!(out.contains("purged contoso; the name is free"), "{out}");
+
+    // After activation, as the section says.
+    let contoso = activated_hsm(&dir, "contoso", "contoso");
+    let role = sh_block("So, as in Azure's quickstart").replace("OBJECT_ID", &contoso.principal());
+    let out = bash_in(&dir, &role, &[("HSM_CEREMONY_TARGET", contoso.dir.display().to_string())]);
+    assert!(out.contains("assigned Managed HSM Crypto User"), "{out}");
 }

@@ -510,8 +510,7 @@ pub fn activate_args(names: &[&str], quorum: usize, out: &str) -> Vec<String> {
 /// (`operator.key`), and an emulated HSM called `name` (state in `dir/folder`)
 /// activated with quorum 2 into `sd.json`.
 pub fn activated_hsm(dir: &Path, folder: &str, name: &str) -> Emulator {
-    custodians(dir, &["a", "b", "c"]);
-    ok(run(dir, "uploader", &["operator-init", "--out", ".", "--no-passphrase"]));
+    ceremony_people(dir, &["a", "b", "c"]);
     let emu = Emulator::start_named(&dir.join(folder), name);
     ok(activate(dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
     emu

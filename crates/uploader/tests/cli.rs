@@ -183,6 +183,11 @@ fn hsm_ceremony_target_points_the_tools_at_the_emulator() {
     // Its own HSM, by name: reached with the folder's token and certificate.
     let o = with_target(&emu.dir, &["--hsm", "contoso", "status", "--download"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "reached, no download yet: {o:?}");
+    // Roles before the activation: the next step is the activation, not a role.
+    fails(
+        with_target(&emu.dir, &["--hsm", "contoso", "role", "list"]),
+        &["HSMNotActivated", "hint: activate the HSM first (`uploader activate`)"],
+    );
     // A name it does not serve.
     fails(
         with_target(&emu.dir, &["--hsm", "fabrikam", "status"]),

@@ -76,6 +76,9 @@ impl HttpResponse {
 
     /// An error for an unexpected status, with Azure's error code and message when present.
     pub fn error(&self, what: &str) -> CliError {
+        let code = serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v.pointer("/error/code").and_then(Value::as_str).map(str::to_owned));
         let detail = serde_json::from_slice::<Value>(&self.body)
             .ok()
             .and_then(|v| {
@@ -98,6 +101,9 @@ impl HttpResponse {
             CliError::general(format!("{what} failed: HTTP {} {detail}", self.status))
         };
         match (self.status, self.plane) {
+            (403, Plane::Hsm) if code.as_deref() == Some("HSMNotActivated") => err.hint(
+                "activate the HSM first (`uploader activate`), or, for a recovery, upload the restore blob (`uploader upload`)",
+            ),
             (401, Plane::Hsm) => {
                 err.hint("the access token was refused: is it for https://managedhsm.azure.net, and current?")
             }
