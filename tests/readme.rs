@@ -278,3 +278,17 @@ fn the_resource_manager_and_role_blocks_run_as_printed() {
     let out = bash_in(&dir, &role, &[("HSM_CEREMONY_TARGET", contoso.dir.display().to_string())]);
     assert!(out.contains("assigned Managed HSM Crypto User"), "{out}");
 }
+
+/// "An operator identity that outlives the HSM", as printed: `~` is a
+/// scratch folder holding the operator made at the activation (`~/op`), and
+/// the new key's passphrase is typed twice on a terminal, as asked.
+#[test]
+fn the_operator_renewal_block_runs_as_printed() {
+    let home = scratch("readme-operator-renewal");
+    ok(run(&home, "uploader", &["operator-init", "--out", "op", "--no-passphrase"]));
+    let block = sh_block("### An operator identity that outlives the HSM");
+    let typed = "a passphrase for the successor\na passphrase for the successor\n";
+    let out = bash_typing(&home, &block, &[("HOME", home.display().to_string())], typed);
+    assert!(out.contains("valid operator handover"), "{out}");
+    assert!(out.contains("new operator"), "the successor to pin is shown: {out}");
+}
