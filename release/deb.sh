@@ -30,12 +30,12 @@ BINS=(keyholder uploader mhsm-emulator)
 for b in "${BINS[@]}"; do
   [ -x "$BIN/$b" ] || { echo "deb.sh: $BIN/$b is missing; build it first (release/build.sh)" >&2; exit 1; }
 done
-for t in dpkg-deb objdump gzip; do
+for t in dpkg dpkg-deb objdump gzip; do
   command -v "$t" >/dev/null || { echo "deb.sh: $t is needed (apt-get install dpkg binutils gzip)" >&2; exit 1; }
 done
 
 VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)"
-ARCH="$(dpkg-deb --version >/dev/null && dpkg --print-architecture)"
+ARCH="$(dpkg --print-architecture)"
 EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}"
 # The newest glibc symbol version any binary uses: the oldest libc6 it runs on.
 GLIBC="$(for b in "${BINS[@]}"; do objdump -T "$BIN/$b"; done \
@@ -85,5 +85,10 @@ find "$PKG" -exec touch -h -d "@$EPOCH" {} +
 chmod -R u+rwX,go+rX,go-w "$PKG"
 mkdir -p "$OUT"
 DEB="$OUT/hsm-ceremony_${VERSION}_${ARCH}.deb"
-SOURCE_DATE_EPOCH="$EPOCH" dpkg-deb --root-owner-group -Z"$COMPRESSION" --build "$PKG" "$DEB" >/dev/null
+# Built under a temporary name in the same folder, then renamed into place:
+# a failed build leaves no partial package.
+PARTIAL="$OUT/.$(basename "$DEB").partial.$$"
+trap 'rm -rf "$STAGE" "$PARTIAL"' EXIT
+SOURCE_DATE_EPOCH="$EPOCH" dpkg-deb --root-owner-group -Z"$COMPRESSION" --build "$PKG" "$PARTIAL" >/dev/null
+mv -f "$PARTIAL" "$DEB"
 echo "$DEB"

@@ -160,12 +160,11 @@ pub fn attested_exchange(name: &str) -> (sd_core::RsaPrivateKey, sd_core::pki::c
 /// [`TEST_HSM`] as `exchange.pem` (as Azure serves it), its private half as
 /// `exchange.key` (plain PKCS#8, to open restore blobs with), and the test
 /// root beside them.
-pub fn install_exchange(dir: &Path) -> (sd_core::RsaPrivateKey, sd_core::pki::cert::Certificate) {
+pub fn install_exchange(dir: &Path) {
     let (key, cert) = attested_exchange(TEST_HSM);
     install_attestation_root(dir);
     std::fs::write(dir.join("exchange.pem"), cert.to_pem_azure()).expect("write exchange.pem");
     write_plain_key(&dir.join("exchange.key"), &key);
-    (key, cert)
 }
 
 /// Writes `key` to `path` as unencrypted PKCS#8 PEM.

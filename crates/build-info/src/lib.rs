@@ -3,14 +3,9 @@
 //! (release/build.sh) compare these too.
 #![forbid(unsafe_code)]
 
-/// The commit the sources came from ("unknown" when built outside a checkout
-/// without a `COMMIT` file or `HSM_CEREMONY_COMMIT`).
-pub const COMMIT: &str = env!("HSM_CEREMONY_COMMIT");
-
-/// The compiler's own `rustc -V`.
-pub const RUSTC: &str = env!("HSM_CEREMONY_RUSTC");
-
-/// The version line every binary prints.
+/// The version line every binary prints: the release, the commit the sources
+/// came from ("unknown" when built outside a checkout without a `COMMIT` file
+/// or `HSM_CEREMONY_COMMIT`), and the compiler's own `rustc -V`.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",

@@ -41,8 +41,9 @@ impl AttestationArgs {
             pins = pins.with_file(&files::read(p)?).in_file(p)?;
         }
         // An emulator named by HSM_CEREMONY_TARGET brings its own test root.
-        let local_root = LocalTarget::from_env().map(|t| t.attestation_root());
-        if let Some(r) = self.attestation_root.as_ref().or(local_root.as_ref()) {
+        let root =
+            self.attestation_root.clone().or_else(|| LocalTarget::from_env().map(|t| t.attestation_root()));
+        if let Some(r) = &root {
             pins = pins.with_root(&files::read(r)?).in_file(r)?;
             if !pins.root_is_intel {
                 errln!(

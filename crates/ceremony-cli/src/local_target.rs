@@ -38,11 +38,6 @@ impl LocalTarget {
         Some(target)
     }
 
-    /// The folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The emulator's TLS certificate, to trust.
     pub fn ca_cert(&self) -> PathBuf {
         self.dir.join("ca.pem")

@@ -183,6 +183,13 @@ fn hsm_ceremony_target_points_the_tools_at_the_emulator() {
     // Its own HSM, by name: reached with the folder's token and certificate.
     let o = with_target(&emu.dir, &["--hsm", "contoso", "status", "--download"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 404"), "reached, no download yet: {o:?}");
+    // Flags name the target: the folder is not used, and nothing claims it is.
+    let mut flags: Vec<String> = emu.target();
+    flags.extend(["status".into(), "--download".into()]);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let o = with_target(&emu.dir, &flags);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("HTTP 404") && !err.contains("HSM_CEREMONY_TARGET"), "{err}");
     // Roles before the activation: the next step is the activation, not a role.
     fails(
         with_target(&emu.dir, &["--hsm", "contoso", "role", "list"]),

@@ -81,7 +81,10 @@ const DATA_PLANE_API_VERSION: &str = "7.5";
 fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
     // `--hsm NAME` is the emulator's HSM NAME when HSM_CEREMONY_TARGET names one;
     // what the flags leave out (trust, token) then comes from its folder.
-    let local = target.hsm.as_ref().and(LocalTarget::from_env()).filter(|_| target.hsm_url.is_none());
+    let local = match (&target.hsm, &target.hsm_url) {
+        (Some(_), None) => LocalTarget::from_env(),
+        _ => None,
+    };
     let endpoint = match (&target.hsm, &target.hsm_url, &local) {
         (Some(name), None, Some(t)) => Endpoint::parse(&t.hsm_url(name.as_str())?, "the emulator's URL")?,
         (Some(name), None, None) => Endpoint::managed_hsm(name),

@@ -76,13 +76,13 @@ impl HttpResponse {
 
     /// An error for an unexpected status, with Azure's error code and message when present.
     pub fn error(&self, what: &str) -> CliError {
-        let code = serde_json::from_slice::<Value>(&self.body)
-            .ok()
-            .and_then(|v| v.pointer("/error/code").and_then(Value::as_str).map(str::to_owned));
-        let detail = serde_json::from_slice::<Value>(&self.body)
-            .ok()
-            .and_then(|v| {
-                let e = v.get("error")?;
+        // Azure's `{"error": {"code", "message"}}`, when the body is that.
+        let azure_error =
+            serde_json::from_slice::<Value>(&self.body).ok().and_then(|v| v.get("error").cloned());
+        let code = azure_error.as_ref().and_then(|e| e.get("code")?.as_str());
+        let detail = azure_error
+            .as_ref()
+            .and_then(|e| {
                 Some(format!(
                     "{}: {}",
                     e.get("code")?.as_str().unwrap_or("?"),
@@ -101,7 +101,7 @@ impl HttpResponse {
             CliError::general(format!("{what} failed: HTTP {} {detail}", self.status))
         };
         match (self.status, self.plane) {
-            (403, Plane::Hsm) if code.as_deref() == Some("HSMNotActivated") => err.hint(
+            (403, Plane::Hsm) if code == Some("HSMNotActivated") => err.hint(
                 "activate the HSM first (`uploader activate`), or, for a recovery, upload the restore blob (`uploader upload`)",
             ),
             (401, Plane::Hsm) => {

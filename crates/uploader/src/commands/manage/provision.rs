@@ -41,17 +41,15 @@ pub struct Args {
 pub fn run(target: &Target, arm: &ArmArgs, args: Args) -> CliResult {
     let mut admins = Vec::new();
     for a in &args.administrators {
-        if a == "me"
-            && let Some(local) = LocalTarget::from_env()
-        {
-            let id = local.principal()?;
-            outln!("administrator \"me\" is the emulator's administrator, object ID {id}");
-            admins.push(id);
-        } else if a == "me" {
-            let id = access_token::az_value(
-                &["ad", "signed-in-user", "show", "--query", "id", "-o", "tsv"],
-                "your object ID (--administrator me)",
-            )?;
+        if a == "me" {
+            // The signed-in az user, or the emulator's administrator when it stands in for Azure.
+            let id = match LocalTarget::from_env() {
+                Some(local) => local.principal()?,
+                None => access_token::az_value(
+                    &["ad", "signed-in-user", "show", "--query", "id", "-o", "tsv"],
+                    "your object ID (--administrator me)",
+                )?,
+            };
             outln!("administrator \"me\" is object ID {id}");
             admins.push(id);
         } else if let Ok(id) = a.parse::<Guid>() {
