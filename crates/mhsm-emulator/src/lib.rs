@@ -10,6 +10,7 @@
 //! - [`dataplane`]: the security domain, keys and RBAC of one HSM;
 //! - [`management`]: Resource Manager;
 //! - [`store`]: what is kept in the data folder;
+//! - [`blob_storage`]: the storage container a full backup goes to;
 //! - [`clock`], [`error`]: the clock both planes run by, and their errors.
 //!
 //! Resource Manager's shapes and names come from `azure-shapes`, which the
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod blob_storage;
 pub mod clock;
 pub mod dataplane;
 pub mod directions;

@@ -73,14 +73,18 @@ impl Planes {
         url: &str,
     ) -> Result<Arc<App>, StartError> {
         std::fs::create_dir_all(dir).map_err(StartError::file(dir))?;
-        let state = match store::load_hsm(dir)? {
+        let mut state = match store::load_hsm(dir)? {
             Some(s) => s,
             None => self.new_hsm(dir, name, admin)?,
         };
+        if state.fail_interrupted_jobs(self.clock.now_ms() / 1000) {
+            store::save_hsm(dir, &state).map_err(StartError::file(store::hsm_state_path(dir)))?;
+        }
         // Who DIR/token belongs to, for role assignments (`uploader role assign --principal`).
         store::publish(&dir.join("principal"), &format!("{}\n", state.admin_principal))?;
         store::publish(&dir.join("url"), url)?;
         Ok(Arc::new(App {
+            name: name.to_owned(),
             dir: dir.to_owned(),
             base_url: url.to_owned(),
             token: self.token.clone(),

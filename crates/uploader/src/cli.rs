@@ -91,8 +91,15 @@ pub enum Command {
     /// Wait until the last upload (or, with --download, the activation) is
     /// done: exit 0 when the HSM reports success, 1 when it reports failure.
     Wait(commands::status::WaitArgs),
-    /// Key operations to prove that keys survive a recovery (drills).
-    #[command(subcommand)]
+    /// Full backup of the HSM (every key and role assignment) into a storage
+    /// container; prints the backup's folder. Follows the job to the end.
+    Backup(commands::backup::BackupArgs),
+    /// Restore a full backup's folder into the HSM (or, with --key, one key);
+    /// the HSM must hold the security domain the backup was made under.
+    Restore(commands::backup::RestoreArgs),
+    /// Key operations to prove that keys survive a recovery (drills), and the
+    /// key inventory that proves every key came back (`inventory`, `diff`).
+    #[command(subcommand, visible_alias = "keys")]
     Key(commands::key::KeyCommand),
     /// Provision a Managed HSM (Azure Resource Manager), and wait until it is ready.
     Provision(commands::manage::WithArm<commands::manage::provision::Args>),

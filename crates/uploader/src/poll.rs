@@ -136,6 +136,16 @@ const SECURITY_DOMAIN: Pace = Pace {
     limit_hint: Some("check later with `uploader status`"),
 };
 
+/// Full backup and restore jobs: a backup of many keys takes minutes on the
+/// real service; ask every 2 s at most, give up after an hour.
+pub const JOBS: Pace = Pace {
+    first_interval: Duration::from_millis(250),
+    max_interval: Duration::from_secs(2),
+    retry_after: (Duration::from_secs(1), Duration::from_secs(30)),
+    limit: Duration::from_secs(60 * 60),
+    limit_hint: Some("the job goes on in the HSM: its status is at /backup/JOB/pending (or /restore/…)"),
+};
+
 /// Polls a security-domain status endpoint until `Success` (Ok) or `Failed`
 /// (an error carrying the HSM's reason).
 pub fn wait(client: &HsmClient, path: &str, what: &str) -> CliResult<Status> {

@@ -38,6 +38,8 @@ pub const LATEST_API_VERSION: &str = "2025-07-01";
 
 /// One HSM's data plane.
 pub struct App {
+    /// The HSM's name (a full backup's folder is named after it).
+    pub name: String,
     /// The data folder.
     pub dir: PathBuf,
     /// `https://127.0.0.1:PORT`.
@@ -137,6 +139,7 @@ mod tests {
         let secrets = vec![StoredSecret { tag: "t".into(), data: "AA".into() }];
         state.begin(SdOperationKind::Download, "confirming", clock.now_ms() + 1_500, Ok(secrets));
         let app = App {
+            name: "hsm".into(),
             dir: dir.clone(),
             base_url: "https://127.0.0.1:1".into(),
             token: "t".into(),

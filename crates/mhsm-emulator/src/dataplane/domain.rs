@@ -5,9 +5,11 @@
 //! own: `partition_enclave_backup` holds the backup protection key as JSON
 //! (`{"backup_protection_key":{"k":…}}`), and key backups are `dir` JWEs
 //! under that key with `kid` `backup-protection-key`, like a real HSM's. So a
-//! key backup restores only into an HSM holding the same security domain.
+//! key backup (and a full backup) restores only into an HSM holding the same
+//! security domain.
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use sd_core::azure::enc_data::DomainSecret;
@@ -70,26 +72,40 @@ pub fn backup_protection_key(domain: &[StoredSecret]) -> Option<SecretBytes> {
     (k.len() == 64).then(|| SecretBytes::new(k))
 }
 
-/// A key backup: base64url of a `dir` JWE under the backup protection key,
-/// holding every version of the key (as Key Vault's backups do).
-pub fn backup(versions: &[StoredKey], bpk: &SecretBytes) -> Result<String, Error> {
+/// Seals `value` as base64url of a `dir` JWE under the backup protection
+/// key: how key backups (every version of a key, as Key Vault's backups
+/// hold) and every file of a full backup are protected.
+pub fn seal<T: Serialize + ?Sized>(
+    what: &'static str,
+    value: &T,
+    bpk: &SecretBytes,
+) -> Result<String, Error> {
     let payload = zeroize::Zeroizing::new(
-        serde_json::to_vec(versions)
-            .map_err(|e| Error::Serialize { what: "key backup", detail: e.to_string() })?,
+        serde_json::to_vec(value).map_err(|e| Error::Serialize { what, detail: e.to_string() })?,
     );
     let jwe = CompactJwe::encrypt_dir(&mut rng(), Enc::A256CbcHs512, bpk, BACKUP_KID, &payload)?;
     Ok(b64::url_encode(jwe.serialize().as_bytes()))
 }
 
-/// Opens a key backup; fails unless it was made under the same backup protection key.
-pub fn restore(value: &str, bpk: &SecretBytes) -> Result<Vec<StoredKey>, Error> {
-    let text = String::from_utf8(b64::url_decode(value, "backup value")?)
-        .map_err(|_| Error::Json { what: "key backup", detail: "it is not a JWE".into() })?;
+/// Opens what [`seal`] made; fails unless it was sealed under the same
+/// backup protection key, i.e. the same security domain.
+pub fn open<T: DeserializeOwned>(what: &'static str, value: &str, bpk: &SecretBytes) -> Result<T, Error> {
+    let text = String::from_utf8(b64::url_decode(value.trim(), what)?)
+        .map_err(|_| Error::Json { what, detail: "it is not a JWE".into() })?;
     let jwe = CompactJwe::parse(&text)?;
     jwe.require_algorithms(Alg::Dir, Enc::A256CbcHs512)?;
     let plain = jwe.decrypt_dir(bpk)?;
-    let versions: Vec<StoredKey> = serde_json::from_slice(plain.expose())
-        .map_err(|e| Error::Json { what: "key backup", detail: e.to_string() })?;
+    serde_json::from_slice(plain.expose()).map_err(|e| Error::Json { what, detail: e.to_string() })
+}
+
+/// A key backup: every version of the key, sealed.
+pub fn backup(versions: &[StoredKey], bpk: &SecretBytes) -> Result<String, Error> {
+    seal("key backup", versions, bpk)
+}
+
+/// Opens a key backup; fails unless it was made under the same backup protection key.
+pub fn restore(value: &str, bpk: &SecretBytes) -> Result<Vec<StoredKey>, Error> {
+    let versions: Vec<StoredKey> = open("key backup", value, bpk)?;
     if versions.is_empty() {
         return Err(Error::Json { what: "key backup", detail: "no key version".into() });
     }

@@ -7,7 +7,9 @@
 
 mod aes_modes;
 pub mod app;
+pub mod backup_restore;
 pub mod domain;
+pub mod full_backup;
 pub mod key_material;
 mod keys;
 mod rbac;
@@ -150,6 +152,14 @@ fn declare(d: &mut impl Declare) {
     d.route(Delete, "/deletedkeys/{name}", key(DELETED_KEYS_PURGE), keys::purge);
     d.route(Post, "/deletedkeys/{name}/recover", key(DELETED_KEYS_RECOVER), keys::recover);
     d.route(Post, "/rng", hsm(RNG), keys::rng);
+    // Full backup and restore through a storage container (Administrator, Backup/Restore User).
+    d.route(Post, "/backup", hsm(BACKUP_START), backup_restore::backup);
+    d.route(Post, "/prebackup", hsm(BACKUP_START), backup_restore::prebackup);
+    d.route(Get, "/backup/{job}/pending", hsm(BACKUP_STATUS), backup_restore::backup_pending);
+    d.route(Put, "/restore", hsm(RESTORE_START), backup_restore::restore);
+    d.route(Put, "/prerestore", hsm(RESTORE_START), backup_restore::prerestore);
+    d.route(Put, "/keys/{name}/restore", hsm(RESTORE_START), backup_restore::restore_key);
+    d.route(Get, "/restore/{job}/pending", hsm(RESTORE_STATUS), backup_restore::restore_pending);
     // Role management, at every scope (`/`, `/keys`, `/keys/{name}`); its actions are the HSM's.
     for scope in ["", "/keys", "/keys/{scope_key}"] {
         let base = format!("{scope}/providers/Microsoft.Authorization");

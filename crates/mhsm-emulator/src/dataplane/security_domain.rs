@@ -37,7 +37,12 @@ fn async_operation(app: &App, pending_path: &str, query: Option<&str>) -> Header
     headers
 }
 
-fn accepted(app: &App, pending_path: &str, query: Option<String>, body: serde_json::Value) -> Response {
+pub(super) fn accepted(
+    app: &App,
+    pending_path: &str,
+    query: Option<String>,
+    body: serde_json::Value,
+) -> Response {
     (StatusCode::ACCEPTED, async_operation(app, pending_path, query.as_deref()), axum::Json(body))
         .into_response()
 }

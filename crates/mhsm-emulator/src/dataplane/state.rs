@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::backup_restore::Job;
 use super::key_material::{DeletedKey, StoredKey};
 use super::roles::Assignment;
 
@@ -88,6 +89,10 @@ pub struct HsmState {
     pub admin_principal: String,
     /// Local RBAC role assignments.
     pub assignments: Vec<Assignment>,
+    /// Full backup and restore jobs, oldest first (none in a state file
+    /// written before the emulator had them).
+    #[serde(default)]
+    pub jobs: Vec<Job>,
 }
 
 impl HsmState {
@@ -111,6 +116,7 @@ impl HsmState {
             deleted_keys: BTreeMap::new(),
             admin_principal,
             assignments: vec![admin],
+            jobs: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One module per command; this one resolves the target and dispatches.
 
 pub mod activate;
+pub mod backup;
 pub mod init_recovery;
 pub mod key;
 pub mod manage;
@@ -33,6 +34,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Status(args) => status::run(target, args),
         Command::Wait(args) => status::wait(target, args),
         Command::Key(k) => key::run(target, k),
+        Command::Backup(args) => backup::backup(target, args),
+        Command::Restore(args) => backup::restore(target, args),
         Command::Role(r) => role::run(target, r),
         Command::Provision(m) => manage::provision::run(target, &m.arm, m.command),
         Command::Show(m) => manage::show::run(target, &m.arm, m.command),
@@ -78,7 +81,7 @@ fn connect(target: &Target) -> CliResult<HsmClient> {
 const DATA_PLANE_API_VERSION: &str = "7.5";
 
 /// [`connect`], with the api-version `default` unless --api-version was given.
-fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
+pub(crate) fn connect_with_api_version(target: &Target, default: &str) -> CliResult<HsmClient> {
     // `--hsm NAME` is the emulator's HSM NAME when HSM_CEREMONY_TARGET names one;
     // what the flags leave out (trust, token) then comes from its folder.
     let local = match (&target.hsm, &target.hsm_url) {
