@@ -59,6 +59,12 @@ pub enum KeyCommand {
         #[arg(long = "in", value_name = "FILE")]
         input: PathBuf,
     },
+    /// Write down every key and version the HSM holds (type, operations,
+    /// attributes, public-key thumbprint), to compare after a restore.
+    Inventory(super::inventory::InventoryArgs),
+    /// Compare two inventories: name every key or version missing, extra or
+    /// changed; exit 1 unless they are the same.
+    Diff(super::inventory::DiffArgs),
 }
 
 fn call(client: &HsmClient, path: &str, body: &Value, what: &str) -> CliResult<Value> {
@@ -84,6 +90,8 @@ fn check_name(name: &str) -> CliResult {
 pub fn run(target: &Target, command: KeyCommand) -> CliResult {
     let client = &super::connect(target)?;
     match command {
+        KeyCommand::Diff(args) => super::inventory::diff(args)?,
+        KeyCommand::Inventory(args) => super::inventory::inventory(client, args)?,
         KeyCommand::Create { name } => {
             check_name(&name)?;
             let v = call(

@@ -3,6 +3,7 @@
 pub mod activate;
 pub mod backup;
 pub mod init_recovery;
+pub mod inventory;
 pub mod key;
 pub mod manage;
 pub mod operator_init;
@@ -33,6 +34,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Upload(args) => upload::run(target, args),
         Command::Status(args) => status::run(target, args),
         Command::Wait(args) => status::wait(target, args),
+        // Comparing two inventories needs no HSM, nor a token.
+        Command::Key(key::KeyCommand::Diff(args)) => inventory::diff(args),
         Command::Key(k) => key::run(target, k),
         Command::Backup(args) => backup::backup(target, args),
         Command::Restore(args) => backup::restore(target, args),

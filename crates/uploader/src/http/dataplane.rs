@@ -43,6 +43,11 @@ impl HsmClient {
         self.send(Method::Get, path)
     }
 
+    /// GETs a link the HSM gave (a listing's `nextLink`): on the HSM's own origin only.
+    pub fn get_link(&self, url: &str) -> CliResult<HttpResponse> {
+        self.transport.send(Method::Get, url)
+    }
+
     /// POSTs a JSON `body` to `path`.
     pub fn post(&self, path: &str, body: &[u8]) -> CliResult<HttpResponse> {
         self.send(Method::Post(body), path)
