@@ -32,11 +32,14 @@ die() { echo "azurite.sh: $*" >&2; exit 1; }
 install() {
   command -v npm >/dev/null || die "npm is required (Node.js; apt-get install nodejs npm)"
   mkdir -p "$PREFIX"
+  # One install at a time (tests start several Azurites at once).
+  exec 9>"$PREFIX/.install.lock"; flock 9
   if ! cmp -s "$HERE/package-lock.json" "$PREFIX/package-lock.json" || [ ! -x "$PREFIX/node_modules/.bin/azurite-blob" ]; then
     cp "$HERE/package.json" "$HERE/package-lock.json" "$PREFIX/"
     echo "azurite.sh: installing Azurite (npm ci into $PREFIX)" >&2
     (cd "$PREFIX" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $PREFIX"
   fi
+  exec 9>&-
 }
 
 start() {

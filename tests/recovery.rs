@@ -4,52 +4,7 @@
 //! HSM (one laptop, or distributed share bundles), and the key backup restores
 //! and decrypts what was encrypted before the disaster.
 
-use std::path::Path;
-
 use ceremony_tests::*;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    OneLaptop,
-    Distributed,
-}
-
-fn names(n: usize, prefix: &str) -> Vec<String> {
-    (1..=n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-/// Recovers `sd` into `emu` with `quorum` of `who`, by `mode`.
-fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
-    let _ = std::fs::remove_file(dir.join("blob.json"));
-    let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    match mode {
-        Mode::OneLaptop => {
-            let fetch =
-                Cmd::init_recovery(sd, "request.json").without("--combiner").without("--operator-key");
-            let fetch = fetch.without("--out").args(&["--exchange-key-out", "exchange.pem", "--force"]);
-            ok(uploader(dir, emu, &fetch.as_args()));
-            ok(Cmd::restore_blob(sd, &keys, "blob.json").run(dir, "keyholder"));
-        }
-        Mode::Distributed => {
-            // The ceremony order: the combiner's key first, then the request that names it.
-            ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
-            ok(init_recovery(dir, emu, sd, &["--force"]));
-            let shares: Vec<String> = who.iter().map(|n| format!("{n}.share.json")).collect();
-            for (key, share) in keys.iter().zip(&shares) {
-                ok(Cmd::share(key, share).set("--sd", sd).args(&["--force"]).run(dir, "keyholder"));
-            }
-            let shares: Vec<&str> = shares.iter().map(String::as_str).collect();
-            ok(Cmd::combine(&shares, "blob.json").set("--sd", sd).run(dir, "keyholder"));
-            // The combiner key is for one recovery only.
-            std::fs::remove_file(dir.join("combiner.key")).unwrap();
-        }
-    }
-    let out = ok(uploader(dir, emu, &["upload", "--restore-blob", "blob.json"]));
-    assert!(out.contains("Success: The resource is active."), "{out}");
-    let out = ok(uploader(dir, emu, &["status"]));
-    assert_eq!(out.trim(), "Success: The resource is active.");
-}
 
 fn ceremony(test: &str, n: usize, m: usize, mode: Mode, rotate: bool) {
     let dir = scratch(test);

@@ -6,6 +6,7 @@ mod ceremony_scripts;
 mod crash_safety;
 mod drill_failure;
 mod drill_provision;
+mod full_backup;
 mod hints;
 mod hostile_inputs;
 mod manual;

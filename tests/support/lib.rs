@@ -386,6 +386,30 @@ pub fn grant_crypto_user(dir: &Path, emu: &Emulator) {
     ));
 }
 
+/// Another principal of `emu`: a token file the emulator takes as object ID
+/// `id`'s (returned, for `--token-file`).
+pub fn principal_token(emu: &Emulator, id: &str) -> String {
+    let tokens = emu.dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let file = tokens.join(format!("{id}.token"));
+    std::fs::write(&file, format!("token-of-{id}\n")).unwrap();
+    file.display().to_string()
+}
+
+/// The uploader as the principal whose token is in `token_file`.
+pub fn uploader_as(
+    dir: &std::path::Path,
+    emu: &Emulator,
+    token_file: &str,
+    args: &[&str],
+) -> std::process::Output {
+    let ca = emu.dir.join("ca.pem").display().to_string();
+    let mut all =
+        vec!["--hsm-url", &emu.url, "--hsm-name", TEST_HSM, "--ca-cert", &ca, "--token-file", token_file];
+    all.extend(args);
+    run(dir, "uploader", &all)
+}
+
 /// The subscription the management-plane tests use (the emulator takes any).
 pub const TEST_SUBSCRIPTION: &str = "00000000-1111-4222-8333-444444444444";
 
@@ -513,6 +537,54 @@ pub fn activated_hsm(dir: &Path, folder: &str, name: &str) -> Emulator {
     let emu = Emulator::start_named(&dir.join(folder), name);
     ok(activate(dir, &emu, &["a", "b", "c"], 2, "sd.json", &[]));
     emu
+}
+
+/// How a quorum recovers an SD into a fresh HSM.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Every key on one laptop (`keyholder restore-blob`).
+    OneLaptop,
+    /// Each custodian's share bundle to the combiner (`share`, `combine`).
+    Distributed,
+}
+
+/// `prefix1`, `prefix2`, ... `prefixN`.
+pub fn names(n: usize, prefix: &str) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// Recovers `sd` into `emu` with the keys of `who` (a quorum), by `mode`,
+/// and checks that the HSM reports itself active.
+pub fn recover(dir: &Path, emu: &Emulator, sd: &str, who: &[String], mode: Mode) {
+    let _ = std::fs::remove_file(dir.join("blob.json"));
+    let keys: Vec<String> = who.iter().map(|n| format!("{n}.key")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    match mode {
+        Mode::OneLaptop => {
+            let fetch =
+                Cmd::init_recovery(sd, "request.json").without("--combiner").without("--operator-key");
+            let fetch = fetch.without("--out").args(&["--exchange-key-out", "exchange.pem", "--force"]);
+            ok(uploader(dir, emu, &fetch.as_args()));
+            ok(Cmd::restore_blob(sd, &keys, "blob.json").run(dir, "keyholder"));
+        }
+        Mode::Distributed => {
+            // The ceremony order: the combiner's key first, then the request that names it.
+            ok(run(dir, "keyholder", &["combiner-init", "--out", ".", "--no-passphrase", "--force"]));
+            ok(init_recovery(dir, emu, sd, &["--force"]));
+            let shares: Vec<String> = who.iter().map(|n| format!("{n}.share.json")).collect();
+            for (key, share) in keys.iter().zip(&shares) {
+                ok(Cmd::share(key, share).set("--sd", sd).args(&["--force"]).run(dir, "keyholder"));
+            }
+            let shares: Vec<&str> = shares.iter().map(String::as_str).collect();
+            ok(Cmd::combine(&shares, "blob.json").set("--sd", sd).run(dir, "keyholder"));
+            // The combiner key is for one recovery only.
+            std::fs::remove_file(dir.join("combiner.key")).unwrap();
+        }
+    }
+    let out = ok(uploader(dir, emu, &["upload", "--restore-blob", "blob.json"]));
+    assert!(out.contains("Success: The resource is active."), "{out}");
+    let out = ok(uploader(dir, emu, &["status"]));
+    assert_eq!(out.trim(), "Success: The resource is active.");
 }
 
 /// `uploader init-recovery` against `emu`: the request for `sd` naming the
@@ -665,4 +737,67 @@ pub fn combine_args<'a>(shares: &[&'a str], out: &'a str, extra: &[&'a str]) -> 
     }
     args.extend(extra);
     args
+}
+
+/// Azure Blob Storage on this machine (Azurite, started by the project's
+/// `storage/azurite.sh`, its data in the test's folder), stopped when dropped.
+pub struct Storage {
+    dir: PathBuf,
+    /// `http://devstoreaccount1.blob.localhost:PORT`.
+    pub account_url: String,
+}
+
+fn azurite_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../storage/azurite.sh")
+}
+
+fn azurite(args: &[&str]) -> String {
+    let out = Command::new("bash").arg(azurite_script()).args(args).output().expect("run storage/azurite.sh");
+    assert!(out.status.success(), "azurite.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("azurite.sh output").trim().to_owned()
+}
+
+impl Storage {
+    /// Starts Azurite with its data in `dir` (npm installs it on first use).
+    pub fn start(dir: &Path) -> Storage {
+        let d = dir.display().to_string();
+        azurite(&["start", &d]);
+        let account_url = std::fs::read_to_string(dir.join("account-url")).expect("account-url");
+        Storage { dir: dir.to_owned(), account_url: account_url.trim().to_owned() }
+    }
+
+    /// Creates container `name`; returns its URL.
+    pub fn container(&self, name: &str) -> String {
+        azurite(&["container", &self.dir.display().to_string(), name])
+    }
+
+    /// A SAS for container `name` with `perms`, valid for `minutes`.
+    pub fn sas(&self, name: &str, perms: &str, minutes: u32) -> String {
+        azurite(&["sas", &self.dir.display().to_string(), name, perms, &minutes.to_string()])
+    }
+
+    /// The names of the blobs in container `name` (with a fresh SAS).
+    pub fn blobs(&self, name: &str) -> Vec<String> {
+        let url =
+            format!("{}/{name}?restype=container&comp=list&{}", self.account_url, self.sas(name, "l", 5));
+        let port = self.account_url.rsplit(':').next().expect("port");
+        let url = url.replace(
+            &format!("devstoreaccount1.blob.localhost:{port}"),
+            &format!("127.0.0.1:{port}/devstoreaccount1"),
+        );
+        let xml = ureq::get(&url)
+            .header("x-ms-version", "2021-08-06")
+            .call()
+            .expect("list blobs")
+            .into_body()
+            .read_to_string()
+            .expect("listing");
+        xml.split("<Name>").skip(1).filter_map(|s| s.split("</Name>").next()).map(str::to_owned).collect()
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        let _ = Command::new("bash").arg(azurite_script()).arg("stop").arg(&self.dir).output();
+    }
 }

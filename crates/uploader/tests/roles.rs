@@ -5,29 +5,6 @@
 
 use ceremony_tests::*;
 
-/// Another principal: a token file the emulator takes as that object ID's.
-fn principal(emu: &Emulator, id: &str) -> String {
-    let tokens = emu.dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let file = tokens.join(format!("{id}.token"));
-    std::fs::write(&file, format!("token-of-{id}\n")).unwrap();
-    file.display().to_string()
-}
-
-/// The uploader as the principal whose token is in `token_file`.
-fn as_principal(
-    dir: &std::path::Path,
-    emu: &Emulator,
-    token_file: &str,
-    args: &[&str],
-) -> std::process::Output {
-    let ca = emu.dir.join("ca.pem").display().to_string();
-    let mut all =
-        vec!["--hsm-url", &emu.url, "--hsm-name", TEST_HSM, "--ca-cert", &ca, "--token-file", token_file];
-    all.extend(args);
-    run(dir, "uploader", &all)
-}
-
 #[test]
 fn roles_are_assigned_listed_enforced_and_removed() {
     let dir = scratch("uploader-roles");
@@ -47,10 +24,10 @@ fn roles_are_assigned_listed_enforced_and_removed() {
 
     // An application with no role: refused everything, with Azure's 403.
     let app_id = "0a0a0a0a-1111-4222-8333-444444444444";
-    let app = principal(&emu, app_id);
+    let app = principal_token(&emu, app_id);
     std::fs::write(dir.join("m.txt"), "for the application").unwrap();
     let encrypt = |key: &str| {
-        as_principal(
+        uploader_as(
             &dir,
             &emu,
             &app,
@@ -80,10 +57,10 @@ fn roles_are_assigned_listed_enforced_and_removed() {
     ok(encrypt("app-key"));
     fails(encrypt("other-key"), &["HTTP 403"]);
     // Never the security domain, and no role management.
-    fails(as_principal(&dir, &emu, &app, &["status", "--download"]), &["HTTP 403"]);
-    fails(as_principal(&dir, &emu, &app, &["role", "list"]), &["HTTP 403"]);
+    fails(uploader_as(&dir, &emu, &app, &["status", "--download"]), &["HTTP 403"]);
+    fails(uploader_as(&dir, &emu, &app, &["role", "list"]), &["HTTP 403"]);
     fails(
-        as_principal(
+        uploader_as(
             &dir,
             &emu,
             &app,
@@ -92,7 +69,7 @@ fn roles_are_assigned_listed_enforced_and_removed() {
         &["HTTP 403"],
     );
     fails(
-        as_principal(&dir, &emu, &app, &["init-recovery", "--sd", "sd.json", "--exchange-key-out", "x.pem"]),
+        uploader_as(&dir, &emu, &app, &["init-recovery", "--sd", "sd.json", "--exchange-key-out", "x.pem"]),
         &["HTTP 403"],
     );
 

@@ -243,7 +243,8 @@ pub fn diff(args: DiffArgs) -> CliResult {
     for line in &lines {
         outln!("{line}");
     }
-    Err(CliError::general(format!("the inventories differ in {} places", lines.len())).hint(
+    let places = if lines.len() == 1 { "1 place".to_owned() } else { format!("{} places", lines.len()) };
+    Err(CliError::general(format!("the inventories differ in {places}")).hint(
         "restore what is missing (`uploader restore --folder F`, or --key NAME for one key), then take the inventory again",
     ))
 }
