@@ -20,7 +20,7 @@ const KEYHOLDER: [&str; 14] = [
     "completions",
     "manpages",
 ];
-const UPLOADER: [&str; 17] = [
+const UPLOADER: [&str; 19] = [
     "operator-init",
     "operator-renew",
     "activate",
@@ -28,6 +28,8 @@ const UPLOADER: [&str; 17] = [
     "upload",
     "status",
     "wait",
+    "backup",
+    "restore",
     "key",
     "provision",
     "show",

@@ -52,6 +52,37 @@ fn uploader_cases() {
     let blob =
         sd_core::azure::restore_blob::RestoreBlob::build(&mut getrandom::SysRng, &secrets, &other).unwrap();
     std::fs::write(dir.join("other-blob.json"), blob.to_json().unwrap()).unwrap();
+    // A SAS as a file holds it (never valid anywhere), and key inventories.
+    std::fs::write(
+        dir.join("sas.txt"),
+        "sv=2021-08-06&sr=c&sp=crwdl&se=2099-01-01T00:00:00Z&sig=c2lnbmF0dXJl\n",
+    )
+    .unwrap();
+    let version = |kty: &str, thumb: Option<&str>, enabled: bool, days: u32| {
+        serde_json::json!({"kty": kty, "key_ops": ["decrypt", "encrypt"], "thumbprint": thumb,
+            "attributes": {"enabled": enabled, "created": 1765000000, "updated": 1765000000, "recoverableDays": days}})
+    };
+    let inventory = |keys: serde_json::Value| {
+        serde_json::json!({"format": "hsm-ceremony key inventory 1", "hsm": "https://hsm-prod.managedhsm.azure.net",
+            "taken": "2026-12-01T09:00:00Z", "keys": keys})
+        .to_string()
+    };
+    let a = "0f".repeat(16);
+    let b = "1e".repeat(16);
+    let before = inventory(serde_json::json!({
+        "payments": {a.clone(): version("oct-HSM", None, true, 90), b.clone(): version("oct-HSM", None, true, 90)},
+        "signing": {a.clone(): version("RSA-HSM", Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"), true, 90)},
+    }));
+    let same = before.replace("90", "7");
+    let after = inventory(serde_json::json!({
+        "payments": {a.clone(): version("oct-HSM", None, false, 90), "2d".repeat(16): version("oct-HSM", None, true, 90)},
+        "archive": {a.clone(): version("oct-HSM", None, true, 90)},
+    }));
+    for (file, text) in
+        [("inventory-before.json", before), ("inventory-same.json", same), ("inventory-after.json", after)]
+    {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
     // Only what the cases need (not the emulator's own folder).
     let fixtures = scratch("uploader-cmd-fixture-files");
     for entry in std::fs::read_dir(&dir).unwrap() {

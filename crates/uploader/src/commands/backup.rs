@@ -100,28 +100,31 @@ impl StorageArgs {
 /// The container URL, checked: https (or http to this machine, Azurite's),
 /// naming a container, without a query (a SAS there would be printed).
 fn check_storage_url(url: &str) -> CliResult<String> {
-    let fail = |why: &str| {
-        CliError::general(format!("--storage-url {:?}: {why}", url.split('?').next().unwrap_or_default()))
-    };
+    let shown = url.split('?').next().unwrap_or_default();
+    let fail =
+        |why: &str, hint: &str| CliError::general(format!("--storage-url {shown:?}: {why}")).hint(hint);
     if url.contains('?') {
-        return Err(
-            fail("it carries a query").hint("give the container URL alone, and the SAS with --sas-file")
-        );
+        return Err(fail("it carries a query", "give the container URL alone, and the SAS with --sas-file"));
     }
-    let uri: ureq::http::Uri = url.parse().map_err(|_| fail("not a URL"))?;
+    let uri: ureq::http::Uri =
+        url.parse().map_err(|_| fail("not a URL", "e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER"))?;
     let host = uri.host().unwrap_or_default();
     let local = host == "127.0.0.1" || host == "[::1]" || host == "localhost" || host.ends_with(".localhost");
     match uri.scheme_str() {
         Some("https") => {}
         Some("http") if local => {}
         _ => {
-            return Err(fail("storage is reached over https")
-                .hint("e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER (http only for Azurite on this machine)"));
+            return Err(fail(
+                "storage is reached over https",
+                "e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER (http only for Azurite on this machine)",
+            ));
         }
     }
     if uri.path().trim_matches('/').is_empty() {
-        return Err(fail("it names no container")
-            .hint("add the container: https://ACCOUNT.blob.core.windows.net/CONTAINER"));
+        return Err(fail(
+            "it names no container",
+            "add the container: https://ACCOUNT.blob.core.windows.net/CONTAINER",
+        ));
     }
     Ok(url.trim_end_matches('/').to_owned())
 }

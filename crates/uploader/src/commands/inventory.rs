@@ -152,8 +152,9 @@ fn take(client: &HsmClient) -> CliResult<Inventory> {
 pub fn inventory(client: &HsmClient, args: InventoryArgs) -> CliResult {
     files::check_writable(&args.out, false)?;
     let inv = take(client)?;
-    let text =
-        serde_json::to_string_pretty(&inv).map_err(|e| CliError::general(format!("inventory: {e}")))?;
+    let text = serde_json::to_string_pretty(&inv).map_err(|e| {
+        CliError::general(format!("writing the inventory as JSON: {e}")).hint("this is a bug: report it")
+    })?;
     files::write_atomic(&args.out, format!("{text}\n").as_bytes(), PUBLIC_MODE, false)?;
     let versions: usize = inv.keys.values().map(BTreeMap::len).sum();
     outln!("{} keys, {versions} versions in {} -> {}", inv.keys.len(), inv.hsm, args.out.display());
@@ -161,12 +162,16 @@ pub fn inventory(client: &HsmClient, args: InventoryArgs) -> CliResult {
 }
 
 fn read(path: &Path) -> CliResult<Inventory> {
-    let inv: Inventory = serde_json::from_slice(&files::read(path)?).in_file(path)?;
-    if inv.format != FORMAT {
-        return Err(CliError::file(path, format!("is not a key inventory ({:?})", inv.format))
-            .hint("give files written by `uploader key inventory`"));
+    let v: Value = serde_json::from_slice(&files::read(path)?).in_file(path)?;
+    let not_inventory = |why: String| {
+        CliError::file(path, format!("is not a key inventory ({why})"))
+            .hint("give files written by `uploader key inventory`")
+    };
+    match v.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => serde_json::from_value(v).map_err(|e| not_inventory(e.to_string())),
+        Some(other) => Err(not_inventory(format!("its format is {other:?}"))),
+        None => Err(not_inventory("it names no format".into())),
     }
-    Ok(inv)
 }
 
 /// The HSM's soft-delete settings, which every key reports among its
