@@ -4,6 +4,7 @@
 #   ceremony-scripts/drill.sh [--custodians N] [--quorum M] [--one-laptop] [--keep DIR]
 #                             [--latency MS] [--provision]
 #   ceremony-scripts/drill.sh --azure --subscription S --resource-group RG --location L --sd SD.json
+#                             [--prod-hsm NAME --storage-url URL --sas-file FILE]
 #
 # Builds the release binaries, then: N custodians enroll -> the operator
 # activates an emulated Managed HSM with quorum M -> a key is created, a
@@ -25,11 +26,19 @@
 # production SD file is restored into it by its custodians (each runs
 # `keyholder share` on their own machine; the drill waits for the bundles),
 # and the HSM is deleted and purged at the end, also when a step fails.
+# Keys come back from a full backup: --provision backs the production HSM up
+# into a storage container (Azurite, started and stopped by the drill, its
+# data in the drill folder) with a key inventory, restores the backup into
+# the recovered HSM, compares the inventories (nothing may be missing) and
+# restores one key selectively. With --azure, --prod-hsm NAME --storage-url
+# URL --sas-file FILE does the same with the production HSM's own backup: its
+# inventory and a full backup into that container (the SAS read from FILE,
+# never printed), restored into the throwaway HSM and compared.
 # Exit 0 only when every step succeeded.
 set -euo pipefail
 
 usage() {
-  sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,37p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -44,6 +53,9 @@ SUBSCRIPTION=""
 AZ_RG=""
 AZ_LOCATION=""
 PROD_SD=""
+PROD_HSM=""
+AZ_STORAGE_URL=""
+AZ_SAS_FILE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --custodians) N="${2:?--custodians needs a number}"; shift 2 ;;
@@ -57,6 +69,9 @@ while [ $# -gt 0 ]; do
     --resource-group) AZ_RG="${2:?--resource-group needs a name}"; shift 2 ;;
     --location) AZ_LOCATION="${2:?--location needs a region}"; shift 2 ;;
     --sd) PROD_SD="${2:?--sd needs the production SD file}"; shift 2 ;;
+    --prod-hsm) PROD_HSM="${2:?--prod-hsm needs the production HSM name}"; shift 2 ;;
+    --storage-url) AZ_STORAGE_URL="${2:?--storage-url needs a container URL}"; shift 2 ;;
+    --sas-file) AZ_SAS_FILE="${2:?--sas-file needs a file}"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "drill.sh: unknown option $1" >&2; usage ;;
   esac
@@ -73,6 +88,13 @@ if [ "$AZURE" = 1 ]; then
   fi
   [ -f "$PROD_SD" ] || { echo "drill.sh: $PROD_SD: no such file" >&2; exit 2; }
   PROD_SD="$(cd "$(dirname "$PROD_SD")" && pwd)/$(basename "$PROD_SD")"
+  if [ -n "$PROD_HSM$AZ_STORAGE_URL$AZ_SAS_FILE" ]; then
+    if [ -z "$PROD_HSM" ] || [ -z "$AZ_STORAGE_URL" ] || [ -z "$AZ_SAS_FILE" ]; then
+      echo "drill.sh: a backup drill needs all of --prod-hsm, --storage-url and --sas-file" >&2; exit 2
+    fi
+    [ -f "$AZ_SAS_FILE" ] || { echo "drill.sh: $AZ_SAS_FILE: no such file" >&2; exit 2; }
+    AZ_SAS_FILE="$(cd "$(dirname "$AZ_SAS_FILE")" && pwd)/$(basename "$AZ_SAS_FILE")"
+  fi
 fi
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -142,7 +164,7 @@ step() {
   fi
   TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=|^folder:|^same:|^missing|^extra|^changed|keys, .* versions|check passed' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
@@ -235,6 +257,14 @@ if [ "$AZURE" = 1 ]; then
       && say "    clean-up: $HSM deleted and purged" || say "    clean-up: check 'uploader list-deleted' for $HSM"
   }
   cp "$PROD_SD" "$WORK/sd.json"
+  if [ -n "$PROD_HSM" ]; then
+    AZ_STORAGE=(--storage-url "$AZ_STORAGE_URL" --sas-file "$AZ_SAS_FILE")
+    step operator "write down every key and version of the production HSM $PROD_HSM" -- \
+      "$BIN/uploader" --hsm "$PROD_HSM" keys inventory --out inventory-before.json
+    step operator "full backup of $PROD_HSM into the storage container" -- \
+      "$BIN/uploader" --hsm "$PROD_HSM" backup "${AZ_STORAGE[@]}"
+    BACKUP_FOLDER="$(sed -n 's/^folder: //p' "$LOG")"
+  fi
   step operator "provision the throwaway Managed HSM $HSM" -- \
     "$BIN/uploader" provision --name "$HSM" --resource-group "$RG" --location "$AZ_LOCATION" --administrator me \
     --retention-days 7 "${ARM[@]}"
@@ -265,6 +295,17 @@ if [ "$AZURE" = 1 ]; then
     "$BIN/uploader" --hsm "$HSM" upload --restore-blob restore-blob.json
   step operator "show the HSM: the production security domain is active in it" -- \
     "$BIN/uploader" show --name "$HSM" --resource-group "$RG" "${ARM[@]}"
+  if [ -n "$PROD_HSM" ]; then
+    ME="$(az ad signed-in-user show --query id -o tsv)"
+    step operator "take Managed HSM Crypto User on $HSM (to read the keys back)" -- \
+      "$BIN/uploader" --hsm "$HSM" role assign --role "Managed HSM Crypto User" --principal "$ME"
+    step operator "restore the production backup into $HSM" -- \
+      "$BIN/uploader" --hsm "$HSM" restore "${AZ_STORAGE[@]}" --folder "$BACKUP_FOLDER"
+    step operator "write down every key and version of $HSM" -- \
+      "$BIN/uploader" --hsm "$HSM" keys inventory --out inventory-after.json
+    step witness "compare the inventories: every key and version came back, unchanged" -- \
+      "$BIN/uploader" keys diff inventory-before.json inventory-after.json
+  fi
   exit 0
 fi
 
@@ -314,6 +355,30 @@ step operator "encrypt a message with it" -- \
 step operator "back the key up (protected by the security domain)" -- \
   "$BIN/uploader" "${T[@]}" key backup --name drill-key --out drill-key.backup
 fingerprint "key backup" drill-key.backup
+
+if [ "$PROVISION" = 1 ]; then
+  # Azure's disaster-recovery guide: a full backup to a storage container
+  # before any disaster, and the inventory to prove the restore against.
+  step operator "create key archive-key, and a second version of it" -- \
+    bash -c '"$0" "$@" key create --name archive-key && "$0" "$@" key create --name archive-key' "$BIN/uploader" "${T[@]}"
+  STEP=$((STEP + 1)); say "[$STEP] setup: start the storage account the backups go to (Azurite, Azure's storage emulator)"
+  STORAGE_START="$(now_ms)"
+  bash "$ROOT/storage/azurite.sh" start "$WORK/storage" >"$LOG" 2>&1 || { sed 's/^/    ! /' "$LOG" | tee -a "$TRANSCRIPT"; exit 1; }
+  PIDS+=("$(cat "$WORK/storage/pid")")
+  STORAGE_URL="$(bash "$ROOT/storage/azurite.sh" container "$WORK/storage" mhsm-backups)"
+  # The SAS is a secret: it lives in a file only the operator reads, and no tool prints it.
+  (umask 077 && bash "$ROOT/storage/azurite.sh" sas "$WORK/storage" mhsm-backups crwdl 120 >"$WORK/secrets/storage.sas")
+  say "    container $STORAGE_URL; its SAS (create, read, write, delete, list; 2 hours) in secrets/storage.sas"
+  TIMINGS+=("$(( $(now_ms) - STORAGE_START ))|[$STEP] setup: start the storage account")
+  STORAGE=(--storage-url "$STORAGE_URL" --sas-file secrets/storage.sas)
+  step operator "write down every key and version of hsm-prod (the inventory to check the restore against)" -- \
+    "$BIN/uploader" "${T[@]}" keys inventory --out inventory-before.json
+  fingerprint "key inventory" inventory-before.json
+  step operator "full backup of hsm-prod into the storage container" -- \
+    "$BIN/uploader" "${T[@]}" backup "${STORAGE[@]}"
+  BACKUP_FOLDER="$(sed -n 's/^folder: //p' "$LOG")"
+  [ -n "$BACKUP_FOLDER" ] || { say "    the backup named no folder"; exit 1; }
+fi
 
 if [ "$PROVISION" = 1 ]; then
   STEP=$((STEP + 1)); say "[$STEP] disaster: the production HSM is lost"
@@ -395,8 +460,21 @@ step operator "upload the restore blob and wait for the HSM" -- \
   "$BIN/uploader" "${T[@]}" upload --restore-blob restore-blob.json
 step operator "take Managed HSM Crypto User on the recovered HSM" -- \
   "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$(hsm_dir hsm-recovery)/principal")"
-step operator "restore the key backup made before the disaster" -- \
-  "$BIN/uploader" "${T[@]}" key restore --in drill-key.backup
+if [ "$PROVISION" = 1 ]; then
+  step operator "check that the full backup would restore here (pre-restore)" -- \
+    "$BIN/uploader" "${T[@]}" restore "${STORAGE[@]}" --folder "$BACKUP_FOLDER" --pre
+  step operator "restore the full backup made before the disaster" -- \
+    "$BIN/uploader" "${T[@]}" restore "${STORAGE[@]}" --folder "$BACKUP_FOLDER"
+  step operator "write down every key and version of hsm-recovery" -- \
+    "$BIN/uploader" "${T[@]}" keys inventory --out inventory-after.json
+  step witness "compare the inventories: every key and version came back, unchanged" -- \
+    "$BIN/uploader" keys diff inventory-before.json inventory-after.json
+  step operator "restore archive-key alone from the backup (a selective restore, as after a mistaken delete)" -- \
+    "$BIN/uploader" "${T[@]}" restore "${STORAGE[@]}" --folder "$BACKUP_FOLDER" --key archive-key
+else
+  step operator "restore the key backup made before the disaster" -- \
+    "$BIN/uploader" "${T[@]}" key restore --in drill-key.backup
+fi
 step operator "decrypt the message with the restored key" -- \
   "$BIN/uploader" "${T[@]}" key decrypt --name drill-key --in message.enc.json --out message.out
 
