@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need that a fresh machine
 # may lack (SoftHSM2, the software token the PKCS#11 tests use; man, objdump
-# and dpkg-deb for the Debian package's test), then runs
+# and dpkg-deb for the Debian package's test; Node.js for Azurite), then runs
 # `cargo test --workspace --locked` and ends with one line that adds up every
 # test binary's result. Extra arguments go to cargo test.
 set -euo pipefail
@@ -13,6 +13,9 @@ missing=()
 command -v man >/dev/null || missing+=(man-db)
 command -v objdump >/dev/null || missing+=(binutils)
 command -v dpkg-deb >/dev/null || missing+=(dpkg)
+# Azurite (Azure's storage emulator, installed from npm by storage/azurite.sh)
+# runs on Node.js; the full-backup tests and drills write to it.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests: installing ${missing[*]} (Debian packages the tests need)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

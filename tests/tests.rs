@@ -9,6 +9,7 @@ mod drill_provision;
 mod full_backup;
 mod hints;
 mod hostile_inputs;
+mod interop;
 mod manual;
 mod package;
 mod readme;
