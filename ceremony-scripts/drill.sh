@@ -164,7 +164,7 @@ step() {
   fi
   TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=|^folder:|^same:|^missing|^extra|^changed|keys, .* versions|check passed' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=|^folder:|^same:|^missing|^extra|^changed| versions? in |check passed' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 

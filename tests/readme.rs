@@ -221,6 +221,32 @@ fn try_it_locally_runs_as_printed() {
         &[("HSM_CEREMONY_TARGET", try_dir.join("emu").display().to_string())],
     );
     assert!(shown.contains("PASS: every check passed"), "{shown}");
+
+    // "Disaster recovery that brings the keys back", in the same folder: the
+    // emulator started again (contoso and contoso-dr as the block left them),
+    // a key in contoso, Crypto User for the inventories, a container in
+    // Azurite with its SAS in ~/sas.txt; the block runs with Azurite's
+    // container in its first line.
+    let storage = Storage::start(&home.join("storage"));
+    let container = storage.container("mhsm");
+    std::fs::write(home.join("sas.txt"), storage.sas("mhsm", "crwdl", 30)).unwrap();
+    let block = sh_block("## Disaster recovery that brings the keys back");
+    let (first, rest) = block.split_once('\n').expect("lines");
+    assert!(first.starts_with("STORAGE=https://"), "{first}");
+    let setup = "rm -f emu/env; mhsm-emulator --data-dir emu --hsm-name contoso >/dev/null 2>&1 &\n\
+                 until [ -e emu/env ]; do sleep 0.2; done; . emu/env\n\
+                 for h in contoso contoso-dr; do uploader --hsm $h role assign --role 'Managed HSM Crypto User' --principal $(cat emu/principal); done\n\
+                 uploader --hsm contoso key create --name payments\n";
+    let script =
+        format!("trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{setup}STORAGE={container}\n{rest}");
+    let shown = bash_in(&try_dir, &script, &[("HOME", home.display().to_string())]);
+    assert!(shown.contains("folder: mhsm-contoso-"), "{shown}");
+    assert!(shown.contains("pre-restore check passed"), "{shown}");
+    assert!(
+        shown.contains("same: all 1 key and 1 version of inventory-before.json are in inventory-after.json"),
+        "{shown}"
+    );
+    assert!(shown.contains("restored key payments (every version) from mhsm-contoso-"), "{shown}");
 }
 
 /// Runs `script` in bash in `dir` with `env`, its stdin a terminal (`script`)

@@ -157,7 +157,13 @@ pub fn inventory(client: &HsmClient, args: InventoryArgs) -> CliResult {
     })?;
     files::write_atomic(&args.out, format!("{text}\n").as_bytes(), PUBLIC_MODE, false)?;
     let versions: usize = inv.keys.values().map(BTreeMap::len).sum();
-    outln!("{} keys, {versions} versions in {} -> {}", inv.keys.len(), inv.hsm, args.out.display());
+    outln!(
+        "{}, {} in {} -> {}",
+        count(inv.keys.len(), "key"),
+        count(versions, "version"),
+        inv.hsm,
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -183,8 +189,13 @@ fn key_attributes(a: &BTreeMap<String, Value>) -> BTreeMap<&String, &Value> {
     a.iter().filter(|(k, _)| !HSM_SETTINGS.contains(&k.as_str())).collect()
 }
 
+/// "1 key", "3 versions".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
 fn versions(n: usize) -> String {
-    if n == 1 { "1 version".into() } else { format!("{n} versions") }
+    count(n, "version")
 }
 
 /// What differs between two inventories, one line per key or version.
@@ -234,12 +245,12 @@ pub fn differences(before: &Inventory, after: &Inventory) -> Vec<String> {
 pub fn diff(args: DiffArgs) -> CliResult {
     let (before, after) = (read(&args.before)?, read(&args.after)?);
     let lines = differences(&before, &after);
-    let count: usize = before.keys.values().map(BTreeMap::len).sum();
+    let all: usize = before.keys.values().map(BTreeMap::len).sum();
     if lines.is_empty() {
         outln!(
-            "same: all {} keys and {} of {} are in {}",
-            before.keys.len(),
-            versions(count),
+            "same: all {} and {} of {} are in {}",
+            count(before.keys.len(), "key"),
+            versions(all),
             args.before.display(),
             args.after.display()
         );
