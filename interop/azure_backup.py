@@ -13,10 +13,8 @@ same container as http://127.0.0.1:PORT/devstoreaccount1/CONTAINER, for the
 storage client, whose resolver does not know .localhost names.
 """
 import sys
-import time
 import uuid
 
-from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError
 from azure.keyvault.administration import (
     KeyVaultAccessControlClient,
@@ -25,21 +23,12 @@ from azure.keyvault.administration import (
 )
 from azure.keyvault.keys import KeyClient
 from azure.storage.blob import ContainerClient
+from emulator import StaticToken, client_options
 
 url, ca, token_file, admin, container_url, path_style_url, sas_file = sys.argv[1:8]
-token = open(token_file).read().strip()
 sas = open(sas_file).read().strip()
-
-
-class StaticToken:
-    """The emulator's bearer token, as a credential (never printed)."""
-
-    def get_token(self, *scopes, **kwargs):
-        return AccessToken(token, int(time.time()) + 3600)
-
-
-common = dict(connection_verify=ca, verify_challenge_resource=False)
-credential = StaticToken()
+common = client_options(ca)
+credential = StaticToken(token_file)
 # The clients' own poll interval is 5 s; the emulator's jobs take a fraction of that.
 fast = dict(_polling_interval=0.3)
 

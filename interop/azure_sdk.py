@@ -7,12 +7,11 @@ Run by interop/azure-sdk.sh, which starts and activates the emulator.
 """
 import hashlib
 import sys
-import time
 import uuid
 
-from azure.core.credentials import AccessToken
 from azure.keyvault.administration import KeyVaultAccessControlClient, KeyVaultRoleScope
 from azure.keyvault.keys import KeyClient
+from emulator import StaticToken, client_options
 from azure.keyvault.keys.crypto import (
     CryptographyClient,
     EncryptionAlgorithm,
@@ -21,20 +20,8 @@ from azure.keyvault.keys.crypto import (
 )
 
 url, ca, token_file, admin = sys.argv[1:5]
-token = open(token_file).read().strip()
-
-
-class StaticToken:
-    """The emulator's bearer token, as a credential (never printed)."""
-
-    def get_token(self, *scopes, **kwargs):
-        return AccessToken(token, int(time.time()) + 3600)
-
-
-# The emulator's challenge names https://managedhsm.azure.net while it listens on
-# 127.0.0.1, so the clients are told not to insist that the two domains agree.
-common = dict(connection_verify=ca, verify_challenge_resource=False)
-credential = StaticToken()
+common = client_options(ca)
+credential = StaticToken(token_file)
 
 # Local RBAC: what the quickstart does right after activation.
 access = KeyVaultAccessControlClient(url, credential, **common)

@@ -14,38 +14,33 @@ use ceremony_tests::*;
 fn the_provision_drill_runs_the_whole_quickstart_and_cleans_up() {
     let dir = scratch("drill-provision");
     let keep = dir.join("kept");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ceremony-scripts/drill.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .args(["--provision", "--keep"])
-        .arg(&keep)
-        .env("HSM_CEREMONY_BIN_DIR", bin_dir())
-        .output()
-        .expect("run drill.sh");
-    let transcript = std::fs::read_to_string(keep.join("transcript.txt")).unwrap_or_default();
-    assert!(out.status.success(), "{transcript}\n{}", String::from_utf8_lossy(&out.stderr));
-    for expected in [
-        "created resource group drill-rg in westeurope",
-        "provisioned Managed HSM hsm-prod",
-        "deleted hsm-prod (soft): scheduled purge",
-        "witness: its name is refused for a new HSM while it is soft-deleted",
-        "provisioned Managed HSM hsm-recovery",
-        "Success: The resource is active.",
-        // The keys come back from the full backup, and the inventories prove it.
-        "full backup of hsm-prod into the storage container",
-        "folder: mhsm-hsm-prod-",
-        "pre-restore check passed",
-        "restored mhsm-hsm-prod-",
-        "same: all 2 keys and 3 versions of inventory-before.json are in inventory-after.json",
-        "restored key archive-key (every version) from mhsm-hsm-prod-",
-        "decrypt the message with drill-key, as the application",
-        "purged hsm-prod; the name is free",
-        "purged hsm-recovery; the name is free",
-        "no deleted Managed HSMs in subscription",
-        "DRILL PASSED",
-    ] {
-        assert!(transcript.contains(expected), "transcript lacks {expected:?}:\n{transcript}");
-    }
+    let transcript = keep.join("transcript.txt");
+    let args = [std::ffi::OsStr::new("--provision"), "--keep".as_ref(), keep.as_os_str()];
+    script_holds(
+        "ceremony-scripts/drill.sh",
+        &args,
+        Some(&transcript),
+        &[
+            "created resource group drill-rg in westeurope",
+            "provisioned Managed HSM hsm-prod",
+            "deleted hsm-prod (soft): scheduled purge",
+            "witness: its name is refused for a new HSM while it is soft-deleted",
+            "provisioned Managed HSM hsm-recovery",
+            "Success: The resource is active.",
+            // The keys come back from the full backup, and the inventories prove it.
+            "full backup of hsm-prod into the storage container",
+            "folder: mhsm-hsm-prod-",
+            "pre-restore check passed",
+            "restored mhsm-hsm-prod-",
+            "same: all 2 keys and 3 versions of inventory-before.json are in inventory-after.json",
+            "restored key archive-key (every version) from mhsm-hsm-prod-",
+            "decrypt the message with drill-key, as the application",
+            "purged hsm-prod; the name is free",
+            "purged hsm-recovery; the name is free",
+            "no deleted Managed HSMs in subscription",
+            "DRILL PASSED",
+        ],
+    );
 }
 
 #[test]

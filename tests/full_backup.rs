@@ -20,6 +20,16 @@ fn storage_with_container(dir: &Path) -> (Storage, String) {
     (storage, url)
 }
 
+/// A production HSM (custodians a, b and c, quorum 2, in `dir/hsm-prod`) whose
+/// administrator may use keys, and storage with the container.
+fn production(test: &str) -> (std::path::PathBuf, Storage, String, Emulator) {
+    let dir = scratch(test);
+    let (storage, url) = storage_with_container(&dir);
+    let prod = activated_hsm(&dir, "hsm-prod", TEST_HSM);
+    grant_crypto_user(&dir, &prod);
+    (dir, storage, url, prod)
+}
+
 /// `uploader backup` into `url` with `dir/sas.txt`; returns the folder it printed.
 fn backup(dir: &Path, emu: &Emulator, url: &str) -> String {
     let out = ok(uploader(dir, emu, &["backup", "--storage-url", url, "--sas-file", "sas.txt"]));
@@ -41,10 +51,7 @@ fn diff(dir: &Path, after: &str) -> String {
 
 #[test]
 fn every_key_comes_back_after_a_distributed_recovery_and_a_full_restore() {
-    let dir = scratch("full-backup-round-trip");
-    let (storage, url) = storage_with_container(&dir);
-    let prod = activated_hsm(&dir, "hsm-prod", TEST_HSM);
-    grant_crypto_user(&dir, &prod);
+    let (dir, storage, url, prod) = production("full-backup-round-trip");
     for name in ["payments", "payments", "archive"] {
         ok(uploader(&dir, &prod, &["key", "create", "--name", name]));
     }
@@ -104,10 +111,7 @@ fn every_key_comes_back_after_a_distributed_recovery_and_a_full_restore() {
 
 #[test]
 fn a_backup_restores_only_into_an_hsm_with_the_same_security_domain() {
-    let dir = scratch("full-backup-other-sd");
-    let (_storage, url) = storage_with_container(&dir);
-    let prod = activated_hsm(&dir, "hsm-prod", TEST_HSM);
-    grant_crypto_user(&dir, &prod);
+    let (dir, _storage, url, prod) = production("full-backup-other-sd");
     ok(uploader(&dir, &prod, &["key", "create", "--name", "k"]));
     let folder = backup(&dir, &prod, &url);
     // Another HSM, activated with its own security domain.

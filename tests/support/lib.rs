@@ -801,3 +801,32 @@ impl Drop for Storage {
         let _ = Command::new("bash").arg(azurite_script()).arg("stop").arg(&self.dir).output();
     }
 }
+
+/// Runs one of the project's scripts (`path` from the checkout's root) in
+/// bash with `args`, on the binaries the tests built; asserts it succeeded
+/// and that its output (`what`: stdout, or the file `what_file` it wrote when
+/// given) holds every one of `expected`; returns that text.
+#[track_caller]
+pub fn script_holds(
+    path: &str,
+    args: &[&std::ffi::OsStr],
+    what_file: Option<&Path>,
+    expected: &[&str],
+) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("HSM_CEREMONY_BIN_DIR", bin_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("run {path}: {e}"));
+    let text = match what_file {
+        Some(f) => std::fs::read_to_string(f).unwrap_or_default(),
+        None => String::from_utf8_lossy(&out.stdout).into_owned(),
+    };
+    assert!(out.status.success(), "{path} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for e in expected {
+        assert!(text.contains(e), "{path}: the output lacks {e:?}:\n{text}");
+    }
+    text
+}

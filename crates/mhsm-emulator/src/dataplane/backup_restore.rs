@@ -27,7 +27,7 @@ use super::app::App;
 use super::domain;
 use super::full_backup::{self, MANIFEST, SealedBackup};
 use super::security_domain::accepted;
-use super::state::{Activation, HsmState};
+use super::state::HsmState;
 use crate::blob_storage::{Container, StorageError};
 use crate::error::{ApiError, azure_error};
 
@@ -225,14 +225,7 @@ fn random_job_id() -> Result<String, ApiError> {
 
 /// The state of an active HSM with its backup protection key.
 fn active_with_key(app: &App) -> Result<(std::sync::MutexGuard<'_, HsmState>, SecretBytes), ApiError> {
-    let state = app.current()?;
-    if state.activation != Activation::Active {
-        return Err(azure_error(
-            StatusCode::FORBIDDEN,
-            "HSMNotActivated",
-            "The HSM is not activated; download or upload its security domain first.",
-        ));
-    }
+    let state = super::keys::active(app)?;
     let bpk = state.domain.as_deref().and_then(domain::backup_protection_key).ok_or_else(|| {
         azure_error(
             StatusCode::CONFLICT,

@@ -52,7 +52,7 @@ fn json(v: Value) -> Reply {
 }
 
 /// The state, for an active HSM only (a real one refuses keys before activation).
-fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
+pub(super) fn active(app: &App) -> Result<std::sync::MutexGuard<'_, HsmState>, ApiError> {
     let state = app.current()?;
     if state.activation != Activation::Active {
         return Err(azure_error(
