@@ -15,4 +15,5 @@ mod package;
 mod readme;
 mod recovery;
 mod secret_hygiene;
+mod share_commitments;
 mod tamper;

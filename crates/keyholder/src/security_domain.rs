@@ -54,6 +54,9 @@ pub struct OpenedQuorum {
     pub secrets: Vec<DomainSecret>,
     /// The keys that took part, in the order given.
     pub keys: Vec<UnlockedKey>,
+    /// Every custodian's share as the proven polynomials give it (version 2
+    /// files; empty for version 1).
+    pub expected: Vec<sd_core::primitives::shamir::Share>,
 }
 
 /// Unlocks each key in turn, opens its share, and rebuilds the master key.
@@ -111,7 +114,7 @@ pub fn open_quorum(
         }
         loaded.push(key);
     }
-    let (master, secrets) = if sd.sd.version() == 2 {
+    let (master, secrets, expected) = if sd.sd.version() == 2 {
         // Every share came out of this very file, so disagreement means the file was altered.
         let recovered = quorum.rebuild().map_err(|e| match e {
             QuorumError::Inconsistent { .. } => CliError::file(
@@ -129,16 +132,17 @@ pub fn open_quorum(
                 loaded[p].name().display()
             );
         }
-        (recovered.master, recovered.secrets)
+        (recovered.master, recovered.secrets, recovered.expected)
     } else {
         let refs: Vec<&dyn sd_core::RsaKey> = loaded.iter().map(|k| &k.key as &dyn sd_core::RsaKey).collect();
-        sd.sd.recover_xor_split(&refs).map_err(|e| match e {
+        let (master, secrets) = sd.sd.recover_xor_split(&refs).map_err(|e| match e {
             sd_core::Error::NoMatchingShare => {
                 CliError::file(&sd.path, "these keys do not open both halves of any split key")
                     .hint("a version-1 SD file needs the keys of both halves of one split: check which custodians' keys were given")
             }
             other => CliError::file(&sd.path, other).hint("check this is the SD file downloaded at the activation"),
-        })?
+        })?;
+        (master, secrets, Vec::new())
     };
-    Ok(OpenedQuorum { master, secrets, keys: loaded })
+    Ok(OpenedQuorum { master, secrets, keys: loaded, expected })
 }

@@ -36,6 +36,7 @@ pub mod exchange_key_file;
 pub mod operator_handover;
 pub mod recovery_request;
 pub mod share;
+pub mod share_commitment;
 
 /// A certificate a person confirmed in an earlier ceremony: the certificate
 /// itself (the copy kept from the activation ceremony) or its SHA-256

@@ -92,17 +92,9 @@ fn fail(
     AttestationFailure { report }
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim();
-    if !t.len().is_multiple_of(2) || !t.is_ascii() {
-        return None;
-    }
-    (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok()).collect()
-}
-
 /// Parses a signature given as 128 hex digits (r ‖ s).
 pub fn signature_from_hex(text: &str) -> Option<[u8; 64]> {
-    unhex(text)?.try_into().ok()
+    crate::primitives::hex::parse(text)?.try_into().ok()
 }
 
 /// Checks the collateral's signatures to the pinned root (taken from the
@@ -204,7 +196,10 @@ pub(super) fn evaluate(
     };
     // The QE.
     let qe = &evidence.qe;
-    let mask_ok = |value: &[u8], want: &str, mask: &str| match (unhex(want), unhex(mask)) {
+    let mask_ok = |value: &[u8], want: &str, mask: &str| match (
+        crate::primitives::hex::parse(want),
+        crate::primitives::hex::parse(mask),
+    ) {
         (Some(w), Some(m)) if w.len() == value.len() && m.len() == value.len() => {
             value.iter().zip(&m).zip(&w).all(|((v, m), w)| v & m == w & m)
         }
@@ -213,7 +208,7 @@ pub(super) fn evaluate(
     let mut attributes = [0u8; 16];
     attributes.copy_from_slice(&qe.raw[48..64]);
     let qe_matches = qe_id.id == "QE"
-        && unhex(&qe_id.mrsigner).is_some_and(|m| m == qe.mr_signer)
+        && crate::primitives::hex::parse(&qe_id.mrsigner).is_some_and(|m| m == qe.mr_signer)
         && qe_id.isvprodid == qe.isv_prod_id
         && mask_ok(&qe.misc_select.to_le_bytes(), &qe_id.miscselect, &qe_id.miscselect_mask)
         && mask_ok(&attributes, &qe_id.attributes, &qe_id.attributes_mask);

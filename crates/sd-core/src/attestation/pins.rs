@@ -45,16 +45,8 @@ pub struct Pins {
 }
 
 fn hex32(text: &str) -> Result<[u8; 32], Error> {
-    let t = text.trim();
-    let bad = || Error::Certificate(CertificateError::NotHex(t.to_owned()));
-    if t.len() != 64 || !t.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    let bad = || Error::Certificate(CertificateError::NotHex(text.trim().to_owned()));
+    crate::primitives::hex::parse(text).and_then(|b| b.try_into().ok()).ok_or_else(bad)
 }
 
 impl Default for Pins {

@@ -30,6 +30,10 @@ pub struct Recovered {
     /// Positions of further shares that disagree with the proven key: each
     /// one is damaged, or was not made by the HSM for this file.
     pub disagreeing: Vec<usize>,
+    /// Every custodian's share as the proven key's polynomials give it, in
+    /// the file's order (x = 1, 2, ...): what each custodian should hold,
+    /// for share commitments ([`crate::handoff::share_commitment`]).
+    pub expected: Vec<Share>,
 }
 
 /// Why no master key could be rebuilt.
@@ -118,7 +122,12 @@ pub fn rebuild(sd: &SecurityDomain, shares: &[OpenedShare]) -> Result<Recovered,
             let disagreeing = (0..shares.len())
                 .filter(|p| !basis.contains(p) && !agrees(shares, &basis, *p, required))
                 .collect();
-            return Ok(Recovered { master, secrets, basis, disagreeing });
+            let on_the_polynomial = pick(shares, &basis);
+            let expected = (1..=sd.shares().len())
+                .map(|x| u8::try_from(x).ok().and_then(|x| shamir::evaluate(&on_the_polynomial, x).ok()))
+                .collect::<Option<Vec<Share>>>()
+                .ok_or(QuorumError::Inconsistent { given: shares.len(), required })?;
+            return Ok(Recovered { master, secrets, basis, disagreeing, expected });
         }
         if !next_combination(&mut basis, shares.len()) {
             return Err(QuorumError::Inconsistent { given: shares.len(), required });

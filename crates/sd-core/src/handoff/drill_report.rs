@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::share_commitment::{self, ShareCommitment};
 use super::{HandoffError, require_sd};
 use crate::azure::enc_data::DomainSecret;
 use crate::azure::sd_file::SecurityDomain;
@@ -62,6 +63,10 @@ pub struct DrillReport {
     pub started: Timestamp,
     /// When it finished.
     pub finished: Timestamp,
+    /// Every custodian's share commitment, from the rebuilt polynomials
+    /// ([`super::share_commitment`]); none in reports made before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<ShareCommitment>,
 }
 
 /// A drill report verified against its SD file.
@@ -121,7 +126,20 @@ impl DrillReport {
             result: SUCCESS.into(),
             started: Timestamp::from_unix(started),
             finished: Timestamp::from_unix(finished),
+            commitments: Vec::new(),
         })
+    }
+
+    /// The report with the share commitments of a drill (rows the SD file
+    /// does not list are refused).
+    pub fn with_commitments(
+        mut self,
+        sd: &SecurityDomain,
+        rows: Vec<ShareCommitment>,
+    ) -> Result<DrillReport, HandoffError> {
+        share_commitment::check_table(&rows, sd)?;
+        self.commitments = rows;
+        Ok(self)
     }
 
     /// Signs the report by every participant; `signers` must be exactly them.
@@ -136,6 +154,17 @@ impl DrillReport {
     /// least its quorum of them, the participants exactly the signers, and
     /// the report about this very file and its quorum.
     pub fn verify(bytes: &[u8], sd: &SecurityDomain) -> Result<VerifiedReport, HandoffError> {
+        let verified = DrillReport::verify_by_custodians(bytes, sd)?;
+        require_sd(&verified.report.sd_sha256, sd)?;
+        Ok(verified)
+    }
+
+    /// [`DrillReport::verify`] but for the file's hash: the signers are a
+    /// quorum of `sd`'s custodians and the report agrees with its quorum and
+    /// custodians, but it may be about another copy of the file (one whose
+    /// entries differ). For comparing one's share with the commitments, which
+    /// name the drill's file themselves.
+    pub fn verify_by_custodians(bytes: &[u8], sd: &SecurityDomain) -> Result<VerifiedReport, HandoffError> {
         let signed = bundle::verify_signatures(bytes, BundleKind::DrillReport)?;
         let thumbprints = sd.thumbprints();
         for c in signed.signers() {
@@ -149,7 +178,6 @@ impl DrillReport {
             return Err(HandoffError::TooFewSigners { signers: signers.len(), required: sd.required() });
         }
         let report: DrillReport = signed.payload_as()?;
-        require_sd(&report.sd_sha256, sd)?;
         if report.quorum != sd.required() {
             return Err(HandoffError::DisagreesWithSd { what: "quorum" });
         }
@@ -161,6 +189,7 @@ impl DrillReport {
         if !positions_ok || !same_custodians(&report.participants, signers.iter()) {
             return Err(HandoffError::ParticipantsNotSigners);
         }
+        share_commitment::check_table(&report.commitments, sd)?;
         Ok(VerifiedReport { report, signers })
     }
 }

@@ -7,6 +7,16 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex_lower(&sha2::Sha256::digest(data))
 }
 
+/// The bytes of hex text (either case, surrounding spaces ignored), or
+/// none when it is not whole hex digit pairs.
+pub fn parse(text: &str) -> Option<Vec<u8>> {
+    let t = text.trim();
+    if !t.len().is_multiple_of(2) || !t.is_ascii() {
+        return None;
+    }
+    (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16).ok()).collect()
+}
+
 /// Lower-case hex of arbitrary bytes.
 pub fn hex_lower(data: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -180,6 +180,27 @@ pub fn combine(shares: &[Share], required: usize) -> Result<SecretBytes, Error> 
     Ok(SecretBytes::new(secret))
 }
 
+/// The share the polynomials through `basis` give position `x`: what a
+/// custodian at `x` holds, if the basis is a proven quorum. `basis` must be
+/// shares of equal length with distinct x (as [`combine`] checks).
+pub fn evaluate(basis: &[Share], x: u8) -> Result<Share, Error> {
+    if x == 0 || x > MAX_X {
+        return Err(Error::Shamir(ShamirError::XOutOfRange { share: 0, x }));
+    }
+    let len = basis.first().map_or(0, Share::len);
+    if basis.len() < 2 || basis.iter().any(|s| s.len() != len) {
+        return Err(Error::Shamir(ShamirError::TooFew { given: basis.len(), required: 2 }));
+    }
+    let xs: Vec<u8> = basis.iter().map(Share::x).collect();
+    let weights = lagrange_weights(&xs, u32::from(x));
+    let ys = (0..len)
+        .map(|j| {
+            basis.iter().zip(&weights).fold(0u32, |acc, (s, w)| (acc + u32::from(s.ys[j]) * w) % P) as u16
+        })
+        .collect();
+    Ok(Share { x, ys })
+}
+
 /// Uniform value in `lo..P` by rejection sampling of 16-bit draws.
 fn uniform_mod_p<R: TryCryptoRng + ?Sized>(rng: &mut R, lo: u32) -> Result<u32, Error> {
     let span = P - lo;
@@ -405,6 +426,20 @@ mod tests {
         let w = ((3u16 << 9) | 256).to_le_bytes();
         let s = Share::from_bytes(&w).unwrap();
         assert_eq!((s.x(), s.to_bytes().expose().to_vec()), (3, w.to_vec()));
+    }
+
+    #[test]
+    fn any_quorum_gives_every_other_share_exactly() {
+        let secret: Vec<u8> = (0..=255).collect();
+        let shares = split(&mut CountingRng(7), &secret, 5, 3).unwrap();
+        for basis in [[0, 1, 2], [4, 2, 0], [1, 3, 4]] {
+            let basis: Vec<Share> = basis.iter().map(|&i| shares[i].clone()).collect();
+            for s in &shares {
+                assert_eq!(evaluate(&basis, s.x()).unwrap(), *s);
+            }
+        }
+        assert!(evaluate(&shares[..3], 0).is_err(), "x = 0 is the secret itself");
+        assert!(evaluate(&shares[..1], 2).is_err());
     }
 
     #[test]
