@@ -27,6 +27,7 @@ pub mod artifact;
 pub mod attestation;
 pub mod azure;
 pub mod bundle;
+pub mod ceremony;
 mod error;
 pub mod handoff;
 pub mod hsm_name;

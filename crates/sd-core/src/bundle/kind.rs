@@ -22,11 +22,14 @@ pub enum BundleKind {
     /// Old operator → custodians: the operator's successor certificate,
     /// signed by the old and the new operator key.
     OperatorHandover,
+    /// What happened at a ceremony, step by step: signed by the ceremony
+    /// administrator and co-signed by the custodians who took part.
+    CeremonyRecord,
 }
 
 impl BundleKind {
     /// Every kind, for lookups by `typ`.
-    pub const ALL: [BundleKind; 7] = [
+    pub const ALL: [BundleKind; 8] = [
         BundleKind::Enrollment,
         BundleKind::ActivationRecord,
         BundleKind::RecoveryRequest,
@@ -34,6 +37,7 @@ impl BundleKind {
         BundleKind::Share,
         BundleKind::DrillReport,
         BundleKind::OperatorHandover,
+        BundleKind::CeremonyRecord,
     ];
 
     /// The JWS `typ` header value.
@@ -46,6 +50,7 @@ impl BundleKind {
             BundleKind::Share => "hsm-ceremony.share.v1",
             BundleKind::DrillReport => "hsm-ceremony.drill-report.v1",
             BundleKind::OperatorHandover => "hsm-ceremony.operator-handover.v1",
+            BundleKind::CeremonyRecord => "hsm-ceremony.ceremony-record.v1",
         }
     }
 
@@ -64,6 +69,7 @@ impl BundleKind {
             BundleKind::Share => "share",
             BundleKind::DrillReport => "drill report",
             BundleKind::OperatorHandover => "operator handover",
+            BundleKind::CeremonyRecord => "ceremony record",
         }
     }
 

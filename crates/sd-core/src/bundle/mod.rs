@@ -41,26 +41,52 @@ pub fn sign<T: Serialize>(kind: BundleKind, payload: &T, signers: &[Signer<'_>])
     let payload_json =
         serde_json::to_vec(payload).map_err(|e| bundle_err(BundleError::encoding("payload", e)))?;
     let payload_b64 = b64::url_encode(&payload_json);
-    let mut sigs = Vec::with_capacity(signers.len());
-    for s in signers {
-        if !crate::pki::cert::key_matches(s.cert, s.key) {
-            return Err(bundle_err(BundleError::KeyNotCertificate(s.cert.subject())));
-        }
-        let protected = Protected {
-            alg: "PS256".into(),
-            typ: kind.typ().into(),
-            x5c: vec![b64::std_encode(s.cert.der())],
-            x5t_s256: Some(s.cert.x5t_s256()),
-            crit: None,
-        };
-        let protected_b64 = b64::url_encode(
-            &serde_json::to_vec(&protected).map_err(|e| bundle_err(BundleError::encoding("", e)))?,
-        );
-        let signing_input = format!("{protected_b64}.{payload_b64}");
-        let sig = s.key.sign_pss_sha256(signing_input.as_bytes())?;
-        sigs.push((protected_b64, b64::url_encode(&sig)));
+    let sigs = signers.iter().map(|s| signature(kind, &payload_b64, s)).collect::<Result<Vec<_>, _>>()?;
+    document(&payload_b64, &sigs)
+}
+
+/// Adds `signer`'s signature to a bundle of `kind` whose every signature
+/// verifies (a co-signature: the payload stays as it is). Refused when
+/// `signer` already signed it.
+pub fn cosign(bytes: &[u8], kind: BundleKind, signer: &Signer<'_>) -> Result<String, Error> {
+    let signed = verify_signatures(bytes, kind)?;
+    if signed.signers.iter().any(|c| c.der() == signer.cert.der()) {
+        return Err(bundle_err(BundleError::SignerTwice));
     }
-    let doc = if let [(protected, signature)] = sigs.as_slice() {
+    let doc: BundleJson =
+        serde_json::from_slice(bytes).map_err(|e| bundle_err(BundleError::NotJws(e.to_string())))?;
+    let mut sigs: Vec<(String, String)> = match (doc.protected, doc.signature, doc.signatures) {
+        (Some(p), Some(s), None) => vec![(p, s)],
+        (None, None, Some(list)) => list.into_iter().map(|s| (s.protected, s.signature)).collect(),
+        _ => return Err(bundle_err(BundleError::NotJwsSerialization)),
+    };
+    sigs.push(signature(kind, &doc.payload, signer)?);
+    document(&doc.payload, &sigs)
+}
+
+/// One signer's (protected header, signature) over `payload_b64`.
+fn signature(kind: BundleKind, payload_b64: &str, s: &Signer<'_>) -> Result<(String, String), Error> {
+    if !crate::pki::cert::key_matches(s.cert, s.key) {
+        return Err(bundle_err(BundleError::KeyNotCertificate(s.cert.subject())));
+    }
+    let protected = Protected {
+        alg: "PS256".into(),
+        typ: kind.typ().into(),
+        x5c: vec![b64::std_encode(s.cert.der())],
+        x5t_s256: Some(s.cert.x5t_s256()),
+        crit: None,
+    };
+    let protected_b64 = b64::url_encode(
+        &serde_json::to_vec(&protected).map_err(|e| bundle_err(BundleError::encoding("", e)))?,
+    );
+    let signing_input = format!("{protected_b64}.{payload_b64}");
+    let sig = s.key.sign_pss_sha256(signing_input.as_bytes())?;
+    Ok((protected_b64, b64::url_encode(&sig)))
+}
+
+/// The JWS JSON document: flattened for one signature, general for several.
+fn document(payload_b64: &str, sigs: &[(String, String)]) -> Result<String, Error> {
+    let doc = if let [(protected, signature)] = sigs {
         json!({"payload": payload_b64, "protected": protected, "signature": signature})
     } else {
         json!({
@@ -96,6 +122,11 @@ impl SignedBundle {
     /// The signers' certificates, in signature order (never empty).
     pub fn signers(&self) -> &[Certificate] {
         &self.signers
+    }
+    /// SHA-256 (hex) of the signed payload: what stays the same however
+    /// many co-signatures are added (a ceremony record's identity).
+    pub fn payload_sha256(&self) -> String {
+        crate::primitives::hex::sha256_hex(&self.payload)
     }
     /// The payload as generic JSON, for showing to a person.
     pub fn payload_for_display(&self) -> Result<Value, Error> {
