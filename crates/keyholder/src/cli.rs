@@ -131,6 +131,13 @@ pub enum Command {
     Fingerprint(commands::fingerprint::Args),
     /// Change a key file's passphrase, in place (the key and its certificate stay the same).
     Passwd(commands::passwd::Args),
+    /// The ceremony record: a plan (`new`), walked and signed (`run`),
+    /// co-signed by custodians (`sign`), printed for the auditor (`print`).
+    #[command(subcommand)]
+    Ceremony(commands::ceremony::CeremonyCommand),
+    /// An HSM's ceremony records as one hash chain (`verify`).
+    #[command(subcommand)]
+    Ledger(commands::ledger::LedgerCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions(ceremony_cli::manual::CompletionsArgs),
     /// Write the man pages (keyholder.1 and one per command) into a folder.

@@ -1,5 +1,6 @@
 //! One module per command; this one dispatches and holds what they share.
 
+pub mod ceremony;
 pub mod check;
 pub mod combine;
 pub mod combiner_init;
@@ -7,6 +8,7 @@ pub mod drill;
 pub mod exchange_key;
 pub mod fingerprint;
 pub mod init;
+pub mod ledger;
 pub mod passwd;
 pub mod restore_blob;
 pub mod rotate;
@@ -49,6 +51,8 @@ pub fn run(command: Command) -> CliResult {
         Command::ExchangeKey(args) => exchange_key::run(args),
         Command::Fingerprint(args) => fingerprint::run(args),
         Command::Passwd(args) => passwd::run(args),
+        Command::Ceremony(c) => ceremony::run(c),
+        Command::Ledger(c) => ledger::run(c),
         Command::Completions(args) => ceremony_cli::manual::completions(&args, Cli::command()),
         Command::Manpages(args) => {
             ceremony_cli::manual::manpages(&args, Cli::command(), include_str!("../../man-examples.txt"))
