@@ -2,6 +2,7 @@
 //! binary so that they run side by side: one module per behaviour, the
 //! fixtures in `support/` (the `ceremony-tests` library).
 
+mod ceremony_record;
 mod ceremony_scripts;
 mod crash_safety;
 mod drill_failure;
