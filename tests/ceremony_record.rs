@@ -255,3 +255,113 @@ fn a_ledger_is_refused_for_each_way_it_can_be_wrong() {
     cosign(&dir, "ledger/4-other.json", "other-sd.json", &["a", "b"]);
     fails(verify(&dir), &["4-other.json is about SD file", "but the SD file at that point is"]);
 }
+
+/// Renders `html` to PDF with headless Chromium (paper `size`, or the
+/// default US Letter), and returns the PDF's text with whitespace collapsed
+/// and its page count; every page must carry ink.
+fn printed(dir: &Path, html: &str, size: Option<&str>) -> (String, usize) {
+    let mut page = std::fs::read_to_string(dir.join(html)).unwrap();
+    if let Some(size) = size {
+        page = page.replacen("@page {", &format!("@page {{ size: {size};"), 1);
+    }
+    let name = format!("{}-{}", html.trim_end_matches(".html"), size.unwrap_or("letter"));
+    std::fs::write(dir.join(format!("{name}.html")), page).unwrap();
+    let pdf = dir.join(format!("{name}.pdf"));
+    let o = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", dir.join(format!("{name}.html")).display()))
+        .output()
+        .expect("chromium (Debian's package; tests/run.sh installs it)");
+    assert!(pdf.is_file(), "chromium made no PDF: {}", String::from_utf8_lossy(&o.stderr));
+    let text = ok(Command::new("pdftotext")
+        .args(["-raw"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)"));
+    let info = ok(Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo"));
+    let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap();
+    // Each page as a small grey image: it must not be blank.
+    let prefix = dir.join(format!("{name}-page"));
+    ok(Command::new("pdftoppm").args(["-r", "30", "-gray"]).arg(&pdf).arg(&prefix).output().unwrap());
+    let mut images: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.to_string_lossy().contains(&format!("{name}-page-"))
+                && p.extension().is_some_and(|x| x == "pgm")
+        })
+        .collect();
+    images.sort();
+    assert_eq!(images.len(), pages, "one image per page");
+    for (n, image) in images.iter().enumerate() {
+        let bytes = std::fs::read(image).unwrap();
+        // A binary PGM: "P5", width, height, maxval, one whitespace byte, then the pixels.
+        let mut at = 2;
+        for _ in 0..3 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+        }
+        let pixels = &bytes[at + 1..];
+        let ink = pixels.iter().filter(|&&p| p < 160).count();
+        assert!(
+            ink * 1000 > pixels.len(),
+            "page {} of {name} is blank ({ink} dark pixels of {})",
+            n + 1,
+            pixels.len()
+        );
+    }
+    (text.split_whitespace().collect::<Vec<_>>().join(" "), pages)
+}
+
+#[test]
+fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
+    let dir = three_ceremonies("ceremony-print");
+    let out = ok(run(
+        &dir,
+        "keyholder",
+        &["ceremony", "print", "ledger/1-activation.json", "--out", "record.html"],
+    ));
+    assert!(out.contains("wrote the printable record of Activation ceremony for contoso (7 steps, 4 signature(s)) to record.html"), "{out}");
+    let record = std::fs::read(dir.join("ledger/1-activation.json")).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&bundle_payload(&record)).unwrap();
+    let grouped = |hex: &str| {
+        hex.to_uppercase()
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut expected: Vec<String> = plan["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["instruction"].as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    expected.push("EXCEPTION (RETRIED): b's laptop rebooted; init run again".into());
+    expected.push(grouped(&sd_core::primitives::hex::sha256_hex(&record)));
+    expected
+        .push(grouped(&sd_core::primitives::hex::sha256_hex(&std::fs::read(dir.join("sd.json")).unwrap())));
+    for who in ["admin", "a", "b", "c"] {
+        let cert =
+            Certificate::from_pem_or_der(&std::fs::read(dir.join(format!("{who}.cer"))).unwrap()).unwrap();
+        expected.push(sd_core::pki::cert::readable_fingerprint(&cert.sha256()));
+    }
+    for name in ["Wes", "internal witness", "ID checked", "BAG-0001", "BAG-0003", "Auditor"] {
+        expected.push(name.to_owned());
+    }
+    for size in [None, Some("A4")] {
+        let (text, pages) = printed(&dir, "record.html", size);
+        assert!((3..=6).contains(&pages), "{pages} pages ({size:?})");
+        for e in &expected {
+            assert!(text.contains(e.as_str()), "the PDF ({size:?}) lacks {e:?}:\n{text}");
+        }
+        assert!(text.contains(&format!("page {pages} of {pages}")), "{text}");
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need that a fresh machine
 # may lack (SoftHSM2, the software token the PKCS#11 tests use; man, objdump
-# and dpkg-deb for the Debian package's test; Node.js for Azurite), then runs
+# and dpkg-deb for the Debian package's test; Node.js for Azurite; Chromium and
+# poppler-utils for the printed ceremony record), then runs
 # `cargo test --workspace --locked` and ends with one line that adds up every
 # test binary's result. Extra arguments go to cargo test.
 set -euo pipefail
@@ -16,6 +17,10 @@ command -v dpkg-deb >/dev/null || missing+=(dpkg)
 # Azurite (Azure's storage emulator, installed from npm by storage/azurite.sh)
 # runs on Node.js; the full-backup tests and drills write to it.
 command -v npm >/dev/null || missing+=(nodejs npm)
+# The printed ceremony record is checked as a person would see it: rendered
+# by headless Chromium to PDF, read back with pdftotext, pdfinfo and pdftoppm.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests: installing ${missing[*]} (Debian packages the tests need)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

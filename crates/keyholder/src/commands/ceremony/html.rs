@@ -34,7 +34,9 @@ fn esc(text: &str) -> String {
 }
 
 const STYLE: &str = r#"
-@page { margin: 14mm 13mm 16mm 13mm; }
+@page { margin: 14mm 13mm 16mm 13mm;
+  @bottom-left { content: "RECORD_FOOTER"; font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; }
+  @bottom-right { content: "page " counter(page) " of " counter(pages); font-family: "DejaVu Sans", sans-serif; font-size: 7.5pt; } }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 9.5pt; color: #000; margin: 0; }
 h1 { font-size: 15pt; margin: 0 0 4pt 0; }
@@ -43,7 +45,8 @@ table { width: 100%; border-collapse: collapse; table-layout: fixed; margin-bott
 th, td { border: 0.75pt solid #333; padding: 3pt 4pt; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
 th { background: #e8e8e8; }
 tr { break-inside: avoid; page-break-inside: avoid; }
-.hash, code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8pt; word-break: break-all; }
+code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8pt; word-break: break-all; }
+.hash { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8pt; overflow-wrap: anywhere; }
 .summary td:first-child { width: 32mm; font-weight: bold; }
 tr.exception td { background: #ffe08a; }
 .exception-label { font-weight: bold; text-transform: uppercase; }
@@ -51,6 +54,7 @@ tr.exception td { background: #ffe08a; }
 .line { border-bottom: 0.75pt solid #000; height: 16pt; }
 .box { display: inline-block; width: 9pt; height: 9pt; border: 0.75pt solid #000; vertical-align: middle; }
 .muted { color: #444; }
+.small { font-size: 7.5pt; }
 "#;
 
 fn files(list: &[sd_core::ceremony::record::FileHash], label: &str) -> String {
@@ -95,7 +99,7 @@ fn step_row(record: &CeremonyRecord, s: &StepRecord) -> String {
         ""
     };
     format!(
-        "<tr{class}><td>{}</td><td>{}</td><td>{body}</td><td>{}<br>to {}</td><td>{}</td></tr>\n",
+        "<tr{class}><td>{}</td><td>{}</td><td>{body}</td><td>{}<br>to {}</td><td><span class=\"small\">{}</span><div class=\"line\"></div></td></tr>\n",
         esc(&s.id),
         esc(role),
         s.started.utc().replace('T', " "),
@@ -111,7 +115,9 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.push_str(&format!("<title>{} — ceremony record {}</title>", esc(&plan.title), record.sequence));
-    h.push_str(&format!("<style>{STYLE}</style></head><body>\n"));
+    // Every page names the record, so pages cannot be mixed between records.
+    let footer = format!("{} · record {}", plan.hsm.replace('"', ""), grouped(&id[..16]));
+    h.push_str(&format!("<style>{}</style></head><body>\n", STYLE.replace("RECORD_FOOTER", &footer)));
     h.push_str(&format!("<h1>{}</h1>\n<table class=\"summary\">\n", esc(&plan.title)));
     let previous =
         record.previous.as_deref().map_or("none (the first record of this HSM)".to_owned(), grouped);
@@ -133,8 +139,8 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
         h.push_str(&format!("<tr><td>{k}</td><td>{v}</td></tr>\n"));
     }
     h.push_str("</table>\n<h2>Annotated script</h2>\n<table>\n");
-    h.push_str("<colgroup><col style=\"width:9mm\"><col style=\"width:24mm\"><col><col style=\"width:31mm\"><col style=\"width:19mm\"></colgroup>\n");
-    h.push_str("<thead><tr><th>Step</th><th>Role</th><th>What was done</th><th>Time (UTC)</th><th>Witness</th></tr></thead><tbody>\n");
+    h.push_str("<colgroup><col style=\"width:8mm\"><col style=\"width:23mm\"><col><col style=\"width:30mm\"><col style=\"width:22mm\"></colgroup>\n");
+    h.push_str("<thead><tr><th>#</th><th>Role</th><th>What was done</th><th>Time (UTC)</th><th>Witness (initials)</th></tr></thead><tbody>\n");
     for s in &record.steps {
         h.push_str(&step_row(record, s));
     }
@@ -168,7 +174,7 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
             at(BagAction::Sealed)
         ));
     }
-    h.push_str("</tbody></table>\n<h2>Attendance</h2>\n<table><colgroup><col style=\"width:34mm\"><col style=\"width:36mm\"><col style=\"width:17mm\"><col><col style=\"width:24mm\"></colgroup>\n");
+    h.push_str("</tbody></table>\n<h2>Attendance</h2>\n<table><colgroup><col style=\"width:34mm\"><col style=\"width:34mm\"><col style=\"width:19mm\"><col><col style=\"width:24mm\"></colgroup>\n");
     h.push_str("<thead><tr><th>Name</th><th>Role</th><th>ID checked</th><th>Signature</th><th>Time in / out</th></tr></thead><tbody>\n");
     for (name, role) in plan.attendance() {
         h.push_str(&format!(
@@ -186,9 +192,12 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
     ));
     h.push_str(&format!("<tr><td>Record id</td><td class=\"hash\">{}</td></tr>\n", grouped(id)));
     h.push_str("</table>\n<h2>Signatures</h2>\n<table><colgroup><col style=\"width:9mm\"><col style=\"width:40mm\"><col></colgroup><thead><tr><th>#</th><th>Signer</th><th>Certificate SHA-256</th></tr></thead><tbody>\n");
+    let administrator = plan.roles.administrator.pin();
     for (i, c) in signers.iter().enumerate() {
+        let role =
+            if administrator.as_ref().is_some_and(|p| p.matches(c)) { "administrator" } else { "co-signer" };
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"hash\">{}</td></tr>\n",
+            "<tr><td>{}</td><td>{} ({role})</td><td class=\"hash\">{}</td></tr>\n",
             i + 1,
             esc(&c.subject()),
             readable_fingerprint(&c.sha256())
