@@ -135,7 +135,9 @@ cleanup() {
   done
   if [ -z "$KEEP" ] && [ -d "$WORK" ]; then
     # Keep the transcript and the signed report; everything else (keys!) goes.
-    find "$WORK" -mindepth 1 -maxdepth 1 ! -name transcript.txt ! -name drill-report.json -exec rm -rf {} +
+    # and the ceremony records, the ledger, and the printed record.
+    find "$WORK" -mindepth 1 -maxdepth 1 ! -name transcript.txt ! -name drill-report.json ! -name ledger \
+      ! -name drill-record.html -exec rm -rf {} +
   fi
   if [ $rc -eq 0 ]; then
     timings
@@ -164,7 +166,7 @@ step() {
   fi
   TIMINGS+=("$(( $(now_ms) - started ))|[$STEP] $who: $what")
   # Fingerprints and results, never secrets (the tools print none).
-  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=|^folder:|^same:|^missing|^extra|^changed| versions? in |check passed' "$LOG" \
+  grep -E 'x5t#S256|read aloud|sha256|opens|Success|wrote restore|drill succeeded|rebuilt|warning|^PASS|^FAIL|attested|NOT |TCB|MRENCLAVE|MRSIGNER|valid |created|decrypted|restored|backed up|encrypted |assigned|Managed HSM|provisioning:|provisioned|purge|deleted|created resource group|  uri:|activation:|: CN=|^folder:|^same:|^missing|^extra|^changed|record id|wrote the record|co-signed by|ledger of|^ +[0-9]+ +(activation|recovery|drill)|exactly right|printable record| versions? in |check passed' "$LOG" \
     | sed 's/^/    /' | tee -a "$TRANSCRIPT" || true
 }
 
@@ -317,7 +319,7 @@ QUORUM=("${CUSTODIANS[@]:$((N - M)):$M}")
 # Passphrases for the drill: random, in files only the drill can read. In a
 # real ceremony each custodian types theirs (no echo) instead.
 mkdir -m 700 "$WORK/secrets"
-for c in "${CUSTODIANS[@]}" operator combiner; do
+for c in "${CUSTODIANS[@]}" operator combiner administrator; do
   head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$WORK/secrets/$c.pass"
 done
 
@@ -329,6 +331,33 @@ for c in "${CUSTODIANS[@]}"; do
 done
 step operator "make the operator's signing key (the certificate to public/, for every custodian to keep)" -- \
   "$BIN/uploader" operator-init --out keys/operator --public-out public --passphrase-file secrets/operator.pass
+step administrator "make the ceremony administrator's signing key (the ceremony records' first signature)" -- \
+  "$BIN/keyholder" init --name administrator --out keys/administrator --public-out public \
+  --passphrase-file secrets/administrator.pass
+
+# ceremony_record KIND HSM RECORD PREVIOUS CUSTODIAN...: the ceremony's plan
+# (its kind's template), walked as a rehearsal (the tool answers for the
+# witness, and the record says so) and signed by the ceremony administrator,
+# then co-signed by each custodian named, each with their own key. Records go
+# to ledger/, chained by PREVIOUS.
+ceremony_record() {
+  local kind="$1" hsm="$2" record="ledger/$3" previous="$4"; shift 4
+  local certs=() prev=()
+  for c in "$@"; do certs+=(--custodian "public/$c.cer"); done
+  [ -n "$previous" ] && prev=(--previous "ledger/$previous")
+  mkdir -p "$WORK/ledger" "$WORK/ceremony"
+  step administrator "write the $kind plan (its template; a real ceremony edits it beforehand)" -- \
+    "$BIN/keyholder" ceremony new --kind "$kind" --hsm "$hsm" --administrator public/administrator.cer \
+    --witness witness "${certs[@]}" --operator operator --combiner combiner --quorum "$M" --out "ceremony/$kind-plan.json"
+  step administrator "walk the $kind plan (a rehearsal: the tool answers for the witness) and sign its record" -- \
+    "$BIN/keyholder" ceremony run "ceremony/$kind-plan.json" --rehearsal --key keys/administrator/administrator.key \
+    --passphrase-file secrets/administrator.pass --sd sd.json "${prev[@]}" --out "$record"
+  for c in "$@"; do
+    step "$c" "read and co-sign the $kind record" -- \
+      "$BIN/keyholder" ceremony sign "$record" --sd sd.json --key "keys/$c/$c.key" \
+      --passphrase-file "secrets/$c.pass" --in-place
+  done
+}
 
 if [ "$PROVISION" = 1 ]; then
   STEP=$((STEP + 1)); say "[$STEP] setup: start the emulated Azure (Resource Manager and the HSMs it provisions)"
@@ -344,6 +373,7 @@ step operator "activate the HSM with quorum $M of $N (security-domain download)"
 fingerprint "SD file" sd.json
 step custodians "verify the signed activation record against the SD file" -- \
   "$BIN/keyholder" verify sd.json.activation.json --signer public/operator.cer --sd sd.json
+ceremony_record activation hsm-prod 1-activation.json "" "${CUSTODIANS[@]}"
 
 step operator "take Managed HSM Crypto User (the administrator role grants no key operation)" -- \
   "$BIN/uploader" "${T[@]}" role assign --role "Managed HSM Crypto User" --principal "$(cat "$(hsm_dir hsm-prod)/principal")"
@@ -483,6 +513,7 @@ if ! cmp -s "$WORK/message.txt" "$WORK/message.out"; then
   say "    the decrypted message differs from the original"; exit 1
 fi
 say "    identical ($(wc -c <"$WORK/message.txt") bytes)"
+ceremony_record recovery hsm-recovery 2-recovery.json 1-activation.json "${QUORUM[@]}"
 
 # A second principal (an application) gets the key it needs, and only that:
 # the emulator takes DIR/tokens/OBJECT_ID.token as that principal's token.
@@ -505,11 +536,23 @@ say "    refused: $(grep -o 'HTTP 403 Forbidden' "$LOG" | head -1)"
 
 KEYARGS=(); for c in "${QUORUM[@]}"; do KEYARGS+=(--key "keys/$c/$c.key"); done
 for c in "${QUORUM[@]}"; do KEYARGS+=(--passphrase-file "secrets/$c.pass"); done
-step "${QUORUM[*]}" "sign the drill report (every EncData entry verified)" -- \
+# The custodians not in the quorum get share commitments too, sealed to their certificates.
+for c in "${CUSTODIANS[@]}"; do
+  case " ${QUORUM[*]} " in *" $c "*) ;; *) KEYARGS+=(--custodian-cert "public/$c.cer") ;; esac
+done
+step "${QUORUM[*]}" "sign the drill report (every EncData entry verified, every share committed to)" -- \
   "$BIN/keyholder" drill --sd sd.json "${KEYARGS[@]}" --out drill-report.json
 step witness "verify the drill report against the SD file's custodians and quorum" -- \
   "$BIN/keyholder" verify drill-report.json --sd sd.json
 fingerprint "drill report" drill-report.json
+step "${CUSTODIANS[0]}" "check my share against the drill's commitments, alone, nothing rebuilt" -- \
+  "$BIN/keyholder" check --sd sd.json --key "keys/${CUSTODIANS[0]}/${CUSTODIANS[0]}.key" \
+  --passphrase-file "secrets/${CUSTODIANS[0]}.pass" --commitments drill-report.json
+ceremony_record drill hsm-recovery 3-drill.json 2-recovery.json "${QUORUM[@]}"
+step witness "verify the ledger: activation, recovery, drill, one chain ending with this SD file" -- \
+  "$BIN/keyholder" ledger verify ledger --sd sd.json
+step administrator "print the drill's record for the auditor (A4 or US Letter)" -- \
+  "$BIN/keyholder" ceremony print ledger/3-drill.json --out drill-record.html
 
 if [ "$PROVISION" = 1 ]; then
   # Clean-up, as the quickstart's must be: deleting leaves HSMs billed until purged.

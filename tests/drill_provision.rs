@@ -35,6 +35,11 @@ fn the_provision_drill_runs_the_whole_quickstart_and_cleans_up() {
             "same: all 2 keys and 3 versions of inventory-before.json are in inventory-after.json",
             "restored key archive-key (every version) from mhsm-hsm-prod-",
             "decrypt the message with drill-key, as the application",
+            // The ceremony records, chained, and the share commitments.
+            "share 1: exactly right: it is exactly the share the quorum rebuilt on",
+            "ledger verified: 3 ceremonies of the security domain activated in hsm-prod, one chain",
+            "activation (rehearsal)",
+            "wrote the printable record of Drill ceremony for hsm-recovery",
             "purged hsm-prod; the name is free",
             "purged hsm-recovery; the name is free",
             "no deleted Managed HSMs in subscription",

@@ -61,26 +61,30 @@ pub fn run(command: LedgerCommand) -> CliResult {
         CliError::file(&args.dir, e).hint(hint)
     })?;
     outln!(
-        "ledger of {} verified: {} ceremonies, one chain, ending with {} (sha256 {})",
-        ledger.records.first().map_or("?", |(_, r)| r.record().plan.hsm.as_str()),
+        "ledger verified: {} ceremonies of the security domain activated in {}, one chain, ending with {} (sha256 {})",
         ledger.records.len(),
+        ledger.records.first().map_or("?", |(_, r)| r.record().plan.hsm.as_str()),
         current.path.display(),
         current.sd.sha256()
     );
     outln!(
-        "  #  kind                   held (UTC)            record id    co-signed by            exceptions  file"
+        "  #  kind                     held (UTC)            record id     exceptions  co-signed by  (file)"
     );
     for (name, r) in &ledger.records {
         let rec = r.record();
         let names: Vec<String> = r.custodians().iter().map(common_name).collect();
         outln!(
-            "{:>3}  {:<22} {:<21} {:<12} {:<23} {:>10}  {name}",
+            "{:>3}  {:<24} {:<21} {:<12} {:>11}  {}  ({name})",
             rec.sequence,
-            rec.plan.kind.name(),
+            if rec.rehearsal {
+                format!("{} (rehearsal)", rec.plan.kind.name())
+            } else {
+                rec.plan.kind.name().to_owned()
+            },
             rec.started.utc(),
             &r.id()[..12],
-            names.join(", "),
-            rec.exceptions().count()
+            rec.exceptions().count(),
+            names.join(", ")
         );
     }
     Ok(())

@@ -143,6 +143,10 @@ pub struct CeremonyRecord {
     pub steps: Vec<StepRecord>,
     /// Every bag opened and sealed.
     pub bags: Vec<BagEvent>,
+    /// A rehearsal: the tool answered for the witness (every step as
+    /// written unless its files were missing, every bag as planned).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rehearsal: bool,
 }
 
 /// A record whose signatures are those the plan and the SD file call for.
@@ -191,6 +195,8 @@ pub struct RecordInput {
     pub steps: Vec<StepRecord>,
     /// Every bag event.
     pub bags: Vec<BagEvent>,
+    /// Whether the tool answered for the witness.
+    pub rehearsal: bool,
 }
 
 impl CeremonyRecord {
@@ -211,6 +217,7 @@ impl CeremonyRecord {
             finished,
             steps: input.steps,
             bags: input.bags,
+            rehearsal: input.rehearsal,
         };
         record.check()?;
         Ok(record)

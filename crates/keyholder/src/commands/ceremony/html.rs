@@ -104,7 +104,7 @@ fn step_row(record: &CeremonyRecord, s: &StepRecord) -> String {
         esc(role),
         s.started.utc().replace('T', " "),
         s.finished.utc().replace('T', " "),
-        if s.witnessed { "confirmed" } else { "" },
+        if s.witnessed { "confirmed" } else { "not witnessed (rehearsal)" },
     )
 }
 
@@ -135,6 +135,12 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
     }
     rows.push(("Plan", format!("<span class=\"hash\">{}</span>", grouped(&record.plan_sha256))));
     rows.push(("Exceptions", record.exceptions().count().to_string()));
+    if record.rehearsal {
+        rows.push((
+            "Rehearsal",
+            "<span class=\"exception-label\">yes</span>: the tool answered for the witness; no person confirmed these steps".into(),
+        ));
+    }
     for (k, v) in rows {
         h.push_str(&format!("<tr><td>{k}</td><td>{v}</td></tr>\n"));
     }

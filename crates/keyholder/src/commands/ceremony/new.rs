@@ -62,8 +62,7 @@ pub fn run(args: Args) -> CliResult {
         combiner: args.combiner.as_deref().map(Person::named),
     };
     let plan = plan::template(TemplateInput { kind, hsm: args.hsm, roles, quorum: args.quorum });
-    // no hint: serialising our own plan failing is a bug to report.
-    let text = plan.to_json().map_err(CliError::general)?;
+    let text = plan.to_json().map_err(|e| CliError::general(e).hint("this is a bug: report it"))?;
     files::write_atomic(&args.output.out, text.as_bytes(), PUBLIC_MODE, args.output.force)?;
     outln!(
         "wrote the {} plan for {} ({} steps, {} bags) to {}",

@@ -50,6 +50,11 @@ pub struct Args {
     /// The HSM's previous ceremony record (every ceremony but the activation).
     #[arg(long, value_name = "RECORD.json")]
     previous: Option<PathBuf>,
+    /// A rehearsal: the tool answers for the witness (every step done as
+    /// written unless a file it should have made is missing, which is then
+    /// an exception; every bag as planned). The record says so.
+    #[arg(long)]
+    rehearsal: bool,
     /// The folder the plan's file names are in (default: the current one).
     #[arg(long, value_name = "DIR", default_value = ".")]
     dir: PathBuf,
@@ -57,15 +62,24 @@ pub struct Args {
     output: OutputArgs,
 }
 
-/// The answers, a line at a time, from standard input.
+/// The answers, a line at a time, from standard input; or, in a rehearsal,
+/// the tool's own (`None`).
 struct Answers<R: BufRead> {
-    lines: std::io::Lines<R>,
+    lines: Option<std::io::Lines<R>>,
 }
 
 impl<R: BufRead> Answers<R> {
+    fn rehearsal(&self) -> bool {
+        self.lines.is_none()
+    }
+
     fn next(&mut self, question: &str) -> CliResult<String> {
         errln!("{question}");
-        match self.lines.next() {
+        let Some(lines) = self.lines.as_mut() else {
+            return Err(CliError::general("internal: a rehearsal asked a question")
+                .hint("this is a bug: report it, with the plan"));
+        };
+        match lines.next() {
             Some(Ok(line)) => Ok(line.trim().to_owned()),
             Some(Err(e)) => Err(CliError::general(format!("reading the answer: {e}"))
                 .hint("answer on the terminal, or give a file of answers on standard input")),
@@ -102,8 +116,13 @@ fn bags<R: BufRead>(
     };
     for serial in list {
         let holds = plan.bags.iter().find(|b| b.serial == *serial).map_or("", |b| b.holds.as_str());
-        let read = answers
-            .next(&format!("  bag {serial} ({holds}): type the serial printed on the bag you {verb}:"))?;
+        let read = if answers.rehearsal() {
+            outln!("  bag {serial} ({holds}): {verb} (rehearsal: as planned)");
+            serial.clone()
+        } else {
+            answers
+                .next(&format!("  bag {serial} ({holds}): type the serial printed on the bag you {verb}:"))?
+        };
         if read != *serial {
             notes.push(format!("bag {serial}: the serial read was {read:?}"));
         }
@@ -118,6 +137,14 @@ fn verdict<R: BufRead>(
     dir: &Path,
     step: &PlanStep,
 ) -> CliResult<Option<Exception>> {
+    if answers.rehearsal() {
+        let missing: Vec<&str> =
+            step.outputs.iter().filter(|o| !dir.join(o).exists()).map(String::as_str).collect();
+        return Ok((!missing.is_empty()).then(|| Exception {
+            kind: ExceptionKind::Changed,
+            reason: format!("rehearsal: {} not made", missing.join(", ")),
+        }));
+    }
     loop {
         let a = answers.next("  witness: done as written? [y]es, or [s]kipped, [r]etried, [c]hanged:")?;
         let kind = match a.to_ascii_lowercase().as_str() {
@@ -164,14 +191,9 @@ pub fn run(args: Args) -> CliResult {
     let (sequence, previous) = match (&args.previous, plan.kind) {
         (None, CeremonyKind::Activation) => (0, None),
         (Some(path), kind) if kind != CeremonyKind::Activation => {
+            // The ledger follows the security domain from HSM to HSM (a
+            // recovery moves it): the SD file's hash links the records.
             let (record, id, _) = read_record(path)?;
-            if record.plan.hsm != plan.hsm {
-                return Err(CliError::file(
-                    path,
-                    format!("is a record of HSM {}, not {}", record.plan.hsm, plan.hsm),
-                )
-                .hint("give the last record of this HSM's ledger"));
-            }
             (record.sequence + 1, Some(id))
         }
         (Some(_), _) => {
@@ -185,7 +207,7 @@ pub fn run(args: Args) -> CliResult {
     };
 
     outln!("{} ({} steps), HSM {}", plan.title, plan.steps.len(), plan.hsm);
-    let mut answers = Answers { lines: std::io::stdin().lock().lines() };
+    let mut answers = Answers { lines: (!args.rehearsal).then(|| std::io::stdin().lock().lines()) };
     let mut steps = Vec::with_capacity(plan.steps.len());
     let mut events = Vec::new();
     for (n, step) in plan.steps.iter().enumerate() {
@@ -222,7 +244,7 @@ pub fn run(args: Args) -> CliResult {
             finished: Timestamp::from_unix(now_unix()),
             inputs,
             outputs,
-            witnessed: true,
+            witnessed: !args.rehearsal,
             exception,
         });
     }
@@ -238,6 +260,7 @@ pub fn run(args: Args) -> CliResult {
         sd_after_sha256: sd_after.map(|s| s.sd.sha256().to_owned()),
         steps,
         bags: events,
+        rehearsal: args.rehearsal,
     })
     .map_err(|e| refused(&args.plan, e))?;
     let signed = record.sign(&Signer { key: &key.key, cert: &cert }).map_err(|e| refused(key.name(), e))?;
