@@ -4,7 +4,7 @@
 
 use ceremony_tests::*;
 
-const KEYHOLDER: [&str; 14] = [
+const KEYHOLDER: [&str; 16] = [
     "init",
     "check",
     "restore-blob",
@@ -17,6 +17,8 @@ const KEYHOLDER: [&str; 14] = [
     "exchange-key",
     "fingerprint",
     "passwd",
+    "ceremony",
+    "ledger",
     "completions",
     "manpages",
 ];

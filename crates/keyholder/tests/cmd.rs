@@ -42,6 +42,25 @@ fn make_fixtures() -> &'static Path {
         "--out",
         "report.json",
     ]);
+    // A drill plan with alice as the ceremony administrator.
+    run(&[
+        "ceremony",
+        "new",
+        "--kind",
+        "drill",
+        "--hsm",
+        "contoso",
+        "--administrator",
+        "alice.cer",
+        "--witness",
+        "Wes",
+        "--custodian",
+        "bob.cer",
+        "--custodian",
+        "carol.cer",
+        "--out",
+        "plan-drill.json",
+    ]);
     // The same request, re-signed by the operator as if made in 2001 (a replay).
     let mut old: serde_json::Value = serde_json::from_str(&ceremony_tests::bundle_payload(
         &std::fs::read(dir.join("request.json")).unwrap(),

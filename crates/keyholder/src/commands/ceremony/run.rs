@@ -47,7 +47,7 @@ pub struct Args {
     /// For a rotation: the SD file it made.
     #[arg(long, value_name = "SD.json")]
     sd_after: Option<PathBuf>,
-    /// The HSM's previous ceremony record (every ceremony but the activation).
+    /// The ledger's newest record, which this ceremony follows (every ceremony but the activation).
     #[arg(long, value_name = "RECORD.json")]
     previous: Option<PathBuf>,
     /// A rehearsal: the tool answers for the witness (every step done as
