@@ -16,14 +16,7 @@ use sd_core::pki::cert::Certificate;
 
 /// Runs keyholder in `dir` with `input` on standard input.
 fn keyholder_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(bin("keyholder"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start keyholder");
+    let mut child = start(dir, "keyholder", args, Stdio::piped(), true);
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }

@@ -4,7 +4,7 @@
 //! restarts with every acknowledged change intact.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ceremony_tests::*;
@@ -18,14 +18,7 @@ fn random_below(n: u64) -> u64 {
 
 /// Starts keyholder, kills it after `delay`, and returns whether it had already exited.
 fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
-    let mut child = Command::new(bin("keyholder"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = start(dir, "keyholder", args, Stdio::null(), false);
     std::thread::sleep(delay);
     let finished = child.try_wait().unwrap().is_some();
     let _ = child.kill();

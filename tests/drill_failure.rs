@@ -38,9 +38,9 @@ fn a_failing_step_is_named_and_every_process_is_stopped() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_ne!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("simulated HSM outage"), "the reason is shown:\n{out}");
-    assert!(out.contains("step 7 failed: activate the HSM"), "the step is named:\n{out}");
-    assert!(out.contains("DRILL FAILED at step 7"), "{out}");
-    assert!(std::fs::read_to_string(keep.join("transcript.txt")).unwrap().contains("DRILL FAILED at step 7"));
+    assert!(out.contains("step 8 failed: activate the HSM"), "the step is named:\n{out}");
+    assert!(out.contains("DRILL FAILED at step 8"), "{out}");
+    assert!(std::fs::read_to_string(keep.join("transcript.txt")).unwrap().contains("DRILL FAILED at step 8"));
     // The emulator it started is gone.
     let hsm_dir = keep.join("hsm-prod").display().to_string();
     let running = std::fs::read_dir("/proc")

@@ -7,28 +7,21 @@ use ceremony_tests::*;
 use sd_core::azure::sd_file::EncKey;
 use sd_core::primitives::shamir::Share;
 
+/// `keyholder drill` by b and c with `certs` (`--custodian-cert`), into `out`.
+fn drill(dir: &std::path::Path, certs: &[&str], out: &str) -> std::process::Output {
+    let mut args = vec!["drill", "--sd", "sd.json", "--key", "b.key", "--key", "c.key", "--out", out];
+    for c in certs {
+        args.extend(["--custodian-cert", c]);
+    }
+    run(dir, "keyholder", &args)
+}
+
 /// The drill by b and c, with a's certificate: commitments for all three.
 fn drilled(test: &str) -> std::path::PathBuf {
     let dir = scratch(test);
     custodians(&dir, &["a", "b", "c"]);
     write_sd(&dir, &["a", "b", "c"], 48);
-    let out = ok(run(
-        &dir,
-        "keyholder",
-        &[
-            "drill",
-            "--sd",
-            "sd.json",
-            "--key",
-            "b.key",
-            "--key",
-            "c.key",
-            "--custodian-cert",
-            "a.cer",
-            "--out",
-            "report.json",
-        ],
-    ));
+    let out = ok(drill(&dir, &["a.cer"], "report.json"));
     assert!(out.contains("share commitments for 3 of 3 custodians"), "{out}");
     dir
 }
@@ -114,11 +107,7 @@ fn an_altered_share_is_named_and_an_outsider_has_no_row() {
     );
 
     // A drill without a's certificate has no row for a, and says so.
-    ok(run(
-        &dir,
-        "keyholder",
-        &["drill", "--sd", "sd.json", "--key", "b.key", "--key", "c.key", "--out", "partial.json"],
-    ));
+    ok(drill(&dir, &[], "partial.json"));
     fails(
         run(
             &dir,
@@ -130,23 +119,7 @@ fn an_altered_share_is_named_and_an_outsider_has_no_row() {
     // A certificate that is not a custodian's gets no commitment.
     custodians(&dir, &["mallory"]);
     fails(
-        run(
-            &dir,
-            "keyholder",
-            &[
-                "drill",
-                "--sd",
-                "sd.json",
-                "--key",
-                "b.key",
-                "--key",
-                "c.key",
-                "--custodian-cert",
-                "mallory.cer",
-                "--out",
-                "x.json",
-            ],
-        ),
+        drill(&dir, &["mallory.cer"], "x.json"),
         &["a --custodian-cert", "not a custodian of this SD file"],
     );
 }

@@ -53,6 +53,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Starts a binary in `dir` with `stdin`; its output piped when `capture`, else discarded.
+pub fn start(dir: &Path, name: &str, args: &[&str], stdin: Stdio, capture: bool) -> Child {
+    let output = || if capture { Stdio::piped() } else { Stdio::null() };
+    Command::new(bin(name))
+        .args(args)
+        .current_dir(dir)
+        .stdin(stdin)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name}: {e}"))
+}
+
 /// Runs a binary in `dir` with no terminal.
 pub fn run(dir: &Path, name: &str, args: &[&str]) -> Output {
     command(dir, name, args).output().unwrap_or_else(|e| panic!("run {name}: {e}"))

@@ -221,7 +221,12 @@ mod tests {
 
     #[test]
     fn hashes_are_grouped_and_text_is_escaped() {
-        assert_eq!(grouped("0a1b2c3d4e"), "0A1B 2C3D 4E");
-        assert_eq!(esc("<b>\"x\" & 'y'\u{1b}[2J"), "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39; [2J");
+        let cases = [
+            (grouped("0a1b2c3d4e"), "0A1B 2C3D 4E"),
+            (esc("<b>\"x\" & 'y'\u{1b}[2J"), "&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39; [2J"),
+        ];
+        for (made, expected) in cases {
+            assert_eq!(made, expected);
+        }
     }
 }
