@@ -16,6 +16,15 @@ fn random_below(n: u64) -> u64 {
     u64::from_le_bytes(b) % n.max(1)
 }
 
+/// The restore blob `out` in `dir` is absent or whole.
+fn whole_blob_or_none(dir: &Path, out: &str) {
+    if let Ok(bytes) = std::fs::read(dir.join(out)) {
+        assert!(!bytes.is_empty(), "{out} is empty");
+        sd_core::azure::restore_blob::RestoreBlob::parse(&bytes)
+            .unwrap_or_else(|e| panic!("{out} is partial: {e}"));
+    }
+}
+
 /// Starts keyholder, kills it after `delay`, and returns whether it had already exited.
 fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
     let mut child = start(dir, "keyholder", args, Stdio::null(), false);
@@ -55,11 +64,7 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
         } else {
             killed += 1
         }
-        if let Ok(bytes) = std::fs::read(dir.join(&out)) {
-            assert!(!bytes.is_empty(), "{out} is empty");
-            sd_core::azure::restore_blob::RestoreBlob::parse(&bytes)
-                .unwrap_or_else(|e| panic!("{out} is partial: {e}"));
-        }
+        whole_blob_or_none(&dir, &out);
     }
     // Key generation: the key file is written last, and is whole or absent.
     let init_span = (0..3)
@@ -99,6 +104,23 @@ fn keyholder_killed_mid_write_leaves_no_partial_output() {
             sd_core::handoff::enrollment::Enrollment::verify(&bytes)
                 .unwrap_or_else(|e| panic!("{name}.enrollment.json is partial: {e}"));
         }
+    }
+    // Under load a run takes longer than the timing runs did, and few
+    // finish: kill later (up to four times as late) until some do, or kill
+    // earlier until some are cut short, checking every output as above.
+    for i in 0..30 {
+        if completed >= 3 && killed >= 5 {
+            break;
+        }
+        let out = format!("late{i}.json");
+        let factor = if completed < 3 { 10 + i as u64 } else { 3 };
+        let delay = Duration::from_micros(span * factor / 10);
+        if kill_after(&dir, &restore_blob_args("sd.json", &["a.key", "b.key"], &out, &[]), delay) {
+            completed += 1
+        } else {
+            killed += 1
+        }
+        whole_blob_or_none(&dir, &out);
     }
     // Nothing but whole outputs and hidden temporary files.
     for e in std::fs::read_dir(&dir).unwrap() {
