@@ -117,7 +117,28 @@ fn three_ceremonies(test: &str) -> std::path::PathBuf {
     ceremony(&dir, &p, "2-drill.json", Some("ledger/1-activation.json"), "sd.json", None);
     cosign(&dir, "ledger/2-drill.json", "sd.json", &["b", "c"]);
     let p = plan(&dir, "recovery", &["a", "c"]);
-    ceremony(&dir, &p, "3-recovery.json", Some("ledger/2-drill.json"), "sd.json", None);
+    // The operator's transcript of the online steps, brought over on the medium.
+    std::fs::write(dir.join("operator-transcript.txt"), "[1] operator: upload the restore blob\n").unwrap();
+    let out = ok(keyholder_with_input(
+        &dir,
+        &[
+            "ceremony",
+            "run",
+            &p,
+            "--key",
+            "admin.key",
+            "--sd",
+            "sd.json",
+            "--previous",
+            "ledger/2-drill.json",
+            "--operator-transcript",
+            "operator-transcript.txt",
+            "--out",
+            "ledger/3-recovery.json",
+        ],
+        &answers(&dir, &p, None),
+    ));
+    assert!(out.contains("wrote the record of ceremony 2 of contoso"), "{out}");
     cosign(&dir, "ledger/3-recovery.json", "sd.json", &["a", "c"]);
     dir
 }
@@ -317,6 +338,18 @@ fn printed(dir: &Path, html: &str, size: Option<&str>) -> (String, usize) {
 #[test]
 fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
     let dir = three_ceremonies("ceremony-print");
+    let transcript = ok(run(
+        &dir,
+        "keyholder",
+        &["ceremony", "print", "ledger/3-recovery.json", "--out", "recovery.html"],
+    ));
+    assert!(transcript.contains("to recovery.html"), "{transcript}");
+    let page = std::fs::read_to_string(dir.join("recovery.html")).unwrap();
+    let sha = sd_core::primitives::hex::sha256_hex(b"[1] operator: upload the restore blob\n");
+    assert!(
+        page.contains("Online transcript") && page.contains(&sha[..4].to_uppercase()),
+        "the operator's transcript is named"
+    );
     let out = ok(run(
         &dir,
         "keyholder",

@@ -147,6 +147,10 @@ pub struct CeremonyRecord {
     /// written unless its files were missing, every bag as planned).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rehearsal: bool,
+    /// The operator's own transcript of the online steps (the file that
+    /// left the online machine), by its SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_transcript: Option<FileHash>,
 }
 
 /// A record whose signatures are those the plan and the SD file call for.
@@ -197,6 +201,8 @@ pub struct RecordInput {
     pub bags: Vec<BagEvent>,
     /// Whether the tool answered for the witness.
     pub rehearsal: bool,
+    /// The operator's transcript of the online steps.
+    pub operator_transcript: Option<FileHash>,
 }
 
 impl CeremonyRecord {
@@ -218,6 +224,7 @@ impl CeremonyRecord {
             steps: input.steps,
             bags: input.bags,
             rehearsal: input.rehearsal,
+            operator_transcript: input.operator_transcript,
         };
         record.check()?;
         Ok(record)

@@ -134,6 +134,13 @@ pub fn render(record: &CeremonyRecord, file_sha256: &str, id: &str, signers: &[C
         rows.push(("SD file made", format!("<span class=\"hash\">{}</span>", grouped(after))));
     }
     rows.push(("Plan", format!("<span class=\"hash\">{}</span>", grouped(&record.plan_sha256))));
+    if let Some(t) = &record.operator_transcript {
+        let hash = t.sha256.as_deref().map_or(String::new(), grouped);
+        rows.push((
+            "Online transcript",
+            format!("<code>{}</code><br><span class=\"hash\">{hash}</span>", esc(&t.path)),
+        ));
+    }
     rows.push(("Exceptions", record.exceptions().count().to_string()));
     if record.rehearsal {
         rows.push((

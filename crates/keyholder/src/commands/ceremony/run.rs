@@ -55,6 +55,10 @@ pub struct Args {
     /// an exception; every bag as planned). The record says so.
     #[arg(long)]
     rehearsal: bool,
+    /// The operator's own transcript of the online steps (brought from the
+    /// online machine on the transfer medium): its SHA-256 goes into the record.
+    #[arg(long, value_name = "FILE")]
+    operator_transcript: Option<PathBuf>,
     /// The folder the plan's file names are in (default: the current one).
     #[arg(long, value_name = "DIR", default_value = ".")]
     dir: PathBuf,
@@ -249,6 +253,12 @@ pub fn run(args: Args) -> CliResult {
         });
     }
 
+    let operator_transcript = match &args.operator_transcript {
+        Some(path) => {
+            Some(FileHash { path: path.display().to_string(), sha256: Some(sha256_hex(&files::read(path)?)) })
+        }
+        None => None,
+    };
     let sd = security_domain::load(&args.sd)?;
     let sd_after = args.sd_after.as_deref().map(security_domain::load).transpose()?;
     let record = CeremonyRecord::new(RecordInput {
@@ -261,6 +271,7 @@ pub fn run(args: Args) -> CliResult {
         steps,
         bags: events,
         rehearsal: args.rehearsal,
+        operator_transcript,
     })
     .map_err(|e| refused(&args.plan, e))?;
     let signed = record.sign(&Signer { key: &key.key, cert: &cert }).map_err(|e| refused(key.name(), e))?;
