@@ -338,11 +338,9 @@ fn printed(dir: &Path, html: &str, size: Option<&str>) -> (String, usize) {
 #[test]
 fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
     let dir = three_ceremonies("ceremony-print");
-    let transcript = ok(run(
-        &dir,
-        "keyholder",
-        &["ceremony", "print", "ledger/3-recovery.json", "--out", "recovery.html"],
-    ));
+    let print =
+        |record: &str, out: &str| ok(run(&dir, "keyholder", &["ceremony", "print", record, "--out", out]));
+    let transcript = print("ledger/3-recovery.json", "recovery.html");
     assert!(transcript.contains("to recovery.html"), "{transcript}");
     let page = std::fs::read_to_string(dir.join("recovery.html")).unwrap();
     let sha = sd_core::primitives::hex::sha256_hex(b"[1] operator: upload the restore blob\n");
@@ -350,11 +348,7 @@ fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
         page.contains("Online transcript") && page.contains(&sha[..4].to_uppercase()),
         "the operator's transcript is named"
     );
-    let out = ok(run(
-        &dir,
-        "keyholder",
-        &["ceremony", "print", "ledger/1-activation.json", "--out", "record.html"],
-    ));
+    let out = print("ledger/1-activation.json", "record.html");
     assert!(out.contains("wrote the printable record of Activation ceremony for contoso (7 steps, 4 signature(s)) to record.html"), "{out}");
     let record = std::fs::read(dir.join("ledger/1-activation.json")).unwrap();
     let plan: serde_json::Value = serde_json::from_str(&bundle_payload(&record)).unwrap();
