@@ -318,3 +318,80 @@ fn the_operator_renewal_block_runs_as_printed() {
     assert!(out.contains("valid operator handover"), "{out}");
     assert!(out.contains("new operator"), "the successor to pin is shown: {out}");
 }
+
+/// "The ceremony record" as printed, in a folder laid out as its commands
+/// name it: dana's and the custodians' keys under `keys/NAME/`, their
+/// certificates in `public/`, the SD file, the activation's record in
+/// `ledger/` and a drill report; the witness's answers typed on the terminal.
+#[test]
+fn the_ceremony_record_block_runs_as_printed() {
+    let dir = scratch("readme-ceremony-record");
+    for who in ["dana", "alice", "bob", "carol"] {
+        let out = format!("keys/{who}");
+        ok(run(
+            &dir,
+            "keyholder",
+            &[
+                "init",
+                "--name",
+                who,
+                "--out",
+                &out,
+                "--public-out",
+                "public",
+                "--no-passphrase",
+                "--bits",
+                "2048",
+            ],
+        ));
+    }
+    write_sd(&dir.join("public"), &["alice", "bob", "carol"], 48);
+    std::fs::rename(dir.join("public/sd.json"), dir.join("sd.json")).unwrap();
+    let activation =
+        ["ceremony", "new", "--kind", "activation", "--hsm", "contoso", "--administrator", "public/dana.cer"];
+    let mut args = activation.to_vec();
+    args.extend([
+        "--witness",
+        "Wes",
+        "--operator",
+        "Olga",
+        "--custodian",
+        "public/alice.cer",
+        "--custodian",
+        "public/bob.cer",
+    ]);
+    args.extend(["--custodian", "public/carol.cer", "--out", "activation-plan.json"]);
+    ok(run(&dir, "keyholder", &args));
+    std::fs::create_dir_all(dir.join("ledger")).unwrap();
+    let walk = ["ceremony", "run", "activation-plan.json", "--rehearsal", "--key", "keys/dana/dana.key"];
+    let mut args = walk.to_vec();
+    args.extend(["--sd", "sd.json", "--out", "ledger/1-activation.json"]);
+    ok(run(&dir, "keyholder", &args));
+    for c in ["alice", "bob", "carol"] {
+        let key = format!("keys/{c}/{c}.key");
+        ok(run(
+            &dir,
+            "keyholder",
+            &["ceremony", "sign", "ledger/1-activation.json", "--sd", "sd.json", "--key", &key, "--in-place"],
+        ));
+    }
+    let drill = ["drill", "--sd", "sd.json", "--key", "keys/alice/alice.key", "--key", "keys/bob/bob.key"];
+    let mut args = drill.to_vec();
+    args.extend(["--out", "drill-report.json"]);
+    ok(run(&dir, "keyholder", &args));
+
+    // The witness types each bag's serial as it is opened, "y" for each of the four steps, the serials again as sealed.
+    let typed = "BAG-0001\nBAG-0002\ny\ny\ny\ny\nBAG-0001\nBAG-0002\n";
+    let shown = bash_typing(&dir, &sh_block("## The ceremony record"), &[], typed);
+    assert!(
+        shown.contains("wrote the record of ceremony 1 of contoso to ledger/2-drill.json (0 exception(s))"),
+        "{shown}"
+    );
+    assert!(shown.contains("co-signed by bob into ledger/2-drill.json"), "{shown}");
+    assert!(
+        shown.contains("ledger verified: 2 ceremonies of the security domain activated in contoso"),
+        "{shown}"
+    );
+    assert!(shown.contains("wrote the printable record of Drill ceremony for contoso"), "{shown}");
+    assert!(dir.join("record.html").is_file());
+}

@@ -49,6 +49,20 @@ pub fn run(args: Args) -> CliResult {
         CliError::general(format!("--kind {:?} is not a kind of ceremony", args.kind))
             .hint(format!("one of: {}", names.join(", ")))
     })?;
+    // The template's online and combiner steps need someone to do them.
+    let online =
+        matches!(kind, CeremonyKind::Activation | CeremonyKind::Recovery | CeremonyKind::OperatorRenewal);
+    if online && args.operator.is_none() {
+        return Err(CliError::general(format!(
+            "a {} ceremony has online steps: who is the operator?",
+            kind.name()
+        ))
+        .hint("give --operator NAME"));
+    }
+    if kind == CeremonyKind::Recovery && args.combiner.is_none() {
+        return Err(CliError::general("a recovery has a combiner: who runs the combiner laptop?")
+            .hint("give --combiner NAME"));
+    }
     files::check_writable(&args.output.out, args.output.force)?;
     let signing = |path: &PathBuf| -> CliResult<Person> {
         let cert = load_certificate(path)?;
