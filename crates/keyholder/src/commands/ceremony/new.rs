@@ -54,7 +54,7 @@ pub fn run(args: Args) -> CliResult {
         matches!(kind, CeremonyKind::Activation | CeremonyKind::Recovery | CeremonyKind::OperatorRenewal);
     if online && args.operator.is_none() {
         return Err(CliError::general(format!(
-            "a {} ceremony has online steps: who is the operator?",
+            "the {} ceremony has online steps: who is the operator?",
             kind.name()
         ))
         .hint("give --operator NAME"));
