@@ -1,8 +1,8 @@
 //! Azure's shapes that both online halves of hsm-ceremony speak: the
 //! uploader reads them from Resource Manager, the emulator answers with them,
 //! so the two cannot drift apart. Names are checked by Azure's rules
-//! ([`names`]); resources are typed ([`managed_hsm`], [`rbac`]) instead of
-//! indexed JSON.
+//! ([`names`]); resources are typed ([`managed_hsm`], [`rbac`], and the
+//! data plane's full backup and restore, [`backup`]) instead of indexed JSON.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +23,7 @@ macro_rules! text_name {
     )*};
 }
 
+pub mod backup;
 pub mod managed_hsm;
 pub mod names;
 pub mod rbac;

@@ -13,9 +13,10 @@
 //! storage's own error code.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use azure_shapes::backup::{ContainerUrl, loopback};
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -63,24 +64,13 @@ impl Container {
     /// Refuses a URL that is not `http://HOST[:PORT]/…CONTAINER` on this
     /// machine, or one that carries a query (a SAS belongs in `token`).
     pub fn open(storage_resource_uri: &str, sas: &str) -> Result<Container, String> {
-        let url = storage_resource_uri.trim_end_matches('/');
-        let uri: Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
-        if uri.scheme_str() != Some("http") {
+        let url = ContainerUrl::parse(storage_resource_uri)
+            .map_err(|e| format!("{storage_resource_uri:?}: {e}"))?;
+        if url.is_https() || !url.on_this_machine() {
             return Err(format!(
-                "{url:?}: the emulator reaches storage on this machine only, over http (Azurite)"
+                "{:?}: the emulator reaches storage on this machine only (a loopback address or a name under .localhost), over http (Azurite)",
+                url.as_str()
             ));
-        }
-        if uri.query().is_some() {
-            return Err("the storage URL carries a query; the SAS belongs in the token field".into());
-        }
-        let host = uri.host().unwrap_or_default();
-        if loopback(host).is_none() {
-            return Err(format!(
-                "{url:?}: the emulator reaches storage on this machine only (a loopback address or a name under .localhost)"
-            ));
-        }
-        if uri.path().trim_matches('/').is_empty() {
-            return Err(format!("{url:?} names no container"));
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -88,7 +78,7 @@ impl Container {
             .build();
         let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), LoopbackOnly);
         let sas = Zeroizing::new(sas.trim().trim_start_matches('?').to_owned());
-        Ok(Container { url: url.to_owned(), sas, agent })
+        Ok(Container { url: url.as_str().to_owned(), sas, agent })
     }
 
     /// The container's URL.
@@ -216,16 +206,6 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// The loopback address a host name stands for, if it stands for one.
-fn loopback(host: &str) -> Option<IpAddr> {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return ip.is_loopback().then_some(ip);
-    }
-    let lower = host.to_ascii_lowercase();
-    (lower == "localhost" || lower.ends_with(".localhost")).then_some(IpAddr::V4(Ipv4Addr::LOCALHOST))
-}
-
 /// Resolves loopback names only (see the module's documentation).
 #[derive(Debug)]
 struct LoopbackOnly;
@@ -259,13 +239,14 @@ mod tests {
             assert!(Container::open(ok, "?sv=x&sig=y").is_ok(), "{ok}");
         }
         for (bad, says) in [
-            ("https://acct.blob.core.windows.net/backups", "over http"),
+            ("https://acct.blob.core.windows.net/backups", "on this machine only"),
+            ("https://127.0.0.1:10000/acct/backups", "over http"),
             ("http://acct.blob.core.windows.net/backups", "on this machine only"),
             ("http://10.0.0.1:10000/acct/backups", "on this machine only"),
             ("http://localhost.evil.example/backups", "on this machine only"),
             ("http://127.0.0.1:10000/", "names no container"),
             ("http://127.0.0.1:10000/a/b?sig=z", "carries a query"),
-            ("not a url", "not a URL"),
+            ("not a url", "reached over https"),
         ] {
             let e = Container::open(bad, "sig=x").unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

@@ -19,7 +19,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use sd_core::primitives::secret::SecretBytes;
 
@@ -30,6 +29,7 @@ use super::security_domain::accepted;
 use super::state::HsmState;
 use crate::blob_storage::{Container, StorageError};
 use crate::error::{ApiError, azure_error};
+use azure_shapes::backup::{self, JobError, RestoreRequest, SasTokenParameters, SelectiveKeyRestoreRequest};
 
 /// How many finished jobs an HSM remembers.
 const KEPT_JOBS: usize = 100;
@@ -64,13 +64,15 @@ pub enum JobStatus {
     Failed,
 }
 
-/// Why a job failed: `{"code":…,"message":…}` in its status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobError {
-    /// Storage's error code, or ours.
-    pub code: String,
-    /// What went wrong.
-    pub message: String,
+impl JobStatus {
+    /// The service's word for it.
+    fn name(self) -> &'static str {
+        match self {
+            JobStatus::InProgress => "InProgress",
+            JobStatus::Succeeded => "Succeeded",
+            JobStatus::Failed => "Failed",
+        }
+    }
 }
 
 impl From<StorageError> for JobError {
@@ -109,19 +111,21 @@ pub struct Job {
 }
 
 impl Job {
-    fn json(&self) -> Value {
-        let mut v = json!({
-            "status": self.status,
-            "statusDetails": self.error.as_ref().map(|e| e.message.clone()),
-            "error": self.error.as_ref().map(|e| json!({"code": e.code, "message": e.message, "innererror": null})),
-            "startTime": self.start,
-            "endTime": self.end,
-            "jobId": self.id,
-        });
-        if self.kind.is_backup() {
-            v["azureStorageBlobContainerUri"] = json!(self.folder_url);
+    /// The job as `…/pending` reports it.
+    fn shape(&self) -> backup::Job {
+        backup::Job {
+            status: self.status.name().to_owned(),
+            status_details: self.error.as_ref().map(|e| e.message.clone()),
+            error: self.error.clone(),
+            start_time: Some(self.start),
+            end_time: self.end,
+            job_id: self.id.clone(),
+            azure_storage_blob_container_uri: if self.kind.is_backup() {
+                self.folder_url.clone()
+            } else {
+                None
+            },
         }
-        v
     }
 }
 
@@ -161,42 +165,17 @@ fn bad(message: &str) -> ApiError {
     azure_error(StatusCode::BAD_REQUEST, "BadParameter", message)
 }
 
-/// `{"storageResourceUri":…,"token":…}` or `{…,"useManagedIdentity":true}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SasParameters {
-    storage_resource_uri: String,
-    token: Option<String>,
-    use_managed_identity: Option<bool>,
-}
-
-impl SasParameters {
-    fn container(&self) -> Result<Container, ApiError> {
-        if self.use_managed_identity == Some(true) {
-            return Err(bad(
-                "The emulator has no managed identity to reach storage with; give a SAS token instead.",
-            ));
-        }
-        let token = self.token.as_deref().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-            bad("A SAS token is required (token), or useManagedIdentity for an HSM that has an identity.")
-        })?;
-        Container::open(&self.storage_resource_uri, token)
-            .map_err(|e| bad(&format!("storageResourceUri: {e}.")))
+/// The container a request names, opened with its SAS.
+fn container(sas: &SasTokenParameters) -> Result<Container, ApiError> {
+    if sas.use_managed_identity == Some(true) {
+        return Err(bad(
+            "The emulator has no managed identity to reach storage with; give a SAS token instead.",
+        ));
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RestoreBody {
-    sas_token_parameters: SasParameters,
-    folder_to_restore: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SelectiveRestoreBody {
-    sas_token_parameters: SasParameters,
-    folder: String,
+    let token = sas.token.as_deref().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+        bad("A SAS token is required (token), or useManagedIdentity for an HSM that has an identity.")
+    })?;
+    Container::open(&sas.storage_resource_uri, token).map_err(|e| bad(&format!("storageResourceUri: {e}.")))
 }
 
 fn parse<T: for<'a> Deserialize<'a>>(body: &[u8], shape: &str) -> Result<T, ApiError> {
@@ -259,7 +238,7 @@ fn start(
         end: None,
         folder_url,
     };
-    let body = job.json();
+    let body = serde_json::to_value(job.shape()).map_err(|e| crate::error::internal(&e.to_string()))?;
     let pending = format!("/{}/{}/pending", if kind.is_backup() { "backup" } else { "restore" }, job.id);
     let id = job.id.clone();
     state.add_job(job);
@@ -321,8 +300,8 @@ pub async fn prebackup(State(app): State<Arc<App>>, RawQuery(query): RawQuery, b
 }
 
 fn begin_backup(app: Arc<App>, query: Option<String>, body: Bytes, kind: JobKind) -> Reply {
-    let req: SasParameters = parse(&body, "{\"storageResourceUri\": URL, \"token\": SAS}")?;
-    let container = req.container()?;
+    let req: SasTokenParameters = parse(&body, "{\"storageResourceUri\": URL, \"token\": SAS}")?;
+    let container = container(&req)?;
     let (mut state, bpk) = active_with_key(&app)?;
     let now = now_unix(&app);
     let folder = full_backup::folder_name(&app.name, now);
@@ -410,12 +389,12 @@ fn apply(app: &App, opened: Opened) -> Result<(), JobError> {
 fn begin_restore(
     app: Arc<App>,
     query: Option<String>,
-    sas: &SasParameters,
+    sas: &SasTokenParameters,
     folder: &str,
     only: Option<String>,
     kind: JobKind,
 ) -> Reply {
-    let container = sas.container()?;
+    let container = container(sas)?;
     let folder = valid_folder(folder)?.to_owned();
     let (mut state, bpk) = active_with_key(&app)?;
     start(&app, &mut state, kind, None, query, move |app| {
@@ -433,14 +412,14 @@ const RESTORE_SHAPE: &str =
 
 /// `PUT /restore`: everything in a backup folder, into this HSM.
 pub async fn restore(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Reply {
-    let req: RestoreBody = parse(&body, RESTORE_SHAPE)?;
+    let req: RestoreRequest = parse(&body, RESTORE_SHAPE)?;
     begin_restore(app, query, &req.sas_token_parameters, &req.folder_to_restore, None, JobKind::Restore)
 }
 
 /// `PUT /prerestore`: checks that a folder would restore here (it exists,
 /// finished, and opens under this HSM's security domain), and changes nothing.
 pub async fn prerestore(State(app): State<Arc<App>>, RawQuery(query): RawQuery, body: Bytes) -> Reply {
-    let req: RestoreBody = parse(&body, RESTORE_SHAPE)?;
+    let req: RestoreRequest = parse(&body, RESTORE_SHAPE)?;
     begin_restore(app, query, &req.sas_token_parameters, &req.folder_to_restore, None, JobKind::PreRestore)
 }
 
@@ -451,7 +430,7 @@ pub async fn restore_key(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Reply {
-    let req: SelectiveRestoreBody = parse(
+    let req: SelectiveKeyRestoreRequest = parse(
         &body,
         "{\"sasTokenParameters\": {\"storageResourceUri\": URL, \"token\": SAS}, \"folder\": FOLDER}",
     )?;
@@ -466,7 +445,7 @@ fn job_status(app: &App, id: &str, backup: bool) -> Reply {
     let job = state.jobs.iter().find(|j| j.id == id && j.kind.is_backup() == backup).ok_or_else(|| {
         azure_error(StatusCode::NOT_FOUND, "NotFound", &format!("No job {id:?} in this HSM."))
     })?;
-    Ok(axum::Json(job.json()).into_response())
+    Ok(axum::Json(job.shape()).into_response())
 }
 
 /// `GET /backup/{jobId}/pending`.

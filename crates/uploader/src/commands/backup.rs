@@ -10,10 +10,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use azure_shapes::backup::{
+    ContainerUrl, ContainerUrlError, Job, RestoreRequest, SasTokenParameters, SelectiveKeyRestoreRequest,
+};
 use ceremony_cli::error::{CliError, CliResult};
 use ceremony_cli::{files, outln};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::cli::Target;
@@ -65,14 +66,13 @@ pub struct RestoreArgs {
 }
 
 impl StorageArgs {
-    /// `{"storageResourceUri":…,"token":…}` (or `useManagedIdentity`).
-    fn parameters(&self) -> CliResult<Value> {
+    /// `{"storageResourceUri":…,"token":…}` (or `useManagedIdentity`);
+    /// the SAS is wiped when they are dropped.
+    fn parameters(&self) -> CliResult<SasTokenParameters> {
         let url = check_storage_url(&self.storage_url)?;
-        if self.managed_identity {
-            return Ok(json!({"storageResourceUri": url, "useManagedIdentity": true}));
-        }
-        let sas = self.sas()?;
-        Ok(json!({"storageResourceUri": url, "token": sas.as_str()}))
+        let (token, use_managed_identity) =
+            if self.managed_identity { (None, Some(true)) } else { (Some(self.sas()?.to_string()), None) };
+        Ok(SasTokenParameters { storage_resource_uri: url.as_str().to_owned(), token, use_managed_identity })
     }
 
     fn sas(&self) -> CliResult<Zeroizing<String>> {
@@ -99,50 +99,24 @@ impl StorageArgs {
 
 /// The container URL, checked: https (or http to this machine, Azurite's),
 /// naming a container, without a query (a SAS there would be printed).
-fn check_storage_url(url: &str) -> CliResult<String> {
+fn check_storage_url(url: &str) -> CliResult<ContainerUrl> {
     let shown = url.split('?').next().unwrap_or_default();
-    let fail =
-        |why: &str, hint: &str| CliError::general(format!("--storage-url {shown:?}: {why}")).hint(hint);
-    if url.contains('?') {
-        return Err(fail("it carries a query", "give the container URL alone, and the SAS with --sas-file"));
-    }
-    let uri: ureq::http::Uri =
-        url.parse().map_err(|_| fail("not a URL", "e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER"))?;
-    let host = uri.host().unwrap_or_default();
-    let local = host == "127.0.0.1" || host == "[::1]" || host == "localhost" || host.ends_with(".localhost");
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if local => {}
-        _ => {
-            return Err(fail(
-                "storage is reached over https",
-                "e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER (http only for Azurite on this machine)",
-            ));
+    let fail = |why: &dyn std::fmt::Display, hint: &str| {
+        CliError::general(format!("--storage-url {shown:?}: {why}")).hint(hint)
+    };
+    let example =
+        "e.g. https://ACCOUNT.blob.core.windows.net/CONTAINER (http only for Azurite on this machine)";
+    let parsed = ContainerUrl::parse(url).map_err(|e| match e {
+        ContainerUrlError::Query => fail(&e, "give the container URL alone, and the SAS with --sas-file"),
+        ContainerUrlError::NoContainer => {
+            fail(&e, "add the container: https://ACCOUNT.blob.core.windows.net/CONTAINER")
         }
+        ContainerUrlError::Scheme | ContainerUrlError::Host => fail(&e, example),
+    })?;
+    if !parsed.is_https() && !parsed.on_this_machine() {
+        return Err(fail(&ContainerUrlError::Scheme, example));
     }
-    if uri.path().trim_matches('/').is_empty() {
-        return Err(fail(
-            "it names no container",
-            "add the container: https://ACCOUNT.blob.core.windows.net/CONTAINER",
-        ));
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-/// A backup or restore job as the HSM reports it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Job {
-    status: String,
-    job_id: String,
-    error: Option<JobError>,
-    azure_storage_blob_container_uri: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct JobError {
-    code: Option<String>,
-    message: Option<String>,
+    Ok(parsed)
 }
 
 /// Follows a job from its 202 to the end; a failed job is an error carrying the HSM's reason.
@@ -169,19 +143,19 @@ fn follow(
             }
             let job: Job = resp.json_as("job status")?;
             let state = ceremony_cli::terminal::capped(&job.status);
-            let done = !job.status.eq_ignore_ascii_case("InProgress");
+            let done = !job.running();
             Ok((
                 state,
                 if done { Look::Done(job) } else { Look::Running(resp.retry_after.map(Duration::from_secs)) },
             ))
         },
     )?;
-    if job.status.eq_ignore_ascii_case("Succeeded") {
+    if job.succeeded() {
         return Ok(job);
     }
     let (code, message) = match &job.error {
-        Some(e) => (e.code.clone().unwrap_or_default(), e.message.clone().unwrap_or_default()),
-        None => (String::new(), String::new()),
+        Some(e) => (e.code.clone(), e.message.clone()),
+        None => (String::new(), job.status_details.clone().unwrap_or_default()),
     };
     let reason = ceremony_cli::terminal::capped(&format!("{code}: {message}"));
     Err(CliError::general(format!("{what} failed: {reason}")).hint(hint_for(&code)))
@@ -210,12 +184,19 @@ fn hint_for(code: &str) -> &'static str {
     }
 }
 
+/// A request as JSON bytes, wiped when dropped (it carries the SAS).
+fn request_body(request: &impl serde::Serialize) -> CliResult<Zeroizing<Vec<u8>>> {
+    serde_json::to_vec(request)
+        .map(Zeroizing::new)
+        .map_err(|e| CliError::general(format!("writing the request: {e}")).hint("this is a bug: report it"))
+}
+
 /// `uploader backup`.
 pub fn backup(target: &Target, args: BackupArgs) -> CliResult {
-    let body = args.storage.parameters()?;
+    let body = request_body(&args.storage.parameters()?)?;
     let client = super::connect_with_api_version(target, API_VERSION)?;
     let (path, what) = if args.pre { ("/prebackup", "pre-backup check") } else { ("/backup", "full backup") };
-    let resp = client.post(path, body.to_string().as_bytes())?;
+    let resp = client.post(path, &body)?;
     let job = follow(&client, resp, &format!("POST {path}"), "backup", what)?;
     if args.pre {
         outln!("pre-backup check passed: the HSM can write a backup to {}", args.storage.storage_url);
@@ -241,14 +222,16 @@ pub fn restore(target: &Target, args: RestoreArgs) -> CliResult {
     let (resp, start, what) = match (&args.key, args.pre) {
         (Some(key), _) => {
             let path = format!("/keys/{key}/restore");
-            let body = json!({"sasTokenParameters": sas, "folder": args.folder});
-            (client.put(&path, body.to_string().as_bytes())?, format!("PUT {path}"), "selective key restore")
+            let request =
+                SelectiveKeyRestoreRequest { sas_token_parameters: sas, folder: args.folder.clone() };
+            (client.put(&path, &request_body(&request)?)?, format!("PUT {path}"), "selective key restore")
         }
         (None, pre) => {
             let path = if pre { "/prerestore" } else { "/restore" };
-            let body = json!({"sasTokenParameters": sas, "folderToRestore": args.folder});
+            let request =
+                RestoreRequest { sas_token_parameters: sas, folder_to_restore: args.folder.clone() };
             let what = if pre { "pre-restore check" } else { "full restore" };
-            (client.put(path, body.to_string().as_bytes())?, format!("PUT {path}"), what)
+            (client.put(path, &request_body(&request)?)?, format!("PUT {path}"), what)
         }
     };
     follow(&client, resp, &start, "restore", what)?;
