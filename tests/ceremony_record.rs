@@ -335,6 +335,12 @@ fn printed(dir: &Path, html: &str, size: Option<&str>) -> (String, usize) {
     (text.split_whitespace().collect::<Vec<_>>().join(" "), pages)
 }
 
+/// Hex as the printout groups it: upper case, in fours.
+fn grouped(hex: &str) -> String {
+    let upper = hex.to_uppercase();
+    upper.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+}
+
 #[test]
 fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
     let dir = three_ceremonies("ceremony-print");
@@ -345,21 +351,13 @@ fn the_printed_record_holds_every_step_and_fingerprint_on_a4_and_letter() {
     let page = std::fs::read_to_string(dir.join("recovery.html")).unwrap();
     let sha = sd_core::primitives::hex::sha256_hex(b"[1] operator: upload the restore blob\n");
     assert!(
-        page.contains("Online transcript") && page.contains(&sha[..4].to_uppercase()),
-        "the operator's transcript is named"
+        page.contains("Online transcript") && page.contains(&grouped(&sha)),
+        "the operator's transcript is named by its whole SHA-256"
     );
     let out = print("ledger/1-activation.json", "record.html");
     assert!(out.contains("wrote the printable record of Activation ceremony for contoso (7 steps, 4 signature(s)) to record.html"), "{out}");
     let record = std::fs::read(dir.join("ledger/1-activation.json")).unwrap();
     let plan: serde_json::Value = serde_json::from_str(&bundle_payload(&record)).unwrap();
-    let grouped = |hex: &str| {
-        hex.to_uppercase()
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     let mut expected: Vec<String> = plan["plan"]["steps"]
         .as_array()
         .unwrap()

@@ -97,20 +97,21 @@ fn list_all(client: &HsmClient, path: &str, what: &str) -> CliResult<Vec<Value>>
     }
 }
 
-/// The last segment of a `kid` (`…/keys/NAME/VERSION`), or of `…/keys/NAME`.
-fn segment(v: &Value, field: &str, from_end: usize) -> Option<String> {
-    let kid = v.get(field).and_then(Value::as_str)?;
-    kid.trim_end_matches('/').rsplit('/').nth(from_end).map(str::to_owned)
+/// The last segment of an item's `kid`: the NAME of `…/keys/NAME`, the
+/// VERSION of `…/keys/NAME/VERSION`.
+fn last_segment(item: &Value) -> Option<String> {
+    let kid = item.get("kid").and_then(Value::as_str)?;
+    kid.trim_end_matches('/').rsplit('/').next().map(str::to_owned)
 }
 
 fn take(client: &HsmClient) -> CliResult<Inventory> {
     let mut keys = BTreeMap::new();
     for item in list_all(client, "/keys", "keys")? {
-        let name = segment(&item, "kid", 0)
+        let name = last_segment(&item)
             .ok_or_else(|| CliError::general("the HSM listed a key without a kid").hint("report it"))?;
         let mut versions = BTreeMap::new();
         for v in list_all(client, &format!("/keys/{name}/versions"), "key versions")? {
-            let version = segment(&v, "kid", 0).ok_or_else(|| {
+            let version = last_segment(&v).ok_or_else(|| {
                 CliError::general("the HSM listed a version without a kid").hint("report it")
             })?;
             let resp = client.get(&format!("/keys/{name}/{version}"))?;

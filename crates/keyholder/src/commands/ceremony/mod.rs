@@ -40,14 +40,28 @@ pub fn run(command: CeremonyCommand) -> CliResult {
     }
 }
 
-/// A record read from `path`, its signatures checked (whom to trust is the
-/// ledger's to decide): the record, its identity and its signers.
-pub fn read_record(path: &Path) -> CliResult<(CeremonyRecord, String, Vec<Certificate>)> {
-    CeremonyRecord::read(&files::read(path)?).in_file(path).map_err(|e| {
+/// A record file as read, its signatures checked (whom to trust is the
+/// ledger's to decide).
+pub struct RecordFile {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// What it says.
+    pub record: CeremonyRecord,
+    /// Its identity (SHA-256 of the signed content).
+    pub id: String,
+    /// Who signed it, in order.
+    pub signers: Vec<Certificate>,
+}
+
+/// Reads the record at `path`.
+pub fn read_record(path: &Path) -> CliResult<RecordFile> {
+    let bytes = files::read(path)?;
+    let (record, id, signers) = CeremonyRecord::read(&bytes).in_file(path).map_err(|e| {
         e.hint(
             "give a record written by `keyholder ceremony run` (and co-signed by `ceremony sign`), unaltered",
         )
-    })
+    })?;
+    Ok(RecordFile { bytes, record, id, signers })
 }
 
 /// The next step for a refused plan, record or ledger.

@@ -8,7 +8,7 @@ use ceremony_cli::files::{self, PUBLIC_MODE};
 use ceremony_cli::outln;
 use sd_core::primitives::hex::sha256_hex;
 
-use super::{html, read_record};
+use super::{RecordFile, html, read_record};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,9 +21,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> CliResult {
     files::check_writable(&args.output.out, args.output.force)?;
-    let (record, id, signers) = read_record(&args.record)?;
-    let file_sha256 = sha256_hex(&files::read(&args.record)?);
-    let page = html::render(&record, &file_sha256, &id, &signers);
+    let RecordFile { bytes, record, id, signers } = read_record(&args.record)?;
+    let page = html::render(&record, &sha256_hex(&bytes), &id, &signers);
     files::write_atomic(&args.output.out, page.as_bytes(), PUBLIC_MODE, args.output.force)?;
     outln!(
         "wrote the printable record of {} ({} steps, {} signature(s)) to {}",

@@ -197,8 +197,8 @@ pub fn run(args: Args) -> CliResult {
         (Some(path), kind) if kind != CeremonyKind::Activation => {
             // The ledger follows the security domain from HSM to HSM (a
             // recovery moves it): the SD file's hash links the records.
-            let (record, id, _) = read_record(path)?;
-            (record.sequence + 1, Some(id))
+            let previous = read_record(path)?;
+            (previous.record.sequence + 1, Some(previous.id))
         }
         (Some(_), _) => {
             return Err(CliError::general("an activation starts the ledger: it has no --previous record")

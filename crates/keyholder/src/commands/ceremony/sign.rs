@@ -11,7 +11,7 @@ use ceremony_cli::unlocked_key::UnlockedKey;
 use sd_core::bundle::Signer;
 use sd_core::ceremony::record::CeremonyRecord;
 
-use super::{html::grouped, read_record, refused};
+use super::{RecordFile, html::grouped, read_record, refused};
 use crate::security_domain;
 
 #[derive(clap::Args)]
@@ -32,8 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let bytes = files::read(&args.record)?;
-    let (record, id, signers) = read_record(&args.record)?;
+    let RecordFile { bytes, record, id, signers } = read_record(&args.record)?;
     let sd = security_domain::load(&args.sd.sd)?;
     let key = UnlockedKey::load(&args.key.key, args.key.passphrase_file.as_deref())?;
     let cert = key.require_cert()?.clone();
